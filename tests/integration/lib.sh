@@ -1,0 +1,56 @@
+# Shared helpers for tests/integration/*.sh (sourced, not run).
+# Each check prints "ok - NAME" or "not ok - NAME"; tests/run.sh counts them.
+# Servers a script starts are stopped by the EXIT trap, whatever happens.
+
+GW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+GWC=${GWC:-$GW_ROOT/bin/gwc}
+GWD=${GWD:-$GW_ROOT/bin/gwd}
+T_FAILED=0
+T_PIDS=()
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/gwtest.XXXXXX")
+
+t_cleanup() {
+	local p
+	for p in "${T_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${T_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; T_FAILED=$((T_FAILED + 1)); }
+
+# check NAME CMD...: ok when CMD exits 0.
+check() {
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# expect_eq NAME EXPECTED ACTUAL
+expect_eq() {
+	if [[ "$2" == "$3" ]]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	python3 - <<'PY'
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
+PY
+}
+
+# wait_http URL [SECONDS]: until URL answers any HTTP status.
+wait_http() {
+	local url=$1 n=${2:-10}
+	for _ in $(seq $((n * 20))); do
+		curl -s -o /dev/null -m 1 "$url" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# t_exit: end of script; exit status says whether every check passed.
+t_exit() { exit $((T_FAILED > 0)); }

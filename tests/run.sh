@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Run every test: the CUnit units (plain, then ASan+UBSan), then each
+# tests/integration/*.sh against the real binaries.  Integration scripts print
+# "ok - NAME" or "not ok - NAME" per check (tests/integration/lib.sh).
+# The last line is the summary: "tests: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+passed=0 failed=0
+failures=()
+
+count_unit() { # $1: label, $2: binary
+	local out rc p f
+	out=$("$2" 2>&1); rc=$?
+	printf '%s\n' "$out" | tail -n 25
+	p=$(printf '%s\n' "$out" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+	f=$(printf '%s\n' "$out" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+	if [[ -z "$p" ]]; then
+		failed=$((failed + 1)); failures+=("$1: crashed or printed no summary (rc $rc)")
+		return
+	fi
+	passed=$((passed + p)); failed=$((failed + f))
+	[[ $rc -eq 0 && $f -eq 0 ]] || failures+=("$1: $f failed (rc $rc)")
+}
+
+echo "== unit (plain)"
+count_unit unit bin/unit
+echo "== unit (ASan+UBSan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	count_unit unit-asan build/asan/bin/unit
+
+for t in tests/integration/*.sh; do
+	[[ "$(basename "$t")" == lib.sh ]] && continue
+	echo "== $t"
+	out=$(timeout 600 bash "$t" 2>&1); rc=$?
+	printf '%s\n' "$out"
+	p=$(printf '%s\n' "$out" | grep -c '^ok - ')
+	f=$(printf '%s\n' "$out" | grep -c '^not ok - ')
+	passed=$((passed + p)); failed=$((failed + f))
+	if [[ $rc -ne 0 && $f -eq 0 ]]; then
+		failed=$((failed + 1)); failures+=("$t: exit $rc")
+	fi
+	[[ $f -eq 0 ]] || failures+=("$t: $f failed")
+done
+
+if [[ ${#failures[@]} -gt 0 ]]; then
+	echo "== failures"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "tests: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
