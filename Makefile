@@ -90,7 +90,7 @@ $(BIN)/unit: $(B)/tests/runner.o $(TEST_OBJ) $(GWC_MOD) $(GWD_MOD) $(B)/libgw.a
 # ---- dependencies (Debian 12) ------------------------------------------------
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libyaml-dev \
              libsqlite3-dev libjansson-dev libcunit1-dev libcurl4-gnutls-dev
-DEB_TEST  := curl gnutls-bin wrk python3 python3-locust valgrind sqlite3 procps
+DEB_TEST  := curl gnutls-bin wrk python3 python3-locust python3-yaml python3-jsonschema valgrind sqlite3 procps
 DEB_BENCH := nginx-light haproxy clang libclang-rt-14-dev
 
 deps:
@@ -123,6 +123,16 @@ run: deps
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)perf/bench.sh
+
+# The routing micro-benchmark of perf/bench-routing.sh (not part of `all`).
+$(BIN)/bench_match: $(B)/perf/bench_match.o $(B)/libgw.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The rate limiter alone (figures in docs/ratelimit.md; not part of `all`).
+$(BIN)/bench_ratelimit: $(B)/perf/bench_ratelimit.o $(B)/gwd/ratelimit.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
 fuzz: deps-bench
 	$(Q)tests/fuzz/run.sh

@@ -1,0 +1,153 @@
+/* Types of gwd's in-process rate limiter (GCRA per key, sharded tables).
+ *
+ * Split HAProxy's way: this file holds the structs and constants, ratelimit.h
+ * the prototypes and the static inline fast path (lookup + compare-and-swap),
+ * ratelimit.c the rare slow path (insertion, eviction, registry, rendering).
+ * The structs are visible only so that the fast path can be inlined; callers
+ * treat struct gw_rl_table and struct gw_rl_registry as opaque.
+ *
+ * One table per limit (struct gw_ratelimit of lib/model.h):
+ *
+ *   gw_rl_table
+ *   +--------------------------------------------+
+ *   | t_ns = period/quota, tol_ns = burst * t_ns |
+ *   | shared cell (kind ROUTE, and the fallback  |
+ *   |   bucket when a shard is full)             |
+ *   | shards[0 .. 2^k)                           |
+ *   +--------------------------------------------+
+ *        |
+ *        v  shard = bits 32.. of hash(key), bucket = low bits
+ *   gw_rl_shard  (own lock, taken only to insert or evict)
+ *   +---------------+      +------------------------------------------+
+ *   | heads[nbucket]|----->| cells[cap]: one slab, allocated at start  |
+ *   +---------------+      |  cell = { tat | key (16 B) | next | pad } |
+ *                          |         8       16           4      4   |
+ *                          +------------------------------------------+
+ *
+ * A cell is 32 bytes and a bucket head 4 bytes; with at most one head per
+ * cell (rounded up to a power of two) a key costs 36 to 40 bytes.
+ *
+ * The TAT (theoretical arrival time, ns of CLOCK_MONOTONIC) is the whole state
+ * of a key, and it doubles as the cell's version.  The slow path gives a cell
+ * to a new key only when its TAT has passed (TAT < now): it first swaps the
+ * TAT to GW_RL_LOCKED, rewrites the key, then stores now + T, above the old
+ * TAT.  A reader that sees the same TAT before and after reading the key read
+ * a consistent key, and a compare-and-swap that expects that TAT fails once
+ * the cell changed hands.  The one hole: a rollback lowers a TAT, so a reader
+ * stalled since before a rollback holds a value above the current one, and
+ * its compare-and-swap would land on the new key if that key's TAT came to
+ * equal the stale value to the nanosecond.  The cost would be one request
+ * counted against the wrong bucket; memory stays safe (cells never move).
+ */
+#ifndef GWD_RATELIMIT_T_H
+#define GWD_RATELIMIT_T_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define GW_RL_LOCKED UINT64_MAX /* TAT of a cell being re-keyed */
+#define GW_RL_NIL 0             /* end of a chain: links hold index + 1, so
+                                   that zeroed (untouched) memory is empty */
+#define GW_RL_MAX_LIMITS 16     /* limits checked for one request */
+#define GW_RL_NAME_MAX 96       /* bytes of a limit's name, NUL included */
+#define GW_RL_HEADERS 6         /* header fields rendered at most */
+
+/* The key of a request within one table: a client address (IPv6, IPv4 as
+ * v4-mapped ::ffff:a.b.c.d) as is, or a keyed 128-bit hash of a user name, API
+ * key name or header value.  Fixed size, so the memory per key is fixed. */
+struct gw_rl_keyval {
+	uint64_t w[2];
+};
+
+/* One key's state.  Every field is atomic because readers walk chains
+ * without the lock while the slow path re-keys expired cells. */
+struct gw_rl_cell {
+	_Atomic uint64_t tat;  /* theoretical arrival time, ns; GW_RL_LOCKED */
+	_Atomic uint64_t k[2]; /* struct gw_rl_keyval */
+	_Atomic uint32_t next; /* next cell of the chain (index + 1), GW_RL_NIL */
+	uint32_t pad;
+};
+
+/* A shard: its own slab of cells and bucket heads, and a lock taken only to
+ * insert or evict (lookups never take it).  Aligned so that two shards'
+ * locks never share a cache line. */
+struct gw_rl_shard {
+	pthread_mutex_t lock;
+	struct gw_rl_cell *cells;  /* cap cells */
+	_Atomic uint32_t *heads;   /* bmask + 1 chain heads (index + 1) */
+	void *mem;                 /* the one zeroed allocation holding both */
+	uint32_t cap;              /* cells in this shard */
+	_Atomic uint32_t used;     /* cells handed out so far, <= cap */
+	uint32_t bmask;
+	uint32_t hand;             /* eviction clock hand, under lock */
+	uint64_t quiet_until;      /* under lock: no cell expires before this */
+	_Atomic uint64_t fallbacks;/* requests sent to the shared cell */
+} __attribute__((aligned(64)));
+
+/* A table: everything one limit needs, owned by the registry (or by the
+ * caller of gw_rl_table_new). */
+struct gw_rl_table {
+	struct gw_rl_cell shared;  /* ROUTE key, and the fallback bucket */
+	uint64_t t_ns;             /* emission interval: period / quota, >= 1 */
+	uint64_t tol_ns;           /* burst * t_ns: admit while new TAT - now <= it */
+	uint32_t quota, period_ms, burst, max_keys;
+	uint8_t kind;              /* enum gw_rl_key of lib/model.h */
+	uint32_t nshards;          /* power of two; 0 for kind ROUTE */
+	uint32_t smask;            /* nshards - 1 */
+	struct gw_rl_shard *shards;
+	char name[GW_RL_NAME_MAX]; /* copied: outlives the blob it came from */
+	/* registry bookkeeping, under the registry's lock */
+	uint64_t ident;
+	uint32_t index;
+	uint32_t refs;
+	struct gw_rl_table *next;
+} __attribute__((aligned(64)));
+
+/* The outcome of one limit for one request.  Filled by gw_rl_admit and
+ * gw_rl_peek; <cell> and <tat> let gw_rl_rollback return the request. */
+struct gw_rl_result {
+	struct gw_rl_table *table;
+	struct gw_rl_cell *cell;  /* consumed cell, NULL when nothing consumed */
+	uint8_t admitted;         /* 1 admitted, 0 limited */
+	uint8_t fallback;         /* 1 when charged to the shared fallback bucket */
+	uint32_t limit;           /* the quota of the limit */
+	uint32_t remaining;       /* requests admitted right after this one */
+	uint32_t reset_s;         /* seconds until the bucket is full again
+	                             (X-RateLimit-Reset) */
+	uint32_t next_s;          /* seconds until one more request is available,
+	                             0 when full (RateLimit t=) */
+	uint32_t retry_after_s;   /* limited: seconds until one is admitted, >= 1;
+	                             admitted: 0 */
+};
+
+/* One limit to check for a request: its table and the request's key in it. */
+struct gw_rl_check {
+	struct gw_rl_table *table;
+	struct gw_rl_keyval key;
+};
+
+/* The decision over every limit of a route. */
+struct gw_rl_decision {
+	uint8_t admitted;  /* 1 when every limit admitted the request */
+	uint8_t n;         /* number of results */
+	int8_t refused;    /* index of the first limit that refused, or -1 */
+	uint8_t report;    /* index of the most restrictive limit (X-RateLimit-*) */
+	struct gw_rl_result r[GW_RL_MAX_LIMITS];
+};
+
+/* Rendered header fields: NUL-terminated names (static) and values (in the
+ * caller's buffer), ready for MHD_add_response_header. */
+struct gw_rl_headers {
+	unsigned n;
+	const char *name[GW_RL_HEADERS];
+	const char *value[GW_RL_HEADERS];
+};
+
+/* The registry: tables by policy identity, shared by blob generations. */
+struct gw_rl_registry {
+	pthread_mutex_t lock;
+	struct gw_rl_table *tables;
+};
+
+#endif

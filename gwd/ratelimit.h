@@ -1,0 +1,333 @@
+/* gwd's in-process rate limiter: GCRA per key, exact across threads.
+ *
+ * Each limit (struct gw_ratelimit of lib/model.h) gets a table mapping keys to
+ * one 64-bit TAT, updated by compare-and-swap (see ratelimit-t.h for the
+ * layout).  The fast path below -- hash, lock-free chain walk, CAS -- is
+ * static inline, as HAProxy keeps its freq_ctr updates inline; the rare paths
+ * (inserting a new key, evicting an expired one, the registry, the headers)
+ * live in ratelimit.c.
+ *
+ * GCRA, with T = period / quota (ns) and a tolerance of burst * T:
+ *   on a request at <now> with stored TAT (0 for a key never seen):
+ *     new = max(TAT, now) + T
+ *     admit iff new - now <= burst * T, then TAT := new
+ * A full bucket (TAT <= now) therefore admits exactly <burst> requests at the
+ * same instant, and the sustained rate is one per T = quota per period.  A key
+ * whose TAT has passed is indistinguishable from an absent key, which is what
+ * makes evicting it lossless.
+ *
+ * How the daemon uses it, per request (the clock is read once):
+ *   struct gw_rl_check c[n] = { {table, key}, ... };   key from gw_rl_key_*()
+ *   struct gw_rl_decision d;
+ *   gw_rl_admit_all(c, n, gw_rl_now(), &d);
+ *   char buf[GW_RL_HDR_BUF]; struct gw_rl_headers h;
+ *   gw_rl_headers_render(&d, buf, sizeof buf, &h);  -> h.name[i]: h.value[i]
+ *   d.admitted ? go on : 429 (d.refused says which limit, for the metrics)
+ * and at blob load / retirement:
+ *   t = gw_rl_registry_acquire(reg, policy->ident, i, &conf.ratelimits[...])
+ *   gw_rl_registry_release(reg, t)
+ */
+#ifndef GWD_RATELIMIT_H
+#define GWD_RATELIMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "gwd/ratelimit-t.h"
+#include "lib/model.h"
+
+/* Bytes of a header buffer that always suffices for gw_rl_headers_render
+ * of a decision over <n> limits (each limit's name may appear twice, every
+ * byte escaped in the worst case), and for any decision. */
+#define GW_RL_HDR_BUF_N(n) ((size_t)(n) * (4 * GW_RL_NAME_MAX + 128) + 256)
+#define GW_RL_HDR_BUF GW_RL_HDR_BUF_N(GW_RL_MAX_LIMITS)
+
+/* The process's random hash seed: [0..1] index the tables, [2..3] key the
+ * 128-bit hashes of gw_rl_key_bytes.  Filled from getrandom() by the first
+ * gw_rl_table_new, gw_rl_registry_new or gw_rl_key_bytes. */
+extern uint64_t gw_rl_seed[4];
+
+/* ---- clock and keys --------------------------------------------------- */
+
+/* CLOCK_MONOTONIC in ns: the <now> every call below expects. */
+static inline uint64_t gw_rl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Fill <k> with the 16-byte address <ip> (IPv6, or IPv4 v4-mapped as
+ * gw_clientip produces it), taken as is. */
+void gw_rl_key_ip(struct gw_rl_keyval *k, const uint8_t ip[16]);
+
+/* Fill <k> with a keyed 128-bit hash (SipHash-2-4-128 under a per-process
+ * random key) of the <len> bytes at <p>: for user names, API key names and
+ * header values.  <p> may be NULL when <len> is 0; an absent header and an
+ * empty one share a bucket. */
+void gw_rl_key_bytes(struct gw_rl_keyval *k, const void *p, size_t len);
+
+/* ---- tables ----------------------------------------------------------- */
+
+/* Make a table for limit <p> with <nshards> shards (a power of two, 0 for
+ * the default of 64, fewer when max_keys is small).  <p>'s strings are
+ * copied.  Returns the table, or NULL when memory runs out or <p> is invalid
+ * (quota, period_ms, burst or max_keys 0).  Free with gw_rl_table_free. */
+struct gw_rl_table *gw_rl_table_new(const struct gw_ratelimit *p, unsigned nshards);
+
+/* Free <t> (NULL is fine).  Nobody may use it any more. */
+void gw_rl_table_free(struct gw_rl_table *t);
+
+/* Keys currently tracked by <t>, and requests sent so far to its shared
+ * fallback bucket because their shard was full of unexpired keys. */
+uint64_t gw_rl_table_keys(const struct gw_rl_table *t);
+uint64_t gw_rl_table_fallbacks(const struct gw_rl_table *t);
+
+/* The limit's name as given to gw_rl_table_new (NUL-terminated). */
+static inline const char *gw_rl_table_name(const struct gw_rl_table *t)
+{
+	return t->name;
+}
+
+/* ---- the fast path (inline) ------------------------------------------- */
+
+static inline uint64_t gw_rl_rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define GW_RL_SIPROUND(v0, v1, v2, v3)                                   \
+	do {                                                             \
+		v0 += v1; v1 = gw_rl_rotl(v1, 13); v1 ^= v0;             \
+		v0 = gw_rl_rotl(v0, 32);                                 \
+		v2 += v3; v3 = gw_rl_rotl(v3, 16); v3 ^= v2;             \
+		v0 += v3; v3 = gw_rl_rotl(v3, 21); v3 ^= v0;             \
+		v2 += v1; v1 = gw_rl_rotl(v1, 17); v1 ^= v2;             \
+		v2 = gw_rl_rotl(v2, 32);                                 \
+	} while (0)
+
+/* SipHash-1-3 of the 16 bytes of <k> under gw_rl_seed[0..1]: the index of a
+ * key in a table.  Keyed, so that clients choosing their addresses (IPv6
+ * gives them plenty) cannot pile their keys into one chain. */
+static inline uint64_t gw_rl_hash(const struct gw_rl_keyval *k)
+{
+	uint64_t v0 = 0x736f6d6570736575ULL ^ gw_rl_seed[0];
+	uint64_t v1 = 0x646f72616e646f6dULL ^ gw_rl_seed[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ gw_rl_seed[0];
+	uint64_t v3 = 0x7465646279746573ULL ^ gw_rl_seed[1];
+	uint64_t last = (uint64_t)16 << 56;
+
+	v3 ^= k->w[0]; GW_RL_SIPROUND(v0, v1, v2, v3); v0 ^= k->w[0];
+	v3 ^= k->w[1]; GW_RL_SIPROUND(v0, v1, v2, v3); v0 ^= k->w[1];
+	v3 ^= last; GW_RL_SIPROUND(v0, v1, v2, v3); v0 ^= last;
+	v2 ^= 0xff;
+	GW_RL_SIPROUND(v0, v1, v2, v3);
+	GW_RL_SIPROUND(v0, v1, v2, v3);
+	GW_RL_SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Read cell <c> as a seqlock whose sequence is the TAT.  Returns 1 and sets
+ * <*tat> when <c> holds <k> (the TAT was the same before and after reading
+ * the key, so the key read is not torn), 0 when it holds another key or is
+ * being re-keyed. */
+static inline int gw_rl_cell_read(struct gw_rl_cell *c, const struct gw_rl_keyval *k,
+				  uint64_t *tat)
+{
+	for (;;) {
+		uint64_t t1 = atomic_load_explicit(&c->tat, memory_order_acquire);
+
+		if (t1 == GW_RL_LOCKED)
+			return 0;
+		/* acquire: the second TAT load stays after the key loads, and a
+		 * key written after a LOCKED swap shows that swap to the
+		 * second load (the writer stores keys with release) */
+		if (atomic_load_explicit(&c->k[0], memory_order_acquire) != k->w[0] ||
+		    atomic_load_explicit(&c->k[1], memory_order_acquire) != k->w[1])
+			return 0;
+		if (atomic_load_explicit(&c->tat, memory_order_relaxed) == t1) {
+			*tat = t1;
+			return 1;
+		}
+		/* an admission moved the TAT meanwhile: read again */
+	}
+}
+
+/* Seconds in <ns>, rounded up. */
+static inline uint32_t gw_rl_ceil_s(uint64_t ns)
+{
+	uint64_t s = ns / 1000000000u + (ns % 1000000000u != 0);
+
+	return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+/* Fill <r> from limit <t>'s state at <now>: the key's TAT is <tat> (after
+ * this request when it was admitted).  <ok> says whether the request was (or,
+ * for a peek, would be) admitted.  Remaining counts the requests admitted at
+ * once from here: floor((tol - ahead) / T) where ahead = max(TAT - now, 0). */
+static inline void gw_rl_fill(struct gw_rl_table *t, int ok, uint64_t tat, uint64_t now,
+			      struct gw_rl_result *r)
+{
+	uint64_t ahead = tat > now ? tat - now : 0; /* time until the bucket is full */
+	uint64_t next;                              /* time until one more unit */
+
+	r->table = t;
+	r->limit = t->quota;
+	r->admitted = (uint8_t)ok;
+	r->reset_s = gw_rl_ceil_s(ahead);
+	if (ahead <= t->tol_ns) {
+		uint64_t x = t->tol_ns - ahead, rem = x / t->t_ns;
+
+		r->remaining = rem > UINT32_MAX ? UINT32_MAX : (uint32_t)rem;
+		next = ahead ? t->t_ns - x % t->t_ns : 0;
+	} else {
+		r->remaining = 0;
+		next = ahead - t->tol_ns + t->t_ns;
+	}
+	r->next_s = gw_rl_ceil_s(next);
+	if (ok) {
+		r->retry_after_s = 0;
+	} else {
+		/* admitted again once TAT - now' + T <= tol: that is <next> */
+		r->retry_after_s = r->next_s ? r->next_s : 1;
+		r->cell = NULL;
+	}
+}
+
+/* GCRA on cell <c> of table <t>, whose TAT was read as <tat>, at <now>.
+ * <k> is the key the cell must still hold (NULL for the shared cell, which
+ * is never re-keyed).  Returns 1 admitted, 0 refused (<r> filled either
+ * way), -1 when the cell was re-keyed meanwhile (look the key up again). */
+static inline int gw_rl_gcra(struct gw_rl_table *t, struct gw_rl_cell *c,
+			     const struct gw_rl_keyval *k, uint64_t tat, uint64_t now,
+			     struct gw_rl_result *r)
+{
+	for (;;) {
+		uint64_t next = (tat > now ? tat : now) + t->t_ns;
+
+		if (next - now > t->tol_ns) {
+			gw_rl_fill(t, 0, tat, now, r);
+			return 0;
+		}
+		if (atomic_compare_exchange_weak_explicit(&c->tat, &tat, next,
+							  memory_order_acq_rel,
+							  memory_order_acquire)) {
+			r->cell = c;
+			gw_rl_fill(t, 1, next, now, r);
+			return 1;
+		}
+		if (k && !gw_rl_cell_read(c, k, &tat))
+			return -1;
+	}
+}
+
+/* Hops after which a lock-free walk gives up and lets the slow path look
+ * under the lock: chains are short, but a walker racing with re-keying may
+ * be sent along another chain. */
+#define GW_RL_MAX_HOPS 1024
+
+/* Find the cell of <k> in <t> without locking, its hash being <h>.  Returns
+ * the cell and sets <*tat>, or NULL when absent (or the walk gave up). */
+static inline struct gw_rl_cell *gw_rl_find(struct gw_rl_table *t, const struct gw_rl_keyval *k,
+					    uint64_t h, uint64_t *tat)
+{
+	struct gw_rl_shard *s = &t->shards[(uint32_t)(h >> 32) & t->smask];
+	uint32_t i = atomic_load_explicit(&s->heads[(uint32_t)h & s->bmask],
+					  memory_order_acquire);
+
+	for (unsigned hops = 0; i != GW_RL_NIL && hops < GW_RL_MAX_HOPS; hops++) {
+		struct gw_rl_cell *c = &s->cells[i - 1];
+
+		if (gw_rl_cell_read(c, k, tat))
+			return c;
+		i = atomic_load_explicit(&c->next, memory_order_acquire);
+	}
+	return NULL;
+}
+
+/* The slow path of gw_rl_admit (ratelimit.c): under the shard's lock, find
+ * <k> again or give it a cell (a fresh one, or an expired one re-keyed), or
+ * charge the shared fallback bucket when the shard is full.  Same returns as
+ * gw_rl_admit. */
+int gw_rl_admit_slow(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t h,
+		     uint64_t now, struct gw_rl_result *r);
+
+/* One request of key <k> against table <t> at <now> (gw_rl_now()).  Returns
+ * 1 when admitted (the request is counted; gw_rl_rollback can return it), 0
+ * when limited (nothing counted).  <r> is filled in both cases. */
+static inline int gw_rl_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
+			      struct gw_rl_result *r)
+{
+	r->fallback = 0;
+	if (t->nshards == 0) {
+		uint64_t tat = atomic_load_explicit(&t->shared.tat, memory_order_acquire);
+
+		return gw_rl_gcra(t, &t->shared, NULL, tat, now, r);
+	}
+	uint64_t h = gw_rl_hash(k);
+	uint64_t tat;
+	struct gw_rl_cell *c = gw_rl_find(t, k, h, &tat);
+
+	if (c) {
+		int ret = gw_rl_gcra(t, c, k, tat, now, r);
+
+		if (ret >= 0)
+			return ret;
+	}
+	return gw_rl_admit_slow(t, k, h, now, r);
+}
+
+/* Give back the request that gw_rl_admit counted in <r> (key <k>) because a
+ * later limit refused it.  Nothing happens when <r> counted nothing, or when
+ * the key expired and its cell went to another key meanwhile (an expired key
+ * has a full bucket: there is nothing to give back). */
+void gw_rl_rollback(const struct gw_rl_keyval *k, struct gw_rl_result *r);
+
+/* What a request of key <k> would get from <t> at <now>, counting nothing:
+ * <r> is filled as gw_rl_admit would (cell NULL).  Returns 1 if it would be
+ * admitted, 0 if not. */
+int gw_rl_peek(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
+	       struct gw_rl_result *r);
+
+/* ---- a route's limits ------------------------------------------------- */
+
+/* Check the <n> limits <c> (n <= GW_RL_MAX_LIMITS) for one request at
+ * <now>, in order.  The request passes only if all admit it; a refusal
+ * rolls back the ones already counted, so a refused request counts against
+ * none.  Fills <d>: admitted, refused (the first limit refusing, -1), report
+ * (the most restrictive limit: the longest Retry-After when refused, else the
+ * fewest remaining) and every limit's result (limits after the refusing one
+ * are peeked).  Returns 1 admitted, 0 refused, -1 when <n> is out of range. */
+int gw_rl_admit_all(const struct gw_rl_check *c, unsigned n, uint64_t now,
+		    struct gw_rl_decision *d);
+
+/* Render the header fields of decision <d> into <buf> (<cap> bytes; 
+ * GW_RL_HDR_BUF always suffices): X-RateLimit-Limit, X-RateLimit-Remaining,
+ * X-RateLimit-Reset of the most restrictive limit, RateLimit-Policy and
+ * RateLimit listing every limit, and Retry-After when refused.  <h> points
+ * into <buf> and static names; nothing is allocated.  Returns 0, or -1 when
+ * <buf> is too small or <d> has no limits (<h>->n is then 0). */
+int gw_rl_headers_render(const struct gw_rl_decision *d, char *buf, size_t cap,
+			 struct gw_rl_headers *h);
+
+/* ---- identity across reloads ------------------------------------------ */
+
+/* A registry of tables by policy identity.  Returns NULL when memory runs
+ * out.  Free with gw_rl_registry_free once every table is released. */
+struct gw_rl_registry *gw_rl_registry_new(void);
+void gw_rl_registry_free(struct gw_rl_registry *reg);
+
+/* The table of limit number <index> of the policy whose gw_policy.ident is
+ * <ident>, with parameters <p>: the existing one (its counts kept) when a
+ * live table has the same ident, index and parameters, else a new one.
+ * Takes a reference.  Returns NULL when memory runs out.  Thread-safe. */
+struct gw_rl_table *gw_rl_registry_acquire(struct gw_rl_registry *reg, uint64_t ident,
+					   uint32_t index, const struct gw_ratelimit *p);
+
+/* Drop the reference a blob generation holds on <t>; the table is freed
+ * when no generation refers to it.  Thread-safe; <t> NULL is fine. */
+void gw_rl_registry_release(struct gw_rl_registry *reg, struct gw_rl_table *t);
+
+#endif

@@ -1,0 +1,255 @@
+/* Benchmark of gwd's rate limiter alone (gwd/ratelimit.c): what one
+ * admission costs, and what one million keys weigh.  Not a test: it asserts
+ * nothing and its figures depend on the machine; docs/ratelimit.md records
+ * them with the machine they came from.
+ *
+ *   bin/bench_ratelimit [seconds-per-figure]     (default 1)
+ *
+ * Figures:
+ *   - the clock read (gw_rl_now), which the daemon pays once per request;
+ *   - one hot key, 1 thread and 2 threads (all admitted: a limit far above
+ *     what the loop can send, so every call is a successful CAS);
+ *   - one hot key over its limit (every call refused: a load, no CAS);
+ *   - gw_rl_admit_all + gw_rl_headers_render for one limit (the daemon's
+ *     whole per-request rate-limit work);
+ *   - 1M distinct keys: first sight of each (slow path: lock, insertion),
+ *     then again in random order (fast path, cache-missing);
+ *   - memory of a table of max_keys 1M: computed (cells + chain heads) and
+ *     measured (resident set before and after touching every key).
+ */
+#include "gwd/ratelimit.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NKEYS (1u << 20)
+
+static double seconds = 1.0;
+
+/* Resident set size of this process in bytes, from /proc/self/statm; 0 when
+ * it cannot be read. */
+static uint64_t rss_bytes(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return (uint64_t)resident * 4096u;
+}
+
+/* The limit of <quota> per second with <burst>, keyed by IP, <max_keys>. */
+static struct gw_ratelimit limit(uint32_t quota, uint32_t burst, uint32_t max_keys)
+{
+	struct gw_ratelimit p;
+
+	memset(&p, 0, sizeof p);
+	p.name.p = "bench";
+	p.name.len = 5;
+	p.key = GW_RLK_IP;
+	p.quota = quota;
+	p.period_ms = 1000;
+	p.burst = burst;
+	p.max_keys = max_keys;
+	return p;
+}
+
+/* The key of IPv4 client number <n> (v4-mapped). */
+static struct gw_rl_keyval ipkey(uint32_t n)
+{
+	uint8_t ip[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, (uint8_t)(n >> 24),
+			   (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+	struct gw_rl_keyval k;
+
+	gw_rl_key_ip(&k, ip);
+	return k;
+}
+
+struct hot {
+	struct gw_rl_table *t;
+	struct gw_rl_keyval k;
+	uint64_t ops, admitted, ns;
+	pthread_barrier_t *bar;
+};
+
+/* Thread body: admit key <k> in a loop for <seconds>, reading the clock
+ * every call as the daemon does.  Counts calls, admissions and time. */
+static void *hot_run(void *arg)
+{
+	struct hot *h = arg;
+	struct gw_rl_result r;
+	uint64_t t0, end, now;
+
+	pthread_barrier_wait(h->bar);
+	t0 = gw_rl_now();
+	end = t0 + (uint64_t)(seconds * 1e9);
+	do {
+		for (int i = 0; i < 256; i++) {
+			now = gw_rl_now();
+			h->admitted += (uint64_t)gw_rl_admit(h->t, &h->k, now, &r);
+		}
+		h->ops += 256;
+	} while (now < end);
+	h->ns = now - t0;
+	return NULL;
+}
+
+/* ns per admission of one hot key from <nthreads> threads against limit
+ * <p>; prints the figure under <label>. */
+static void bench_hot(const char *label, const struct gw_ratelimit *p, int nthreads)
+{
+	struct gw_rl_table *t = gw_rl_table_new(p, 0);
+	struct hot h[8];
+	pthread_t th[8];
+	pthread_barrier_t bar;
+	uint64_t ops = 0, admitted = 0, ns = 0;
+
+	if (!t)
+		return;
+	pthread_barrier_init(&bar, NULL, (unsigned)nthreads);
+	for (int i = 0; i < nthreads; i++) {
+		memset(&h[i], 0, sizeof h[i]);
+		h[i].t = t;
+		h[i].k = ipkey(7);
+		h[i].bar = &bar;
+		pthread_create(&th[i], NULL, hot_run, &h[i]);
+	}
+	for (int i = 0; i < nthreads; i++) {
+		pthread_join(th[i], NULL);
+		ops += h[i].ops;
+		admitted += h[i].admitted;
+		ns = h[i].ns > ns ? h[i].ns : ns;
+	}
+	/* per thread: the time one call takes as its caller sees it */
+	printf("%-44s %7.1f ns/call  (%d thread%s, %.1f M calls/s total, %.0f%% admitted)\n",
+	       label, (double)ns * nthreads / (double)ops, nthreads, nthreads > 1 ? "s" : "",
+	       (double)ops / ((double)ns / 1e9) / 1e6, 100.0 * (double)admitted / (double)ops);
+	pthread_barrier_destroy(&bar);
+	gw_rl_table_free(t);
+}
+
+/* ns per gw_rl_now() call. */
+static void bench_clock(void)
+{
+	uint64_t t0 = gw_rl_now(), x = 0, n = 10000000;
+
+	for (uint64_t i = 0; i < n; i++)
+		x += gw_rl_now();
+	uint64_t ns = gw_rl_now() - t0;
+	printf("%-44s %7.1f ns/call  (checksum %llu)\n", "clock read (gw_rl_now)",
+	       (double)ns / (double)n, (unsigned long long)(x & 1));
+}
+
+/* ns per request of the daemon's whole rate-limit step for one limit:
+ * decision plus header rendering into a stack buffer. */
+static void bench_decision(void)
+{
+	struct gw_ratelimit p = limit(1000000000u, 1000000000u, 100000);
+	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
+	struct gw_rl_check c = { t, ipkey(9) };
+	struct gw_rl_decision d;
+	struct gw_rl_headers h;
+	char buf[GW_RL_HDR_BUF_N(1)];
+	uint64_t n = 0, t0, now;
+
+	if (!t)
+		return;
+	t0 = gw_rl_now();
+	do {
+		for (int i = 0; i < 256; i++) {
+			now = gw_rl_now();
+			gw_rl_admit_all(&c, 1, now, &d);
+			gw_rl_headers_render(&d, buf, sizeof buf, &h);
+		}
+		n += 256;
+	} while (now - t0 < (uint64_t)(seconds * 1e9));
+	printf("%-44s %7.1f ns/call\n", "admit_all + headers_render, 1 limit",
+	       (double)(now - t0) / (double)n);
+	gw_rl_table_free(t);
+}
+
+/* 1M distinct keys: insertion, then lookups in random order; and the
+ * memory: computed from the table's layout and measured as RSS growth. */
+static void bench_million(void)
+{
+	struct gw_ratelimit p = limit(10, 10, NKEYS);
+	uint64_t rss0 = rss_bytes(), rss1, rss2, t0, ns, bytes = 0;
+	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
+	struct gw_rl_result r;
+	uint32_t *order;
+	uint64_t now = gw_rl_now();
+	unsigned seed = 1;
+
+	if (!t)
+		return;
+	rss1 = rss_bytes();
+	order = malloc(NKEYS * sizeof *order);
+	if (!order) {
+		gw_rl_table_free(t);
+		return;
+	}
+	for (uint32_t i = 0; i < NKEYS; i++)
+		order[i] = i;
+	for (uint32_t i = NKEYS - 1; i > 0; i--) {
+		uint32_t j = (uint32_t)rand_r(&seed) % (i + 1), x = order[i];
+		order[i] = order[j];
+		order[j] = x;
+	}
+	uint64_t rss_order = rss_bytes();
+
+	t0 = gw_rl_now();
+	for (uint32_t i = 0; i < NKEYS; i++) {
+		struct gw_rl_keyval k = ipkey(0x0a000000u + i);
+		gw_rl_admit(t, &k, now, &r);
+	}
+	ns = gw_rl_now() - t0;
+	rss2 = rss_bytes();
+	printf("%-44s %7.1f ns/call  (%llu keys held, %llu fallbacks)\n",
+	       "1M distinct keys, first sight (insert)", (double)ns / NKEYS,
+	       (unsigned long long)gw_rl_table_keys(t),
+	       (unsigned long long)gw_rl_table_fallbacks(t));
+	t0 = gw_rl_now();
+	for (uint32_t i = 0; i < NKEYS; i++) {
+		struct gw_rl_keyval k = ipkey(0x0a000000u + order[i]);
+		gw_rl_admit(t, &k, now, &r);
+	}
+	ns = gw_rl_now() - t0;
+	printf("%-44s %7.1f ns/call\n", "1M distinct keys, again, random order", (double)ns / NKEYS);
+
+	for (uint32_t i = 0; i < t->nshards; i++)
+		bytes += (uint64_t)t->shards[i].cap * sizeof(struct gw_rl_cell) +
+			 ((uint64_t)t->shards[i].bmask + 1) * sizeof(uint32_t);
+	bytes += sizeof *t + t->nshards * sizeof *t->shards;
+	printf("memory for %u keys: computed %.1f MiB = %.1f B/key (cell %zu B + chain heads); "
+	       "RSS: +%.1f MiB at creation, +%.1f MiB after touching every key = %.1f B/key\n",
+	       NKEYS, (double)bytes / 1048576.0, (double)bytes / NKEYS, sizeof(struct gw_rl_cell),
+	       (double)(rss1 - rss0) / 1048576.0,
+	       (double)(rss2 - rss_order + rss1 - rss0) / 1048576.0,
+	       (double)(rss2 - rss_order + rss1 - rss0) / NKEYS);
+	free(order);
+	gw_rl_table_free(t);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		seconds = atof(argv[1]) > 0 ? atof(argv[1]) : 1.0;
+	struct gw_ratelimit open_limit = limit(1000000000u, 1000000000u, 100000);
+	struct gw_ratelimit tight = limit(10, 10, 100000);
+
+	/* first, so that no memory freed by the others is reused: the RSS
+	 * growth is then the table's own */
+	bench_million();
+	bench_clock();
+	bench_hot("hot key, admitted (CAS), incl. clock", &open_limit, 1);
+	bench_hot("hot key, admitted (CAS), incl. clock", &open_limit, 2);
+	bench_hot("hot key, refused (no CAS), incl. clock", &tight, 1);
+	bench_hot("hot key, refused (no CAS), incl. clock", &tight, 2);
+	bench_decision();
+	return 0;
+}
