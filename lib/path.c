@@ -1,0 +1,134 @@
+/* The canonical request-path normaliser (path.h).
+ *
+ * gwd and `gwc match` must agree byte for byte on what path the matcher sees,
+ * or an operator's dry run would lie about production; hence one function, in
+ * one pass over the raw bytes, with no allocation so that gwd can run it on
+ * every request into a per-request buffer.
+ *
+ * The output is built in place: each segment is written as "/" + its decoded
+ * bytes, then inspected once complete, so that dot segments are recognised
+ * after decoding ("%2e%2E" is ".."), and ".." is undone by cutting the output
+ * back to the previous '/'.
+ */
+#include "lib/path.h"
+
+/* The value of hex digit <c>, or -1 when <c> is not one. */
+static int path_hex(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Normalise <raw> into <out> (path.h).  The output is never longer than the
+ * input consumed so far (decoding and collapsing only shrink it), so a <cap> of
+ * <len> + 1 always suffices; with less, GW_PATH_TOO_LONG is returned as soon
+ * as a byte would land past <cap>, which includes bytes of a segment that a
+ * later ".." would have removed. */
+int gw_path_normalize(const char *raw, size_t len, char *out, size_t cap, size_t *outlen)
+{
+	const unsigned char *r = (const unsigned char *)raw;
+	size_t i = 0, o = 0;
+
+	if (len == 0 || r[0] != '/')
+		return GW_PATH_EMPTY;
+	while (i < len) {
+		size_t seg;
+
+		/* Empty segments ("//") are collapsed: skip every '/' here. */
+		while (i < len && r[i] == '/')
+			i++;
+		if (i == len)
+			break; /* trailing '/': dropped */
+		seg = o;
+		if (o >= cap)
+			return GW_PATH_TOO_LONG;
+		out[o++] = '/';
+		while (i < len && r[i] != '/') {
+			unsigned char c = r[i];
+
+			if (c == '%') {
+				int hi, lo;
+
+				if (len - i < 3)
+					return GW_PATH_BAD_ESCAPE;
+				hi = path_hex(r[i + 1]);
+				lo = path_hex(r[i + 2]);
+				if (hi < 0 || lo < 0)
+					return GW_PATH_BAD_ESCAPE;
+				c = (unsigned char)(hi << 4 | lo);
+				i += 3;
+				/* An encoded '/' would let one segment pose as two
+				 * (or hide from a prefix rule): refused, not decoded. */
+				if (c == '/')
+					return GW_PATH_ENC_SLASH;
+			} else {
+				i++;
+			}
+			if (c == '\\')
+				return GW_PATH_BACKSLASH;
+			if (c == 0)
+				return GW_PATH_NUL;
+			if (c < 0x20 || c == 0x7F)
+				return GW_PATH_CTL;
+			if (o >= cap)
+				return GW_PATH_TOO_LONG;
+			out[o++] = (char)c;
+		}
+		/* The segment is out[seg] = '/' then out[seg+1 .. o). */
+		if (o - seg == 2 && out[seg + 1] == '.') {
+			o = seg; /* "." */
+		} else if (o - seg == 3 && out[seg + 1] == '.' && out[seg + 2] == '.') {
+			/* "..": the previous segment starts at the last '/'
+			 * before <seg>; out[0] is '/' whenever seg > 0. */
+			if (seg == 0)
+				return GW_PATH_ABOVE_ROOT;
+			o = seg;
+			do
+				o--;
+			while (out[o] != '/');
+		}
+	}
+	if (o == 0) {
+		if (cap < 1)
+			return GW_PATH_TOO_LONG;
+		out[o++] = '/';
+	}
+	if (o >= cap)
+		return GW_PATH_TOO_LONG;
+	out[o] = '\0';
+	*outlen = o;
+	return GW_PATH_OK;
+}
+
+/* A static English reason for <status> (any int: unknown ones get a generic
+ * text). */
+const char *gw_path_strerror(int status)
+{
+	switch (status) {
+	case GW_PATH_OK:
+		return "ok";
+	case GW_PATH_EMPTY:
+		return "path does not start with '/'";
+	case GW_PATH_BAD_ESCAPE:
+		return "invalid percent-escape";
+	case GW_PATH_ENC_SLASH:
+		return "encoded '/' (%2F) in path";
+	case GW_PATH_BACKSLASH:
+		return "backslash in path";
+	case GW_PATH_NUL:
+		return "NUL byte in path";
+	case GW_PATH_CTL:
+		return "control character in path";
+	case GW_PATH_ABOVE_ROOT:
+		return "'..' climbs above '/'";
+	case GW_PATH_TOO_LONG:
+		return "path too long";
+	default:
+		return "invalid path";
+	}
+}

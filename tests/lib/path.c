@@ -1,0 +1,196 @@
+/* Unit tests of lib/path.c, the canonical request-path normaliser.
+ *
+ * One table of raw paths, as a client could send them, with the status and
+ * output expected; every status of enum gw_path_status appears.  Each case is
+ * also run with an output buffer exactly one byte too small (and exactly big
+ * enough), so that the capacity checks are exercised on every shape of input.
+ */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/path.h"
+
+int gw_suite_lib_path(void);
+
+struct path_case {
+	const char *raw;
+	size_t len; /* 0: strlen(raw) */
+	int status;
+	const char *out; /* when status is GW_PATH_OK */
+};
+
+static const struct path_case path_cases[] = {
+	/* plain and canonical */
+	{ "/", 0, GW_PATH_OK, "/" },
+	{ "/a", 0, GW_PATH_OK, "/a" },
+	{ "/api/users/42", 0, GW_PATH_OK, "/api/users/42" },
+	{ "/Api/USERS", 0, GW_PATH_OK, "/Api/USERS" }, /* case kept */
+	/* trailing slash */
+	{ "/a/", 0, GW_PATH_OK, "/a" },
+	{ "/a/b//", 0, GW_PATH_OK, "/a/b" },
+	/* empty segments */
+	{ "//", 0, GW_PATH_OK, "/" },
+	{ "//a///b/", 0, GW_PATH_OK, "/a/b" },
+	/* dot segments */
+	{ "/a/./b", 0, GW_PATH_OK, "/a/b" },
+	{ "/.", 0, GW_PATH_OK, "/" },
+	{ "/./", 0, GW_PATH_OK, "/" },
+	{ "/a/.", 0, GW_PATH_OK, "/a" },
+	{ "/a/..", 0, GW_PATH_OK, "/" },
+	{ "/a/b/../c", 0, GW_PATH_OK, "/a/c" },
+	{ "/a/b/c/../../d", 0, GW_PATH_OK, "/a/d" },
+	{ "/a/%2e/b", 0, GW_PATH_OK, "/a/b" },
+	{ "/a/b/%2e%2e/c", 0, GW_PATH_OK, "/a/c" },
+	{ "/a/b/%2E%2e", 0, GW_PATH_OK, "/a" },
+	{ "/a/b/.%2E/", 0, GW_PATH_OK, "/a" },
+	{ "/a/...", 0, GW_PATH_OK, "/a/..." },   /* not a dot segment */
+	{ "/a/..b", 0, GW_PATH_OK, "/a/..b" },
+	{ "/a/.b", 0, GW_PATH_OK, "/a/.b" },
+	{ "/..", 0, GW_PATH_ABOVE_ROOT, NULL },
+	{ "/../a", 0, GW_PATH_ABOVE_ROOT, NULL },
+	{ "/a/../..", 0, GW_PATH_ABOVE_ROOT, NULL },
+	{ "/a/../../b", 0, GW_PATH_ABOVE_ROOT, NULL },
+	{ "/%2e%2e", 0, GW_PATH_ABOVE_ROOT, NULL },
+	{ "/a/%2E%2E/%2e%2e/etc/passwd", 0, GW_PATH_ABOVE_ROOT, NULL },
+	/* percent-decoding */
+	{ "/%41", 0, GW_PATH_OK, "/A" },
+	{ "/caf%C3%A9", 0, GW_PATH_OK, "/caf\xC3\xA9" },
+	{ "/a%20b", 0, GW_PATH_OK, "/a b" },
+	{ "/%3F%23", 0, GW_PATH_OK, "/?#" },
+	{ "/%25", 0, GW_PATH_OK, "/%" },        /* decoded once only */
+	{ "/%2541", 0, GW_PATH_OK, "/%41" },
+	{ "/%", 0, GW_PATH_BAD_ESCAPE, NULL },
+	{ "/%0", 0, GW_PATH_BAD_ESCAPE, NULL },
+	{ "/a%0/b", 0, GW_PATH_BAD_ESCAPE, NULL },
+	{ "/%G0", 0, GW_PATH_BAD_ESCAPE, NULL },
+	{ "/%0G", 0, GW_PATH_BAD_ESCAPE, NULL },
+	{ "/%%41", 0, GW_PATH_BAD_ESCAPE, NULL },
+	/* encoded slash, backslash */
+	{ "/a%2Fb", 0, GW_PATH_ENC_SLASH, NULL },
+	{ "/a%2fb", 0, GW_PATH_ENC_SLASH, NULL },
+	{ "/..%2F..", 0, GW_PATH_ENC_SLASH, NULL },
+	{ "/a\\b", 0, GW_PATH_BACKSLASH, NULL },
+	{ "/a%5Cb", 0, GW_PATH_BACKSLASH, NULL },
+	{ "/a%5cb", 0, GW_PATH_BACKSLASH, NULL },
+	{ "/..\\..", 0, GW_PATH_BACKSLASH, NULL },
+	/* NUL and control characters */
+	{ "/a%00", 0, GW_PATH_NUL, NULL },
+	{ "/a\0b", 4, GW_PATH_NUL, NULL },
+	{ "/a%01", 0, GW_PATH_CTL, NULL },
+	{ "/a%0A", 0, GW_PATH_CTL, NULL },
+	{ "/a%0d%0a", 0, GW_PATH_CTL, NULL },
+	{ "/a%1F", 0, GW_PATH_CTL, NULL },
+	{ "/a%7F", 0, GW_PATH_CTL, NULL },
+	{ "/a\tb", 0, GW_PATH_CTL, NULL },
+	{ "/a\x7f", 0, GW_PATH_CTL, NULL },
+	{ "/a\r\n", 0, GW_PATH_CTL, NULL },
+	/* UTF-8 and other high bytes pass through undecoded and unchecked */
+	{ "/\xC3\xA9t\xC3\xA9", 0, GW_PATH_OK, "/\xC3\xA9t\xC3\xA9" },
+	{ "/\xE2\x82\xAC/%E2%82%AC", 0, GW_PATH_OK, "/\xE2\x82\xAC/\xE2\x82\xAC" },
+	{ "/\xFF", 0, GW_PATH_OK, "/\xFF" },
+	{ "/%80", 0, GW_PATH_OK, "/\x80" },
+	/* not starting with '/' */
+	{ "", 0, GW_PATH_EMPTY, NULL },
+	{ "a/b", 0, GW_PATH_EMPTY, NULL },
+	{ "%2Fa", 0, GW_PATH_EMPTY, NULL },
+	{ "*", 0, GW_PATH_EMPTY, NULL },
+	{ "http://x/a", 0, GW_PATH_EMPTY, NULL },
+};
+
+/* Every case with a roomy buffer: status and output as in the table. */
+static void test_path_table(void)
+{
+	for (size_t k = 0; k < sizeof path_cases / sizeof *path_cases; k++) {
+		const struct path_case *c = &path_cases[k];
+		size_t len = c->len ? c->len : strlen(c->raw), outlen = 12345;
+		char out[256];
+		int st;
+
+		memset(out, 'Z', sizeof out);
+		st = gw_path_normalize(c->raw, len, out, sizeof out, &outlen);
+		if (st != c->status)
+			fprintf(stderr, "\npath case %zu \"%s\": status %d, want %d\n", k, c->raw,
+				st, c->status);
+		CU_ASSERT_EQUAL(st, c->status);
+		if (st == GW_PATH_OK && c->status == GW_PATH_OK) {
+			CU_ASSERT_EQUAL(outlen, strlen(c->out));
+			CU_ASSERT_EQUAL(out[outlen], '\0');
+			CU_ASSERT_EQUAL(memcmp(out, c->out, strlen(c->out) + 1), 0);
+		}
+		CU_ASSERT_PTR_NOT_NULL(gw_path_strerror(st));
+	}
+}
+
+/* The exact capacity: output + NUL fits, one byte less is GW_PATH_TOO_LONG,
+ * and no byte past <cap> is ever written. */
+static void test_path_capacity(void)
+{
+	for (size_t k = 0; k < sizeof path_cases / sizeof *path_cases; k++) {
+		const struct path_case *c = &path_cases[k];
+		size_t len = c->len ? c->len : strlen(c->raw), need, outlen;
+		char out[256];
+
+		if (c->status != GW_PATH_OK)
+			continue;
+		need = strlen(c->out) + 1;
+		/* Bytes that a later ".." removes may need room for a while:
+		 * the contract is only that len + 1 always suffices. */
+		memset(out, 'Z', sizeof out);
+		CU_ASSERT_EQUAL(gw_path_normalize(c->raw, len, out, len + 1, &outlen), GW_PATH_OK);
+		CU_ASSERT_EQUAL(out[len + 1], 'Z');
+		memset(out, 'Z', sizeof out);
+		CU_ASSERT_EQUAL(gw_path_normalize(c->raw, len, out, need - 1, &outlen),
+				GW_PATH_TOO_LONG);
+		for (size_t j = need - 1; j < sizeof out; j++)
+			if (out[j] != 'Z') {
+				CU_FAIL("byte written past cap");
+				break;
+			}
+	}
+}
+
+/* Hand-picked capacity edges. */
+static void test_path_too_long(void)
+{
+	char out[8];
+	size_t outlen = 0;
+
+	CU_ASSERT_EQUAL(gw_path_normalize("/", 1, out, 0, &outlen), GW_PATH_TOO_LONG);
+	CU_ASSERT_EQUAL(gw_path_normalize("/", 1, out, 1, &outlen), GW_PATH_TOO_LONG);
+	CU_ASSERT_EQUAL(gw_path_normalize("/", 1, out, 2, &outlen), GW_PATH_OK);
+	CU_ASSERT_EQUAL(outlen, 1);
+	CU_ASSERT_EQUAL(gw_path_normalize("/abcdefg", 8, out, 8, &outlen), GW_PATH_TOO_LONG);
+	CU_ASSERT_EQUAL(gw_path_normalize("/abcdef", 7, out, 8, &outlen), GW_PATH_OK);
+	CU_ASSERT_STRING_EQUAL(out, "/abcdef");
+	/* Decoding shrinks: 9 raw bytes, 4 out. */
+	CU_ASSERT_EQUAL(gw_path_normalize("/%41%42%43", 10, out, 5, &outlen), GW_PATH_OK);
+	CU_ASSERT_STRING_EQUAL(out, "/ABC");
+	/* Only the first <len> bytes are read: no NUL needed after them. */
+	CU_ASSERT_EQUAL(gw_path_normalize("/ab/cd", 3, out, sizeof out, &outlen), GW_PATH_OK);
+	CU_ASSERT_STRING_EQUAL(out, "/ab");
+	CU_ASSERT_EQUAL(gw_path_normalize("/a%41", 4, out, sizeof out, &outlen),
+			GW_PATH_BAD_ESCAPE);
+}
+
+/* Every status has its own reason. */
+static void test_path_strerror(void)
+{
+	for (int a = GW_PATH_TOO_LONG; a <= GW_PATH_OK; a++)
+		for (int b = a + 1; b <= GW_PATH_OK; b++)
+			CU_ASSERT_STRING_NOT_EQUAL(gw_path_strerror(a), gw_path_strerror(b));
+	CU_ASSERT_PTR_NOT_NULL(gw_path_strerror(-100));
+}
+
+/* Register the suite (runner contract: 0 on success). */
+int gw_suite_lib_path(void)
+{
+	CU_pSuite s = CU_add_suite("lib/path", NULL, NULL);
+
+	if (!s || !CU_add_test(s, "table of raw paths", test_path_table) ||
+	    !CU_add_test(s, "exact output capacity", test_path_capacity) ||
+	    !CU_add_test(s, "output too small", test_path_too_long) ||
+	    !CU_add_test(s, "status reasons", test_path_strerror))
+		return -1;
+	return 0;
+}
