@@ -1,0 +1,344 @@
+/* The byte layout of the compiled blob: constants and offset tables.
+ *
+ * docs/blob-format.md is the prose specification; this header is the same
+ * thing as numbers, and the writer (lib/blob_write.c), the verifier and
+ * accessors (lib/blob.c) and `gwc inspect` use nothing else to find a field.
+ * Everything is little-endian and read through lib/bytes.h, never by casting
+ * the mapping to a struct.
+ *
+ *   offset  size  field                (file header, GW_BLOB_HDR_SIZE bytes)
+ *        0     8  magic "\x89GWB\r\n\x1a\n"
+ *        8     2  read_version   a reader refuses a file whose read_version > its own
+ *       10     2  write_version  format version the writer used
+ *       12     4  header_size    where the section table starts; >= 64, multiple of 8
+ *       16     8  file_size      whole file, trailer included
+ *       24     4  section_count  entries in the section table, <= GW_BLOB_MAX_SECTIONS
+ *       28     4  flags          0; a reader refuses a bit it does not know
+ *       32    32  fingerprint    SHA-256 of the sources (conf.fingerprint)
+ *
+ *   header_size + 16*k: section table entry k
+ *        0     4  id             enum gw_blob_table; unknown ids are skipped
+ *        4     4  offset         from the start of the file, multiple of 8
+ *        8     4  size           bytes, == count * record size
+ *       12     4  count          records
+ *
+ *   sections, 8-byte aligned, zero padding between them
+ *
+ *   file_size - 8: trailer
+ *        0     4  crc32c of bytes [0, file_size - 8)
+ *        4     4  "GWND"
+ *
+ * A string reference (STR, 8 bytes) is u32 offset + u32 length into STRS; the
+ * byte at offset + length is NUL for every string except edge labels.  A
+ * place (PLACE, 8 bytes) is u32 line, u16 file, u16 col.  Fields named
+ * "reserved" are zero.
+ */
+#ifndef GW_BLOB_T_H
+#define GW_BLOB_T_H
+
+#define GW_BLOB_MAGIC "\x89GWB\r\n\x1a\n"
+#define GW_BLOB_MAGIC_LEN 8
+#define GW_BLOB_TRAILER_MAGIC "GWND"
+#define GW_BLOB_READ_VERSION 1  /* the highest read_version this reader accepts */
+#define GW_BLOB_WRITE_VERSION 1 /* what this writer stores in write_version */
+#define GW_BLOB_MAX_SECTIONS 64
+#define GW_BLOB_ALIGN 8
+
+/* File header. */
+#define GW_BLOB_HDR_MAGIC 0
+#define GW_BLOB_HDR_READ_VERSION 8
+#define GW_BLOB_HDR_WRITE_VERSION 10
+#define GW_BLOB_HDR_HEADER_SIZE 12
+#define GW_BLOB_HDR_FILE_SIZE 16
+#define GW_BLOB_HDR_SECTION_COUNT 24
+#define GW_BLOB_HDR_FLAGS 28
+#define GW_BLOB_HDR_FINGERPRINT 32
+#define GW_BLOB_HDR_SIZE 64
+
+/* Section table entry. */
+#define GW_BLOB_SEC_ID 0
+#define GW_BLOB_SEC_OFFSET 4
+#define GW_BLOB_SEC_SIZE 8
+#define GW_BLOB_SEC_COUNT 12
+#define GW_BLOB_SEC_ENTRY_SIZE 16
+
+/* Trailer. */
+#define GW_BLOB_TRAILER_CRC 0
+#define GW_BLOB_TRAILER_MAGIC_OFF 4
+#define GW_BLOB_TRAILER_SIZE 8
+
+/* The smallest file the format allows: a header, no section, a trailer. */
+#define GW_BLOB_MIN_SIZE (GW_BLOB_HDR_SIZE + GW_BLOB_TRAILER_SIZE)
+
+/* Section ids, which are also the table numbers of gw_blob_count().  The
+ * numbers are on disk: never renumber, only append. */
+enum gw_blob_table {
+	GW_BLOB_STRS = 0,
+	GW_BLOB_FILES = 1,
+	GW_BLOB_HOSTS = 2,
+	GW_BLOB_NODES = 3,
+	GW_BLOB_EDGES = 4,
+	GW_BLOB_ROUTES = 5,
+	GW_BLOB_RESPONDS = 6,
+	GW_BLOB_PROXIES = 7,
+	GW_BLOB_TPLS = 8,
+	GW_BLOB_HEADERS = 9,
+	GW_BLOB_STRLIST = 10,
+	GW_BLOB_POLREFS = 11,
+	GW_BLOB_POLICIES = 12,
+	GW_BLOB_RATELIMITS = 13,
+	GW_BLOB_AUTHS = 14,
+	GW_BLOB_BODYLIMITS = 15,
+	GW_BLOB_CORS = 16,
+	GW_BLOB_HDRPOLS = 17,
+	GW_BLOB_IPFILTERS = 18,
+	GW_BLOB_CIDRS = 19,
+	GW_BLOB_UPSTREAMS = 20,
+	GW_BLOB_TARGETS = 21,
+	GW_BLOB_SETTINGS = 22,
+	GW_BLOB_NTABLES = 23
+};
+
+/* Shared record pieces. */
+#define GW_BLOB_STR_OFF 0
+#define GW_BLOB_STR_LEN 4
+#define GW_BLOB_STR_SIZE 8
+#define GW_BLOB_PLACE_LINE 0
+#define GW_BLOB_PLACE_FILE 4
+#define GW_BLOB_PLACE_COL 6
+#define GW_BLOB_PLACE_SIZE 8
+
+/* STRS: bytes; count == size. */
+#define GW_BLOB_STRS_SIZE 1
+
+/* FILES: STR name. */
+#define GW_BLOB_FILE_NAME 0
+#define GW_BLOB_FILE_SIZE 8
+
+/* HOSTS: [0] is "", the rest sorted by bytes and unique. */
+#define GW_BLOB_HOST_NAME 0
+#define GW_BLOB_HOST_ROOT 8 /* u32 node, or GW_NONE: no tree */
+#define GW_BLOB_HOST_SIZE 12
+
+/* NODES (struct gw_trie_node). */
+#define GW_BLOB_NODE_LIT_FIRST 0
+#define GW_BLOB_NODE_LIT_COUNT 4
+#define GW_BLOB_NODE_PARAM_CHILD 8 /* u32 node > this one, or GW_NONE */
+#define GW_BLOB_NODE_ROUTE_FIRST 12
+#define GW_BLOB_NODE_TERM_COUNT 16 /* u8 */
+#define GW_BLOB_NODE_WILD_COUNT 17 /* u8 */
+#define GW_BLOB_NODE_RESERVED 18   /* u16 */
+#define GW_BLOB_NODE_SIZE 20
+
+/* EDGES (struct gw_trie_edge): label slice of STRS, not NUL-terminated. */
+#define GW_BLOB_EDGE_LABEL 0
+#define GW_BLOB_EDGE_CHILD 8
+#define GW_BLOB_EDGE_SIZE 12
+
+/* ROUTES (struct gw_route), in trie order. */
+#define GW_BLOB_ROUTE_NAME 0
+#define GW_BLOB_ROUTE_PATTERN 8
+#define GW_BLOB_ROUTE_HOST 16
+#define GW_BLOB_ROUTE_METHODS 20       /* u16 */
+#define GW_BLOB_ROUTE_HANDLER 22       /* u8 */
+#define GW_BLOB_ROUTE_NPARAMS 23       /* u8 */
+#define GW_BLOB_ROUTE_HANDLER_INDEX 24
+#define GW_BLOB_ROUTE_POL_FIRST 28
+#define GW_BLOB_ROUTE_POL_COUNT 32     /* u16 */
+#define GW_BLOB_ROUTE_RESERVED 34      /* u16 */
+#define GW_BLOB_ROUTE_PLACE 36
+#define GW_BLOB_ROUTE_SIZE 44
+
+/* RESPONDS (struct gw_respond). */
+#define GW_BLOB_RESPOND_STATUS 0       /* u16 */
+#define GW_BLOB_RESPOND_RESERVED 2     /* u16 */
+#define GW_BLOB_RESPOND_HDR_FIRST 4
+#define GW_BLOB_RESPOND_HDR_COUNT 8
+#define GW_BLOB_RESPOND_BODY_FIRST 12
+#define GW_BLOB_RESPOND_BODY_COUNT 16
+#define GW_BLOB_RESPOND_SIZE 20
+
+/* PROXIES (struct gw_proxy). */
+#define GW_BLOB_PROXY_UPSTREAM 0
+#define GW_BLOB_PROXY_REWRITE_FIRST 4
+#define GW_BLOB_PROXY_REWRITE_COUNT 8
+#define GW_BLOB_PROXY_STRIP_PREFIX 12
+#define GW_BLOB_PROXY_USER_HEADER 20
+#define GW_BLOB_PROXY_SIZE 28
+
+/* TPLS (struct gw_tpl). */
+#define GW_BLOB_TPL_KIND 0   /* u8 */
+#define GW_BLOB_TPL_MODE 1   /* u8 */
+#define GW_BLOB_TPL_PARAM 2  /* u16 */
+#define GW_BLOB_TPL_TEXT 4
+#define GW_BLOB_TPL_ALT 12
+#define GW_BLOB_TPL_SIZE 20
+
+/* HEADERS (struct gw_header). */
+#define GW_BLOB_HEADER_NAME 0
+#define GW_BLOB_HEADER_VALUE 8
+#define GW_BLOB_HEADER_SIZE 16
+
+/* STRLIST: STR. */
+#define GW_BLOB_STRLIST_STR 0
+#define GW_BLOB_STRLIST_SIZE 8
+
+/* POLREFS: u32 policy index. */
+#define GW_BLOB_POLREF_POLICY 0
+#define GW_BLOB_POLREF_SIZE 4
+
+/* POLICIES (struct gw_policy). */
+#define GW_BLOB_POLICY_NAME 0
+#define GW_BLOB_POLICY_KIND 8      /* u8 */
+#define GW_BLOB_POLICY_RESERVED 9  /* u8 */
+#define GW_BLOB_POLICY_COUNT 10    /* u16 */
+#define GW_BLOB_POLICY_INDEX 12
+#define GW_BLOB_POLICY_IDENT 16    /* u64 */
+#define GW_BLOB_POLICY_PLACE 24
+#define GW_BLOB_POLICY_SIZE 32
+
+/* RATELIMITS (struct gw_ratelimit). */
+#define GW_BLOB_RL_NAME 0
+#define GW_BLOB_RL_HEADER 8
+#define GW_BLOB_RL_KEY 16       /* u8 */
+#define GW_BLOB_RL_RESERVED 17  /* 3 bytes */
+#define GW_BLOB_RL_QUOTA 20
+#define GW_BLOB_RL_PERIOD_MS 24
+#define GW_BLOB_RL_BURST 28
+#define GW_BLOB_RL_MAX_KEYS 32
+#define GW_BLOB_RL_SIZE 36
+
+/* AUTHS (struct gw_auth). */
+#define GW_BLOB_AUTH_TYPE 0       /* u8 */
+#define GW_BLOB_AUTH_RESERVED 1   /* 3 bytes */
+#define GW_BLOB_AUTH_HEADER 4
+#define GW_BLOB_AUTH_USER_HEADER 12
+#define GW_BLOB_AUTH_SIZE 20
+
+/* BODYLIMITS: u64 bytes. */
+#define GW_BLOB_BODYLIMIT_BYTES 0
+#define GW_BLOB_BODYLIMIT_SIZE 8
+
+/* CORS (struct gw_cors). */
+#define GW_BLOB_CORS_ORIGIN_FIRST 0
+#define GW_BLOB_CORS_ORIGIN_COUNT 4
+#define GW_BLOB_CORS_METHODS 8       /* u16 */
+#define GW_BLOB_CORS_CREDENTIALS 10  /* u8, 0 or 1 */
+#define GW_BLOB_CORS_RESERVED 11     /* u8 */
+#define GW_BLOB_CORS_ALLOW_HEADERS 12
+#define GW_BLOB_CORS_EXPOSE_HEADERS 20
+#define GW_BLOB_CORS_MAX_AGE_S 28
+#define GW_BLOB_CORS_SIZE 32
+
+/* HDRPOLS (struct gw_hdrpol): eight u32. */
+#define GW_BLOB_HDRPOL_REQ_ADD_FIRST 0
+#define GW_BLOB_HDRPOL_REQ_ADD_COUNT 4
+#define GW_BLOB_HDRPOL_REQ_DEL_FIRST 8
+#define GW_BLOB_HDRPOL_REQ_DEL_COUNT 12
+#define GW_BLOB_HDRPOL_RESP_ADD_FIRST 16
+#define GW_BLOB_HDRPOL_RESP_ADD_COUNT 20
+#define GW_BLOB_HDRPOL_RESP_DEL_FIRST 24
+#define GW_BLOB_HDRPOL_RESP_DEL_COUNT 28
+#define GW_BLOB_HDRPOL_SIZE 32
+
+/* IPFILTERS (struct gw_ipfilter). */
+#define GW_BLOB_IPF_ALLOW_FIRST 0
+#define GW_BLOB_IPF_ALLOW_COUNT 4
+#define GW_BLOB_IPF_DENY_FIRST 8
+#define GW_BLOB_IPF_DENY_COUNT 12
+#define GW_BLOB_IPF_SIZE 16
+
+/* CIDRS (struct gw_cidr). */
+#define GW_BLOB_CIDR_FAMILY 0   /* u8: 4 or 6 */
+#define GW_BLOB_CIDR_PREFIX 1   /* u8 */
+#define GW_BLOB_CIDR_RESERVED 2 /* u16 */
+#define GW_BLOB_CIDR_ADDR 4     /* 16 bytes, network order */
+#define GW_BLOB_CIDR_SIZE 20
+
+/* UPSTREAMS (struct gw_upstream). */
+#define GW_BLOB_UP_NAME 0
+#define GW_BLOB_UP_TGT_FIRST 8
+#define GW_BLOB_UP_TGT_COUNT 12
+#define GW_BLOB_UP_BALANCE 16       /* u8 */
+#define GW_BLOB_UP_HASH_KEY 17      /* u8 */
+#define GW_BLOB_UP_HC_HEALTHY 18    /* u16 */
+#define GW_BLOB_UP_HC_UNHEALTHY 20  /* u16 */
+#define GW_BLOB_UP_RESERVED 22      /* u16 */
+#define GW_BLOB_UP_HASH_HEADER 24
+#define GW_BLOB_UP_CONNECT_TIMEOUT_MS 32
+#define GW_BLOB_UP_TIMEOUT_MS 36
+#define GW_BLOB_UP_MAX_CONNS 40
+#define GW_BLOB_UP_RETRIES 44
+#define GW_BLOB_UP_HC_PATH 48
+#define GW_BLOB_UP_HC_INTERVAL_MS 56
+#define GW_BLOB_UP_HC_TIMEOUT_MS 60
+#define GW_BLOB_UP_CB_FAILURES 64
+#define GW_BLOB_UP_CB_COOLDOWN_MS 68
+#define GW_BLOB_UP_PLACE 72
+#define GW_BLOB_UP_SIZE 80
+
+/* TARGETS (struct gw_target). */
+#define GW_BLOB_TGT_HOST 0
+#define GW_BLOB_TGT_PORT 8      /* u16 */
+#define GW_BLOB_TGT_RESERVED 10 /* u16 */
+#define GW_BLOB_TGT_WEIGHT 12
+#define GW_BLOB_TGT_SIZE 16
+
+/* SETTINGS (struct gw_settings): exactly one record. */
+#define GW_BLOB_SET_TRUSTED_FIRST 0
+#define GW_BLOB_SET_TRUSTED_COUNT 4
+#define GW_BLOB_SET_SESSION_COOKIE 8
+#define GW_BLOB_SET_SESSION_IDLE_MS 16
+#define GW_BLOB_SET_SESSION_LIFETIME_MS 20
+#define GW_BLOB_SET_MAX_HEADER_BYTES 24
+#define GW_BLOB_SET_HEADER_TIMEOUT_MS 28
+#define GW_BLOB_SET_IDLE_TIMEOUT_MS 32
+#define GW_BLOB_SET_MAX_CONNS 36
+#define GW_BLOB_SET_MAX_CONNS_PER_IP 40
+#define GW_BLOB_SET_SIZE 44
+
+/* Record size of section <t>, or 0 for an id this reader does not know. */
+static inline unsigned gw_blob_record_size(unsigned t)
+{
+	static const unsigned char sizes[GW_BLOB_NTABLES] = {
+		[GW_BLOB_STRS] = GW_BLOB_STRS_SIZE,
+		[GW_BLOB_FILES] = GW_BLOB_FILE_SIZE,
+		[GW_BLOB_HOSTS] = GW_BLOB_HOST_SIZE,
+		[GW_BLOB_NODES] = GW_BLOB_NODE_SIZE,
+		[GW_BLOB_EDGES] = GW_BLOB_EDGE_SIZE,
+		[GW_BLOB_ROUTES] = GW_BLOB_ROUTE_SIZE,
+		[GW_BLOB_RESPONDS] = GW_BLOB_RESPOND_SIZE,
+		[GW_BLOB_PROXIES] = GW_BLOB_PROXY_SIZE,
+		[GW_BLOB_TPLS] = GW_BLOB_TPL_SIZE,
+		[GW_BLOB_HEADERS] = GW_BLOB_HEADER_SIZE,
+		[GW_BLOB_STRLIST] = GW_BLOB_STRLIST_SIZE,
+		[GW_BLOB_POLREFS] = GW_BLOB_POLREF_SIZE,
+		[GW_BLOB_POLICIES] = GW_BLOB_POLICY_SIZE,
+		[GW_BLOB_RATELIMITS] = GW_BLOB_RL_SIZE,
+		[GW_BLOB_AUTHS] = GW_BLOB_AUTH_SIZE,
+		[GW_BLOB_BODYLIMITS] = GW_BLOB_BODYLIMIT_SIZE,
+		[GW_BLOB_CORS] = GW_BLOB_CORS_SIZE,
+		[GW_BLOB_HDRPOLS] = GW_BLOB_HDRPOL_SIZE,
+		[GW_BLOB_IPFILTERS] = GW_BLOB_IPF_SIZE,
+		[GW_BLOB_CIDRS] = GW_BLOB_CIDR_SIZE,
+		[GW_BLOB_UPSTREAMS] = GW_BLOB_UP_SIZE,
+		[GW_BLOB_TARGETS] = GW_BLOB_TGT_SIZE,
+		[GW_BLOB_SETTINGS] = GW_BLOB_SET_SIZE,
+	};
+	return t < GW_BLOB_NTABLES ? sizes[t] : 0;
+}
+
+/* Section name of table <t> as docs/blob-format.md spells it, or "?" for an
+ * unknown id.  Used in the verifier's messages and by `gwc inspect`. */
+static inline const char *gw_blob_table_name(unsigned t)
+{
+	static const char *const names[GW_BLOB_NTABLES] = {
+		"STRS", "FILES", "HOSTS", "NODES", "EDGES", "ROUTES", "RESPONDS",
+		"PROXIES", "TPLS", "HEADERS", "STRLIST", "POLREFS", "POLICIES",
+		"RATELIMITS", "AUTHS", "BODYLIMITS", "CORS", "HDRPOLS", "IPFILTERS",
+		"CIDRS", "UPSTREAMS", "TARGETS", "SETTINGS",
+	};
+	return t < GW_BLOB_NTABLES ? names[t] : "?";
+}
+
+#endif

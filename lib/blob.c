@@ -1,0 +1,1275 @@
+/* Loading, verifying and reading the compiled blob (blob.h).
+ *
+ * The blob is hostile input (tinycdb's and SQLite's stance): gwd maps whatever
+ * file it is pointed at, so gw_blob_open() checks every byte that a later read
+ * depends on, once, before handing the blob out: the header, the trailer and
+ * its CRC, the section table, and then every record of every section against
+ * the clauses of docs/blob-format.md ("Verification"), which the checks below
+ * name as [V1]..[V9].  A refusal is a gw_err with a one-line <why> naming the
+ * section and record; nothing asserts, nothing reads outside the bytes given.
+ *
+ * After that the accessors are plain decoders: they check only the index they
+ * are given (against the count, so a caller's bug is -1, not a wild read) and
+ * read fields through gw_get_u32le() and friends, never by casting the mapping
+ * to a struct.
+ */
+#include "lib/blob.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/blob-t.h"
+#include "lib/bytes.h"
+#include "lib/crc32c.h"
+#include "lib/match.h"
+
+struct gw_blob {
+	const uint8_t *base; /* the whole file */
+	size_t len;
+	void *map;           /* what to munmap, or NULL (gw_blob_open_mem) */
+	struct {
+		const uint8_t *p; /* first record */
+		uint32_t n;       /* record count (bytes for STRS) */
+	} t[GW_BLOB_NTABLES];
+};
+
+/* The verifier's state: the blob being checked and where to explain. */
+struct vctx {
+	struct gw_blob *b;
+	char *why;
+	size_t whylen;
+};
+
+/* Plural nouns of each table for "out of range (8 policies)". */
+static const char *const table_noun[GW_BLOB_NTABLES] = {
+	"string bytes", "files", "hosts", "nodes", "edges", "routes", "responds",
+	"proxies", "template parts", "headers", "list strings", "policy refs",
+	"policies", "rate limits", "auths", "body limits", "cors records",
+	"header policies", "ip filters", "cidrs", "upstreams", "targets", "settings",
+};
+
+/* Write the explanation <fmt> to v->why (when the caller gave room) and return
+ * <err>, so that every check reads `return bad(v, GW_ECORRUPT, ...)`. */
+__attribute__((format(printf, 3, 4)))
+static int bad(struct vctx *v, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->why && v->whylen) {
+		va_start(ap, fmt);
+		vsnprintf(v->why, v->whylen, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+/* Record <i> of table <t>; <i> must be below its count. */
+static const uint8_t *rec(const struct gw_blob *b, unsigned t, uint32_t i)
+{
+	return b->t[t].p + (size_t)i * gw_blob_record_size(t);
+}
+
+/* Decode the string reference at <p>; the verifier has checked it. */
+static struct gw_str str_at(const struct gw_blob *b, const uint8_t *p)
+{
+	struct gw_str s;
+
+	s.p = (const char *)b->t[GW_BLOB_STRS].p + gw_get_u32le(p + GW_BLOB_STR_OFF);
+	s.len = gw_get_u32le(p + GW_BLOB_STR_LEN);
+	return s;
+}
+
+/* Decode the PLACE at <p>. */
+static struct gw_place place_at(const uint8_t *p)
+{
+	struct gw_place pl;
+
+	pl.line = gw_get_u32le(p + GW_BLOB_PLACE_LINE);
+	pl.file = gw_get_u16le(p + GW_BLOB_PLACE_FILE);
+	pl.col = gw_get_u16le(p + GW_BLOB_PLACE_COL);
+	return pl;
+}
+
+/* ---- record checks ------------------------------------------------------ */
+
+/* [V6] The string reference at <p>, field <field> of <t>[<i>], lies within
+ * STRS; a C-string (<cstr>) also has its NUL at offset + length.  Returns 0 or
+ * GW_ECORRUPT. */
+static int check_str(struct vctx *v, unsigned t, uint32_t i, const char *field,
+		     const uint8_t *p, int cstr)
+{
+	uint32_t off = gw_get_u32le(p + GW_BLOB_STR_OFF);
+	uint32_t len = gw_get_u32le(p + GW_BLOB_STR_LEN);
+	uint32_t n = v->b->t[GW_BLOB_STRS].n;
+
+	if (off > n || len > n - off)
+		return bad(v, GW_ECORRUPT, "%s[%u]: %s string %u+%u outside STRS (%u bytes)",
+			   gw_blob_table_name(t), i, field, off, len, n);
+	if (cstr && (len == n - off || v->b->t[GW_BLOB_STRS].p[off + len] != 0))
+		return bad(v, GW_ECORRUPT, "%s[%u]: %s string at %u+%u not NUL-terminated",
+			   gw_blob_table_name(t), i, field, off, len);
+	return 0;
+}
+
+/* [V7] <idx>, field <field> of <t>[<i>], indexes table <target>; GW_NONE passes
+ * only when <none_ok>.  Returns 0 or GW_ECORRUPT. */
+static int check_index(struct vctx *v, unsigned t, uint32_t i, const char *field,
+		       uint32_t idx, unsigned target, int none_ok)
+{
+	uint32_t n = v->b->t[target].n;
+
+	if (idx == GW_NONE && none_ok)
+		return 0;
+	if (idx >= n)
+		return bad(v, GW_ECORRUPT, "%s[%u]: %s %u out of range (%u %s)",
+			   gw_blob_table_name(t), i, field, idx, n, table_noun[target]);
+	return 0;
+}
+
+/* [V7] The range <first>+<count>, field <field> of <t>[<i>], lies within table
+ * <target>, without overflow.  Returns 0 or GW_ECORRUPT. */
+static int check_range(struct vctx *v, unsigned t, uint32_t i, const char *field,
+		       uint32_t first, uint32_t count, unsigned target)
+{
+	uint32_t n = v->b->t[target].n;
+
+	if ((uint64_t)first + count > n)
+		return bad(v, GW_ECORRUPT, "%s[%u]: %s %u+%u out of range (%u %s)",
+			   gw_blob_table_name(t), i, field, first, count, n, table_noun[target]);
+	return 0;
+}
+
+/* [V8] <val>, field <field> of <t>[<i>], lies in [<lo>, <hi>]. */
+static int check_enum(struct vctx *v, unsigned t, uint32_t i, const char *field,
+		      uint32_t val, uint32_t lo, uint32_t hi)
+{
+	if (val < lo || val > hi)
+		return bad(v, GW_ECORRUPT, "%s[%u]: %s %u not in %u..%u",
+			   gw_blob_table_name(t), i, field, val, lo, hi);
+	return 0;
+}
+
+/* [V8] Reserved bytes <p>[0..n) are zero, so that a later version may give
+ * them a meaning without old files saying something by accident. */
+static int check_reserved(struct vctx *v, unsigned t, uint32_t i, const uint8_t *p, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (p[k])
+			return bad(v, GW_ECORRUPT, "%s[%u]: reserved byte %u is not zero",
+				   gw_blob_table_name(t), i, k);
+	return 0;
+}
+
+/* [V7] A place names a file unless its line is 0 (no place). */
+static int check_place(struct vctx *v, unsigned t, uint32_t i, const uint8_t *p)
+{
+	struct gw_place pl = place_at(p);
+
+	if (pl.line && pl.file >= v->b->t[GW_BLOB_FILES].n)
+		return bad(v, GW_ECORRUPT, "%s[%u]: place file %u out of range (%u files)",
+			   gw_blob_table_name(t), i, pl.file, v->b->t[GW_BLOB_FILES].n);
+	return 0;
+}
+
+/* Byte order of labels and host names: memcmp, a proper prefix first.
+ * Returns <0, 0, >0. */
+static int slice_cmp(const struct gw_str *a, const struct gw_str *b)
+{
+	uint32_t n = a->len < b->len ? a->len : b->len;
+	int c = n ? memcmp(a->p, b->p, n) : 0;
+
+	if (c)
+		return c;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+#define TRY(x) do { int rc_ = (x); if (rc_) return rc_; } while (0)
+
+/* [V6] File names are C strings.  Each verify_* below checks every record
+ * of its section and returns 0 or the gw_err of the first fault. */
+static int verify_files(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_FILES].n; i++)
+		TRY(check_str(v, GW_BLOB_FILES, i, "name", rec(v->b, GW_BLOB_FILES, i), 1));
+	return 0;
+}
+
+/* [V9] Host 0 is "" (any host); the others are non-empty, lower-case, sorted
+ * and unique, so that gw_match can binary-search them. */
+static int verify_hosts(struct vctx *v)
+{
+	const struct gw_blob *b = v->b;
+	struct gw_str prev = { "", 0 };
+
+	if (b->t[GW_BLOB_HOSTS].n == 0)
+		return bad(v, GW_ECORRUPT, "HOSTS: empty (host 0, any host, is required)");
+	for (uint32_t i = 0; i < b->t[GW_BLOB_HOSTS].n; i++) {
+		const uint8_t *r = rec(b, GW_BLOB_HOSTS, i);
+		struct gw_str h;
+
+		TRY(check_str(v, GW_BLOB_HOSTS, i, "name", r + GW_BLOB_HOST_NAME, 1));
+		TRY(check_index(v, GW_BLOB_HOSTS, i, "root node",
+				gw_get_u32le(r + GW_BLOB_HOST_ROOT), GW_BLOB_NODES, 1));
+		h = str_at(b, r + GW_BLOB_HOST_NAME);
+		if (i == 0) {
+			if (h.len)
+				return bad(v, GW_ECORRUPT, "HOSTS[0]: not the empty name");
+			continue;
+		}
+		for (uint32_t k = 0; k < h.len; k++)
+			if (h.p[k] >= 'A' && h.p[k] <= 'Z')
+				return bad(v, GW_ECORRUPT, "HOSTS[%u]: not lower-case", i);
+		if (slice_cmp(&prev, &h) >= 0)
+			return bad(v, GW_ECORRUPT, "HOSTS[%u]: not sorted after HOSTS[%u], or duplicate",
+				   i, i - 1);
+		prev = h;
+	}
+	return 0;
+}
+
+/* [V6][V7] Labels are non-empty slices of STRS (no NUL needed); children
+ * are nodes.  Order and parenthood are checked per node (verify_nodes). */
+static int verify_edges(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_EDGES].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_EDGES, i);
+
+		TRY(check_str(v, GW_BLOB_EDGES, i, "label", r + GW_BLOB_EDGE_LABEL, 0));
+		if (gw_get_u32le(r + GW_BLOB_EDGE_LABEL + GW_BLOB_STR_LEN) == 0)
+			return bad(v, GW_ECORRUPT, "EDGES[%u]: empty label", i);
+		TRY(check_index(v, GW_BLOB_EDGES, i, "child", gw_get_u32le(r + GW_BLOB_EDGE_CHILD),
+				GW_BLOB_NODES, 0));
+	}
+	return 0;
+}
+
+/* Two routes of one node group may not share a method (trie.h): the first
+ * would silently win. */
+static int check_group(struct vctx *v, uint32_t node, uint32_t first, uint32_t count)
+{
+	unsigned seen = 0;
+
+	for (uint32_t r = first; r < first + count; r++) {
+		unsigned m = gw_get_u16le(rec(v->b, GW_BLOB_ROUTES, r) + GW_BLOB_ROUTE_METHODS);
+
+		if (seen & m)
+			return bad(v, GW_ECORRUPT, "NODES[%u]: route %u shares a method with an "
+				   "earlier route of its group", node, r);
+		seen |= m;
+	}
+	return 0;
+}
+
+/* [V9] Nodes: edge and route ranges within their tables, every child (edge or
+ * param) of a larger index than its parent, so that any walk terminates; the
+ * edges of a node strictly sorted; at most GW_MAX_PARAMS {param} steps on any
+ * walk, so that a matcher's parameter array cannot overflow. */
+static int verify_nodes(struct vctx *v)
+{
+	const struct gw_blob *b = v->b;
+	uint32_t n = b->t[GW_BLOB_NODES].n;
+	uint8_t *pdepth = NULL;
+	int rc = 0;
+
+	if (n && !(pdepth = calloc(n, 1)))
+		return bad(v, GW_ENOMEM, "out of memory verifying NODES");
+	for (uint32_t i = 0; i < n && !rc; i++) {
+		const uint8_t *r = rec(b, GW_BLOB_NODES, i);
+		uint32_t lf = gw_get_u32le(r + GW_BLOB_NODE_LIT_FIRST);
+		uint32_t lc = gw_get_u32le(r + GW_BLOB_NODE_LIT_COUNT);
+		uint32_t pc = gw_get_u32le(r + GW_BLOB_NODE_PARAM_CHILD);
+		uint32_t rf = gw_get_u32le(r + GW_BLOB_NODE_ROUTE_FIRST);
+		uint32_t tc = r[GW_BLOB_NODE_TERM_COUNT], wc = r[GW_BLOB_NODE_WILD_COUNT];
+
+		if ((rc = check_range(v, GW_BLOB_NODES, i, "edges", lf, lc, GW_BLOB_EDGES)) ||
+		    (rc = check_range(v, GW_BLOB_NODES, i, "routes", rf, tc + wc, GW_BLOB_ROUTES)) ||
+		    (rc = check_index(v, GW_BLOB_NODES, i, "param child", pc, GW_BLOB_NODES, 1)) ||
+		    (rc = check_reserved(v, GW_BLOB_NODES, i, r + GW_BLOB_NODE_RESERVED, 2)) ||
+		    (rc = check_group(v, i, rf, tc)) || (rc = check_group(v, i, rf + tc, wc)))
+			break;
+		if (pc != GW_NONE) {
+			if (pc <= i) {
+				rc = bad(v, GW_ECORRUPT, "NODES[%u]: param child %u not after its parent",
+					 i, pc);
+				break;
+			}
+			if (pdepth[i] + 1 > GW_MAX_PARAMS) {
+				rc = bad(v, GW_ECORRUPT, "NODES[%u]: more than %d {param} steps deep",
+					 pc, GW_MAX_PARAMS);
+				break;
+			}
+			if (pdepth[pc] < pdepth[i] + 1)
+				pdepth[pc] = (uint8_t)(pdepth[i] + 1);
+		}
+		for (uint32_t e = lf; e < lf + lc; e++) {
+			const uint8_t *er = rec(b, GW_BLOB_EDGES, e);
+			uint32_t child = gw_get_u32le(er + GW_BLOB_EDGE_CHILD);
+
+			if (child <= i) {
+				rc = bad(v, GW_ECORRUPT, "NODES[%u]: edge %u child %u not after its parent",
+					 i, e, child);
+				break;
+			}
+			if (pdepth[child] < pdepth[i])
+				pdepth[child] = pdepth[i];
+			if (e > lf) {
+				struct gw_str a = str_at(b, er - GW_BLOB_EDGE_SIZE + GW_BLOB_EDGE_LABEL);
+				struct gw_str c = str_at(b, er + GW_BLOB_EDGE_LABEL);
+
+				if (slice_cmp(&a, &c) >= 0) {
+					rc = bad(v, GW_ECORRUPT, "NODES[%u]: edges %u and %u not sorted "
+						 "or duplicate", i, e - 1, e);
+					break;
+				}
+			}
+		}
+	}
+	free(pdepth);
+	return rc;
+}
+
+/* [V6][V8] Template parts: kind, mode, parameter number, strings. */
+static int verify_tpls(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_TPLS].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_TPLS, i);
+
+		TRY(check_enum(v, GW_BLOB_TPLS, i, "kind", r[GW_BLOB_TPL_KIND], GW_TPL_LITERAL,
+			       GW_TPL_REST));
+		TRY(check_enum(v, GW_BLOB_TPLS, i, "mode", r[GW_BLOB_TPL_MODE], GW_TPL_PLAIN,
+			       GW_TPL_ALT));
+		if (r[GW_BLOB_TPL_KIND] == GW_TPL_PARAM)
+			TRY(check_enum(v, GW_BLOB_TPLS, i, "param", gw_get_u16le(r + GW_BLOB_TPL_PARAM),
+				       0, GW_MAX_PARAMS - 1));
+		TRY(check_str(v, GW_BLOB_TPLS, i, "text", r + GW_BLOB_TPL_TEXT, 1));
+		TRY(check_str(v, GW_BLOB_TPLS, i, "alt", r + GW_BLOB_TPL_ALT, 1));
+	}
+	return 0;
+}
+
+/* [V6] Header names and values are C strings. */
+static int verify_headers(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_HEADERS].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_HEADERS, i);
+
+		TRY(check_str(v, GW_BLOB_HEADERS, i, "name", r + GW_BLOB_HEADER_NAME, 1));
+		TRY(check_str(v, GW_BLOB_HEADERS, i, "value", r + GW_BLOB_HEADER_VALUE, 1));
+	}
+	return 0;
+}
+
+/* [V6] List strings are C strings. */
+static int verify_strlist(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_STRLIST].n; i++)
+		TRY(check_str(v, GW_BLOB_STRLIST, i, "string", rec(v->b, GW_BLOB_STRLIST, i), 1));
+	return 0;
+}
+
+/* [V8] Family 4 or 6, prefix within the address, host bits zero. */
+static int verify_cidrs(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_CIDRS].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_CIDRS, i);
+		const uint8_t *a = r + GW_BLOB_CIDR_ADDR;
+		unsigned fam = r[GW_BLOB_CIDR_FAMILY], pfx = r[GW_BLOB_CIDR_PREFIX];
+		unsigned bits;
+
+		if (fam != 4 && fam != 6)
+			return bad(v, GW_ECORRUPT, "CIDRS[%u]: family %u is neither 4 nor 6", i, fam);
+		TRY(check_reserved(v, GW_BLOB_CIDRS, i, r + GW_BLOB_CIDR_RESERVED, 2));
+		bits = fam == 4 ? 32 : 128;
+		if (pfx > bits)
+			return bad(v, GW_ECORRUPT, "CIDRS[%u]: prefix /%u longer than the address", i, pfx);
+		for (unsigned k = pfx; k < 128; k++)
+			if (a[k / 8] & (0x80u >> (k % 8)))
+				return bad(v, GW_ECORRUPT, "CIDRS[%u]: host bits set past /%u", i, pfx);
+	}
+	return 0;
+}
+
+/* [V6][V8] Targets: a host, a port, a weight. */
+static int verify_targets(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_TARGETS].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_TARGETS, i);
+
+		TRY(check_str(v, GW_BLOB_TARGETS, i, "host", r + GW_BLOB_TGT_HOST, 1));
+		if (gw_get_u32le(r + GW_BLOB_TGT_HOST + GW_BLOB_STR_LEN) == 0)
+			return bad(v, GW_ECORRUPT, "TARGETS[%u]: empty host", i);
+		if (gw_get_u16le(r + GW_BLOB_TGT_PORT) == 0)
+			return bad(v, GW_ECORRUPT, "TARGETS[%u]: port 0", i);
+		TRY(check_reserved(v, GW_BLOB_TARGETS, i, r + GW_BLOB_TGT_RESERVED, 2));
+		if (gw_get_u32le(r + GW_BLOB_TGT_WEIGHT) == 0)
+			return bad(v, GW_ECORRUPT, "TARGETS[%u]: weight 0", i);
+	}
+	return 0;
+}
+
+/* [V7] Each policy ref names a policy. */
+static int verify_polrefs(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_POLREFS].n; i++)
+		TRY(check_index(v, GW_BLOB_POLREFS, i, "policy",
+				gw_get_u32le(rec(v->b, GW_BLOB_POLREFS, i)), GW_BLOB_POLICIES, 0));
+	return 0;
+}
+
+/* [V8] Every rate limit can admit something: quota, period, burst and the
+ * key bound are at least 1 (a zero period would divide by zero). */
+static int verify_ratelimits(struct vctx *v)
+{
+	static const struct { unsigned off; const char *name; } pos[] = {
+		{ GW_BLOB_RL_QUOTA, "quota" }, { GW_BLOB_RL_PERIOD_MS, "period" },
+		{ GW_BLOB_RL_BURST, "burst" }, { GW_BLOB_RL_MAX_KEYS, "max_keys" },
+	};
+
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_RATELIMITS].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_RATELIMITS, i);
+
+		TRY(check_str(v, GW_BLOB_RATELIMITS, i, "name", r + GW_BLOB_RL_NAME, 1));
+		TRY(check_str(v, GW_BLOB_RATELIMITS, i, "header", r + GW_BLOB_RL_HEADER, 1));
+		TRY(check_enum(v, GW_BLOB_RATELIMITS, i, "key", r[GW_BLOB_RL_KEY], GW_RLK_IP,
+			       GW_RLK_ROUTE));
+		if (r[GW_BLOB_RL_KEY] == GW_RLK_HEADER &&
+		    gw_get_u32le(r + GW_BLOB_RL_HEADER + GW_BLOB_STR_LEN) == 0)
+			return bad(v, GW_ECORRUPT, "RATELIMITS[%u]: header key without a header name", i);
+		TRY(check_reserved(v, GW_BLOB_RATELIMITS, i, r + GW_BLOB_RL_RESERVED, 3));
+		for (size_t k = 0; k < sizeof pos / sizeof *pos; k++)
+			if (gw_get_u32le(r + pos[k].off) == 0)
+				return bad(v, GW_ECORRUPT, "RATELIMITS[%u]: %s is 0", i, pos[k].name);
+	}
+	return 0;
+}
+
+/* [V6][V8] Auth policies: type and header names. */
+static int verify_auths(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_AUTHS].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_AUTHS, i);
+
+		TRY(check_enum(v, GW_BLOB_AUTHS, i, "type", r[GW_BLOB_AUTH_TYPE], GW_AUTH_SESSION,
+			       GW_AUTH_API_KEY));
+		TRY(check_reserved(v, GW_BLOB_AUTHS, i, r + GW_BLOB_AUTH_RESERVED, 3));
+		TRY(check_str(v, GW_BLOB_AUTHS, i, "header", r + GW_BLOB_AUTH_HEADER, 1));
+		TRY(check_str(v, GW_BLOB_AUTHS, i, "user_header", r + GW_BLOB_AUTH_USER_HEADER, 1));
+	}
+	return 0;
+}
+
+/* [V6][V7][V8] CORS policies: origins, method mask, flags, strings. */
+static int verify_cors(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_CORS].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_CORS, i);
+
+		TRY(check_range(v, GW_BLOB_CORS, i, "origins", gw_get_u32le(r + GW_BLOB_CORS_ORIGIN_FIRST),
+				gw_get_u32le(r + GW_BLOB_CORS_ORIGIN_COUNT), GW_BLOB_STRLIST));
+		TRY(check_enum(v, GW_BLOB_CORS, i, "methods", gw_get_u16le(r + GW_BLOB_CORS_METHODS),
+			       0, GW_M_ALL));
+		TRY(check_enum(v, GW_BLOB_CORS, i, "credentials", r[GW_BLOB_CORS_CREDENTIALS], 0, 1));
+		TRY(check_reserved(v, GW_BLOB_CORS, i, r + GW_BLOB_CORS_RESERVED, 1));
+		TRY(check_str(v, GW_BLOB_CORS, i, "allow_headers", r + GW_BLOB_CORS_ALLOW_HEADERS, 1));
+		TRY(check_str(v, GW_BLOB_CORS, i, "expose_headers", r + GW_BLOB_CORS_EXPOSE_HEADERS, 1));
+	}
+	return 0;
+}
+
+/* [V7] Header policies: four ranges. */
+static int verify_hdrpols(struct vctx *v)
+{
+	static const struct { unsigned off, target; const char *name; } rg[] = {
+		{ GW_BLOB_HDRPOL_REQ_ADD_FIRST, GW_BLOB_HEADERS, "request adds" },
+		{ GW_BLOB_HDRPOL_REQ_DEL_FIRST, GW_BLOB_STRLIST, "request removals" },
+		{ GW_BLOB_HDRPOL_RESP_ADD_FIRST, GW_BLOB_HEADERS, "response adds" },
+		{ GW_BLOB_HDRPOL_RESP_DEL_FIRST, GW_BLOB_STRLIST, "response removals" },
+	};
+
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_HDRPOLS].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_HDRPOLS, i);
+
+		for (size_t k = 0; k < sizeof rg / sizeof *rg; k++)
+			TRY(check_range(v, GW_BLOB_HDRPOLS, i, rg[k].name, gw_get_u32le(r + rg[k].off),
+					gw_get_u32le(r + rg[k].off + 4), rg[k].target));
+	}
+	return 0;
+}
+
+/* [V7] IP policies: allow and deny ranges of CIDRS. */
+static int verify_ipfilters(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_IPFILTERS].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_IPFILTERS, i);
+
+		TRY(check_range(v, GW_BLOB_IPFILTERS, i, "allow", gw_get_u32le(r + GW_BLOB_IPF_ALLOW_FIRST),
+				gw_get_u32le(r + GW_BLOB_IPF_ALLOW_COUNT), GW_BLOB_CIDRS));
+		TRY(check_range(v, GW_BLOB_IPFILTERS, i, "deny", gw_get_u32le(r + GW_BLOB_IPF_DENY_FIRST),
+				gw_get_u32le(r + GW_BLOB_IPF_DENY_COUNT), GW_BLOB_CIDRS));
+	}
+	return 0;
+}
+
+/* [V7] A policy's <index, count> points into its kind's table: count >= 1 for
+ * rate limits, exactly 1 for the other kinds. */
+static int verify_policies(struct vctx *v)
+{
+	static const unsigned kind_table[] = {
+		[GW_P_RATE_LIMIT] = GW_BLOB_RATELIMITS, [GW_P_AUTH] = GW_BLOB_AUTHS,
+		[GW_P_BODY_LIMIT] = GW_BLOB_BODYLIMITS, [GW_P_CORS] = GW_BLOB_CORS,
+		[GW_P_HEADERS] = GW_BLOB_HDRPOLS, [GW_P_IP] = GW_BLOB_IPFILTERS,
+	};
+
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_POLICIES].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_POLICIES, i);
+		unsigned kind = r[GW_BLOB_POLICY_KIND];
+		unsigned count = gw_get_u16le(r + GW_BLOB_POLICY_COUNT);
+
+		TRY(check_str(v, GW_BLOB_POLICIES, i, "name", r + GW_BLOB_POLICY_NAME, 1));
+		TRY(check_enum(v, GW_BLOB_POLICIES, i, "kind", kind, GW_P_RATE_LIMIT, GW_P_IP));
+		TRY(check_reserved(v, GW_BLOB_POLICIES, i, r + GW_BLOB_POLICY_RESERVED, 1));
+		if (kind == GW_P_RATE_LIMIT ? count == 0 : count != 1)
+			return bad(v, GW_ECORRUPT, "POLICIES[%u]: count %u invalid for its kind", i, count);
+		TRY(check_range(v, GW_BLOB_POLICIES, i, "records",
+				gw_get_u32le(r + GW_BLOB_POLICY_INDEX), count, kind_table[kind]));
+		TRY(check_place(v, GW_BLOB_POLICIES, i, r + GW_BLOB_POLICY_PLACE));
+	}
+	return 0;
+}
+
+/* [V6][V7][V8] Upstreams: name, at least one target, enums, place. */
+static int verify_upstreams(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_UPSTREAMS].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_UPSTREAMS, i);
+		uint32_t tc = gw_get_u32le(r + GW_BLOB_UP_TGT_COUNT);
+
+		TRY(check_str(v, GW_BLOB_UPSTREAMS, i, "name", r + GW_BLOB_UP_NAME, 1));
+		if (tc == 0)
+			return bad(v, GW_ECORRUPT, "UPSTREAMS[%u]: no target", i);
+		TRY(check_range(v, GW_BLOB_UPSTREAMS, i, "targets", gw_get_u32le(r + GW_BLOB_UP_TGT_FIRST),
+				tc, GW_BLOB_TARGETS));
+		TRY(check_enum(v, GW_BLOB_UPSTREAMS, i, "balance", r[GW_BLOB_UP_BALANCE],
+			       GW_LB_ROUND_ROBIN, GW_LB_HASH));
+		TRY(check_enum(v, GW_BLOB_UPSTREAMS, i, "hash_key", r[GW_BLOB_UP_HASH_KEY],
+			       GW_HK_NONE, GW_HK_HEADER));
+		TRY(check_reserved(v, GW_BLOB_UPSTREAMS, i, r + GW_BLOB_UP_RESERVED, 2));
+		TRY(check_str(v, GW_BLOB_UPSTREAMS, i, "hash_header", r + GW_BLOB_UP_HASH_HEADER, 1));
+		TRY(check_str(v, GW_BLOB_UPSTREAMS, i, "health check path", r + GW_BLOB_UP_HC_PATH, 1));
+		TRY(check_place(v, GW_BLOB_UPSTREAMS, i, r + GW_BLOB_UP_PLACE));
+	}
+	return 0;
+}
+
+/* [V7][V8] Responds: an HTTP status, header and body ranges. */
+static int verify_responds(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_RESPONDS].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_RESPONDS, i);
+
+		TRY(check_enum(v, GW_BLOB_RESPONDS, i, "status", gw_get_u16le(r + GW_BLOB_RESPOND_STATUS),
+			       100, 599));
+		TRY(check_reserved(v, GW_BLOB_RESPONDS, i, r + GW_BLOB_RESPOND_RESERVED, 2));
+		TRY(check_range(v, GW_BLOB_RESPONDS, i, "headers", gw_get_u32le(r + GW_BLOB_RESPOND_HDR_FIRST),
+				gw_get_u32le(r + GW_BLOB_RESPOND_HDR_COUNT), GW_BLOB_HEADERS));
+		TRY(check_range(v, GW_BLOB_RESPONDS, i, "body", gw_get_u32le(r + GW_BLOB_RESPOND_BODY_FIRST),
+				gw_get_u32le(r + GW_BLOB_RESPOND_BODY_COUNT), GW_BLOB_TPLS));
+	}
+	return 0;
+}
+
+/* [V6][V7] Proxies: an upstream, a rewrite range, strings. */
+static int verify_proxies(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_PROXIES].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_PROXIES, i);
+
+		TRY(check_index(v, GW_BLOB_PROXIES, i, "upstream", gw_get_u32le(r + GW_BLOB_PROXY_UPSTREAM),
+				GW_BLOB_UPSTREAMS, 0));
+		TRY(check_range(v, GW_BLOB_PROXIES, i, "rewrite",
+				gw_get_u32le(r + GW_BLOB_PROXY_REWRITE_FIRST),
+				gw_get_u32le(r + GW_BLOB_PROXY_REWRITE_COUNT), GW_BLOB_TPLS));
+		TRY(check_str(v, GW_BLOB_PROXIES, i, "strip_prefix", r + GW_BLOB_PROXY_STRIP_PREFIX, 1));
+		TRY(check_str(v, GW_BLOB_PROXIES, i, "user_header", r + GW_BLOB_PROXY_USER_HEADER, 1));
+	}
+	return 0;
+}
+
+/* A template used by route <i> refers only to the route's own parameters;
+ * <first, count> was checked against TPLS already. */
+static int check_tpl_params(struct vctx *v, uint32_t i, uint32_t first, uint32_t count,
+			    unsigned nparams)
+{
+	for (uint32_t k = first; k < first + count; k++) {
+		const uint8_t *t = rec(v->b, GW_BLOB_TPLS, k);
+
+		if (t[GW_BLOB_TPL_KIND] == GW_TPL_PARAM &&
+		    gw_get_u16le(t + GW_BLOB_TPL_PARAM) >= nparams)
+			return bad(v, GW_ECORRUPT, "ROUTES[%u]: template part %u uses parameter %u "
+				   "of %u", i, k, gw_get_u16le(t + GW_BLOB_TPL_PARAM), nparams);
+	}
+	return 0;
+}
+
+/* [V6][V7][V8] Routes: strings, host, methods, handler and its record,
+ * parameters used by its templates, policy refs, place. */
+static int verify_routes(struct vctx *v)
+{
+	const struct gw_blob *b = v->b;
+
+	for (uint32_t i = 0; i < b->t[GW_BLOB_ROUTES].n; i++) {
+		const uint8_t *r = rec(b, GW_BLOB_ROUTES, i);
+		unsigned methods = gw_get_u16le(r + GW_BLOB_ROUTE_METHODS);
+		unsigned handler = r[GW_BLOB_ROUTE_HANDLER], np = r[GW_BLOB_ROUTE_NPARAMS];
+		uint32_t hi = gw_get_u32le(r + GW_BLOB_ROUTE_HANDLER_INDEX);
+		struct gw_str pat;
+
+		TRY(check_str(v, GW_BLOB_ROUTES, i, "name", r + GW_BLOB_ROUTE_NAME, 1));
+		TRY(check_str(v, GW_BLOB_ROUTES, i, "pattern", r + GW_BLOB_ROUTE_PATTERN, 1));
+		pat = str_at(b, r + GW_BLOB_ROUTE_PATTERN);
+		if (pat.len == 0 || pat.p[0] != '/')
+			return bad(v, GW_ECORRUPT, "ROUTES[%u]: pattern does not start with '/'", i);
+		TRY(check_index(v, GW_BLOB_ROUTES, i, "host", gw_get_u32le(r + GW_BLOB_ROUTE_HOST),
+				GW_BLOB_HOSTS, 0));
+		TRY(check_enum(v, GW_BLOB_ROUTES, i, "methods", methods, 1, GW_M_ALL));
+		TRY(check_enum(v, GW_BLOB_ROUTES, i, "handler", handler, GW_H_RESPOND, GW_H_METRICS));
+		TRY(check_enum(v, GW_BLOB_ROUTES, i, "nparams", np, 0, GW_MAX_PARAMS));
+		TRY(check_range(v, GW_BLOB_ROUTES, i, "policy refs", gw_get_u32le(r + GW_BLOB_ROUTE_POL_FIRST),
+				gw_get_u16le(r + GW_BLOB_ROUTE_POL_COUNT), GW_BLOB_POLREFS));
+		TRY(check_reserved(v, GW_BLOB_ROUTES, i, r + GW_BLOB_ROUTE_RESERVED, 2));
+		TRY(check_place(v, GW_BLOB_ROUTES, i, r + GW_BLOB_ROUTE_PLACE));
+		if (handler == GW_H_RESPOND) {
+			const uint8_t *h;
+
+			TRY(check_index(v, GW_BLOB_ROUTES, i, "respond", hi, GW_BLOB_RESPONDS, 0));
+			h = rec(b, GW_BLOB_RESPONDS, hi);
+			TRY(check_tpl_params(v, i, gw_get_u32le(h + GW_BLOB_RESPOND_BODY_FIRST),
+					     gw_get_u32le(h + GW_BLOB_RESPOND_BODY_COUNT), np));
+		} else if (handler == GW_H_PROXY) {
+			const uint8_t *h;
+
+			TRY(check_index(v, GW_BLOB_ROUTES, i, "proxy", hi, GW_BLOB_PROXIES, 0));
+			h = rec(b, GW_BLOB_PROXIES, hi);
+			TRY(check_tpl_params(v, i, gw_get_u32le(h + GW_BLOB_PROXY_REWRITE_FIRST),
+					     gw_get_u32le(h + GW_BLOB_PROXY_REWRITE_COUNT), np));
+		} else if (hi != 0) {
+			return bad(v, GW_ECORRUPT, "ROUTES[%u]: handler index %u for a handler "
+				   "without a record", i, hi);
+		}
+	}
+	return 0;
+}
+
+/* [V8] Settings: the cookie has a name and every limit and timeout is at
+ * least 1 (0 would refuse every request or time out at once). */
+static int verify_settings(struct vctx *v)
+{
+	static const struct { unsigned off; const char *name; } pos[] = {
+		{ GW_BLOB_SET_SESSION_IDLE_MS, "session idle timeout" },
+		{ GW_BLOB_SET_SESSION_LIFETIME_MS, "session lifetime" },
+		{ GW_BLOB_SET_MAX_HEADER_BYTES, "max header bytes" },
+		{ GW_BLOB_SET_HEADER_TIMEOUT_MS, "header timeout" },
+		{ GW_BLOB_SET_IDLE_TIMEOUT_MS, "idle timeout" },
+		{ GW_BLOB_SET_MAX_CONNS, "max connections" },
+		{ GW_BLOB_SET_MAX_CONNS_PER_IP, "max connections per ip" },
+	};
+	const uint8_t *r = rec(v->b, GW_BLOB_SETTINGS, 0);
+
+	TRY(check_range(v, GW_BLOB_SETTINGS, 0, "trusted proxies",
+			gw_get_u32le(r + GW_BLOB_SET_TRUSTED_FIRST),
+			gw_get_u32le(r + GW_BLOB_SET_TRUSTED_COUNT), GW_BLOB_CIDRS));
+	TRY(check_str(v, GW_BLOB_SETTINGS, 0, "session cookie", r + GW_BLOB_SET_SESSION_COOKIE, 1));
+	if (gw_get_u32le(r + GW_BLOB_SET_SESSION_COOKIE + GW_BLOB_STR_LEN) == 0)
+		return bad(v, GW_ECORRUPT, "SETTINGS[0]: empty session cookie name");
+	for (size_t k = 0; k < sizeof pos / sizeof *pos; k++)
+		if (gw_get_u32le(r + pos[k].off) == 0)
+			return bad(v, GW_ECORRUPT, "SETTINGS[0]: %s is 0", pos[k].name);
+	return 0;
+}
+
+/* ---- header, sections, trailer ------------------------------------------- */
+
+/* [V1]..[V4] Check the header and trailer of the <len> bytes at <p>, then the
+ * CRC.  Returns 0 or a gw_err. */
+static int verify_header(struct vctx *v, const uint8_t *p, size_t len)
+{
+	uint64_t fsize;
+	uint32_t crc, want;
+	unsigned rv;
+
+	if (len == 0)
+		return bad(v, GW_ETRUNC, "empty file");
+	/* [V1] The magic first: a text file or a PNG gets "not a gw blob", and
+	 * a blob whose \r\n or \x1a went through a text-mode copy too. */
+	if (memcmp(p, GW_BLOB_MAGIC, len < GW_BLOB_MAGIC_LEN ? len : GW_BLOB_MAGIC_LEN) != 0)
+		return bad(v, GW_EMAGIC, "bad magic: not a gw blob, or mangled by a text-mode copy");
+	if (len < GW_BLOB_MIN_SIZE)
+		return bad(v, GW_ETRUNC, "%zu bytes, shorter than the smallest blob (%d)", len,
+			   GW_BLOB_MIN_SIZE);
+	/* [V2] Versions before the checksum: a newer format may checksum
+	 * differently, and its reader must hear "too new", not "altered". */
+	rv = gw_get_u16le(p + GW_BLOB_HDR_READ_VERSION);
+	if (rv > GW_BLOB_READ_VERSION)
+		return bad(v, GW_EVERSION, "read version %u, this reader knows up to %u", rv,
+			   GW_BLOB_READ_VERSION);
+	if (len > UINT32_MAX)
+		return bad(v, GW_ETOOBIG, "%zu bytes, more than the format's 4 GiB", len);
+	/* [V3] The size the writer meant: truncation is told apart from
+	 * garbage appended. */
+	fsize = gw_get_u64le(p + GW_BLOB_HDR_FILE_SIZE);
+	if (fsize > len)
+		return bad(v, GW_ETRUNC, "header says %llu bytes, the file has %zu",
+			   (unsigned long long)fsize, len);
+	if (fsize < len)
+		return bad(v, GW_ECORRUPT, "header says %llu bytes, the file has %zu (trailing bytes)",
+			   (unsigned long long)fsize, len);
+	if (memcmp(p + len - GW_BLOB_TRAILER_SIZE + GW_BLOB_TRAILER_MAGIC_OFF, GW_BLOB_TRAILER_MAGIC,
+		   4) != 0)
+		return bad(v, GW_ECORRUPT, "trailer: end magic \"GWND\" missing");
+	/* [V4] The CRC covers everything before the trailer. */
+	want = gw_get_u32le(p + len - GW_BLOB_TRAILER_SIZE + GW_BLOB_TRAILER_CRC);
+	crc = gw_crc32c(0, p, len - GW_BLOB_TRAILER_SIZE);
+	if (crc != want)
+		return bad(v, GW_ECHECKSUM, "stored crc32c %08x, computed %08x", want, crc);
+	if (rv == 0)
+		return bad(v, GW_ECORRUPT, "read version 0");
+	return 0;
+}
+
+/* [V5] Parse the section table of the verified-size file: every entry aligned,
+ * within the data area (after the table, before the trailer), not
+ * overlapping another, sized count * record size; every known table present
+ * once; unknown ids skipped.  Fills v->b->t[].  Returns 0 or a gw_err. */
+static int verify_sections(struct vctx *v, const uint8_t *p, size_t len)
+{
+	uint32_t hsize = gw_get_u32le(p + GW_BLOB_HDR_HEADER_SIZE);
+	uint32_t nsec = gw_get_u32le(p + GW_BLOB_HDR_SECTION_COUNT);
+	uint32_t flags = gw_get_u32le(p + GW_BLOB_HDR_FLAGS);
+	uint64_t data_end = len - GW_BLOB_TRAILER_SIZE, table_end;
+	int seen[GW_BLOB_NTABLES] = { 0 };
+
+	if (hsize < GW_BLOB_HDR_SIZE || hsize % GW_BLOB_ALIGN || hsize > data_end)
+		return bad(v, GW_ECORRUPT, "header size %u invalid", hsize);
+	if (flags)
+		return bad(v, GW_EVERSION, "flags 0x%x unknown to this reader", flags);
+	if (nsec > GW_BLOB_MAX_SECTIONS)
+		return bad(v, GW_ECORRUPT, "%u sections, more than %d", nsec, GW_BLOB_MAX_SECTIONS);
+	table_end = hsize + (uint64_t)nsec * GW_BLOB_SEC_ENTRY_SIZE;
+	if (table_end > data_end)
+		return bad(v, GW_ECORRUPT, "section table (%u entries) runs past the data", nsec);
+	for (uint32_t k = 0; k < nsec; k++) {
+		const uint8_t *e = p + hsize + (size_t)k * GW_BLOB_SEC_ENTRY_SIZE;
+		uint32_t id = gw_get_u32le(e + GW_BLOB_SEC_ID);
+		uint32_t off = gw_get_u32le(e + GW_BLOB_SEC_OFFSET);
+		uint32_t size = gw_get_u32le(e + GW_BLOB_SEC_SIZE);
+		uint32_t count = gw_get_u32le(e + GW_BLOB_SEC_COUNT);
+		unsigned rs = gw_blob_record_size(id);
+		const char *name = gw_blob_table_name(id);
+
+		if (off % GW_BLOB_ALIGN)
+			return bad(v, GW_ECORRUPT, "section %u (%s): offset %u not 8-byte aligned",
+				   k, name, off);
+		if (off < table_end || (uint64_t)off + size > data_end)
+			return bad(v, GW_ECORRUPT, "section %u (%s): bytes %u+%u outside the data "
+				   "area [%llu, %llu)", k, name, off, size,
+				   (unsigned long long)table_end, (unsigned long long)data_end);
+		for (uint32_t j = 0; j < k; j++) {
+			const uint8_t *f = p + hsize + (size_t)j * GW_BLOB_SEC_ENTRY_SIZE;
+			uint32_t fo = gw_get_u32le(f + GW_BLOB_SEC_OFFSET);
+			uint32_t fs = gw_get_u32le(f + GW_BLOB_SEC_SIZE);
+
+			if (size && fs && off < (uint64_t)fo + fs && fo < (uint64_t)off + size)
+				return bad(v, GW_ECORRUPT, "section %u (%s) overlaps section %u (%s)",
+					   k, name, j, gw_blob_table_name(gw_get_u32le(f + GW_BLOB_SEC_ID)));
+		}
+		if (!rs)
+			continue; /* a later minor version's section: skipped */
+		if ((uint64_t)count * rs != size)
+			return bad(v, GW_ECORRUPT, "%s: size %u is not count %u * record size %u",
+				   name, size, count, rs);
+		if (seen[id]++)
+			return bad(v, GW_ECORRUPT, "%s: section present twice", name);
+		v->b->t[id].p = p + off;
+		v->b->t[id].n = count;
+	}
+	for (unsigned t = 0; t < GW_BLOB_NTABLES; t++)
+		if (!seen[t])
+			return bad(v, GW_ECORRUPT, "%s: section missing", gw_blob_table_name(t));
+	if (v->b->t[GW_BLOB_SETTINGS].n != 1)
+		return bad(v, GW_ECORRUPT, "SETTINGS: %u records, not 1", v->b->t[GW_BLOB_SETTINGS].n);
+	return 0;
+}
+
+/* Verify all of <len> bytes at <p> into <b> (zeroed by the caller).  The
+ * record checks run leaves first, so that a check following a reference (a
+ * route's respond to its template parts) finds the target already checked. */
+static int verify(struct gw_blob *b, const uint8_t *p, size_t len, char *why, size_t whylen)
+{
+	static int (*const steps[])(struct vctx *) = {
+		verify_files, verify_hosts, verify_edges, verify_nodes, verify_tpls,
+		verify_headers, verify_strlist, verify_cidrs, verify_targets, verify_polrefs,
+		verify_ratelimits, verify_auths, verify_cors, verify_hdrpols, verify_ipfilters,
+		verify_policies, verify_upstreams, verify_responds, verify_proxies,
+		verify_routes, verify_settings,
+	};
+	struct vctx v = { b, why, whylen };
+
+	if (why && whylen)
+		why[0] = '\0';
+	b->base = p;
+	b->len = len;
+	TRY(verify_header(&v, p, len));
+	TRY(verify_sections(&v, p, len));
+	for (size_t k = 0; k < sizeof steps / sizeof *steps; k++)
+		TRY(steps[k](&v));
+	return 0;
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
+/* blob.h.  <mem> is borrowed for the life of the blob. */
+int gw_blob_open_mem(const void *mem, size_t len, struct gw_blob **out, char *why, size_t whylen)
+{
+	struct gw_blob *b = calloc(1, sizeof *b);
+	int rc;
+
+	*out = NULL;
+	if (!b) {
+		if (why && whylen)
+			snprintf(why, whylen, "out of memory");
+		return GW_ENOMEM;
+	}
+	rc = verify(b, mem, len, why, whylen);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	*out = b;
+	return GW_OK;
+}
+
+/* blob.h.  On GW_EIO errno says why (EISDIR, EINVAL for other non-regular
+ * files, or what open, fstat or mmap said). */
+int gw_blob_open(const char *path, struct gw_blob **out, char *why, size_t whylen)
+{
+	struct vctx v = { NULL, why, whylen };
+	struct gw_blob *b = NULL;
+	void *map = MAP_FAILED;
+	struct stat st;
+	int fd, rc, err;
+
+	*out = NULL;
+	if (why && whylen)
+		why[0] = '\0';
+	/* O_NONBLOCK: a FIFO given by mistake must not hang the open. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		err = errno;
+		rc = bad(&v, GW_EIO, "cannot open: %s", strerror(err));
+		errno = err;
+		return rc;
+	}
+	if (fstat(fd, &st) != 0) {
+		err = errno;
+		rc = bad(&v, GW_EIO, "cannot stat: %s", strerror(err));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = EISDIR;
+		rc = bad(&v, GW_EIO, "is a directory");
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = EINVAL;
+		rc = bad(&v, GW_EIO, "not a regular file");
+		goto fail;
+	}
+	err = 0;
+	if (st.st_size == 0) {
+		rc = bad(&v, GW_ETRUNC, "empty file");
+		goto fail;
+	}
+	if ((uint64_t)st.st_size > UINT32_MAX) {
+		rc = bad(&v, GW_ETOOBIG, "%llu bytes, more than the format's 4 GiB",
+			 (unsigned long long)st.st_size);
+		goto fail;
+	}
+	/* MAP_PRIVATE, PROT_READ: nothing we do can write to the file.  The
+	 * writer publishes by rename, never rewrites in place, so the inode we
+	 * map does not shrink under us. */
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		err = errno;
+		rc = bad(&v, GW_EIO, "cannot map: %s", strerror(err));
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	rc = gw_blob_open_mem(map, (size_t)st.st_size, &b, why, whylen);
+	if (rc)
+		goto fail;
+	b->map = map;
+	*out = b;
+	return GW_OK;
+fail:
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)st.st_size);
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		errno = err;
+	return rc;
+}
+
+/* blob.h.  NULL is accepted. */
+void gw_blob_close(struct gw_blob *b)
+{
+	if (!b)
+		return;
+	if (b->map)
+		munmap(b->map, b->len);
+	free(b);
+}
+
+/* ---- accessors ----------------------------------------------------------- */
+
+/* Header facts (blob.h): read from the verified header. */
+const uint8_t *gw_blob_fingerprint(const struct gw_blob *b)
+{
+	return b->base + GW_BLOB_HDR_FINGERPRINT;
+}
+
+uint64_t gw_blob_size(const struct gw_blob *b)
+{
+	return b->len;
+}
+
+unsigned gw_blob_version(const struct gw_blob *b)
+{
+	return gw_get_u16le(b->base + GW_BLOB_HDR_WRITE_VERSION);
+}
+
+uint32_t gw_blob_count(const struct gw_blob *b, unsigned table)
+{
+	return table < GW_BLOB_NTABLES ? b->t[table].n : 0;
+}
+
+/* The record <i> of <t>, or NULL when <i> is past the count. */
+static const uint8_t *get(const struct gw_blob *b, unsigned t, uint32_t i)
+{
+	return i < b->t[t].n ? rec(b, t, i) : NULL;
+}
+
+/* The decoders of blob.h: -1 for an index past the count (<out> untouched),
+ * else 0 with <out> filled; strings borrow from the blob. */
+int gw_blob_file(const struct gw_blob *b, uint32_t i, struct gw_str *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_FILES, i);
+
+	if (!r)
+		return -1;
+	*out = str_at(b, r + GW_BLOB_FILE_NAME);
+	return 0;
+}
+
+int gw_blob_host(const struct gw_blob *b, uint32_t i, struct gw_str *out, uint32_t *root)
+{
+	const uint8_t *r = get(b, GW_BLOB_HOSTS, i);
+
+	if (!r)
+		return -1;
+	*out = str_at(b, r + GW_BLOB_HOST_NAME);
+	*root = gw_get_u32le(r + GW_BLOB_HOST_ROOT);
+	return 0;
+}
+
+int gw_blob_node(const struct gw_blob *b, uint32_t i, struct gw_trie_node *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_NODES, i);
+
+	if (!r)
+		return -1;
+	out->lit_first = gw_get_u32le(r + GW_BLOB_NODE_LIT_FIRST);
+	out->lit_count = gw_get_u32le(r + GW_BLOB_NODE_LIT_COUNT);
+	out->param_child = gw_get_u32le(r + GW_BLOB_NODE_PARAM_CHILD);
+	out->route_first = gw_get_u32le(r + GW_BLOB_NODE_ROUTE_FIRST);
+	out->term_count = r[GW_BLOB_NODE_TERM_COUNT];
+	out->wild_count = r[GW_BLOB_NODE_WILD_COUNT];
+	return 0;
+}
+
+int gw_blob_edge(const struct gw_blob *b, uint32_t i, struct gw_trie_edge *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_EDGES, i);
+
+	if (!r)
+		return -1;
+	out->label = str_at(b, r + GW_BLOB_EDGE_LABEL);
+	out->child = gw_get_u32le(r + GW_BLOB_EDGE_CHILD);
+	return 0;
+}
+
+int gw_blob_route(const struct gw_blob *b, uint32_t i, struct gw_route *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_ROUTES, i);
+
+	if (!r)
+		return -1;
+	out->name = str_at(b, r + GW_BLOB_ROUTE_NAME);
+	out->pattern = str_at(b, r + GW_BLOB_ROUTE_PATTERN);
+	out->host = gw_get_u32le(r + GW_BLOB_ROUTE_HOST);
+	out->methods = gw_get_u16le(r + GW_BLOB_ROUTE_METHODS);
+	out->handler = r[GW_BLOB_ROUTE_HANDLER];
+	out->nparams = r[GW_BLOB_ROUTE_NPARAMS];
+	out->handler_index = gw_get_u32le(r + GW_BLOB_ROUTE_HANDLER_INDEX);
+	out->pol_first = gw_get_u32le(r + GW_BLOB_ROUTE_POL_FIRST);
+	out->pol_count = gw_get_u16le(r + GW_BLOB_ROUTE_POL_COUNT);
+	out->place = place_at(r + GW_BLOB_ROUTE_PLACE);
+	return 0;
+}
+
+int gw_blob_respond(const struct gw_blob *b, uint32_t i, struct gw_respond *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_RESPONDS, i);
+
+	if (!r)
+		return -1;
+	out->status = gw_get_u16le(r + GW_BLOB_RESPOND_STATUS);
+	out->hdr_first = gw_get_u32le(r + GW_BLOB_RESPOND_HDR_FIRST);
+	out->hdr_count = gw_get_u32le(r + GW_BLOB_RESPOND_HDR_COUNT);
+	out->body_first = gw_get_u32le(r + GW_BLOB_RESPOND_BODY_FIRST);
+	out->body_count = gw_get_u32le(r + GW_BLOB_RESPOND_BODY_COUNT);
+	return 0;
+}
+
+int gw_blob_proxy(const struct gw_blob *b, uint32_t i, struct gw_proxy *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_PROXIES, i);
+
+	if (!r)
+		return -1;
+	out->upstream = gw_get_u32le(r + GW_BLOB_PROXY_UPSTREAM);
+	out->rewrite_first = gw_get_u32le(r + GW_BLOB_PROXY_REWRITE_FIRST);
+	out->rewrite_count = gw_get_u32le(r + GW_BLOB_PROXY_REWRITE_COUNT);
+	out->strip_prefix = str_at(b, r + GW_BLOB_PROXY_STRIP_PREFIX);
+	out->user_header = str_at(b, r + GW_BLOB_PROXY_USER_HEADER);
+	return 0;
+}
+
+int gw_blob_tpl(const struct gw_blob *b, uint32_t i, struct gw_tpl *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_TPLS, i);
+
+	if (!r)
+		return -1;
+	out->kind = r[GW_BLOB_TPL_KIND];
+	out->mode = r[GW_BLOB_TPL_MODE];
+	out->param = gw_get_u16le(r + GW_BLOB_TPL_PARAM);
+	out->text = str_at(b, r + GW_BLOB_TPL_TEXT);
+	out->alt = str_at(b, r + GW_BLOB_TPL_ALT);
+	return 0;
+}
+
+int gw_blob_header(const struct gw_blob *b, uint32_t i, struct gw_header *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_HEADERS, i);
+
+	if (!r)
+		return -1;
+	out->name = str_at(b, r + GW_BLOB_HEADER_NAME);
+	out->value = str_at(b, r + GW_BLOB_HEADER_VALUE);
+	return 0;
+}
+
+int gw_blob_strlist(const struct gw_blob *b, uint32_t i, struct gw_str *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_STRLIST, i);
+
+	if (!r)
+		return -1;
+	*out = str_at(b, r + GW_BLOB_STRLIST_STR);
+	return 0;
+}
+
+int gw_blob_polref(const struct gw_blob *b, uint32_t i, uint32_t *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_POLREFS, i);
+
+	if (!r)
+		return -1;
+	*out = gw_get_u32le(r + GW_BLOB_POLREF_POLICY);
+	return 0;
+}
+
+int gw_blob_policy(const struct gw_blob *b, uint32_t i, struct gw_policy *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_POLICIES, i);
+
+	if (!r)
+		return -1;
+	out->name = str_at(b, r + GW_BLOB_POLICY_NAME);
+	out->kind = r[GW_BLOB_POLICY_KIND];
+	out->count = gw_get_u16le(r + GW_BLOB_POLICY_COUNT);
+	out->index = gw_get_u32le(r + GW_BLOB_POLICY_INDEX);
+	out->ident = gw_get_u64le(r + GW_BLOB_POLICY_IDENT);
+	out->place = place_at(r + GW_BLOB_POLICY_PLACE);
+	return 0;
+}
+
+int gw_blob_ratelimit(const struct gw_blob *b, uint32_t i, struct gw_ratelimit *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_RATELIMITS, i);
+
+	if (!r)
+		return -1;
+	out->name = str_at(b, r + GW_BLOB_RL_NAME);
+	out->key = r[GW_BLOB_RL_KEY];
+	out->header = str_at(b, r + GW_BLOB_RL_HEADER);
+	out->quota = gw_get_u32le(r + GW_BLOB_RL_QUOTA);
+	out->period_ms = gw_get_u32le(r + GW_BLOB_RL_PERIOD_MS);
+	out->burst = gw_get_u32le(r + GW_BLOB_RL_BURST);
+	out->max_keys = gw_get_u32le(r + GW_BLOB_RL_MAX_KEYS);
+	return 0;
+}
+
+int gw_blob_auth(const struct gw_blob *b, uint32_t i, struct gw_auth *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_AUTHS, i);
+
+	if (!r)
+		return -1;
+	out->type = r[GW_BLOB_AUTH_TYPE];
+	out->header = str_at(b, r + GW_BLOB_AUTH_HEADER);
+	out->user_header = str_at(b, r + GW_BLOB_AUTH_USER_HEADER);
+	return 0;
+}
+
+int gw_blob_body_limit(const struct gw_blob *b, uint32_t i, uint64_t *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_BODYLIMITS, i);
+
+	if (!r)
+		return -1;
+	*out = gw_get_u64le(r + GW_BLOB_BODYLIMIT_BYTES);
+	return 0;
+}
+
+int gw_blob_cors(const struct gw_blob *b, uint32_t i, struct gw_cors *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_CORS, i);
+
+	if (!r)
+		return -1;
+	out->origin_first = gw_get_u32le(r + GW_BLOB_CORS_ORIGIN_FIRST);
+	out->origin_count = gw_get_u32le(r + GW_BLOB_CORS_ORIGIN_COUNT);
+	out->methods = gw_get_u16le(r + GW_BLOB_CORS_METHODS);
+	out->credentials = r[GW_BLOB_CORS_CREDENTIALS];
+	out->allow_headers = str_at(b, r + GW_BLOB_CORS_ALLOW_HEADERS);
+	out->expose_headers = str_at(b, r + GW_BLOB_CORS_EXPOSE_HEADERS);
+	out->max_age_s = gw_get_u32le(r + GW_BLOB_CORS_MAX_AGE_S);
+	return 0;
+}
+
+int gw_blob_hdrpol(const struct gw_blob *b, uint32_t i, struct gw_hdrpol *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_HDRPOLS, i);
+
+	if (!r)
+		return -1;
+	out->req_add_first = gw_get_u32le(r + GW_BLOB_HDRPOL_REQ_ADD_FIRST);
+	out->req_add_count = gw_get_u32le(r + GW_BLOB_HDRPOL_REQ_ADD_COUNT);
+	out->req_del_first = gw_get_u32le(r + GW_BLOB_HDRPOL_REQ_DEL_FIRST);
+	out->req_del_count = gw_get_u32le(r + GW_BLOB_HDRPOL_REQ_DEL_COUNT);
+	out->resp_add_first = gw_get_u32le(r + GW_BLOB_HDRPOL_RESP_ADD_FIRST);
+	out->resp_add_count = gw_get_u32le(r + GW_BLOB_HDRPOL_RESP_ADD_COUNT);
+	out->resp_del_first = gw_get_u32le(r + GW_BLOB_HDRPOL_RESP_DEL_FIRST);
+	out->resp_del_count = gw_get_u32le(r + GW_BLOB_HDRPOL_RESP_DEL_COUNT);
+	return 0;
+}
+
+int gw_blob_ipfilter(const struct gw_blob *b, uint32_t i, struct gw_ipfilter *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_IPFILTERS, i);
+
+	if (!r)
+		return -1;
+	out->allow_first = gw_get_u32le(r + GW_BLOB_IPF_ALLOW_FIRST);
+	out->allow_count = gw_get_u32le(r + GW_BLOB_IPF_ALLOW_COUNT);
+	out->deny_first = gw_get_u32le(r + GW_BLOB_IPF_DENY_FIRST);
+	out->deny_count = gw_get_u32le(r + GW_BLOB_IPF_DENY_COUNT);
+	return 0;
+}
+
+int gw_blob_cidr(const struct gw_blob *b, uint32_t i, struct gw_cidr *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_CIDRS, i);
+
+	if (!r)
+		return -1;
+	out->family = r[GW_BLOB_CIDR_FAMILY];
+	out->prefix = r[GW_BLOB_CIDR_PREFIX];
+	memcpy(out->addr, r + GW_BLOB_CIDR_ADDR, sizeof out->addr);
+	return 0;
+}
+
+int gw_blob_upstream(const struct gw_blob *b, uint32_t i, struct gw_upstream *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_UPSTREAMS, i);
+
+	if (!r)
+		return -1;
+	out->name = str_at(b, r + GW_BLOB_UP_NAME);
+	out->tgt_first = gw_get_u32le(r + GW_BLOB_UP_TGT_FIRST);
+	out->tgt_count = gw_get_u32le(r + GW_BLOB_UP_TGT_COUNT);
+	out->balance = r[GW_BLOB_UP_BALANCE];
+	out->hash_key = r[GW_BLOB_UP_HASH_KEY];
+	out->hash_header = str_at(b, r + GW_BLOB_UP_HASH_HEADER);
+	out->connect_timeout_ms = gw_get_u32le(r + GW_BLOB_UP_CONNECT_TIMEOUT_MS);
+	out->timeout_ms = gw_get_u32le(r + GW_BLOB_UP_TIMEOUT_MS);
+	out->max_conns = gw_get_u32le(r + GW_BLOB_UP_MAX_CONNS);
+	out->retries = gw_get_u32le(r + GW_BLOB_UP_RETRIES);
+	out->hc_path = str_at(b, r + GW_BLOB_UP_HC_PATH);
+	out->hc_interval_ms = gw_get_u32le(r + GW_BLOB_UP_HC_INTERVAL_MS);
+	out->hc_timeout_ms = gw_get_u32le(r + GW_BLOB_UP_HC_TIMEOUT_MS);
+	out->hc_healthy = gw_get_u16le(r + GW_BLOB_UP_HC_HEALTHY);
+	out->hc_unhealthy = gw_get_u16le(r + GW_BLOB_UP_HC_UNHEALTHY);
+	out->cb_failures = gw_get_u32le(r + GW_BLOB_UP_CB_FAILURES);
+	out->cb_cooldown_ms = gw_get_u32le(r + GW_BLOB_UP_CB_COOLDOWN_MS);
+	out->place = place_at(r + GW_BLOB_UP_PLACE);
+	return 0;
+}
+
+int gw_blob_target(const struct gw_blob *b, uint32_t i, struct gw_target *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_TARGETS, i);
+
+	if (!r)
+		return -1;
+	out->host = str_at(b, r + GW_BLOB_TGT_HOST);
+	out->port = gw_get_u16le(r + GW_BLOB_TGT_PORT);
+	out->weight = gw_get_u32le(r + GW_BLOB_TGT_WEIGHT);
+	return 0;
+}
+
+void gw_blob_settings(const struct gw_blob *b, struct gw_settings *out)
+{
+	const uint8_t *r = rec(b, GW_BLOB_SETTINGS, 0);
+
+	out->trusted_first = gw_get_u32le(r + GW_BLOB_SET_TRUSTED_FIRST);
+	out->trusted_count = gw_get_u32le(r + GW_BLOB_SET_TRUSTED_COUNT);
+	out->session_cookie = str_at(b, r + GW_BLOB_SET_SESSION_COOKIE);
+	out->session_idle_ms = gw_get_u32le(r + GW_BLOB_SET_SESSION_IDLE_MS);
+	out->session_lifetime_ms = gw_get_u32le(r + GW_BLOB_SET_SESSION_LIFETIME_MS);
+	out->max_header_bytes = gw_get_u32le(r + GW_BLOB_SET_MAX_HEADER_BYTES);
+	out->header_timeout_ms = gw_get_u32le(r + GW_BLOB_SET_HEADER_TIMEOUT_MS);
+	out->idle_timeout_ms = gw_get_u32le(r + GW_BLOB_SET_IDLE_TIMEOUT_MS);
+	out->max_conns = gw_get_u32le(r + GW_BLOB_SET_MAX_CONNS);
+	out->max_conns_per_ip = gw_get_u32le(r + GW_BLOB_SET_MAX_CONNS_PER_IP);
+}

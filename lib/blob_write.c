@@ -1,0 +1,825 @@
+/* Writing the compiled blob (blob.h; layout in docs/blob-format.md).
+ *
+ * The writer turns a struct gw_conf and its trie into the bytes gwd maps.  Two
+ * goals shape it: the same input gives the same bytes (so that a compile is
+ * reproducible and `gwc diff` of two identical blobs is empty), and a route
+ * set costs little per route (docs/blob-format.md, "Size"):
+ *   - every string is stored once in STRS, and an edge label is a slice of the
+ *     route pattern it came from rather than a copy;
+ *   - the range tables (TPLS, HEADERS, STRLIST, POLREFS, CIDRS, TARGETS) hold
+ *     each distinct sequence that a record refers to once, so a hundred
+ *     routes with policies [public] share one POLREFS entry;
+ *   - identical RESPONDS records are stored once.
+ * Everything else keeps the conf's order, so policy, upstream, host and kind
+ * table indexes in the conf are the blob's too.  ROUTES are written in trie
+ * order (trie->order), which is what node.route_first counts in.
+ *
+ * All output goes through one context whose <err> is sticky: the encoders
+ * run on after a failure without effect, and the result is checked once.
+ */
+#include "lib/blob.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/blob-t.h"
+#include "lib/bytes.h"
+#include "lib/crc32c.h"
+
+struct buf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+/* A section being built; with <slots>, also a set of the byte runs already
+ * stored in it, so that an equal run is found instead of stored again. */
+struct intern {
+	struct buf out;
+	unsigned unit;   /* record size; 1 for STRS */
+	uint32_t *slots; /* open addressing: entry number + 1, 0 = empty */
+	uint32_t nslots; /* power of two, or 0 before the first insertion */
+	struct run { uint32_t off, len; } *runs;
+	uint32_t nruns, capruns;
+};
+
+/* A route pattern as stored in STRS, to find edge labels in. */
+struct patref {
+	uintptr_t start;
+	uint32_t len, off;
+};
+
+struct w {
+	const struct gw_conf *c;
+	const struct gw_trie *t; /* NULL: no trie (routes in conf order) */
+	int err;                 /* first error, sticky */
+	struct intern strs;
+	struct intern tab[GW_BLOB_NTABLES];
+	struct buf scratch;      /* one range being encoded */
+	uint32_t *resp_map;      /* conf respond -> blob respond */
+	struct patref *pats;     /* by conf route index, then sorted by start */
+	uint32_t npats;
+};
+
+/* Append <n> zero bytes to <b>; returns them, or NULL with w->err set. */
+static uint8_t *grow(struct w *w, struct buf *b, size_t n)
+{
+	if (w->err)
+		return NULL;
+	if (n > UINT32_MAX - b->n) {
+		w->err = GW_ETOOBIG;
+		return NULL;
+	}
+	if (b->n + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		uint8_t *p;
+
+		while (cap < b->n + n)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			w->err = GW_ENOMEM;
+			return NULL;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memset(b->p + b->n, 0, n);
+	b->n += n;
+	return b->p + b->n - n;
+}
+
+/* FNV-1a 32 of <n> bytes at <p>: the interner's hash. */
+static uint32_t fnv1a(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
+
+/* Double the slot table of <in> (or create it) and re-insert every run.
+ * Returns 0, or -1 with w->err set. */
+static int rehash(struct w *w, struct intern *in)
+{
+	uint32_t ns = in->nslots ? in->nslots * 2 : 1024;
+	uint32_t *slots = calloc(ns, sizeof *slots);
+
+	if (!slots || ns < in->nslots) {
+		free(slots);
+		w->err = GW_ENOMEM;
+		return -1;
+	}
+	for (uint32_t k = 0; k < in->nruns; k++) {
+		uint32_t h = fnv1a(in->out.p + in->runs[k].off, in->runs[k].len) & (ns - 1);
+
+		while (slots[h])
+			h = (h + 1) & (ns - 1);
+		slots[h] = k + 1;
+	}
+	free(in->slots);
+	in->slots = slots;
+	in->nslots = ns;
+	return 0;
+}
+
+/* Store the <len> bytes at <p> in <in> once: returns the byte offset of an
+ * equal run stored earlier, or of the new copy (followed by a NUL when <nul>).
+ * On error returns 0 with w->err set.  <p> must not point into in->out. */
+static uint32_t intern(struct w *w, struct intern *in, const void *p, uint32_t len, int nul)
+{
+	uint32_t h, off;
+	uint8_t *dst;
+
+	if (w->err)
+		return 0;
+	if ((uint64_t)in->nruns * 2 >= in->nslots && rehash(w, in))
+		return 0;
+	h = fnv1a(p, len) & (in->nslots - 1);
+	for (; in->slots[h]; h = (h + 1) & (in->nslots - 1)) {
+		const struct run *r = &in->runs[in->slots[h] - 1];
+
+		if (r->len == len && memcmp(in->out.p + r->off, p, len) == 0)
+			return r->off;
+	}
+	if (in->nruns == in->capruns) {
+		uint32_t cap = in->capruns ? in->capruns * 2 : 64;
+		struct run *runs = cap > in->capruns ? realloc(in->runs, cap * sizeof *runs) : NULL;
+
+		if (!runs) {
+			w->err = GW_ENOMEM;
+			return 0;
+		}
+		in->runs = runs;
+		in->capruns = cap;
+	}
+	off = (uint32_t)in->out.n;
+	dst = grow(w, &in->out, (size_t)len + (nul ? 1 : 0));
+	if (!dst)
+		return 0;
+	if (len)
+		memcpy(dst, p, len);
+	in->runs[in->nruns].off = off;
+	in->runs[in->nruns].len = len;
+	in->slots[h] = ++in->nruns;
+	return off;
+}
+
+/* Encode string <s> as a STR at <r>: interned, NUL-terminated in STRS. */
+static void put_str(struct w *w, uint8_t *r, const struct gw_str *s)
+{
+	uint32_t off;
+
+	if (!s->p && s->len) {
+		if (!w->err)
+			w->err = GW_ECORRUPT;
+		return;
+	}
+	off = intern(w, &w->strs, s->p ? s->p : "", s->len, 1);
+	if (w->err)
+		return;
+	gw_put_u32le(r + GW_BLOB_STR_OFF, off);
+	gw_put_u32le(r + GW_BLOB_STR_LEN, s->len);
+}
+
+/* Encode place <pl> as a PLACE at <r>. */
+static void put_place(uint8_t *r, const struct gw_place *pl)
+{
+	gw_put_u32le(r + GW_BLOB_PLACE_LINE, pl->line);
+	gw_put_u16le(r + GW_BLOB_PLACE_FILE, pl->file);
+	gw_put_u16le(r + GW_BLOB_PLACE_COL, pl->col);
+}
+
+/* ---- record encoders: element <i> of the conf table into <r> -------------- */
+
+typedef void encode_fn(struct w *w, uint8_t *r, uint32_t i);
+
+/* The encoders: conf element <i> of their table into the zeroed record <r>;
+ * failures land in w->err. */
+static void enc_tpl(struct w *w, uint8_t *r, uint32_t i)
+{
+	const struct gw_tpl *t = &w->c->tpls.v[i];
+
+	r[GW_BLOB_TPL_KIND] = t->kind;
+	r[GW_BLOB_TPL_MODE] = t->mode;
+	gw_put_u16le(r + GW_BLOB_TPL_PARAM, t->param);
+	put_str(w, r + GW_BLOB_TPL_TEXT, &t->text);
+	put_str(w, r + GW_BLOB_TPL_ALT, &t->alt);
+}
+
+static void enc_header(struct w *w, uint8_t *r, uint32_t i)
+{
+	put_str(w, r + GW_BLOB_HEADER_NAME, &w->c->headers.v[i].name);
+	put_str(w, r + GW_BLOB_HEADER_VALUE, &w->c->headers.v[i].value);
+}
+
+static void enc_strlist(struct w *w, uint8_t *r, uint32_t i)
+{
+	put_str(w, r + GW_BLOB_STRLIST_STR, &w->c->strlist.v[i]);
+}
+
+static void enc_polref(struct w *w, uint8_t *r, uint32_t i)
+{
+	gw_put_u32le(r + GW_BLOB_POLREF_POLICY, w->c->polrefs.v[i]);
+}
+
+static void enc_cidr(struct w *w, uint8_t *r, uint32_t i)
+{
+	const struct gw_cidr *c = &w->c->cidrs.v[i];
+
+	r[GW_BLOB_CIDR_FAMILY] = c->family;
+	r[GW_BLOB_CIDR_PREFIX] = c->prefix;
+	memcpy(r + GW_BLOB_CIDR_ADDR, c->addr, sizeof c->addr);
+}
+
+static void enc_target(struct w *w, uint8_t *r, uint32_t i)
+{
+	const struct gw_target *t = &w->c->targets.v[i];
+
+	put_str(w, r + GW_BLOB_TGT_HOST, &t->host);
+	gw_put_u16le(r + GW_BLOB_TGT_PORT, t->port);
+	gw_put_u32le(r + GW_BLOB_TGT_WEIGHT, t->weight);
+}
+
+/* Store conf elements <first>..+<count> (of <n> in the conf) as one sequence
+ * of table <t>, shared with an equal sequence stored before.  Returns the
+ * blob index of its first record; 0 for an empty range.  A range outside the
+ * conf is GW_ECORRUPT (the writer never reads past a conf array). */
+static uint32_t range_first(struct w *w, unsigned t, uint32_t first, uint32_t count, uint32_t n,
+			    encode_fn *enc)
+{
+	unsigned rs = gw_blob_record_size(t);
+
+	if (w->err)
+		return 0;
+	if ((uint64_t)first + count > n) {
+		w->err = GW_ECORRUPT;
+		return 0;
+	}
+	if (count == 0)
+		return 0;
+	w->scratch.n = 0;
+	if (!grow(w, &w->scratch, (size_t)count * rs))
+		return 0;
+	for (uint32_t k = 0; k < count; k++)
+		enc(w, w->scratch.p + (size_t)k * rs, first + k);
+	return intern(w, &w->tab[t], w->scratch.p, (uint32_t)w->scratch.n, 0) / rs;
+}
+
+/* range_first(), then the blob's <first, count> as two u32 at <r>: the
+ * layout of every range field but a route's policies. */
+static void put_range(struct w *w, uint8_t *r, unsigned t, uint32_t first, uint32_t count,
+		      uint32_t n, encode_fn *enc)
+{
+	gw_put_u32le(r, range_first(w, t, first, count, n, enc));
+	gw_put_u32le(r + 4, count);
+}
+
+#define RANGE(w, r, T, vec, first, count, enc) \
+	put_range(w, r, T, first, count, (w)->c->vec.n, enc)
+
+/* Append one record to plain table <t>; NULL on error. */
+static uint8_t *add(struct w *w, unsigned t)
+{
+	return grow(w, &w->tab[t].out, gw_blob_record_size(t));
+}
+
+/* ---- tables --------------------------------------------------------------- */
+
+/* FILES and HOSTS in conf order; a host's root from the trie, or GW_NONE. */
+static void emit_files_hosts(struct w *w)
+{
+	const struct gw_conf *c = w->c;
+
+	for (uint32_t i = 0; i < c->files.n; i++) {
+		uint8_t *r = add(w, GW_BLOB_FILES);
+
+		if (r)
+			put_str(w, r + GW_BLOB_FILE_NAME, &c->files.v[i]);
+	}
+	for (uint32_t i = 0; i < c->hosts.n; i++) {
+		uint8_t *r = add(w, GW_BLOB_HOSTS);
+		uint32_t root = w->t && i < w->t->nroots ? w->t->roots[i] : GW_NONE;
+
+		if (!r)
+			return;
+		put_str(w, r + GW_BLOB_HOST_NAME, &c->hosts.v[i]);
+		gw_put_u32le(r + GW_BLOB_HOST_ROOT, root);
+	}
+}
+
+/* Responds are interned whole: routes answering the same thing share one. */
+static void emit_responds(struct w *w)
+{
+	const struct gw_conf *c = w->c;
+
+	if (c->responds.n && !(w->resp_map = calloc(c->responds.n, sizeof *w->resp_map))) {
+		w->err = GW_ENOMEM;
+		return;
+	}
+	for (uint32_t i = 0; i < c->responds.n && !w->err; i++) {
+		const struct gw_respond *s = &c->responds.v[i];
+		uint8_t r[GW_BLOB_RESPOND_SIZE] = { 0 };
+
+		gw_put_u16le(r + GW_BLOB_RESPOND_STATUS, s->status);
+		RANGE(w, r + GW_BLOB_RESPOND_HDR_FIRST, GW_BLOB_HEADERS, headers, s->hdr_first,
+		      s->hdr_count, enc_header);
+		RANGE(w, r + GW_BLOB_RESPOND_BODY_FIRST, GW_BLOB_TPLS, tpls, s->body_first,
+		      s->body_count, enc_tpl);
+		w->resp_map[i] = intern(w, &w->tab[GW_BLOB_RESPONDS], r, sizeof r, 0) /
+				 GW_BLOB_RESPOND_SIZE;
+	}
+}
+
+/* PROXIES in conf order (route.handler_index stays valid). */
+static void emit_proxies(struct w *w)
+{
+	for (uint32_t i = 0; i < w->c->proxies.n; i++) {
+		const struct gw_proxy *s = &w->c->proxies.v[i];
+		uint8_t *r = add(w, GW_BLOB_PROXIES);
+
+		if (!r)
+			return;
+		gw_put_u32le(r + GW_BLOB_PROXY_UPSTREAM, s->upstream);
+		RANGE(w, r + GW_BLOB_PROXY_REWRITE_FIRST, GW_BLOB_TPLS, tpls, s->rewrite_first,
+		      s->rewrite_count, enc_tpl);
+		put_str(w, r + GW_BLOB_PROXY_STRIP_PREFIX, &s->strip_prefix);
+		put_str(w, r + GW_BLOB_PROXY_USER_HEADER, &s->user_header);
+	}
+}
+
+/* POLICIES and the kind tables in conf order, so that policy.index and the
+ * policy indexes of POLREFS need no remapping. */
+static void emit_policies(struct w *w)
+{
+	const struct gw_conf *c = w->c;
+
+	for (uint32_t i = 0; i < c->policies.n; i++) {
+		const struct gw_policy *s = &c->policies.v[i];
+		uint8_t *r = add(w, GW_BLOB_POLICIES);
+
+		if (!r)
+			return;
+		put_str(w, r + GW_BLOB_POLICY_NAME, &s->name);
+		r[GW_BLOB_POLICY_KIND] = s->kind;
+		gw_put_u16le(r + GW_BLOB_POLICY_COUNT, s->count);
+		gw_put_u32le(r + GW_BLOB_POLICY_INDEX, s->index);
+		gw_put_u64le(r + GW_BLOB_POLICY_IDENT, s->ident);
+		put_place(r + GW_BLOB_POLICY_PLACE, &s->place);
+	}
+	for (uint32_t i = 0; i < c->ratelimits.n; i++) {
+		const struct gw_ratelimit *s = &c->ratelimits.v[i];
+		uint8_t *r = add(w, GW_BLOB_RATELIMITS);
+
+		if (!r)
+			return;
+		put_str(w, r + GW_BLOB_RL_NAME, &s->name);
+		put_str(w, r + GW_BLOB_RL_HEADER, &s->header);
+		r[GW_BLOB_RL_KEY] = s->key;
+		gw_put_u32le(r + GW_BLOB_RL_QUOTA, s->quota);
+		gw_put_u32le(r + GW_BLOB_RL_PERIOD_MS, s->period_ms);
+		gw_put_u32le(r + GW_BLOB_RL_BURST, s->burst);
+		gw_put_u32le(r + GW_BLOB_RL_MAX_KEYS, s->max_keys);
+	}
+	for (uint32_t i = 0; i < c->auths.n; i++) {
+		const struct gw_auth *s = &c->auths.v[i];
+		uint8_t *r = add(w, GW_BLOB_AUTHS);
+
+		if (!r)
+			return;
+		r[GW_BLOB_AUTH_TYPE] = s->type;
+		put_str(w, r + GW_BLOB_AUTH_HEADER, &s->header);
+		put_str(w, r + GW_BLOB_AUTH_USER_HEADER, &s->user_header);
+	}
+	for (uint32_t i = 0; i < c->body_limits.n; i++) {
+		uint8_t *r = add(w, GW_BLOB_BODYLIMITS);
+
+		if (!r)
+			return;
+		gw_put_u64le(r + GW_BLOB_BODYLIMIT_BYTES, c->body_limits.v[i]);
+	}
+	for (uint32_t i = 0; i < c->cors.n; i++) {
+		const struct gw_cors *s = &c->cors.v[i];
+		uint8_t *r = add(w, GW_BLOB_CORS);
+
+		if (!r)
+			return;
+		RANGE(w, r + GW_BLOB_CORS_ORIGIN_FIRST, GW_BLOB_STRLIST, strlist, s->origin_first,
+		      s->origin_count, enc_strlist);
+		gw_put_u16le(r + GW_BLOB_CORS_METHODS, s->methods);
+		r[GW_BLOB_CORS_CREDENTIALS] = s->credentials;
+		put_str(w, r + GW_BLOB_CORS_ALLOW_HEADERS, &s->allow_headers);
+		put_str(w, r + GW_BLOB_CORS_EXPOSE_HEADERS, &s->expose_headers);
+		gw_put_u32le(r + GW_BLOB_CORS_MAX_AGE_S, s->max_age_s);
+	}
+	for (uint32_t i = 0; i < c->hdrpols.n; i++) {
+		const struct gw_hdrpol *s = &c->hdrpols.v[i];
+		uint8_t *r = add(w, GW_BLOB_HDRPOLS);
+
+		if (!r)
+			return;
+		RANGE(w, r + GW_BLOB_HDRPOL_REQ_ADD_FIRST, GW_BLOB_HEADERS, headers,
+		      s->req_add_first, s->req_add_count, enc_header);
+		RANGE(w, r + GW_BLOB_HDRPOL_REQ_DEL_FIRST, GW_BLOB_STRLIST, strlist,
+		      s->req_del_first, s->req_del_count, enc_strlist);
+		RANGE(w, r + GW_BLOB_HDRPOL_RESP_ADD_FIRST, GW_BLOB_HEADERS, headers,
+		      s->resp_add_first, s->resp_add_count, enc_header);
+		RANGE(w, r + GW_BLOB_HDRPOL_RESP_DEL_FIRST, GW_BLOB_STRLIST, strlist,
+		      s->resp_del_first, s->resp_del_count, enc_strlist);
+	}
+	for (uint32_t i = 0; i < c->ipfilters.n; i++) {
+		const struct gw_ipfilter *s = &c->ipfilters.v[i];
+		uint8_t *r = add(w, GW_BLOB_IPFILTERS);
+
+		if (!r)
+			return;
+		RANGE(w, r + GW_BLOB_IPF_ALLOW_FIRST, GW_BLOB_CIDRS, cidrs, s->allow_first,
+		      s->allow_count, enc_cidr);
+		RANGE(w, r + GW_BLOB_IPF_DENY_FIRST, GW_BLOB_CIDRS, cidrs, s->deny_first,
+		      s->deny_count, enc_cidr);
+	}
+}
+
+/* UPSTREAMS in conf order, and the one SETTINGS record. */
+static void emit_upstreams_settings(struct w *w)
+{
+	const struct gw_conf *c = w->c;
+	const struct gw_settings *s = &c->settings;
+	uint8_t *r;
+
+	for (uint32_t i = 0; i < c->upstreams.n; i++) {
+		const struct gw_upstream *u = &c->upstreams.v[i];
+
+		if (!(r = add(w, GW_BLOB_UPSTREAMS)))
+			return;
+		put_str(w, r + GW_BLOB_UP_NAME, &u->name);
+		RANGE(w, r + GW_BLOB_UP_TGT_FIRST, GW_BLOB_TARGETS, targets, u->tgt_first,
+		      u->tgt_count, enc_target);
+		r[GW_BLOB_UP_BALANCE] = u->balance;
+		r[GW_BLOB_UP_HASH_KEY] = u->hash_key;
+		gw_put_u16le(r + GW_BLOB_UP_HC_HEALTHY, u->hc_healthy);
+		gw_put_u16le(r + GW_BLOB_UP_HC_UNHEALTHY, u->hc_unhealthy);
+		put_str(w, r + GW_BLOB_UP_HASH_HEADER, &u->hash_header);
+		gw_put_u32le(r + GW_BLOB_UP_CONNECT_TIMEOUT_MS, u->connect_timeout_ms);
+		gw_put_u32le(r + GW_BLOB_UP_TIMEOUT_MS, u->timeout_ms);
+		gw_put_u32le(r + GW_BLOB_UP_MAX_CONNS, u->max_conns);
+		gw_put_u32le(r + GW_BLOB_UP_RETRIES, u->retries);
+		put_str(w, r + GW_BLOB_UP_HC_PATH, &u->hc_path);
+		gw_put_u32le(r + GW_BLOB_UP_HC_INTERVAL_MS, u->hc_interval_ms);
+		gw_put_u32le(r + GW_BLOB_UP_HC_TIMEOUT_MS, u->hc_timeout_ms);
+		gw_put_u32le(r + GW_BLOB_UP_CB_FAILURES, u->cb_failures);
+		gw_put_u32le(r + GW_BLOB_UP_CB_COOLDOWN_MS, u->cb_cooldown_ms);
+		put_place(r + GW_BLOB_UP_PLACE, &u->place);
+	}
+	if (!(r = add(w, GW_BLOB_SETTINGS)))
+		return;
+	RANGE(w, r + GW_BLOB_SET_TRUSTED_FIRST, GW_BLOB_CIDRS, cidrs, s->trusted_first,
+	      s->trusted_count, enc_cidr);
+	put_str(w, r + GW_BLOB_SET_SESSION_COOKIE, &s->session_cookie);
+	gw_put_u32le(r + GW_BLOB_SET_SESSION_IDLE_MS, s->session_idle_ms);
+	gw_put_u32le(r + GW_BLOB_SET_SESSION_LIFETIME_MS, s->session_lifetime_ms);
+	gw_put_u32le(r + GW_BLOB_SET_MAX_HEADER_BYTES, s->max_header_bytes);
+	gw_put_u32le(r + GW_BLOB_SET_HEADER_TIMEOUT_MS, s->header_timeout_ms);
+	gw_put_u32le(r + GW_BLOB_SET_IDLE_TIMEOUT_MS, s->idle_timeout_ms);
+	gw_put_u32le(r + GW_BLOB_SET_MAX_CONNS, s->max_conns);
+	gw_put_u32le(r + GW_BLOB_SET_MAX_CONNS_PER_IP, s->max_conns_per_ip);
+}
+
+/* Routes in trie order.  The order must be a permutation of the conf's
+ * routes (GW_ECORRUPT otherwise): a route written twice or not at all would
+ * make node.route_first count wrong.  Records where each pattern went in
+ * STRS, for the edge labels. */
+static void emit_routes(struct w *w)
+{
+	const struct gw_conf *c = w->c;
+	uint32_t n = c->routes.n;
+	uint8_t *seen = NULL;
+
+	if (w->t && w->t->nroutes != n) {
+		w->err = GW_ECORRUPT;
+		return;
+	}
+	if (n && (!(seen = calloc(n, 1)) || !(w->pats = calloc(n, sizeof *w->pats)))) {
+		w->err = GW_ENOMEM;
+		goto fail;
+	}
+	for (uint32_t k = 0; k < n && !w->err; k++) {
+		uint32_t ci = w->t ? w->t->order[k] : k;
+		const struct gw_route *s;
+		uint32_t hi = 0;
+		uint8_t *r;
+
+		if (ci >= n || seen[ci]++) {
+			w->err = GW_ECORRUPT;
+			break;
+		}
+		s = &c->routes.v[ci];
+		if (s->handler == GW_H_RESPOND) {
+			if (s->handler_index >= c->responds.n) {
+				w->err = GW_ECORRUPT;
+				break;
+			}
+			hi = w->resp_map[s->handler_index];
+		} else if (s->handler == GW_H_PROXY) {
+			hi = s->handler_index;
+		}
+		if (!(r = add(w, GW_BLOB_ROUTES)))
+			break;
+		put_str(w, r + GW_BLOB_ROUTE_NAME, &s->name);
+		put_str(w, r + GW_BLOB_ROUTE_PATTERN, &s->pattern);
+		gw_put_u32le(r + GW_BLOB_ROUTE_HOST, s->host);
+		gw_put_u16le(r + GW_BLOB_ROUTE_METHODS, s->methods);
+		r[GW_BLOB_ROUTE_HANDLER] = s->handler;
+		r[GW_BLOB_ROUTE_NPARAMS] = s->nparams;
+		gw_put_u32le(r + GW_BLOB_ROUTE_HANDLER_INDEX, hi);
+		gw_put_u32le(r + GW_BLOB_ROUTE_POL_FIRST,
+			     range_first(w, GW_BLOB_POLREFS, s->pol_first, s->pol_count,
+					 c->polrefs.n, enc_polref));
+		gw_put_u16le(r + GW_BLOB_ROUTE_POL_COUNT, s->pol_count);
+		put_place(r + GW_BLOB_ROUTE_PLACE, &s->place);
+		w->pats[ci].start = (uintptr_t)s->pattern.p;
+		w->pats[ci].len = s->pattern.len;
+		w->pats[ci].off = gw_get_u32le(r + GW_BLOB_ROUTE_PATTERN + GW_BLOB_STR_OFF);
+	}
+	w->npats = n;
+fail:
+	free(seen);
+}
+
+/* qsort order of struct patref: by start address. */
+static int cmp_pat(const void *a, const void *b)
+{
+	const struct patref *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The STRS offset of the label <s>: inside the stored pattern that holds its
+ * bytes (the trie builder points labels into patterns), or, for a label
+ * from elsewhere, its own interned copy. */
+static uint32_t label_off(struct w *w, const struct gw_str *s)
+{
+	uintptr_t p = (uintptr_t)s->p;
+	uint32_t lo = 0, hi = w->npats;
+
+	/* The last pattern starting at or before <p>. */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (w->pats[mid].start <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0) {
+		const struct patref *pr = &w->pats[lo - 1];
+
+		if (p - pr->start <= pr->len && s->len <= pr->len - (p - pr->start))
+			return pr->off + (uint32_t)(p - pr->start);
+	}
+	return intern(w, &w->strs, s->p ? s->p : "", s->len, 1);
+}
+
+/* NODES and EDGES as the trie has them (nothing when there is no trie). */
+static void emit_trie(struct w *w)
+{
+	const struct gw_trie *t = w->t;
+
+	if (!t)
+		return;
+	if (w->npats)
+		qsort(w->pats, w->npats, sizeof *w->pats, cmp_pat);
+	for (uint32_t i = 0; i < t->nnodes; i++) {
+		const struct gw_trie_node *s = &t->nodes[i];
+		uint8_t *r = add(w, GW_BLOB_NODES);
+
+		if (!r)
+			return;
+		gw_put_u32le(r + GW_BLOB_NODE_LIT_FIRST, s->lit_first);
+		gw_put_u32le(r + GW_BLOB_NODE_LIT_COUNT, s->lit_count);
+		gw_put_u32le(r + GW_BLOB_NODE_PARAM_CHILD, s->param_child);
+		gw_put_u32le(r + GW_BLOB_NODE_ROUTE_FIRST, s->route_first);
+		r[GW_BLOB_NODE_TERM_COUNT] = s->term_count;
+		r[GW_BLOB_NODE_WILD_COUNT] = s->wild_count;
+	}
+	for (uint32_t i = 0; i < t->nedges; i++) {
+		const struct gw_trie_edge *s = &t->edges[i];
+		uint32_t off;
+		uint8_t *r;
+
+		if (!s->label.p && s->label.len) {
+			w->err = GW_ECORRUPT;
+			return;
+		}
+		off = label_off(w, &s->label);
+		if (!(r = add(w, GW_BLOB_EDGES)))
+			return;
+		gw_put_u32le(r + GW_BLOB_EDGE_LABEL + GW_BLOB_STR_OFF, off);
+		gw_put_u32le(r + GW_BLOB_EDGE_LABEL + GW_BLOB_STR_LEN, s->label.len);
+		gw_put_u32le(r + GW_BLOB_EDGE_CHILD, s->child);
+	}
+}
+
+/* Lay the sections out after the header and table, in id order, 8-aligned;
+ * then the trailer.  Returns the file in <*out> or sets w->err. */
+static void assemble(struct w *w, uint8_t **out, size_t *len)
+{
+	uint64_t off = GW_BLOB_HDR_SIZE + (uint64_t)GW_BLOB_NTABLES * GW_BLOB_SEC_ENTRY_SIZE;
+	uint8_t *p;
+
+	*out = NULL;
+	for (unsigned t = 0; t < GW_BLOB_NTABLES; t++)
+		off = (off + w->tab[t].out.n + GW_BLOB_ALIGN - 1) & ~(uint64_t)(GW_BLOB_ALIGN - 1);
+	off += GW_BLOB_TRAILER_SIZE;
+	if (off > UINT32_MAX) {
+		w->err = GW_ETOOBIG;
+		return;
+	}
+	if (!(p = calloc(1, (size_t)off))) {
+		w->err = GW_ENOMEM;
+		return;
+	}
+	memcpy(p + GW_BLOB_HDR_MAGIC, GW_BLOB_MAGIC, GW_BLOB_MAGIC_LEN);
+	gw_put_u16le(p + GW_BLOB_HDR_READ_VERSION, GW_BLOB_READ_VERSION);
+	gw_put_u16le(p + GW_BLOB_HDR_WRITE_VERSION, GW_BLOB_WRITE_VERSION);
+	gw_put_u32le(p + GW_BLOB_HDR_HEADER_SIZE, GW_BLOB_HDR_SIZE);
+	gw_put_u64le(p + GW_BLOB_HDR_FILE_SIZE, off);
+	gw_put_u32le(p + GW_BLOB_HDR_SECTION_COUNT, GW_BLOB_NTABLES);
+	memcpy(p + GW_BLOB_HDR_FINGERPRINT, w->c->fingerprint, sizeof w->c->fingerprint);
+	*len = (size_t)off;
+	off = GW_BLOB_HDR_SIZE + (uint64_t)GW_BLOB_NTABLES * GW_BLOB_SEC_ENTRY_SIZE;
+	for (unsigned t = 0; t < GW_BLOB_NTABLES; t++) {
+		uint8_t *e = p + GW_BLOB_HDR_SIZE + t * GW_BLOB_SEC_ENTRY_SIZE;
+		const struct buf *b = &w->tab[t].out;
+
+		gw_put_u32le(e + GW_BLOB_SEC_ID, t);
+		gw_put_u32le(e + GW_BLOB_SEC_OFFSET, (uint32_t)off);
+		gw_put_u32le(e + GW_BLOB_SEC_SIZE, (uint32_t)b->n);
+		gw_put_u32le(e + GW_BLOB_SEC_COUNT, (uint32_t)(b->n / gw_blob_record_size(t)));
+		if (b->n)
+			memcpy(p + off, b->p, b->n);
+		off = (off + b->n + GW_BLOB_ALIGN - 1) & ~(uint64_t)(GW_BLOB_ALIGN - 1);
+	}
+	gw_put_u32le(p + off + GW_BLOB_TRAILER_CRC, gw_crc32c(0, p, (size_t)off));
+	memcpy(p + off + GW_BLOB_TRAILER_MAGIC_OFF, GW_BLOB_TRAILER_MAGIC, 4);
+	*out = p;
+}
+
+/* blob.h: the blob in a malloc'd buffer.  Returns GW_OK, GW_ENOMEM,
+ * GW_ETOOBIG, or GW_ECORRUPT for input that cannot be encoded. */
+int gw_blob_write_mem(const struct gw_conf *conf, const struct gw_trie *trie,
+		      uint8_t **out, size_t *len)
+{
+	struct w w;
+
+	memset(&w, 0, sizeof w);
+	w.c = conf;
+	w.t = trie;
+	*out = NULL;
+	*len = 0;
+	for (unsigned t = 0; t < GW_BLOB_NTABLES; t++)
+		w.tab[t].unit = gw_blob_record_size(t);
+	/* STRS starts with "": every empty string is offset 0. */
+	intern(&w, &w.strs, "", 0, 1);
+	emit_files_hosts(&w);
+	emit_responds(&w);
+	emit_proxies(&w);
+	emit_policies(&w);
+	emit_upstreams_settings(&w);
+	emit_routes(&w);
+	emit_trie(&w);
+	w.tab[GW_BLOB_STRS].out = w.strs.out;
+	w.strs.out.p = NULL;
+	if (!w.err)
+		assemble(&w, out, len);
+	free(w.tab[GW_BLOB_STRS].out.p);
+	free(w.strs.slots);
+	free(w.strs.runs);
+	for (unsigned t = 1; t < GW_BLOB_NTABLES; t++) {
+		free(w.tab[t].out.p);
+		free(w.tab[t].slots);
+		free(w.tab[t].runs);
+	}
+	free(w.scratch.p);
+	free(w.resp_map);
+	free(w.pats);
+	if (w.err) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+	}
+	return w.err;
+}
+
+/* Write all <len> bytes of <p> to <fd>, through short writes and EINTR.
+ * Returns 0, or -1 with errno set. */
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t k = write(fd, p, len);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+/* fsync the directory holding <path>, so that the rename survives a crash.
+ * Returns 0, or -1 with errno set. */
+static int sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd, rc;
+
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* blob.h: verified, then published atomically.  GW_EIO keeps errno. */
+int gw_blob_write(const struct gw_conf *conf, const struct gw_trie *trie, const char *path)
+{
+	struct gw_blob *check = NULL;
+	uint8_t *buf = NULL;
+	char *tmp = NULL;
+	size_t len = 0, plen = strlen(path);
+	int fd = -1, rc, err = 0, tmp_exists = 0;
+
+	rc = gw_blob_write_mem(conf, trie, &buf, &len);
+	if (rc)
+		goto fail;
+	/* Never publish a blob that gwd would refuse: the write-side bugs it
+	 * catches (an unsorted edge list, a dangling index) surface here, at
+	 * compile time, and not at the next reload. */
+	rc = gw_blob_open_mem(buf, len, &check, NULL, 0);
+	gw_blob_close(check);
+	if (rc) {
+		rc = rc == GW_ENOMEM ? GW_ENOMEM : GW_ECORRUPT;
+		goto fail;
+	}
+	if (!(tmp = malloc(plen + 5))) {
+		rc = GW_ENOMEM;
+		goto fail;
+	}
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp", 5);
+	rc = GW_EIO;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = errno;
+		goto fail;
+	}
+	tmp_exists = 1;
+	if (write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
+		err = errno;
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		err = errno;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		err = errno;
+		goto fail;
+	}
+	tmp_exists = 0;
+	if (sync_dir(path) != 0) {
+		err = errno;
+		goto fail;
+	}
+	rc = GW_OK;
+fail: /* also the way out on success */
+	if (fd >= 0)
+		close(fd);
+	if (tmp_exists)
+		unlink(tmp);
+	free(tmp);
+	free(buf);
+	if (err)
+		errno = err;
+	return rc;
+}
