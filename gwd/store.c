@@ -1,0 +1,940 @@
+/* The SQLite store of users, sessions and API keys (gwd/store.h has the
+ * schema, the pragmas and why).  This file owns the connections: opening with
+ * the pragmas, running the migrations, preparing the statements, classifying
+ * errors into "this call failed" and "the database is gone", and reopening. */
+#include "gwd/store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#define DEFAULT_BUSY_MS 5000u
+#define SWEEP_BATCH 1000 /* rows deleted per sweep transaction */
+
+/* The migrations, in order: migrations[i] takes user_version i to i + 1.
+ * Never edit one that has shipped: add a new one (docs/sessions.md). */
+static const char *const migrations[GW_STORE_VERSION] = {
+	/* v1: users, sessions, meta */
+	"CREATE TABLE users("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  pwhash TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE sessions("
+	"  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  created_ms INTEGER NOT NULL,"
+	"  expires_ms INTEGER NOT NULL,"
+	"  last_seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX sessions_user ON sessions(user_id);"
+	"CREATE INDEX sessions_expires ON sessions(expires_ms);"
+	"CREATE INDEX sessions_seen ON sessions(last_seen_ms);"
+	"CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO meta(k, v) VALUES ('revision', 0);",
+	/* v2: API keys */
+	"CREATE TABLE api_keys("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	"  created_at INTEGER NOT NULL);",
+};
+
+enum stmt_id {
+	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_REV_GET, S_REV_BUMP,
+	S_USER_ADD, S_USER_DEL, S_USER_GET, S_USER_SETHASH, S_USER_LIST,
+	S_SESS_ADD, S_SESS_GET, S_SESS_DEL, S_SESS_TOUCH, S_SESS_SWEEP, S_SESS_COUNT,
+	S_KEY_ADD, S_KEY_DEL, S_KEY_GET, S_KEY_LIST,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_REV_GET] = "SELECT v FROM meta WHERE k = 'revision'",
+	[S_REV_BUMP] = "UPDATE meta SET v = v + 1 WHERE k = 'revision'",
+	[S_USER_ADD] = "INSERT INTO users(name, pwhash, created_at) VALUES (?1, ?2, ?3)",
+	[S_USER_DEL] = "DELETE FROM users WHERE name = ?1",
+	[S_USER_GET] = "SELECT id, pwhash FROM users WHERE name = ?1",
+	[S_USER_SETHASH] = "UPDATE users SET pwhash = ?2 WHERE id = ?1",
+	[S_USER_LIST] = "SELECT name, created_at FROM users ORDER BY name",
+	[S_SESS_ADD] = "INSERT INTO sessions(hash, user_id, created_ms, expires_ms,"
+	               " last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?3)",
+	[S_SESS_GET] = "SELECT u.name, s.created_ms, s.expires_ms, s.last_seen_ms"
+	               " FROM sessions s JOIN users u ON u.id = s.user_id"
+	               " WHERE s.hash = ?1",
+	[S_SESS_DEL] = "DELETE FROM sessions WHERE hash = ?1",
+	[S_SESS_TOUCH] = "UPDATE sessions SET last_seen_ms = ?2"
+	                 " WHERE hash = ?1 AND last_seen_ms < ?2",
+	[S_SESS_SWEEP] = "DELETE FROM sessions WHERE hash IN (SELECT hash FROM sessions"
+	                 " WHERE expires_ms <= ?1 OR last_seen_ms < ?2 LIMIT ?3)",
+	[S_SESS_COUNT] = "SELECT count(*) FROM sessions",
+	[S_KEY_ADD] = "INSERT INTO api_keys(name, hash, created_at) VALUES (?1, ?2, ?3)",
+	[S_KEY_DEL] = "DELETE FROM api_keys WHERE name = ?1",
+	[S_KEY_GET] = "SELECT name FROM api_keys WHERE hash = ?1",
+	[S_KEY_LIST] = "SELECT name, created_at FROM api_keys ORDER BY name",
+};
+
+/* One connection and its statements; <mu> serialises its users (the
+ * connection is opened SQLITE_OPEN_NOMUTEX: one thread at a time). */
+struct conn {
+	pthread_mutex_t mu;
+	sqlite3 *db;
+	sqlite3_stmt *st[S_COUNT];
+};
+
+struct gw_store {
+	char *path;
+	unsigned flags;
+	unsigned busy_ms;
+	int opened_once;          /* a reopen never creates the file (store.h) */
+	dev_t dev;                /* identity of the file opened, to notice */
+	ino_t ino;                /* it being deleted or replaced */
+	_Atomic int avail;
+	_Atomic uint64_t revision;
+	pthread_mutex_t reopen_mu; /* one gw_store_poll at a time */
+	struct conn rd, wr;        /* lock order: wr before rd */
+};
+
+/* Write printf-style message into <err> (<errlen> bytes; 0: none). */
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Finalize <c>'s statements and close its connection; <c> stays usable for
+ * a later open.  The close of the last connection checkpoints the WAL. */
+static void conn_close(struct conn *c)
+{
+	for (int i = 0; i < S_COUNT; i++) {
+		sqlite3_finalize(c->st[i]);
+		c->st[i] = NULL;
+	}
+	if (c->db)
+		sqlite3_close(c->db);
+	c->db = NULL;
+}
+
+/* Create the parent directories of <path> (mkdir -p of its dirname), mode
+ * 0755.  Returns 0, or -1 with errno set. */
+static int make_parents(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	char *slash;
+
+	if (n >= sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	slash = strrchr(buf, '/');
+	if (!slash || slash == buf)
+		return 0;
+	*slash = '\0';
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return -1;
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Run <sql> (one or more statements, no results wanted) on <db>.  Returns the
+ * SQLite result code, with the message in <err>. */
+static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK)
+		set_err(err, errlen, "%s", msg ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	return rc;
+}
+
+/* Read an integer answered by <sql> (a pragma) into <*out>.  Returns SQLITE_OK
+ * or the SQLite error code. */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int64(s, 0);
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			rc = SQLITE_ERROR;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Bring <db> up to schema version <target> (<= GW_STORE_VERSION), one
+ * migration per BEGIN IMMEDIATE transaction: the version is re-read inside the
+ * transaction, so a concurrent process that migrated first is noticed, and a
+ * crash between two migrations leaves a consistent, resumable version.
+ * Returns 0, or -1 with a message in <err> (a version newer than this code
+ * knows included). */
+static int migrate(sqlite3 *db, int target, char *err, size_t errlen)
+{
+	for (;;) {
+		int64_t v = -1;
+		char sql[64];
+
+		if (exec(db, "BEGIN IMMEDIATE", err, errlen) != SQLITE_OK)
+			return -1;
+		if (query_int(db, "PRAGMA user_version", &v) != SQLITE_OK) {
+			set_err(err, errlen, "cannot read the schema version: %s",
+			        sqlite3_errmsg(db));
+			goto fail;
+		}
+		if (v > GW_STORE_VERSION) {
+			set_err(err, errlen, "schema version %lld is newer than this gwd's (%d)",
+			        (long long)v, GW_STORE_VERSION);
+			goto fail;
+		}
+		if (v < 0) {
+			set_err(err, errlen, "invalid schema version %lld", (long long)v);
+			goto fail;
+		}
+		if (v >= target) {
+			if (exec(db, "COMMIT", err, errlen) != SQLITE_OK)
+				goto fail;
+			return 0;
+		}
+		if (exec(db, migrations[v], err, errlen) != SQLITE_OK)
+			goto fail;
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", (int)v + 1);
+		if (exec(db, sql, err, errlen) != SQLITE_OK)
+			goto fail;
+		if (exec(db, "COMMIT", err, errlen) != SQLITE_OK)
+			goto fail;
+	}
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* Open one connection of <st> into <c>: pragmas, then (for the writer, when
+ * <migrate_to> > 0) the migrations, then the statements.  <create> allows
+ * creating the file.  Returns 0, or -1 with a message in <err> and <c> closed. */
+static int conn_open(struct gw_store *st, struct conn *c, int create, int writer,
+                     int migrate_to, char *err, size_t errlen)
+{
+	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+	             (create ? SQLITE_OPEN_CREATE : 0);
+	int64_t v = 0;
+	int rc;
+
+	rc = sqlite3_open_v2(st->path, &c->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		set_err(err, errlen, "%s: %s", st->path,
+		        c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, (int)st->busy_ms);
+	/* WAL is persistent in the file; asking again is cheap and checks that the
+	 * file really is a database (NOTADB surfaces here). */
+	if (query_int(c->db, "PRAGMA user_version", &v) != SQLITE_OK) {
+		set_err(err, errlen, "%s: %s", st->path, sqlite3_errmsg(c->db));
+		goto fail;
+	}
+	if (writer && exec(c->db, "PRAGMA journal_mode = WAL", err, errlen) != SQLITE_OK)
+		goto fail;
+	if (exec(c->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+	         err, errlen) != SQLITE_OK)
+		goto fail;
+	if (writer && migrate_to > 0 && migrate(c->db, migrate_to, err, errlen) < 0)
+		goto fail;
+	if (!writer && exec(c->db, "PRAGMA query_only = ON", err, errlen) != SQLITE_OK)
+		goto fail;
+	if (migrate_to == GW_STORE_VERSION) {
+		for (int i = 0; i < S_COUNT; i++) {
+			rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+			                        &c->st[i], NULL);
+			if (rc != SQLITE_OK) {
+				set_err(err, errlen, "%s: %s", st->path, sqlite3_errmsg(c->db));
+				goto fail;
+			}
+		}
+	}
+	return 0;
+fail:
+	conn_close(c);
+	return -1;
+}
+
+/* Open both connections of <st> (caller holds both mutexes or is alone),
+ * migrating to <migrate_to>.  Returns 0 and marks the store available, or -1
+ * with a message in <err>. */
+static int store_connect(struct gw_store *st, int migrate_to, char *err, size_t errlen)
+{
+	int create = (st->flags & GW_STORE_CREATE) && !st->opened_once;
+	struct stat sb;
+
+	if (create) {
+		int fd;
+		if (make_parents(st->path) < 0) {
+			set_err(err, errlen, "%s: cannot create its directory: %s", st->path,
+			        strerror(errno));
+			return -1;
+		}
+		/* Password hashes live here: the file is the owner's only.  SQLite
+		 * gives the -wal and -shm files the same mode. */
+		fd = open(st->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (conn_open(st, &st->wr, create, 1, migrate_to, err, errlen) < 0)
+		return -1;
+	if (conn_open(st, &st->rd, 0, 0, migrate_to, err, errlen) < 0) {
+		conn_close(&st->wr);
+		return -1;
+	}
+	if (stat(st->path, &sb) < 0) {
+		set_err(err, errlen, "%s: %s", st->path, strerror(errno));
+		conn_close(&st->rd);
+		conn_close(&st->wr);
+		return -1;
+	}
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+	st->opened_once = 1;
+	if (migrate_to == GW_STORE_VERSION) {
+		int64_t rev = 0;
+		if (query_int(st->rd.db, stmt_sql[S_REV_GET], &rev) == SQLITE_OK)
+			atomic_store(&st->revision, (uint64_t)rev);
+	}
+	atomic_store(&st->avail, 1);
+	return 0;
+}
+
+/* Allocate <*out> for <path> with both mutexes initialised, nothing open.
+ * Returns 0 or -1 (memory). */
+static int store_alloc(struct gw_store **out, const char *path, unsigned flags,
+                       unsigned busy_ms)
+{
+	struct gw_store *st = calloc(1, sizeof *st);
+
+	*out = NULL;
+	if (!st)
+		return -1;
+	st->path = strdup(path);
+	if (!st->path) {
+		free(st);
+		return -1;
+	}
+	st->flags = flags;
+	st->busy_ms = busy_ms ? busy_ms : DEFAULT_BUSY_MS;
+	pthread_mutex_init(&st->reopen_mu, NULL);
+	pthread_mutex_init(&st->rd.mu, NULL);
+	pthread_mutex_init(&st->wr.mu, NULL);
+	*out = st;
+	return 0;
+}
+
+/* See store.h. */
+int gw_store_open(struct gw_store **out, const char *path, unsigned flags,
+                  unsigned busy_ms, char *err, size_t errlen)
+{
+	struct gw_store *st = NULL;
+
+	*out = NULL;
+	set_err(err, errlen, "%s", "");
+	if (!path || !*path) {
+		set_err(err, errlen, "empty database path");
+		return -1;
+	}
+	if (store_alloc(&st, path, flags, busy_ms) < 0) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	if (store_connect(st, GW_STORE_VERSION, err, errlen) < 0 &&
+	    !(flags & GW_STORE_LAZY)) {
+		gw_store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+/* See store.h. */
+void gw_store_close(struct gw_store *st)
+{
+	if (!st)
+		return;
+	conn_close(&st->rd);
+	conn_close(&st->wr);
+	pthread_mutex_destroy(&st->rd.mu);
+	pthread_mutex_destroy(&st->wr.mu);
+	pthread_mutex_destroy(&st->reopen_mu);
+	free(st->path);
+	free(st);
+}
+
+/* See store.h. */
+int gw_store_available(const struct gw_store *st)
+{
+	return atomic_load_explicit(&st->avail, memory_order_acquire);
+}
+
+/* Classify SQLite result <rc> of a failed call: the errors that mean the file
+ * is unusable (I/O, corruption, not a database, cannot open, read-only,
+ * locking protocol) mark <st> unavailable until gw_store_poll reopens it;
+ * "busy"/"locked" (another writer held on past busy_timeout), constraint and
+ * the rest fail this call only.  Returns -1, for `return fail_rc(...)`. */
+static int fail_rc(struct gw_store *st, int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_IOERR:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PROTOCOL:
+		atomic_store(&st->avail, 0);
+		break;
+	default:
+		break;
+	}
+	return -1;
+}
+
+/* Lock <c> of <st> for one call.  Returns 0 with the mutex held, or -1 (not
+ * held) when the store is unavailable. */
+static int acquire(struct gw_store *st, struct conn *c)
+{
+	if (!gw_store_available(st))
+		return -1;
+	pthread_mutex_lock(&c->mu);
+	if (!c->db || !c->st[0] || !gw_store_available(st)) {
+		pthread_mutex_unlock(&c->mu);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reset statement <s> for reuse and drop its bindings (so a blob bound from
+ * the caller's stack is not referenced after the call). */
+static void done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Step a statement that returns no row.  Returns SQLITE_DONE or the error. */
+static int step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	done(s);
+	return rc;
+}
+
+/* BEGIN IMMEDIATE on the writer (mutex held).  Returns SQLITE_DONE or the
+ * error (busy past the timeout included). */
+static int begin(struct conn *c)
+{
+	return step_done(c->st[S_BEGIN]);
+}
+
+/* COMMIT (returns SQLITE_DONE or the error; on error the transaction is
+ * rolled back, so the connection is clean for the next call). */
+static int commit(struct conn *c)
+{
+	int rc = step_done(c->st[S_COMMIT]);
+
+	if (rc != SQLITE_DONE)
+		step_done(c->st[S_ROLLBACK]);
+	return rc;
+}
+
+/* Roll back the open transaction of <c>, if any. */
+static void rollback(struct conn *c)
+{
+	if (!sqlite3_get_autocommit(c->db))
+		step_done(c->st[S_ROLLBACK]);
+}
+
+/* See store.h. */
+int gw_store_name_ok(const char *name, size_t len)
+{
+	if (!name || len == 0 || len > GW_NAME_MAX || name[0] == '-')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '@' ||
+		      c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* See store.h.  The identity check catches a database deleted or replaced
+ * under a running daemon (its connections would go on using the old inode). */
+int gw_store_poll(struct gw_store *st)
+{
+	struct stat sb;
+	int ok;
+
+	pthread_mutex_lock(&st->reopen_mu);
+	if (gw_store_available(st)) {
+		if (stat(st->path, &sb) < 0 || sb.st_dev != st->dev || sb.st_ino != st->ino) {
+			atomic_store(&st->avail, 0);
+		} else if (acquire(st, &st->rd) == 0) {
+			sqlite3_stmt *s = st->rd.st[S_REV_GET];
+			int rc = sqlite3_step(s);
+			if (rc == SQLITE_ROW)
+				atomic_store(&st->revision, (uint64_t)sqlite3_column_int64(s, 0));
+			done(s);
+			pthread_mutex_unlock(&st->rd.mu);
+			if (rc != SQLITE_ROW)
+				fail_rc(st, rc);
+		}
+	}
+	if (!gw_store_available(st)) {
+		pthread_mutex_lock(&st->wr.mu);
+		pthread_mutex_lock(&st->rd.mu);
+		conn_close(&st->rd);
+		conn_close(&st->wr);
+		(void)store_connect(st, GW_STORE_VERSION, NULL, 0);
+		pthread_mutex_unlock(&st->rd.mu);
+		pthread_mutex_unlock(&st->wr.mu);
+	}
+	ok = gw_store_available(st);
+	pthread_mutex_unlock(&st->reopen_mu);
+	return ok;
+}
+
+/* See store.h. */
+uint64_t gw_store_revision(const struct gw_store *st)
+{
+	return atomic_load_explicit(&st->revision, memory_order_acquire);
+}
+
+/* See store.h. */
+int gw_store_schema_version(struct gw_store *st)
+{
+	int64_t v = -1;
+
+	if (acquire(st, &st->rd) < 0)
+		return -1;
+	if (query_int(st->rd.db, "PRAGMA user_version", &v) != SQLITE_OK)
+		v = -1;
+	pthread_mutex_unlock(&st->rd.mu);
+	return (int)v;
+}
+
+/* See store.h. */
+int gw_store_integrity_ok(struct gw_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ok = -1;
+
+	if (acquire(st, &st->rd) < 0)
+		return -1;
+	if (sqlite3_prepare_v2(st->rd.db, "PRAGMA integrity_check", -1, &s, NULL) ==
+	    SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			const unsigned char *t = sqlite3_column_text(s, 0);
+			ok = t && strcmp((const char *)t, "ok") == 0;
+		}
+	}
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->rd.mu);
+	return ok;
+}
+
+/* Run a one-statement write <s> (bound) of <c> in its own BEGIN IMMEDIATE
+ * transaction, followed by a revision bump when <bump> and a row changed.
+ * Returns the number of rows changed (>= 0), -2 for a constraint violation, or
+ * -1 for another error.  Caller holds <c>'s mutex. */
+static int write1(struct gw_store *st, struct conn *c, sqlite3_stmt *s, int bump)
+{
+	int rc, changed;
+
+	rc = begin(c);
+	if (rc != SQLITE_DONE) {
+		done(s);
+		return fail_rc(st, rc);
+	}
+	rc = step_done(s);
+	if (rc != SQLITE_DONE) {
+		rollback(c);
+		if ((rc & 0xff) == SQLITE_CONSTRAINT)
+			return -2;
+		return fail_rc(st, rc);
+	}
+	changed = sqlite3_changes(c->db);
+	if (bump && changed > 0) {
+		rc = step_done(c->st[S_REV_BUMP]);
+		if (rc != SQLITE_DONE) {
+			rollback(c);
+			return fail_rc(st, rc);
+		}
+	}
+	rc = commit(c);
+	if (rc != SQLITE_DONE)
+		return fail_rc(st, rc);
+	return changed;
+}
+
+/* Shared body of gw_store_user_add and gw_store_key_add. */
+static int add_named(struct gw_store *st, enum stmt_id id, const char *name,
+                     const void *val, int vlen, int val_is_text, int64_t now_s)
+{
+	sqlite3_stmt *s;
+	int n;
+
+	if (!gw_store_name_ok(name, strlen(name)))
+		return 0;
+	if (acquire(st, &st->wr) < 0)
+		return -1;
+	s = st->wr.st[id];
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (val_is_text)
+		sqlite3_bind_text(s, 2, val, vlen, SQLITE_STATIC);
+	else
+		sqlite3_bind_blob(s, 2, val, vlen, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now_s);
+	n = write1(st, &st->wr, s, 0);
+	pthread_mutex_unlock(&st->wr.mu);
+	return n == -2 ? 0 : n < 0 ? -1 : 1;
+}
+
+/* Shared body of gw_store_user_del and gw_store_key_del: delete by name and
+ * bump the revision so running daemons drop their caches. */
+static int del_named(struct gw_store *st, enum stmt_id id, const char *name)
+{
+	sqlite3_stmt *s;
+	int n;
+
+	if (!gw_store_name_ok(name, strlen(name)))
+		return 0;
+	if (acquire(st, &st->wr) < 0)
+		return -1;
+	s = st->wr.st[id];
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	n = write1(st, &st->wr, s, 1);
+	pthread_mutex_unlock(&st->wr.mu);
+	return n < 0 ? -1 : n > 0;
+}
+
+/* Shared body of the list functions: <id> answers (name, created_at). */
+static int list_named(struct gw_store *st, enum stmt_id id,
+                      int (*fn)(const char *name, int64_t created_s, void *arg),
+                      void *arg)
+{
+	sqlite3_stmt *s;
+	int rc, n = 0;
+
+	if (acquire(st, &st->rd) < 0)
+		return -1;
+	s = st->rd.st[id];
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(s, 0);
+		n++;
+		if (name && fn((const char *)name, sqlite3_column_int64(s, 1), arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	done(s);
+	pthread_mutex_unlock(&st->rd.mu);
+	return rc == SQLITE_DONE ? n : fail_rc(st, rc);
+}
+
+/* See store.h. */
+int gw_store_user_add(struct gw_store *st, const char *name, const char *pwhash,
+                      int64_t now_s)
+{
+	size_t len = strlen(pwhash);
+
+	if (len == 0 || len > GW_PWHASH_MAX)
+		return -1;
+	return add_named(st, S_USER_ADD, name, pwhash, (int)len, 1, now_s);
+}
+
+/* See store.h. */
+int gw_store_user_del(struct gw_store *st, const char *name)
+{
+	return del_named(st, S_USER_DEL, name);
+}
+
+/* See store.h. */
+int gw_store_user_get(struct gw_store *st, const char *name, int64_t *id,
+                      char *pwhash, size_t cap)
+{
+	sqlite3_stmt *s;
+	int rc, found = 0;
+
+	if (!gw_store_name_ok(name, strlen(name)))
+		return 0;
+	if (acquire(st, &st->rd) < 0)
+		return -1;
+	s = st->rd.st[S_USER_GET];
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *h = sqlite3_column_text(s, 1);
+		size_t hl = (size_t)sqlite3_column_bytes(s, 1);
+		*id = sqlite3_column_int64(s, 0);
+		if (h && hl < cap) {
+			memcpy(pwhash, h, hl + 1);
+			found = 1;
+		} else {
+			/* A hash too long to be ours: treat it as a malformed hash, which
+			 * the KDF refuses, rather than as a missing user. */
+			if (cap)
+				pwhash[0] = '\0';
+			found = 1;
+		}
+		rc = SQLITE_DONE;
+	}
+	done(s);
+	pthread_mutex_unlock(&st->rd.mu);
+	return rc == SQLITE_DONE ? found : fail_rc(st, rc);
+}
+
+/* See store.h. */
+int gw_store_user_set_hash(struct gw_store *st, int64_t id, const char *pwhash)
+{
+	sqlite3_stmt *s;
+	size_t len = strlen(pwhash);
+	int n;
+
+	if (len == 0 || len > GW_PWHASH_MAX)
+		return -1;
+	if (acquire(st, &st->wr) < 0)
+		return -1;
+	s = st->wr.st[S_USER_SETHASH];
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, pwhash, (int)len, SQLITE_STATIC);
+	n = write1(st, &st->wr, s, 0);
+	pthread_mutex_unlock(&st->wr.mu);
+	return n < 0 ? -1 : n > 0;
+}
+
+/* See store.h. */
+int gw_store_user_list(struct gw_store *st,
+                       int (*fn)(const char *name, int64_t created_s, void *arg),
+                       void *arg)
+{
+	return list_named(st, S_USER_LIST, fn, arg);
+}
+
+/* See store.h. */
+int gw_store_session_add(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
+                         int64_t user_id, uint64_t created_ms, uint64_t expires_ms)
+{
+	sqlite3_stmt *s;
+	int n;
+
+	if (acquire(st, &st->wr) < 0)
+		return -1;
+	s = st->wr.st[S_SESS_ADD];
+	sqlite3_bind_blob(s, 1, hash, GW_DIGEST_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user_id);
+	sqlite3_bind_int64(s, 3, (int64_t)created_ms);
+	sqlite3_bind_int64(s, 4, (int64_t)expires_ms);
+	n = write1(st, &st->wr, s, 0);
+	pthread_mutex_unlock(&st->wr.mu);
+	return n == 1 ? 0 : -1;
+}
+
+/* See store.h. */
+int gw_store_session_get(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
+                         struct gw_store_session *out)
+{
+	sqlite3_stmt *s;
+	int rc, found = 0;
+
+	if (acquire(st, &st->rd) < 0)
+		return -1;
+	s = st->rd.st[S_SESS_GET];
+	sqlite3_bind_blob(s, 1, hash, GW_DIGEST_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(s, 0);
+		size_t nl = (size_t)sqlite3_column_bytes(s, 0);
+		/* Only a name that passes gw_store_name_ok is handed on: it ends up
+		 * in a header towards upstreams. */
+		if (name && gw_store_name_ok((const char *)name, nl)) {
+			memcpy(out->name, name, nl + 1);
+			out->created_ms = (uint64_t)sqlite3_column_int64(s, 1);
+			out->expires_ms = (uint64_t)sqlite3_column_int64(s, 2);
+			out->last_seen_ms = (uint64_t)sqlite3_column_int64(s, 3);
+			found = 1;
+		}
+		rc = SQLITE_DONE;
+	}
+	done(s);
+	pthread_mutex_unlock(&st->rd.mu);
+	return rc == SQLITE_DONE ? found : fail_rc(st, rc);
+}
+
+/* See store.h. */
+int gw_store_session_del(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN])
+{
+	sqlite3_stmt *s;
+	int n;
+
+	if (acquire(st, &st->wr) < 0)
+		return -1;
+	s = st->wr.st[S_SESS_DEL];
+	sqlite3_bind_blob(s, 1, hash, GW_DIGEST_LEN, SQLITE_STATIC);
+	n = write1(st, &st->wr, s, 0);
+	pthread_mutex_unlock(&st->wr.mu);
+	return n < 0 ? -1 : n > 0;
+}
+
+/* See store.h. */
+int gw_store_session_touch(struct gw_store *st, const struct gw_store_touch *t,
+                           size_t n)
+{
+	struct conn *c = &st->wr;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (acquire(st, c) < 0)
+		return -1;
+	s = c->st[S_SESS_TOUCH];
+	rc = begin(c);
+	for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
+		sqlite3_bind_blob(s, 1, t[i].hash, GW_DIGEST_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (int64_t)t[i].last_seen_ms);
+		rc = step_done(s);
+	}
+	if (rc == SQLITE_DONE)
+		rc = commit(c);
+	else
+		rollback(c);
+	pthread_mutex_unlock(&c->mu);
+	return rc == SQLITE_DONE ? 0 : fail_rc(st, rc);
+}
+
+/* See store.h. */
+long gw_store_session_sweep(struct gw_store *st, uint64_t now_ms,
+                            uint64_t seen_before_ms)
+{
+	long total = 0;
+
+	for (;;) {
+		sqlite3_stmt *s;
+		int n;
+
+		if (acquire(st, &st->wr) < 0)
+			return -1;
+		s = st->wr.st[S_SESS_SWEEP];
+		sqlite3_bind_int64(s, 1, (int64_t)now_ms);
+		sqlite3_bind_int64(s, 2, (int64_t)seen_before_ms);
+		sqlite3_bind_int(s, 3, SWEEP_BATCH);
+		n = write1(st, &st->wr, s, 0);
+		pthread_mutex_unlock(&st->wr.mu);
+		if (n < 0)
+			return -1;
+		total += n;
+		/* Releasing the lock between batches lets logins in. */
+		if (n < SWEEP_BATCH)
+			return total;
+	}
+}
+
+/* See store.h. */
+long gw_store_session_count(struct gw_store *st)
+{
+	sqlite3_stmt *s;
+	long n = -1;
+	int rc;
+
+	if (acquire(st, &st->rd) < 0)
+		return -1;
+	s = st->rd.st[S_SESS_COUNT];
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(s, 0);
+	done(s);
+	pthread_mutex_unlock(&st->rd.mu);
+	if (rc != SQLITE_ROW)
+		fail_rc(st, rc);
+	return n;
+}
+
+/* See store.h. */
+int gw_store_key_add(struct gw_store *st, const char *name,
+                     const uint8_t hash[GW_DIGEST_LEN], int64_t now_s)
+{
+	return add_named(st, S_KEY_ADD, name, hash, GW_DIGEST_LEN, 0, now_s);
+}
+
+/* See store.h. */
+int gw_store_key_del(struct gw_store *st, const char *name)
+{
+	return del_named(st, S_KEY_DEL, name);
+}
+
+/* See store.h. */
+int gw_store_key_get(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
+                     char name[GW_NAME_MAX + 1])
+{
+	sqlite3_stmt *s;
+	int rc, found = 0;
+
+	if (acquire(st, &st->rd) < 0)
+		return -1;
+	s = st->rd.st[S_KEY_GET];
+	sqlite3_bind_blob(s, 1, hash, GW_DIGEST_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		size_t nl = (size_t)sqlite3_column_bytes(s, 0);
+		if (t && gw_store_name_ok((const char *)t, nl)) {
+			memcpy(name, t, nl + 1);
+			found = 1;
+		}
+		rc = SQLITE_DONE;
+	}
+	done(s);
+	pthread_mutex_unlock(&st->rd.mu);
+	return rc == SQLITE_DONE ? found : fail_rc(st, rc);
+}
+
+/* See store.h. */
+int gw_store_key_list(struct gw_store *st,
+                      int (*fn)(const char *name, int64_t created_s, void *arg),
+                      void *arg)
+{
+	return list_named(st, S_KEY_LIST, fn, arg);
+}

@@ -1,0 +1,207 @@
+/* The user, session and API-key store: one SQLite file (gwd --db, default
+ * var/gwd.db) shared by the daemon and the `gwd users|keys` commands.
+ *
+ * Why SQLite and how it is set up (docs/sessions.md has the long form):
+ *   - journal_mode=WAL: readers never wait for the writer, and a commit is one
+ *     append to the -wal file.
+ *   - synchronous=NORMAL: in WAL mode a commit write()s its frames to the -wal
+ *     file before COMMIT returns but does not fsync; the fsync happens at
+ *     checkpoints.  Data handed to write() lives in the kernel's page cache, which
+ *     survives the death of the process (kill -9), so an acknowledged login
+ *     survives kill -9 of gwd; only a power cut or kernel crash can lose the last
+ *     commits, and even then the file stays consistent (never corrupt).
+ *   - busy_timeout: the CLI and the daemon write the same file; a writer waits
+ *     for the other instead of failing at once.
+ *   - foreign_keys=ON: deleting a user deletes its sessions (ON DELETE CASCADE).
+ *   - every write is one BEGIN IMMEDIATE transaction: the write lock is taken up
+ *     front, so two writers never deadlock upgrading read locks.
+ *   - every statement is prepared once per connection at open.
+ *
+ * Schema (PRAGMA user_version is the number of migrations applied; they run in
+ * order, each in its own BEGIN IMMEDIATE transaction, so an interrupted upgrade
+ * resumes where it stopped and two processes never both run one):
+ *
+ *   v1  users(id INTEGER PK, name TEXT UNIQUE, pwhash TEXT, created_at INTEGER s)
+ *       sessions(hash BLOB(32) PK, user_id -> users ON DELETE CASCADE,
+ *                created_ms, expires_ms, last_seen_ms)  WITHOUT ROWID
+ *       meta(k TEXT PK, v INTEGER)          -- k='revision', see below
+ *   v2  api_keys(id INTEGER PK, name TEXT UNIQUE, hash BLOB(32) UNIQUE,
+ *                created_at INTEGER s)
+ *
+ * Only SHA-256 digests of tokens and keys are stored (gwd/token.h), so a copy of
+ * the file yields no live credential.
+ *
+ * meta.revision counts deletions made by the CLI (users del, keys del).  A
+ * running daemon reads it on every gw_store_poll() and empties its caches when
+ * it moved, so a deleted user or key is refused within one poll interval.
+ *
+ * Threads: a struct gw_store is used by many threads at once.  It holds two
+ * connections, one for reads and one for writes, each behind its own mutex;
+ * with WAL the reads never wait for a write in progress.  The daemon reads only
+ * on cache misses, so these mutexes are off the common request path.
+ *
+ * Availability: an I/O-class error (not "locked", not a constraint) or a DB file
+ * that vanished or was replaced (checked by gw_store_poll) marks the store
+ * unavailable; gw_store_available() then says 0 and every call fails with -1
+ * until gw_store_poll() reopens the file successfully.  A reopen never creates
+ * the file once it has been opened once: a deleted database is not silently
+ * replaced by an empty one.
+ */
+#ifndef GWD_STORE_H
+#define GWD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GW_STORE_VERSION 2      /* schema version this code writes */
+#define GW_NAME_MAX 64          /* longest user or key name, in bytes */
+#define GW_PWHASH_MAX 256       /* longest stored password hash string */
+#define GW_DIGEST_LEN 32        /* SHA-256 of a token or key */
+#define GW_DEFAULT_DB "var/gwd.db"
+
+struct gw_store; /* opaque */
+
+/* Flags of gw_store_open(). */
+enum {
+	GW_STORE_CREATE = 1u << 0, /* create the file and its parent directories */
+	GW_STORE_LAZY = 1u << 1,   /* the daemon: a file that cannot be opened now
+	                              still gives a store, unavailable, that
+	                              gw_store_poll() keeps trying to open */
+};
+
+/* Open the store at <path> (NUL-terminated) with <flags>, applying the pragmas
+ * and migrations above.  Returns 0 and sets <*out>; or -1 with <*out> NULL and
+ * a message in <err> (<errlen> bytes, may be 0) when the file cannot be opened
+ * or migrated (a schema newer than GW_STORE_VERSION is refused) and
+ * GW_STORE_LAZY is not set, or memory runs out.  <busy_ms> is the busy timeout
+ * (0: 5000 ms).  Free with gw_store_close(). */
+int gw_store_open(struct gw_store **out, const char *path, unsigned flags,
+                  unsigned busy_ms, char *err, size_t errlen);
+
+/* Finalize the statements, close both connections (the last close of a WAL
+ * database checkpoints it) and free <st>.  NULL is ignored. */
+void gw_store_close(struct gw_store *st);
+
+/* 1 when the store is usable, 0 when it is not (see "Availability").  Reads an
+ * atomic flag only: safe and cheap on the request path (/health's db check). */
+int gw_store_available(const struct gw_store *st);
+
+/* The background probe, run about once a second by the session flusher: checks
+ * that the path still names the opened file and that a read works, reads
+ * meta.revision, and when the store is unavailable tries to reopen it.  Returns
+ * 1 when the store is available afterwards, 0 when not. */
+int gw_store_poll(struct gw_store *st);
+
+/* meta.revision as of the last successful gw_store_poll() (or open). */
+uint64_t gw_store_revision(const struct gw_store *st);
+
+/* The schema version of the open database (PRAGMA user_version), -1 when the
+ * store is unavailable. */
+int gw_store_schema_version(struct gw_store *st);
+
+/* 1 when PRAGMA integrity_check answers "ok", 0 when it reports damage, -1 when
+ * it cannot run. */
+int gw_store_integrity_ok(struct gw_store *st);
+
+/* 1 when <name> (<len> bytes, not necessarily NUL-terminated) is a valid user
+ * or key name: 1..GW_NAME_MAX bytes of [A-Za-z0-9._@-], not starting with '-'
+ * (so it cannot be taken for an option); 0 otherwise. */
+int gw_store_name_ok(const char *name, size_t len);
+
+/* ---- users ---- */
+
+/* Add user <name> with password hash string <pwhash> (gwd/kdf.h), created at
+ * <now_s> (unix seconds).  Returns 1 when added, 0 when the name is taken or
+ * invalid, -1 on a store error. */
+int gw_store_user_add(struct gw_store *st, const char *name, const char *pwhash,
+                      int64_t now_s);
+
+/* Delete user <name> and, by cascade, its sessions; bumps meta.revision in the
+ * same transaction.  Returns 1 when deleted, 0 when there was no such user, -1
+ * on a store error. */
+int gw_store_user_del(struct gw_store *st, const char *name);
+
+/* Look up user <name>: returns 1 and copies its password hash string (NUL-
+ * terminated) into <pwhash> (<cap> bytes; GW_PWHASH_MAX + 1 is enough) and its
+ * id into <*id>; 0 when there is no such user (or the name is invalid); -1 on a
+ * store error. */
+int gw_store_user_get(struct gw_store *st, const char *name, int64_t *id,
+                      char *pwhash, size_t cap);
+
+/* Replace the password hash of user <id> (a rehash at a higher cost after a
+ * successful login).  Returns 1 when updated, 0 when the user is gone, -1 on a
+ * store error. */
+int gw_store_user_set_hash(struct gw_store *st, int64_t id, const char *pwhash);
+
+/* Call <fn> for each user in name order with its name and creation time; <fn>
+ * returns 0 to go on, non-zero to stop.  Returns the number of users visited,
+ * or -1 on a store error. */
+int gw_store_user_list(struct gw_store *st,
+                       int (*fn)(const char *name, int64_t created_s, void *arg),
+                       void *arg);
+
+/* ---- sessions ---- */
+
+/* A session row, as read back.  <name> is the user's name, NUL-terminated. */
+struct gw_store_session {
+	char name[GW_NAME_MAX + 1];
+	uint64_t created_ms, expires_ms, last_seen_ms; /* unix milliseconds */
+};
+
+/* A sliding-renewal update: session <hash> was last seen at <last_seen_ms>. */
+struct gw_store_touch {
+	uint8_t hash[GW_DIGEST_LEN];
+	uint64_t last_seen_ms;
+};
+
+/* Insert the session whose token digest is <hash> for user <user_id>, created
+ * (and last seen) at <created_ms>, ending at <expires_ms>.  Returns 0 once
+ * committed (durable against kill -9, see above), -1 on a store error (the user
+ * vanished meanwhile included). */
+int gw_store_session_add(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
+                         int64_t user_id, uint64_t created_ms, uint64_t expires_ms);
+
+/* Look up session <hash>: 1 and fills <*out>; 0 when absent; -1 on a store
+ * error.  Expiry is the caller's business. */
+int gw_store_session_get(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
+                         struct gw_store_session *out);
+
+/* Delete session <hash>: 1 when deleted, 0 when absent, -1 on a store error. */
+int gw_store_session_del(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN]);
+
+/* Apply the <n> updates of <t> in one transaction; a last_seen only ever moves
+ * forward and a deleted session is skipped.  Returns 0, or -1 on a store error
+ * (nothing applied). */
+int gw_store_session_touch(struct gw_store *st, const struct gw_store_touch *t,
+                           size_t n);
+
+/* Delete the sessions that ended: expires_ms <= <now_ms>, or last_seen_ms <
+ * <seen_before_ms> (idle).  Works in bounded transactions so the writer lock is
+ * never held long.  Returns the number deleted, or -1 on a store error. */
+long gw_store_session_sweep(struct gw_store *st, uint64_t now_ms,
+                            uint64_t seen_before_ms);
+
+/* The number of session rows, -1 on a store error (tests, `users list`). */
+long gw_store_session_count(struct gw_store *st);
+
+/* ---- API keys ---- */
+
+/* Add key <name> whose digest is <hash>, created at <now_s>.  Returns 1 when
+ * added, 0 when the name is taken or invalid, -1 on a store error. */
+int gw_store_key_add(struct gw_store *st, const char *name,
+                     const uint8_t hash[GW_DIGEST_LEN], int64_t now_s);
+
+/* Delete key <name>; bumps meta.revision.  1 deleted, 0 absent, -1 error. */
+int gw_store_key_del(struct gw_store *st, const char *name);
+
+/* Look up the key whose digest is <hash>: 1 and copies its name into <name>
+ * (GW_NAME_MAX + 1 bytes); 0 when absent; -1 on a store error. */
+int gw_store_key_get(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
+                     char name[GW_NAME_MAX + 1]);
+
+/* Like gw_store_user_list(), for keys. */
+int gw_store_key_list(struct gw_store *st,
+                      int (*fn)(const char *name, int64_t created_s, void *arg),
+                      void *arg);
+
+#endif

@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# Sessions and API keys end to end, against bin/gwd on 127.0.0.1 with a real
+# SQLite file: login (right and wrong password, unknown user, malformed
+# bodies), the token by header and by cookie, logout, idle and absolute expiry,
+# API keys, users and keys deleted while gwd runs, the database going away and
+# coming back (503, /health degraded, public routes unaffected), and the
+# durability test: many logins under load, kill -9, restart, every login that
+# was answered 200 still works and PRAGMA integrity_check is ok.
+source "$(dirname "$0")/lib.sh"
+
+DB=$T_TMP/var/gwd.db
+PORT=$(free_port)
+BASE=http://127.0.0.1:$PORT
+GWD_PID=
+
+cat >"$T_TMP/sessions.yaml" <<'EOF'
+version: 1
+settings:
+  sessions:
+    cookie: sid
+    idle_timeout: 30m
+    lifetime: 1h
+policies:
+  session:
+    auth:
+      type: session
+      user_header: X-Gw-User
+  machines:
+    auth:
+      type: api_key
+routes:
+  - path: /health
+    methods: [GET]
+    health: {}
+  - path: /auth/login
+    methods: [POST]
+    login: {}
+  - path: /auth/logout
+    methods: [POST]
+    policies: [session]
+    logout: {}
+  - path: /private
+    methods: [GET]
+    policies: [session]
+    respond:
+      status: 200
+      body: 'private'
+  - path: /machine
+    methods: [GET]
+    policies: [machines]
+    respond:
+      status: 200
+      body: 'machine'
+  - path: /public
+    methods: [GET]
+    respond:
+      status: 200
+      body: 'public'
+EOF
+# the same routes with short session times, for the expiry checks
+sed -e 's/idle_timeout: 30m/idle_timeout: 2s/' -e 's/lifetime: 1h/lifetime: 5s/' \
+	"$T_TMP/sessions.yaml" >"$T_TMP/short.yaml"
+
+start_gwd() { # $1: blob
+	"$GWD" --blob "$1" --listen "127.0.0.1:$PORT" --threads 2 --db "$DB" \
+		--access-log "$T_TMP/access.log" >>"$T_TMP/gwd.log" 2>&1 &
+	GWD_PID=$!
+	T_PIDS+=("$GWD_PID")
+	wait_http "$BASE/public" 10
+}
+
+stop_gwd() {
+	kill -TERM "$GWD_PID" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$GWD_PID" 2>/dev/null || break; sleep 0.05; done
+	wait "$GWD_PID" 2>/dev/null
+}
+
+# login USER PASS: prints "STATUS BODY"
+login() {
+	curl -s -m 5 -o "$T_TMP/body" -w '%{http_code}' -X POST \
+		-H 'Content-Type: application/json' \
+		-d "{\"username\":\"$1\",\"password\":\"$2\"}" "$BASE/auth/login"
+	printf ' %s' "$(cat "$T_TMP/body")"
+}
+token_of() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token"])' "$1"; }
+status() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$@"; }
+# the same credential with its last character changed
+mangle() { if [[ ${1: -1} == A ]]; then printf '%sB' "${1%?}"; else printf '%sA' "${1%?}"; fi; }
+
+if ! "$GWC" compile "$T_TMP/sessions.yaml" -o "$T_TMP/sessions.gwb" >"$T_TMP/gwc.log" 2>&1 ||
+   ! "$GWC" compile "$T_TMP/short.yaml" -o "$T_TMP/short.gwb" >>"$T_TMP/gwc.log" 2>&1; then
+	not_ok "compile the test routes: $(head -3 "$T_TMP/gwc.log")"
+	t_exit
+fi
+printf 'wonderland\n' | "$GWD" users add alice --db "$DB" >/dev/null 2>&1
+printf 'looking-glass\n' | "$GWD" users add bob --db "$DB" >/dev/null 2>&1
+check "gwd starts" start_gwd "$T_TMP/sessions.gwb"
+
+# ---- login --------------------------------------------------------------
+out=$(curl -s -m 5 -D "$T_TMP/hdr" -o "$T_TMP/body" -w '%{http_code}' -X POST \
+	-d '{"username":"alice","password":"wonderland"}' "$BASE/auth/login")
+expect_eq "login: 200" 200 "$out"
+TOKEN=$(token_of "$(cat "$T_TMP/body")" 2>/dev/null)
+check "login: token of 43 base64url characters" grep -Eqx '[A-Za-z0-9_-]{43}' <<<"$TOKEN"
+exp=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["expires_at"])' "$T_TMP/body" 2>/dev/null)
+now=$(date +%s)
+check "login: expires_at is login + lifetime" test "${exp:-0}" -ge $((now + 3590)) -a "${exp:-0}" -le $((now + 3610))
+cookie=$(grep -i '^Set-Cookie:' "$T_TMP/hdr" | tr -d '\r')
+check "login: cookie carries the token" grep -q "sid=$TOKEN" <<<"$cookie"
+for attr in 'HttpOnly' 'SameSite=Strict' 'Path=/' 'Max-Age=3600'; do
+	check "login: cookie has $attr" grep -q "; $attr" <<<"$cookie"
+done
+check "login: no Secure without TLS" bash -c '! grep -q "Secure" <<<"$1"' _ "$cookie"
+expect_eq "bearer token: 200" 200 "$(status -H "Authorization: Bearer $TOKEN" "$BASE/private")"
+sleep 1.2  # the access log is written in batches
+check "the access log has the request" grep -q "/private" "$T_TMP/access.log"
+check "token in neither gwd's output nor its access log" \
+	bash -c '! grep -qF "$1" "$2" "$3"' _ "$TOKEN" "$T_TMP/gwd.log" "$T_TMP/access.log"
+
+expect_eq "wrong password: 401" 401 "$(login alice nope | cut -d' ' -f1)"
+expect_eq "unknown user: 401" 401 "$(login mallory wonderland | cut -d' ' -f1)"
+b1=$(login alice nope | cut -d' ' -f2-); b2=$(login mallory nope | cut -d' ' -f2-)
+expect_eq "same 401 body for wrong password and unknown user" \
+	"$(sed 's/"request_id":"[^"]*"//' <<<"$b1")" "$(sed 's/"request_id":"[^"]*"//' <<<"$b2")"
+
+# similar time whether the user exists or not (medians of 5, within 2x)
+median_time() { # user
+	for _ in 1 2 3 4 5; do
+		curl -s -m 5 -o /dev/null -w '%{time_total}\n' -X POST \
+			-d "{\"username\":\"$1\",\"password\":\"nope\"}" "$BASE/auth/login"
+	done | sort -n | sed -n 3p
+}
+tk=$(median_time alice); tu=$(median_time mallory)
+check "401 takes similar time for a known and an unknown user ($tk s, $tu s)" \
+	python3 -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(not (a/2 <= b <= a*2))' "$tk" "$tu"
+
+for body in '' '{' '[]' 'null' '{"username":"alice"}' '{"password":"x"}' \
+	'{"username":1,"password":"x"}' '{"username":"alice","password":"wonderland"} x' \
+	'{"username":"a\u0000b","password":"x"}'; do
+	code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST --data-binary "$body" "$BASE/auth/login")
+	expect_eq "malformed body '$body': 400" 400 "$code"
+done
+
+# ---- the token ----------------------------------------------------------
+expect_eq "bearer token: 200" 200 "$(status -H "Authorization: Bearer $TOKEN" "$BASE/private")"
+expect_eq "cookie: 200" 200 "$(status -H "Cookie: a=b; sid=$TOKEN" "$BASE/private")"
+expect_eq "no token: 401" 401 "$(status "$BASE/private")"
+expect_eq "wrong token: 401" 401 "$(status -H "Authorization: Bearer $(mangle "$TOKEN")" "$BASE/private")"
+curl -s -m 5 -D "$T_TMP/hdr" -o "$T_TMP/body" "$BASE/private" >/dev/null
+check "401 names the scheme in WWW-Authenticate" grep -qi '^WWW-Authenticate: Bearer' "$T_TMP/hdr"
+check "401 is problem+json" grep -qi '^Content-Type: application/problem+json' "$T_TMP/hdr"
+expect_eq "public route without a token: 200" 200 "$(status "$BASE/public")"
+
+# ---- logout -------------------------------------------------------------
+T2=$(token_of "$(login alice wonderland | cut -d' ' -f2-)")
+code=$(curl -s -m 5 -D "$T_TMP/hdr" -o /dev/null -w '%{http_code}' -X POST \
+	-H "Authorization: Bearer $T2" "$BASE/auth/logout")
+expect_eq "logout: 204" 204 "$code"
+check "logout clears the cookie" grep -qi '^Set-Cookie: sid=;.*Max-Age=0' "$T_TMP/hdr"
+ok_after=0
+for _ in $(seq 20); do  # two pool threads: each must refuse it at once
+	[[ $(status -H "Authorization: Bearer $T2" "$BASE/private") == 401 ]] || ok_after=$((ok_after + 1))
+done
+expect_eq "logged-out token refused at once, on every thread" 0 "$ok_after"
+expect_eq "logout again: 401" 401 "$(status -X POST -H "Authorization: Bearer $T2" "$BASE/auth/logout")"
+expect_eq "the other session lives on" 200 "$(status -H "Authorization: Bearer $TOKEN" "$BASE/private")"
+
+# ---- API keys and deletions while gwd runs ------------------------------
+KEY=$("$GWD" keys add ci --db "$DB" 2>/dev/null)
+expect_eq "api key: 200" 200 "$(status -H "X-API-Key: $KEY" "$BASE/machine")"
+expect_eq "no api key: 401" 401 "$(status "$BASE/machine")"
+expect_eq "wrong api key: 401" 401 "$(status -H "X-API-Key: $(mangle "$KEY")" "$BASE/machine")"
+expect_eq "a session token is not an api key" 401 "$(status -H "X-API-Key: $TOKEN" "$BASE/machine")"
+"$GWD" keys del ci --db "$DB" >/dev/null 2>&1
+code=200
+for _ in $(seq 40); do
+	code=$(status -H "X-API-Key: $KEY" "$BASE/machine"); [[ $code == 401 ]] && break; sleep 0.1
+done
+expect_eq "deleted key refused within seconds" 401 "$code"
+TB=$(token_of "$(login bob looking-glass | cut -d' ' -f2-)")
+expect_eq "bob's token works" 200 "$(status -H "Authorization: Bearer $TB" "$BASE/private")"
+"$GWD" users del bob --db "$DB" >/dev/null 2>&1
+code=200
+for _ in $(seq 40); do
+	code=$(status -H "Authorization: Bearer $TB" "$BASE/private"); [[ $code == 401 ]] && break; sleep 0.1
+done
+expect_eq "deleted user's session refused within seconds" 401 "$code"
+
+# ---- the database goes away and comes back ------------------------------
+mv "$DB" "$DB.away"
+code=200
+for _ in $(seq 40); do
+	code=$(status -H "Authorization: Bearer $TOKEN" "$BASE/private"); [[ $code == 503 ]] && break; sleep 0.1
+done
+expect_eq "database gone: guarded route 503" 503 "$code"
+expect_eq "database gone: login 503" 503 "$(login alice wonderland | cut -d' ' -f1)"
+expect_eq "database gone: public route 200" 200 "$(status "$BASE/public")"
+check "database gone: /health degraded" grep -q degraded <<<"$(curl -s -m 5 "$BASE/health")"
+mv "$DB.away" "$DB"
+code=503
+for _ in $(seq 40); do
+	code=$(status -H "Authorization: Bearer $TOKEN" "$BASE/private"); [[ $code == 200 ]] && break; sleep 0.1
+done
+expect_eq "database back: the session works again" 200 "$code"
+stop_gwd
+
+# ---- idle and absolute expiry (idle 2s, lifetime 5s) --------------------
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+check "gwd starts with short session times" start_gwd "$T_TMP/short.gwb"
+TI=$(token_of "$(login alice wonderland | cut -d' ' -f2-)" 2>/dev/null)
+expect_eq "short session works" 200 "$(status -H "Authorization: Bearer $TI" "$BASE/private")"
+sleep 2.5
+expect_eq "idle past the timeout: 401" 401 "$(status -H "Authorization: Bearer $TI" "$BASE/private")"
+TA=$(token_of "$(login alice wonderland | cut -d' ' -f2-)" 2>/dev/null)
+t0=$(ms)  # the session was created before this
+refused=0
+while (( $(ms) - t0 < 4200 )); do  # used every 0.5 s: never idle
+	sleep 0.5
+	[[ $(status -H "Authorization: Bearer $TA" "$BASE/private") == 200 ]] || refused=$((refused + 1))
+done
+expect_eq "a session in use slides past the idle timeout" 0 "$refused"
+while (( $(ms) - t0 < 5300 )); do sleep 0.1; done
+expect_eq "past the lifetime, even in use: 401" 401 \
+	"$(status -H "Authorization: Bearer $TA" "$BASE/private")"
+stop_gwd
+
+# ---- kill -9 durability --------------------------------------------------
+for i in $(seq 1 8); do printf 'pw%d\n' "$i" | "$GWD" users add "load$i" --db "$DB" >/dev/null 2>&1; done
+check "gwd starts for the durability test" start_gwd "$T_TMP/sessions.gwb"
+# 8 clients log in as fast as they can (and use each token once) while gwd is
+# killed with SIGKILL; every token answered 200 is written to tokens.txt.
+cat >"$T_TMP/load.py" <<'EOF'
+import json, sys, threading, time, urllib.request
+base, out, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+lock = threading.Lock(); got = []
+def client(i):
+    end = time.time() + secs
+    while time.time() < end:
+        body = json.dumps({"username": "load%d" % i, "password": "pw%d" % i}).encode()
+        try:
+            with urllib.request.urlopen(urllib.request.Request(base + "/auth/login", body), timeout=3) as r:
+                if r.status == 200:
+                    tok = json.loads(r.read())["token"]
+                    with lock: got.append(tok)
+            req = urllib.request.Request(base + "/private", headers={"Authorization": "Bearer " + tok})
+            urllib.request.urlopen(req, timeout=3).read()
+        except Exception:
+            time.sleep(0.02)
+ts = [threading.Thread(target=client, args=(i,)) for i in range(1, 9)]
+[t.start() for t in ts]; [t.join() for t in ts]
+with open(out, "w") as f: f.write("\n".join(got) + "\n")
+EOF
+python3 "$T_TMP/load.py" "$BASE" "$T_TMP/tokens.txt" 5 &
+LOAD=$!
+sleep 3
+kill -KILL "$GWD_PID"
+wait "$GWD_PID" 2>/dev/null
+wait "$LOAD"
+n=$(grep -c . "$T_TMP/tokens.txt")
+# (each login costs tens of ms of KDF by design: on a busy 2-core machine a
+# few dozen fit in 3 s; what matters is that none of them is lost)
+check "logins acknowledged before the kill ($n)" test "$n" -ge 10
+expect_eq "integrity_check after kill -9" ok "$(sqlite3 -batch "$DB" 'PRAGMA integrity_check')"
+check "gwd restarts on the same database" start_gwd "$T_TMP/sessions.gwb"
+lost=0
+while read -r tok; do
+	[[ -z $tok ]] && continue
+	[[ $(status -H "Authorization: Bearer $tok" "$BASE/private") == 200 ]] || lost=$((lost + 1))
+done <"$T_TMP/tokens.txt"
+expect_eq "every acknowledged login survives kill -9" 0 "$lost"
+stop_gwd
+expect_eq "integrity_check after restart" ok "$(sqlite3 -batch "$DB" 'PRAGMA integrity_check')"
+t_exit
