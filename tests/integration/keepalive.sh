@@ -12,18 +12,6 @@ source "$(dirname "$0")/lib.sh"
 CORPUS=$GW_ROOT/tests/corpus/http
 RAWREQ=$GW_ROOT/tests/integration/rawreq.py
 
-# start_gwd BLOB [ARGS...]: serve BLOB on a free 127.0.0.1 port (sets PORT,
-# GWD_PID), registered for the EXIT trap; 0 once it answers HTTP, 1 if not.
-start_gwd() {
-	local blob=$1; shift
-	PORT=$(free_port)
-	"$GWD" --blob "$blob" --listen "127.0.0.1:$PORT" --db "$T_TMP/gwd.db" \
-		--threads 2 --access-log "$T_TMP/access.log" "$@" 2>>"$T_TMP/gwd.err" &
-	GWD_PID=$!
-	T_PIDS+=("$GWD_PID")
-	wait_http "http://127.0.0.1:$PORT/health" 10
-}
-
 # two_on_one NAME EXPECTED FILE...: send the FILEs one after another on one
 # connection; the outcome's status words must be EXPECTED (e.g. "200 200").
 two_on_one() {
@@ -42,7 +30,7 @@ if ! "$GWC" compile "$CORPUS/routes.yaml" -o "$T_TMP/ka.gwb" 2>"$T_TMP/gwc.err";
 	not_ok "keepalive: gwc compiles the routes: $(head -c 300 "$T_TMP/gwc.err")"
 	t_exit
 fi
-if ! start_gwd "$T_TMP/ka.gwb"; then
+if ! start_gwd "$T_TMP/ka.gwb" --access-log "$T_TMP/access.log"; then
 	not_ok "keepalive: gwd starts: $(tail -c 300 "$T_TMP/gwd.err")"
 	t_exit
 fi

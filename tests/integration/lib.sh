@@ -54,3 +54,16 @@ wait_http() {
 
 # t_exit: end of script; exit status says whether every check passed.
 t_exit() { exit $((T_FAILED > 0)); }
+
+# start_gwd BLOB [ARGS...]: serve BLOB on a free 127.0.0.1 port with a
+# database in T_TMP (sets PORT, GWD_PID), registered for the EXIT trap;
+# 0 once it answers HTTP, 1 if not.  gwd's stderr goes to $T_TMP/gwd.err.
+start_gwd() {
+	local blob=$1; shift
+	PORT=$(free_port)
+	"$GWD" --blob "$blob" --listen "127.0.0.1:$PORT" --db "$T_TMP/gwd.db" \
+		--threads 2 "$@" 2>>"$T_TMP/gwd.err" &
+	GWD_PID=$!
+	T_PIDS+=("$GWD_PID")
+	wait_http "http://127.0.0.1:$PORT/health" 10
+}

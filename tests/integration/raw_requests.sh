@@ -10,18 +10,6 @@ source "$(dirname "$0")/lib.sh"
 CORPUS=$GW_ROOT/tests/corpus/http
 RAWREQ=$GW_ROOT/tests/integration/rawreq.py
 
-# start_gwd BLOB [ARGS...]: serve BLOB on a free 127.0.0.1 port (sets PORT,
-# GWD_PID), registered for the EXIT trap; 0 once it answers HTTP, 1 if not.
-start_gwd() {
-	local blob=$1; shift
-	PORT=$(free_port)
-	"$GWD" --blob "$blob" --listen "127.0.0.1:$PORT" --db "$T_TMP/gwd.db" \
-		--threads 2 --access-log "$T_TMP/access.log" "$@" 2>>"$T_TMP/gwd.err" &
-	GWD_PID=$!
-	T_PIDS+=("$GWD_PID")
-	wait_http "http://127.0.0.1:$PORT/health" 10
-}
-
 # run_case NAME EXPECT [OPTION...]: one line of the table, through rawreq.py.
 run_case() {
 	local name=$1 expect=$2 file o out
@@ -54,7 +42,7 @@ if ! "$GWC" compile "$CORPUS/routes.yaml" -o "$T_TMP/raw.gwb" 2>"$T_TMP/gwc.err"
 	not_ok "raw_requests: gwc compiles tests/corpus/http/routes.yaml: $(head -c 300 "$T_TMP/gwc.err")"
 	t_exit
 fi
-if ! start_gwd "$T_TMP/raw.gwb"; then
+if ! start_gwd "$T_TMP/raw.gwb" --access-log "$T_TMP/access.log"; then
 	not_ok "raw_requests: gwd starts and answers: $(tail -c 300 "$T_TMP/gwd.err")"
 	t_exit
 fi

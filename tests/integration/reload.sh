@@ -16,18 +16,6 @@ source "$(dirname "$0")/lib.sh"
 
 RELOADS=${GW_RELOADS:-50}
 
-# start_gwd BLOB [ARGS...]: serve BLOB on a free 127.0.0.1 port (sets PORT,
-# GWD_PID), registered for the EXIT trap; 0 once it answers HTTP, 1 if not.
-start_gwd() {
-	local blob=$1; shift
-	PORT=$(free_port)
-	"$GWD" --blob "$blob" --listen "127.0.0.1:$PORT" --db "$T_TMP/gwd.db" \
-		--threads 2 --access-log "$T_TMP/access.log" "$@" 2>>"$T_TMP/gwd.err" &
-	GWD_PID=$!
-	T_PIDS+=("$GWD_PID")
-	wait_http "http://127.0.0.1:$PORT/health" 10
-}
-
 # write_routes VERSION FILE: a route file whose /api/hello names VERSION.
 write_routes() {
 	cat >"$2" <<EOF
@@ -126,7 +114,7 @@ for f in "${BAD[@]}"; do
 done
 
 install_blob "$T_TMP/a.gwb"
-if ! start_gwd "$T_TMP/served.gwb"; then
+if ! start_gwd "$T_TMP/served.gwb" --access-log "$T_TMP/access.log"; then
 	not_ok "reload: gwd starts: $(tail -c 300 "$T_TMP/gwd.err")"
 	t_exit
 fi

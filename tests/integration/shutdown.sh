@@ -13,18 +13,6 @@ source "$(dirname "$0")/lib.sh"
 CORPUS=$GW_ROOT/tests/corpus/http
 RAWREQ=$GW_ROOT/tests/integration/rawreq.py
 
-# start_gwd BLOB [ARGS...]: serve BLOB on a free 127.0.0.1 port (sets PORT,
-# GWD_PID), registered for the EXIT trap; 0 once it answers HTTP, 1 if not.
-start_gwd() {
-	local blob=$1; shift
-	PORT=$(free_port)
-	"$GWD" --blob "$blob" --listen "127.0.0.1:$PORT" --db "$T_TMP/gwd.db" \
-		--threads 2 "$@" 2>>"$T_TMP/gwd.err" &
-	GWD_PID=$!
-	T_PIDS+=("$GWD_PID")
-	wait_http "http://127.0.0.1:$PORT/health" 10
-}
-
 # wait_exit PID SECONDS: until PID (a child of this shell: not called in a
 # subshell) exits; sets EXIT_STATUS to its exit status, or to "running" when
 # it did not exit in time.
