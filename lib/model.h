@@ -112,7 +112,7 @@ struct gw_place {
 
 struct gw_route {
 	struct gw_str name;    /* as given, or empty: then the pattern names it */
-	struct gw_str pattern; /* "/api/users/{id}", "/static/*" as written */
+	struct gw_str pattern; /* as written: "/api/users/{id}", or "/static/" + "*" */
 	uint32_t host;         /* index into conf.hosts; 0 = any host */
 	uint16_t methods;      /* enum gw_method mask, never 0 */
 	uint8_t handler;       /* enum gw_handler_kind */

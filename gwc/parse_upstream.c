@@ -1,0 +1,312 @@
+/* gwc's front end, part two: the `settings` and `upstreams` sections
+ * (docs/routes.md, "settings" and "upstreams") into conf.settings,
+ * conf.upstreams and conf.targets, with the documented defaults. */
+#include "gwc/parse_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "gwc/units.h"
+
+/* trusted_proxies: a list of CIDRs into conf.cidrs.  0, or -1 OOM. */
+static int trusted(struct gwc_file *f, const struct ynode *n)
+{
+	struct gw_settings *s = &f->conf->settings;
+	uint32_t first = f->conf->cidrs.n;
+
+	if (gwc_is_null(n))
+		return 0;
+	if (gwc_want_seq(f, n, "'trusted_proxies'"))
+		return 0;
+	for (uint32_t i = 0; i < n->n; i++)
+		if (gwc_push_cidr(f, n->kids[i], "an item of 'trusted_proxies'"))
+			return -1;
+	s->trusted_first = first;
+	s->trusted_count = f->conf->cidrs.n - first;
+	return 0;
+}
+
+/* settings.sessions.  0, or -1 OOM. */
+static int sessions(struct gwc_file *f, const struct ynode *n)
+{
+	static const char *const keys[] = { "cookie", "idle_timeout", "lifetime", NULL };
+	struct gw_settings *s = &f->conf->settings;
+	const struct ynode *c;
+	char b[80];
+
+	if (gwc_is_null(n) || gwc_want_map(f, n, "'sessions'"))
+		return 0;
+	gwc_check_keys(f, n, keys, "'sessions'");
+	c = gwc_get(n, "cookie");
+	if (c && gwc_want_str(f, c, "'cookie'") == 0) {
+		/* RFC 6265: cookie-name is a token. */
+		if (!gwc_is_token(c->s, c->len))
+			gwc_err(f, c, "bad cookie name %s (a token: letters, digits and "
+				"!#$%%&'*+-.^_`|~)", gwc_show(c, b, sizeof b));
+		else if (gwc_copy(f, c, &s->session_cookie))
+			return -1;
+	}
+	gwc_get_dur_ms(f, n, "idle_timeout", 1, &s->session_idle_ms);
+	gwc_get_dur_ms(f, n, "lifetime", 1, &s->session_lifetime_ms);
+	return 0;
+}
+
+/* settings.limits.  0 (nothing here allocates). */
+static int limits(struct gwc_file *f, const struct ynode *n)
+{
+	static const char *const keys[] = {
+		"max_header_bytes", "header_timeout", "idle_timeout", "max_connections",
+		"max_connections_per_ip", NULL,
+	};
+	struct gw_settings *s = &f->conf->settings;
+	const struct ynode *v;
+	uint64_t size;
+
+	if (gwc_is_null(n) || gwc_want_map(f, n, "'limits'"))
+		return 0;
+	gwc_check_keys(f, n, keys, "'limits'");
+	v = gwc_get(n, "max_header_bytes");
+	if (v && gwc_size(f, v, "'max_header_bytes'", 1, UINT32_MAX, &size) == 0)
+		s->max_header_bytes = (uint32_t)size;
+	gwc_get_dur_ms(f, n, "header_timeout", 1, &s->header_timeout_ms);
+	gwc_get_dur_ms(f, n, "idle_timeout", 1, &s->idle_timeout_ms);
+	gwc_get_u32(f, n, "max_connections", 1, UINT32_MAX, &s->max_conns);
+	gwc_get_u32(f, n, "max_connections_per_ip", 1, UINT32_MAX, &s->max_conns_per_ip);
+	return 0;
+}
+
+int gwc_parse_settings(struct gwc_file *f, const struct ynode *n)
+{
+	static const char *const keys[] = { "trusted_proxies", "sessions", "limits", NULL };
+	const struct ynode *v;
+
+	if (gwc_is_null(n) || gwc_want_map(f, n, "'settings'"))
+		return 0;
+	gwc_check_keys(f, n, keys, "'settings'");
+	v = gwc_get(n, "trusted_proxies");
+	if (v && trusted(f, v))
+		return -1;
+	v = gwc_get(n, "sessions");
+	if (v && sessions(f, v))
+		return -1;
+	v = gwc_get(n, "limits");
+	if (v && limits(f, v))
+		return -1;
+	return 0;
+}
+
+/* One item of an upstream's targets into conf.targets.  0, or -1 OOM. */
+static int target(struct gwc_file *f, const struct ynode *n)
+{
+	static const char *const keys[] = { "address", "weight", NULL };
+	const struct ynode *a;
+	struct gw_target t = { .weight = 1 }, *e;
+	size_t hoff, hlen;
+	char b[80];
+	int r;
+
+	if (gwc_want_map(f, n, "an item of 'targets'"))
+		return 0;
+	gwc_check_keys(f, n, keys, "a target");
+	gwc_get_u32(f, n, "weight", 1, UINT32_MAX, &t.weight);
+	a = gwc_get(n, "address");
+	if (!a) {
+		gwc_err(f, n, "missing required key 'address' in a target");
+		return 0;
+	}
+	if (gwc_want_str(f, a, "'address'"))
+		return 0;
+	r = gwc_parse_hostport(a->s, a->len, &hoff, &hlen, &t.port);
+	if (r == GWC_U_PORT) {
+		gwc_err(f, a, "bad address %s: expected HOST:PORT or [IPV6]:PORT with a port "
+			"from 1 to 65535", gwc_show(a, b, sizeof b));
+		return 0;
+	}
+	if (r) {
+		gwc_err(f, a, "bad address %s: the host is not an IP address nor a host name "
+			"(IPv6 goes in brackets: [::1]:8080)", gwc_show(a, b, sizeof b));
+		return 0;
+	}
+	if (gwc_copy_bytes(f->st, a->s + hoff, hlen, &t.host))
+		return -1;
+	e = GW_VEC_PUSH(f->conf->targets);
+	if (!e)
+		return -1;
+	*e = t;
+	f->conf->targets.n++;
+	return 0;
+}
+
+/* An upstream's health_check into <u>.  0, or -1 OOM. */
+static int health_check(struct gwc_file *f, const struct ynode *n, struct gw_upstream *u)
+{
+	static const char *const keys[] = {
+		"path", "interval", "timeout", "healthy", "unhealthy", NULL,
+	};
+	const struct ynode *p;
+	uint32_t v;
+	char b[80];
+
+	if (gwc_want_map(f, n, "'health_check'"))
+		return 0;
+	gwc_check_keys(f, n, keys, "'health_check'");
+	u->hc_interval_ms = 5000;
+	u->hc_timeout_ms = 1000;
+	u->hc_healthy = 2;
+	u->hc_unhealthy = 3;
+	gwc_get_dur_ms(f, n, "interval", 1, &u->hc_interval_ms);
+	gwc_get_dur_ms(f, n, "timeout", 1, &u->hc_timeout_ms);
+	if (gwc_get_u32(f, n, "healthy", 1, UINT16_MAX, &v) == 1)
+		u->hc_healthy = (uint16_t)v;
+	if (gwc_get_u32(f, n, "unhealthy", 1, UINT16_MAX, &v) == 1)
+		u->hc_unhealthy = (uint16_t)v;
+	p = gwc_get(n, "path");
+	if (!p) {
+		gwc_err(f, n, "missing required key 'path' in 'health_check'");
+		return 0;
+	}
+	if (gwc_want_str(f, p, "'path'"))
+		return 0;
+	/* The path goes into a request line: no blanks, controls or fragment. */
+	int ok = p->s[0] == '/';
+	for (uint32_t i = 0; i < p->len && ok; i++) {
+		unsigned char c = (unsigned char)p->s[i];
+
+		ok = c > 0x20 && c != 0x7f && c != '#';
+	}
+	if (!ok) {
+		gwc_err(f, p, "bad health check path %s: it starts with '/' and holds no "
+			"blanks, control characters or '#'", gwc_show(p, b, sizeof b));
+		return 0;
+	}
+	return gwc_copy(f, p, &u->hc_path);
+}
+
+/* An upstream's circuit_breaker into <u>: both keys required (no default
+ * ejection policy is documented).  0. */
+static int circuit_breaker(struct gwc_file *f, const struct ynode *n, struct gw_upstream *u)
+{
+	static const char *const keys[] = { "failures", "cooldown", NULL };
+
+	if (gwc_want_map(f, n, "'circuit_breaker'"))
+		return 0;
+	gwc_check_keys(f, n, keys, "'circuit_breaker'");
+	if (gwc_get_u32(f, n, "failures", 1, UINT32_MAX, &u->cb_failures) == 0)
+		gwc_err(f, n, "missing required key 'failures' in 'circuit_breaker'");
+	if (gwc_get_dur_ms(f, n, "cooldown", 1, &u->cb_cooldown_ms) == 0)
+		gwc_err(f, n, "missing required key 'cooldown' in 'circuit_breaker'");
+	return 0;
+}
+
+/* The balance and hash keys of upstream <n> into <u>.  0, or -1 OOM. */
+static int balance(struct gwc_file *f, const struct ynode *n, struct gw_upstream *u)
+{
+	static const char *const balances[] = { "round_robin", "least_conn", "hash", NULL };
+	static const char *const hkeys[] = { "ip", "user", "header", NULL };
+	const struct ynode *bal = gwc_get(n, "balance"), *hk = gwc_get(n, "hash_key"),
+			   *hh = gwc_get(n, "hash_header");
+	int i, bal_bad = 0, hk_bad = 0;
+
+	/* A key that was itself bad says nothing about the others: no cascades. */
+	u->balance = GW_LB_ROUND_ROBIN;
+	if (bal && gwc_enum(f, bal, "'balance'", balances, &i) == 0)
+		u->balance = (uint8_t)(GW_LB_ROUND_ROBIN + i);
+	else if (bal)
+		bal_bad = 1;
+	if (u->balance == GW_LB_HASH)
+		u->hash_key = GW_HK_IP;
+	if (hk && u->balance != GW_LB_HASH) {
+		hk_bad = 1;
+		if (!bal_bad)
+			gwc_err(f, gwc_key(n, "hash_key"),
+				"'hash_key' applies only with 'balance: hash'");
+	} else if (hk && gwc_enum(f, hk, "'hash_key'", hkeys, &i) == 0) {
+		u->hash_key = (uint8_t)(GW_HK_IP + i);
+	} else if (hk) {
+		hk_bad = 1;
+	}
+	if (hh && u->hash_key != GW_HK_HEADER) {
+		if (!hk_bad && !bal_bad)
+			gwc_err(f, gwc_key(n, "hash_header"),
+				"'hash_header' applies only with 'hash_key: header'");
+	} else if (hh) {
+		if (gwc_check_header_name(f, hh, "'hash_header'", 0) == 0 &&
+		    gwc_copy(f, hh, &u->hash_header))
+			return -1;
+	} else if (u->hash_key == GW_HK_HEADER) {
+		gwc_err(f, hk, "missing required key 'hash_header' (hash_key is header)");
+	}
+	return 0;
+}
+
+/* Upstream <name> (a key node) defined as <n>.  0, or -1 OOM. */
+static int upstream(struct gwc_file *f, const struct ynode *name, const struct ynode *n)
+{
+	static const char *const keys[] = {
+		"targets", "balance", "hash_key", "hash_header", "connect_timeout", "timeout",
+		"max_connections", "retries", "health_check", "circuit_breaker", NULL,
+	};
+	struct gw_upstream u = {
+		.connect_timeout_ms = 1000, .timeout_ms = 30000, .max_conns = 64, .retries = 1,
+		.balance = GW_LB_ROUND_ROBIN, .hash_header = { "", 0 }, .hc_path = { "", 0 },
+	}, *e;
+	const struct ynode *t;
+	char ctx[96], b[80];
+
+	u.place = gwc_place(f, name);
+	if (gwc_copy(f, name, &u.name))
+		return -1;
+	snprintf(ctx, sizeof ctx, "upstream %s", gwc_show(name, b, sizeof b));
+	u.tgt_first = f->conf->targets.n;
+	if (gwc_want_map(f, n, ctx) == 0) {
+		gwc_check_keys(f, n, keys, ctx);
+		t = gwc_get(n, "targets");
+		if (!t) {
+			gwc_err(f, n, "missing required key 'targets' in %s", ctx);
+		} else if (gwc_want_seq(f, t, "'targets'") == 0) {
+			if (t->n == 0)
+				gwc_err(f, t, "%s needs at least one target", ctx);
+			for (uint32_t i = 0; i < t->n; i++)
+				if (target(f, t->kids[i]))
+					return -1;
+		}
+		u.tgt_count = f->conf->targets.n - u.tgt_first;
+		if (balance(f, n, &u))
+			return -1;
+		gwc_get_dur_ms(f, n, "connect_timeout", 1, &u.connect_timeout_ms);
+		gwc_get_dur_ms(f, n, "timeout", 1, &u.timeout_ms);
+		gwc_get_u32(f, n, "max_connections", 1, UINT32_MAX, &u.max_conns);
+		gwc_get_u32(f, n, "retries", 0, UINT32_MAX, &u.retries);
+		t = gwc_get(n, "health_check");
+		if (t && health_check(f, t, &u))
+			return -1;
+		t = gwc_get(n, "circuit_breaker");
+		if (t && circuit_breaker(f, t, &u))
+			return -1;
+	}
+	e = GW_VEC_PUSH(f->conf->upstreams);
+	if (!e)
+		return -1;
+	*e = u;
+	f->conf->upstreams.n++;
+	return 0;
+}
+
+int gwc_parse_upstreams(struct gwc_file *f, const struct ynode *n)
+{
+	char b[80];
+
+	if (gwc_is_null(n) || gwc_want_map(f, n, "'upstreams'"))
+		return 0;
+	for (uint32_t i = 0; i < n->n; i++) {
+		const struct ynode *name = n->kids[2 * (size_t)i];
+
+		if (!gwc_valid_name(name->s, name->len))
+			gwc_err(f, name, "bad upstream name %s (a letter or digit, then letters, "
+				"digits, '_', '.' or '-', at most 64 bytes)", gwc_show(name, b, sizeof b));
+		if (gwc_define(f, &f->st->upstreams, name, "upstream", f->conf->upstreams.n) ||
+		    upstream(f, name, n->kids[2 * (size_t)i + 1]))
+			return -1;
+	}
+	return 0;
+}
