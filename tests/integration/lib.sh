@@ -9,13 +9,17 @@ T_FAILED=0
 T_PIDS=()
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/gwtest.XXXXXX")
 
-t_cleanup() {
+t_stop_all() {
 	local p
 	for p in "${T_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${T_PIDS[@]}"; do
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
 	done
+	T_PIDS=()
+}
+t_cleanup() {
+	t_stop_all
 	rm -rf "$T_TMP"
 }
 trap t_cleanup EXIT
@@ -52,8 +56,18 @@ wait_http() {
 	return 1
 }
 
-# t_exit: end of script; exit status says whether every check passed.
-t_exit() { exit $((T_FAILED > 0)); }
+# t_exit: end of script: stops the servers it started (so that sanitizer
+# builds of gwd report leaks at exit), fails on any sanitizer report in gwd's
+# stderr, and exits with whether every check passed.
+t_exit() {
+	t_stop_all
+	if [[ -f $T_TMP/gwd.err ]] &&
+		grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T_TMP/gwd.err"; then
+		not_ok "$(basename "$0"): sanitizer report in gwd's stderr"
+		grep -E -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T_TMP/gwd.err" | head -40
+	fi
+	exit $((T_FAILED > 0))
+}
 
 # start_gwd BLOB [ARGS...]: serve BLOB on a free 127.0.0.1 port with a
 # database in T_TMP (sets PORT, GWD_PID), registered for the EXIT trap;

@@ -1,0 +1,571 @@
+/* The proxy handler: turns a matched request into an upstream exchange on the
+ * proxy engine (proxy.h) and the engine's result into the response.
+ *
+ * On the pool thread (dispatch): the upstream path (rewrite template, prefix
+ * strip, or the normalised path, percent-encoded), the query as sent, and the
+ * request headers minus hop-by-hop and spoofable ones, plus X-Forwarded-*,
+ * X-Request-ID and the authenticated user — all in request memory (libcurl's
+ * header list nodes included), so nothing is allocated per request but the
+ * call itself.  Then the connection is suspended and the call submitted.
+ * On the engine thread (done): status, headers and body become <r->resp>
+ * (the pool thread does not touch <r> while suspended), and the connection is
+ * resumed; the pipeline queues the response.
+ */
+#include "gwd/proxy_handler.h"
+
+#include <microhttpd.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gwd/clientip.h"
+#include "gwd/conn.h"
+#include "gwd/pipeline.h"
+#include "gwd/problem.h"
+#include "gwd/proxy.h"
+#include "gwd/reload.h"
+#include "gwd/reqctx.h"
+#include "gwd/respond.h"
+#include "gwd/echo.h"
+#include "gwd/services.h"
+#include "gwd/health.h"
+#include "gwd/metrics.h"
+#include "gwd/buf.h"
+#include "gwd/worker.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#define PROXY_DEFAULT_BODY_MAX (1024u * 1024u)
+#define PROXY_PATH_MAX 8192
+
+/* Whether the socket peer of <r> is one of the settings' trusted proxies. */
+static int peer_trusted(struct gwd_req *r)
+{
+	const struct gw_settings *s = &r->gen->settings;
+	struct gw_ip ip;
+
+	if (!s->trusted_count || !r->conn || !r->conn->family ||
+	    s->trusted_first + s->trusted_count > r->gen->ncidrs)
+		return 0;
+	if (gw_ip_from_sockaddr(&ip, (const struct sockaddr *)&r->conn->addr) != 0)
+		return 0;
+	return gw_ip_in_cidrs(&ip, r->gen->cidrs + s->trusted_first, s->trusted_count);
+}
+
+/* Names a client may not send upstream: the gateway sets them itself. */
+static int gateway_owned(const char *name, size_t len)
+{
+	static const char *const own[] = {
+		"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-request-id",
+		"forwarded", "accept-encoding",
+	};
+
+	for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+		if (strlen(own[i]) == len && strncasecmp(own[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether <name> is listed as a token of the client's Connection header
+ * <conn> (such headers are hop-by-hop too, RFC 9110 7.6.1). */
+static int named_by_connection(const char *conn, const char *name, size_t len)
+{
+	const char *p = conn;
+
+	while (p && *p) {
+		size_t n;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		n = strcspn(p, ", \t");
+		if (n == len && strncasecmp(p, name, len) == 0)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+struct hdr_walk {
+	struct gwd_req *r;
+	struct curl_slist *head, **tail;
+	const char *conn;          /* the client's Connection header, or NULL */
+	const struct gw_str *drop; /* user headers of the route's auth policies */
+	unsigned ndrop;
+	const char *xff;           /* the client's X-Forwarded-For (first), or NULL */
+	int saw_accept;
+	int oom;
+};
+
+static int append(struct hdr_walk *w, const char *name, size_t nlen, const char *value,
+		  size_t vlen)
+{
+	struct curl_slist *node = gwd_req_alloc(w->r, sizeof *node);
+	char *line = gwd_req_alloc(w->r, nlen + 2 + vlen + 1);
+
+	if (!node || !line) {
+		w->oom = 1;
+		return -1;
+	}
+	memcpy(line, name, nlen);
+	memcpy(line + nlen, ": ", 2);
+	memcpy(line + nlen + 2, value, vlen);
+	line[nlen + 2 + vlen] = '\0';
+	node->data = line;
+	node->next = NULL;
+	*w->tail = node;
+	w->tail = &node->next;
+	return 0;
+}
+
+static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   size_t klen, const char *value, size_t vlen)
+{
+	struct hdr_walk *w = cls;
+	size_t dummy;
+
+	(void)kind;
+	if (!key || !value)
+		return MHD_YES;
+	if (klen == 15 && strncasecmp(key, "x-forwarded-for", 15) == 0 && !w->xff)
+		w->xff = value;
+	if (klen == 6 && strncasecmp(key, "accept", 6) == 0)
+		w->saw_accept = 1;
+	if (gwd_proxy_hop_header(key, klen) || gateway_owned(key, klen) ||
+	    (w->conn && named_by_connection(w->conn, key, klen)))
+		return MHD_YES;
+	for (unsigned i = 0; i < w->ndrop; i++)
+		if (w->drop[i].len == klen && strncasecmp(w->drop[i].p, key, klen) == 0)
+			return MHD_YES;
+	/* removed by a headers policy (gwd_req_header honours removals and
+	 * additions; additions are sent below) */
+	if (!gwd_req_header(w->r, key, &dummy))
+		return MHD_YES;
+	for (struct gwd_hdr *h = w->r->req_add; h; h = h->next)
+		if (h->nlen == klen && strncasecmp(h->name, key, klen) == 0)
+			return MHD_YES;
+	return append(w, key, klen, value, vlen) ? MHD_NO : MHD_YES;
+}
+
+/* The upstream request target: rewrite, strip_prefix or the normalised
+ * path, percent-encoded, then '?' and the query as the client sent it. */
+static char *upstream_target(struct gwd_req *r, const struct gw_proxy *px)
+{
+	char *out = gwd_req_alloc(r, PROXY_PATH_MAX);
+	long n;
+
+	if (!out)
+		return NULL;
+	if (px->rewrite_count) {
+		/* Templates render values JSON-escaped for bodies; for a path each
+		 * part is encoded here instead, literal parts kept as written. */
+		size_t o = 0;
+
+		for (uint32_t i = 0; i < px->rewrite_count; i++) {
+			const struct gw_tpl *t = &r->gen->tpls[px->rewrite_first + i];
+			const char *v = NULL;
+			size_t vlen = 0;
+			int keep_slash = 0;
+
+			switch (t->kind) {
+			case GW_TPL_LITERAL:
+				if (o + t->text.len >= PROXY_PATH_MAX)
+					return NULL;
+				memcpy(out + o, t->text.p, t->text.len);
+				o += t->text.len;
+				continue;
+			case GW_TPL_PARAM:
+				if (t->param < r->m.nparams) {
+					v = r->path + r->m.params[t->param].off;
+					vlen = r->m.params[t->param].len;
+				}
+				break;
+			case GW_TPL_REST:
+				v = r->path + r->m.rest_off;
+				vlen = r->m.rest_len;
+				keep_slash = 1;
+				break;
+			case GW_TPL_QUERY: {
+				char *dst = r->query ? gwd_req_alloc(r, r->query_len + 1) : NULL;
+
+				if (dst && gwd_query_get(r->query, r->query_len, t->text.p, t->text.len,
+							 dst, &vlen))
+					v = dst;
+				break;
+			}
+			default:
+				break;
+			}
+			if (t->mode == GW_TPL_DEFAULT && (!v || !vlen)) {
+				v = t->alt.p;
+				vlen = t->alt.len;
+			} else if (t->mode == GW_TPL_ALT) {
+				if (!v || !vlen)
+					continue;
+				v = t->alt.p;
+				vlen = t->alt.len;
+				keep_slash = 1;
+			}
+			if (!v || !vlen)
+				continue;
+			n = gwd_proxy_encode_path(v, vlen, keep_slash, out + o, PROXY_PATH_MAX - o);
+			if (n < 0)
+				return NULL;
+			o += (size_t)n;
+		}
+		out[o] = '\0';
+		if (o == 0 || out[0] != '/') {
+			if (o + 1 >= PROXY_PATH_MAX)
+				return NULL;
+			memmove(out + 1, out, o + 1);
+			out[0] = '/';
+		}
+	} else {
+		const char *p = r->path;
+		size_t len = r->path_len;
+
+		/* strip_prefix applies at a segment boundary only (gwc checks
+		 * that the prefix is a path); what remains starts with '/' */
+		if (px->strip_prefix.len && len >= px->strip_prefix.len &&
+		    memcmp(p, px->strip_prefix.p, px->strip_prefix.len) == 0 &&
+		    (len == px->strip_prefix.len || p[px->strip_prefix.len] == '/')) {
+			p += px->strip_prefix.len;
+			len -= px->strip_prefix.len;
+		}
+		if (len == 0) {
+			p = "/";
+			len = 1;
+		}
+		if (gwd_proxy_encode_path(p, len, 1, out, PROXY_PATH_MAX) < 0)
+			return NULL;
+	}
+	if (r->query) {
+		size_t o = strlen(out);
+
+		if (o + 1 + r->query_len >= PROXY_PATH_MAX)
+			return NULL;
+		out[o++] = '?';
+		memcpy(out + o, r->query, r->query_len);
+		out[o + r->query_len] = '\0';
+	}
+	return out;
+}
+
+/* Engine thread: the call ended.  Fill <r->resp> and resume. */
+static void proxy_done(struct gwd_pcall *c, void *arg)
+{
+	struct gwd_req *r = arg;
+	const char *name, *value;
+	size_t pos = 0;
+	char ra[16];
+
+	switch (c->error) {
+	case GWD_PX_OK:
+		r->resp.status = (uint16_t)c->status;
+		r->resp.body = c->resp_body ? c->resp_body : "";
+		r->resp.len = c->resp_len;
+		while (gwd_pcall_header(c, &pos, &name, &value)) {
+			if (strcasecmp(name, "content-type") == 0) {
+				r->resp.ctype = value;
+				continue;
+			}
+			/* X-Request-ID is the gateway's; Date and Server are libmicrohttpd's */
+			if (strcasecmp(name, "x-request-id") == 0 || strcasecmp(name, "date") == 0)
+				continue;
+			if (named_by_connection(c->conn_tokens, name, strlen(name)))
+				continue;
+			gwd_req_add_resp_header_ref(r, name, strlen(name), value, strlen(value));
+		}
+		break;
+	case GWD_PX_TIMEOUT:
+		gwd_problem(r, GWD_PB_UPSTREAM_TIMEOUT, NULL);
+		break;
+	case GWD_PX_NO_TARGET:
+		snprintf(ra, sizeof ra, "%u", c->retry_after ? c->retry_after : 1);
+		gwd_problem(r, GWD_PB_UPSTREAM_UNAVAILABLE, NULL);
+		gwd_req_add_resp_header(r, "Retry-After", ra);
+		break;
+	case GWD_PX_CANCELLED:
+		r->resp.status = 499; /* logged only: the client is gone */
+		r->resp.close = 1;
+		break;
+	case GWD_PX_INTERNAL:
+		gwd_problem(r, GWD_PB_INTERNAL, NULL);
+		break;
+	default: /* refused, broken, too big */
+		gwd_problem(r, GWD_PB_BAD_GATEWAY, NULL);
+		break;
+	}
+	MHD_resume_connection(r->mhd);
+}
+
+static void proxy_free(struct gwd_req *r)
+{
+	gwd_pcall_free(r->hctx);
+	r->hctx = NULL;
+}
+
+int gwd_proxy_prepare(struct gwd_req *r)
+{
+	/* the body is collected exactly as echo's is: bounded, reserved once */
+	return gwd_echo_prepare(r);
+}
+
+int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
+{
+	struct gw_proxy px;
+	struct gwd_pcall *c;
+	struct hdr_walk w = { .r = r };
+	struct gw_str drop[8];
+	const union MHD_ConnectionInfo *ci;
+	char xffbuf[1024];
+	const char *host;
+	size_t hlen;
+
+	if (gw_blob_proxy(r->gen->blob, r->route->r.handler_index, &px) != 0 ||
+	    px.upstream >= r->gen->ups.n)
+		return gwd_problem(r, GWD_PB_INTERNAL, NULL);
+	c = gwd_pcall_new();
+	if (!c)
+		return -1;
+	r->hctx = c;
+	r->hctx_free = proxy_free;
+	c->u = &r->gen->ups.u[px.upstream];
+
+	/* headers: the auth policies' user headers are the gateway's to set (the
+	 * policy put the user's in r->req_add, sent below); a client copy never
+	 * passes */
+	for (uint16_t i = 0; i < r->route->npols && w.ndrop < 8; i++) {
+		const struct gw_policy *p = &r->gen->policies[r->route->pols[i]];
+		struct gw_auth a;
+
+		if (p->kind == GW_P_AUTH && gw_blob_auth(r->gen->blob, p->index, &a) == 0 &&
+		    a.user_header.len)
+			drop[w.ndrop++] = a.user_header;
+	}
+	w.drop = drop;
+	w.tail = &w.head;
+	w.conn = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Connection");
+	MHD_get_connection_values_n(r->mhd, MHD_HEADER_KIND, copy_header, &w);
+	for (struct gwd_hdr *h = r->req_add; h && !w.oom; h = h->next)
+		append(&w, h->name, h->nlen, h->value, h->vlen);
+	{
+		/* X-Forwarded-For: the client's chain is kept only when the peer is
+		 * a trusted proxy (otherwise it could be forged); the peer is
+		 * appended, as every proxy in a chain does */
+		const char *peer = gwd_req_peer_ip(r);
+		int n = w.xff && peer_trusted(r)
+				? snprintf(xffbuf, sizeof xffbuf, "%s, %s", w.xff, peer)
+				: snprintf(xffbuf, sizeof xffbuf, "%s", peer);
+
+		if (n < 0 || (size_t)n >= sizeof xffbuf)
+			n = snprintf(xffbuf, sizeof xffbuf, "%s", peer);
+		append(&w, "X-Forwarded-For", 15, xffbuf, (size_t)n);
+	}
+	host = gwd_req_header(r, "Host", &hlen);
+	append(&w, "X-Forwarded-Proto", 17, svc->tls ? "https" : "http", svc->tls ? 5 : 4);
+	if (host)
+		append(&w, "X-Forwarded-Host", 16, host, hlen);
+	append(&w, "X-Request-ID", 12, r->reqid, r->reqid_len);
+	/* libcurl adds these unless told not to: the upstream sees what the
+	 * client sent, no more */
+	append(&w, "Expect", 6, "", 0);
+	if (!w.saw_accept)
+		append(&w, "Accept", 6, "", 0);
+	if (w.oom)
+		return -1;
+
+	c->path = upstream_target(r, &px);
+	if (!c->path)
+		return gwd_problem(r, GWD_PB_URI_TOO_LONG, NULL);
+	c->headers = w.head;
+	c->method = r->method_name;
+	c->head = r->is_head;
+	c->idempotent = (r->method & (GW_M_GET | GW_M_HEAD | GW_M_PUT | GW_M_DELETE | GW_M_OPTIONS)) != 0;
+	c->body = r->body;
+	c->body_len = r->body_len;
+	c->max_resp_body = r->body_limit != UINT64_MAX ? r->body_limit : PROXY_DEFAULT_BODY_MAX;
+	if (c->u->cfg.balance == GW_LB_HASH) {
+		if (c->u->cfg.hash_key == GW_HK_USER) {
+			c->hash_key = r->user;
+			c->hash_keylen = r->user_len;
+		} else if (c->u->cfg.hash_key == GW_HK_HEADER) {
+			c->hash_key = gwd_req_header(r, c->u->cfg.hash_header.p, &c->hash_keylen);
+			if (!c->hash_key)
+				c->hash_keylen = 0;
+		} else {
+			c->hash_key = gwd_req_peer_ip(r);
+			c->hash_keylen = strlen(c->hash_key);
+		}
+	}
+	ci = MHD_get_connection_info(r->mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
+	c->client_fd = ci ? ci->connect_fd : -1;
+	c->done = proxy_done;
+	c->arg = r;
+	r->stage = GWD_ST_ASYNC;
+	MHD_suspend_connection(r->mhd);
+	if (gwd_proxy_submit(c) < 0) {
+		MHD_resume_connection(r->mhd);
+		r->stage = GWD_ST_BODY;
+		return gwd_problem(r, GWD_PB_UNAVAILABLE, "proxy engine not running");
+	}
+	return 0;
+}
+
+/* ---- the service: engine, active health checks, /health, /metrics ---- */
+
+static struct {
+	pthread_t checker;
+	_Atomic int live;
+	int started;
+} svc_state;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The active health checker: every 100 ms, the targets of the current
+ * generation that are due are probed (gwd_health_round).  It holds the
+ * generation only for the round, so a reload's old blob is freed soon after. */
+static void *checker(void *arg)
+{
+	struct gwd_worker *w = gwd_worker_self();
+
+	(void)arg;
+	while (atomic_load(&svc_state.live)) {
+		struct timespec tick = { 0, 100 * 1000000L };
+		struct gwd_gen *g = gwd_gen_acquire(w);
+
+		if (g) {
+			gwd_health_round(&g->ups, mono_ns());
+			gwd_gen_release(g, w);
+		}
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+/* /health's "upstreams": degraded when an upstream has no available target. */
+static int check_upstreams(void *ctx, char *detail, size_t cap)
+{
+	struct gwd_worker *w = gwd_worker_self();
+	struct gwd_gen *g = gwd_gen_acquire(w);
+	uint64_t now = mono_ns();
+	int ok = 1;
+	size_t o = 0;
+
+	(void)ctx;
+	detail[0] = '\0';
+	if (!g)
+		return GWD_HEALTH_OK;
+	for (uint32_t i = 0; i < g->ups.n; i++) {
+		const struct gwd_upstream_state *u = &g->ups.u[i];
+		unsigned avail = 0;
+		int n;
+
+		for (uint32_t j = 0; j < u->n; j++)
+			avail += (unsigned)gwd_target_available(&u->t[j], now);
+		if (avail)
+			continue;
+		ok = 0;
+		n = snprintf(detail + o, cap - o, "%s%s: 0 of %u targets available", o ? "; " : "",
+			     u->cfg.name.p, u->n);
+		if (n < 0 || (size_t)n >= cap - o)
+			break;
+		o += (size_t)n;
+	}
+	gwd_gen_release(g, w);
+	return ok ? GWD_HEALTH_OK : GWD_HEALTH_DEGRADED;
+}
+
+static void render_upstreams(struct gwd_buf *b, void *ctx)
+{
+	static const char *const le[GWD_UP_NBUCKETS] = {
+		"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
+		"0.5", "1", "5",
+	};
+	struct gwd_worker *w = gwd_worker_self();
+	struct gwd_gen *g = gwd_gen_acquire(w);
+	uint64_t now = mono_ns();
+
+	(void)ctx;
+	if (!g)
+		return;
+	gwd_buf_puts(b, "# HELP gateway_upstream_requests_total Upstream exchanges by the status answered (502/503/504 for failures).\n"
+			"# TYPE gateway_upstream_requests_total counter\n");
+	for (uint32_t i = 0; i < g->ups.n; i++)
+		for (unsigned code = 100; code < 600; code++) {
+			uint64_t v = atomic_load_explicit(&g->ups.u[i].codes[code], memory_order_relaxed);
+
+			if (!v)
+				continue;
+			gwd_buf_puts(b, "gateway_upstream_requests_total{upstream=\"");
+			gwd_metrics_label(b, g->ups.u[i].cfg.name.p, g->ups.u[i].cfg.name.len);
+			gwd_buf_printf(b, "\",code=\"%u\"} %llu\n", code, (unsigned long long)v);
+		}
+	gwd_buf_puts(b, "# HELP gateway_upstream_duration_seconds Upstream exchange time, retries included.\n"
+			"# TYPE gateway_upstream_duration_seconds histogram\n");
+	for (uint32_t i = 0; i < g->ups.n; i++) {
+		const struct gwd_upstream_state *u = &g->ups.u[i];
+		uint64_t cum = 0;
+
+		for (unsigned k = 0; k <= GWD_UP_NBUCKETS; k++) {
+			cum += atomic_load_explicit(&u->dur_bucket[k], memory_order_relaxed);
+			gwd_buf_puts(b, "gateway_upstream_duration_seconds_bucket{upstream=\"");
+			gwd_metrics_label(b, u->cfg.name.p, u->cfg.name.len);
+			gwd_buf_printf(b, "\",le=\"%s\"} %llu\n", k < GWD_UP_NBUCKETS ? le[k] : "+Inf",
+				       (unsigned long long)cum);
+		}
+		gwd_buf_puts(b, "gateway_upstream_duration_seconds_sum{upstream=\"");
+		gwd_metrics_label(b, u->cfg.name.p, u->cfg.name.len);
+		gwd_buf_printf(b, "\"} %.6f\n",
+			       (double)atomic_load_explicit(&u->dur_sum_us, memory_order_relaxed) / 1e6);
+		gwd_buf_puts(b, "gateway_upstream_duration_seconds_count{upstream=\"");
+		gwd_metrics_label(b, u->cfg.name.p, u->cfg.name.len);
+		gwd_buf_printf(b, "\"} %llu\n", (unsigned long long)cum);
+	}
+	gwd_buf_puts(b, "# HELP gateway_upstream_target_up Whether a target may take requests (healthy and not ejected).\n"
+			"# TYPE gateway_upstream_target_up gauge\n");
+	for (uint32_t i = 0; i < g->ups.n; i++)
+		for (uint32_t j = 0; j < g->ups.u[i].n; j++) {
+			const struct gwd_target_state *t = &g->ups.u[i].t[j];
+
+			gwd_buf_puts(b, "gateway_upstream_target_up{upstream=\"");
+			gwd_metrics_label(b, g->ups.u[i].cfg.name.p, g->ups.u[i].cfg.name.len);
+			gwd_buf_puts(b, "\",target=\"");
+			gwd_metrics_label(b, t->hostport, strlen(t->hostport));
+			gwd_buf_printf(b, "\"} %d\n", gwd_target_available(t, now));
+		}
+	gwd_gen_release(g, w);
+}
+
+int gwd_proxy_service_start(void)
+{
+	if (svc_state.started)
+		return 0;
+	if (gwd_proxy_start() != 0)
+		return -1;
+	atomic_store(&svc_state.live, 1);
+	if (pthread_create(&svc_state.checker, NULL, checker, NULL) != 0) {
+		gwd_proxy_stop();
+		return -1;
+	}
+	svc_state.started = 1;
+	gwd_health_register("upstreams", check_upstreams, NULL);
+	gwd_metrics_add_family(render_upstreams, NULL);
+	return 0;
+}
+
+void gwd_proxy_service_stop(void)
+{
+	if (!svc_state.started)
+		return;
+	atomic_store(&svc_state.live, 0);
+	pthread_join(svc_state.checker, NULL);
+	gwd_proxy_stop();
+	svc_state.started = 0;
+}

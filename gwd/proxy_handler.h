@@ -1,0 +1,34 @@
+/* The proxy handler and the proxy service: what connects the request
+ * pipeline to the proxy engine (proxy.h) and the upstream state (upstream.h).
+ *
+ *   head():        gwd_proxy_prepare   keep the body, bound it
+ *   run_handler(): gwd_proxy_handle    build the upstream request, suspend,
+ *                                      submit; the engine resumes
+ *   main():        gwd_proxy_service_start/stop  engine thread, active
+ *                                      health checker, /health and /metrics
+ */
+#ifndef GWD_PROXY_HANDLER_H
+#define GWD_PROXY_HANDLER_H
+
+struct gwd_req;
+struct gwd_services;
+
+/* Body handling for a proxy route: kept for the upstream, bounded by the
+ * route's body limit (1 MiB when it has none).  Returns 0. */
+int gwd_proxy_prepare(struct gwd_req *r);
+
+/* Forward <r> to its route's upstream.  Returns 0 with the request either
+ * answered (<r->resp> set: no target, path too long) or suspended
+ * (GWD_ST_ASYNC: the engine fills <r->resp> and resumes); -1 when memory runs
+ * out. */
+int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc);
+
+/* Start the engine and the health checker; register the "upstreams" health
+ * check and the upstream metric families.  Returns 0 or -1. */
+int gwd_proxy_service_start(void);
+
+/* Stop both (exchanges still running end with 500 and resume their
+ * connections: call while the server still runs). */
+void gwd_proxy_service_stop(void);
+
+#endif

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Side-by-side HTTP benchmark on loopback: gwd, nginx and HAProxy each serve
+# GET /api/hello with the same fixed JSON body behind a rate limit that admits
+# everything; wrk measures each in alternating rounds of one run, so that the
+# machine's noise falls on all three alike.  Prints every round, then the
+# median requests/s and p99 of each and the ratios gwd/nginx, gwd/haproxy.
+#
+#   perf/bench-http.sh [hello|proxy|policies]
+#   env: ROUNDS (5), DURATION (10s), CONNS (64), THREADS (2), GWD_THREADS (nproc)
+#
+# hello: the direct response.  proxy: GET through the gateway to an upstream
+# (a second gwd serving the same hello route), gwd's proxy route against
+# nginx's proxy_pass with upstream keepalive (HAProxy not included).
+# policies: gwd alone, the same fixed answer with no policy, behind the
+# admit-all rate limit, and behind a session (a real login's bearer token).
+# Only 127.0.0.1 is ever a target; every server started here is stopped at exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODE=${1:-hello}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+GWD_THREADS=${GWD_THREADS:-$(nproc)}
+DIR=$(mktemp -d /tmp/gwbench.XXXXXX)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	[[ -f $DIR/nginx.pid ]] && kill "$(cat "$DIR/nginx.pid")" 2>/dev/null || true
+	[[ -f $DIR/haproxy.pid ]] && kill "$(cat "$DIR/haproxy.pid")" 2>/dev/null || true
+	sleep 0.3
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "bench: $1 did not come up" >&2; exit 1; }
+
+for b in wrk nginx haproxy; do command -v "$b" >/dev/null || { echo "bench: $b missing (make bench installs it)" >&2; exit 1; }; done
+[[ -x bin/gwd && -x bin/gwc ]] || { echo "bench: build first (make)" >&2; exit 1; }
+
+GW_PORT=$(port) NG_PORT=$(port) HA_PORT=$(port) UP_PORT=$(port)
+bin/gwc compile perf/bench.yaml -o "$DIR/bench.gwb"
+bin/gwd --blob "$DIR/bench.gwb" --listen "127.0.0.1:$GW_PORT" --threads "$GWD_THREADS" \
+	--db "$DIR/gwd.db" --access-log "$DIR/gwd-access.log" >"$DIR/gwd.out" 2>&1 &
+PIDS+=($!)
+sed -e "s#@PORT@#$NG_PORT#g" -e "s#@DIR@#$DIR#g" -e "s#@UPORT@#$UP_PORT#g" perf/nginx-hello.conf >"$DIR/nginx.conf"
+nginx -c "$DIR/nginx.conf" -e "$DIR/nginx-error.log" -g "daemon on;"
+TARGETS=("gwd http://127.0.0.1:$GW_PORT/api/hello" "nginx http://127.0.0.1:$NG_PORT/api/hello")
+WRK_HDR=()
+if [[ $MODE == policies ]]; then
+	wait_up "http://127.0.0.1:$GW_PORT/health"
+	printf 'bench-password\n' | bin/gwd users add bench --db "$DIR/gwd.db" >/dev/null
+	token=$(curl -s -X POST -H 'Content-Type: application/json' \
+		-d '{"username":"bench","password":"bench-password"}' \
+		"http://127.0.0.1:$GW_PORT/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+	WRK_HDR=(-H "Authorization: Bearer $token")
+	TARGETS=("plain http://127.0.0.1:$GW_PORT/api/plain" "ratelimit http://127.0.0.1:$GW_PORT/api/hello"
+		 "session http://127.0.0.1:$GW_PORT/api/session")
+elif [[ $MODE == hello ]]; then
+	sed -e "s#@PORT@#$HA_PORT#g" -e "s#@DIR@#$DIR#g" perf/haproxy-hello.cfg >"$DIR/haproxy.cfg"
+	haproxy -D -f "$DIR/haproxy.cfg"
+	TARGETS+=("haproxy http://127.0.0.1:$HA_PORT/api/hello")
+else
+	# the upstream both proxies forward to: a gwd serving the hello route
+	bin/gwc compile perf/bench-upstream.yaml -o "$DIR/up.gwb"
+	bin/gwd --blob "$DIR/up.gwb" --listen "127.0.0.1:$UP_PORT" --threads 1 --db "$DIR/up.db" >"$DIR/up.out" 2>&1 &
+	PIDS+=($!)
+	sed -e "s#127.0.0.1:8091#127.0.0.1:$UP_PORT#" perf/bench-proxy.yaml >"$DIR/bench-proxy.yaml"
+	bin/gwc compile "$DIR/bench-proxy.yaml" -o "$DIR/proxy.gwb"
+	kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
+	bin/gwd --blob "$DIR/proxy.gwb" --listen "127.0.0.1:$GW_PORT" --threads "$GWD_THREADS" \
+		--db "$DIR/gwd.db" --access-log "$DIR/gwd-access.log" >"$DIR/gwd.out" 2>&1 &
+	PIDS[0]=$!
+	wait_up "http://127.0.0.1:$UP_PORT/api/hello"
+	TARGETS=("gwd http://127.0.0.1:$GW_PORT/upstream/hello" "nginx http://127.0.0.1:$NG_PORT/upstream/hello")
+fi
+for t in "${TARGETS[@]}"; do
+	wait_up "${t#* }"
+	body=$(curl -s "${WRK_HDR[@]}" "${t#* }")
+	[[ $body == '{"message":"hello"}' ]] || { echo "bench: ${t%% *} answered '$body'" >&2; exit 1; }
+done
+
+# wrk's summary: "Requests/sec: N" and, with --latency, "99% X(us|ms|s)".
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
+declare -A RPS P99 ERR
+echo "# $MODE: wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS alternating rounds; gwd --threads $GWD_THREADS"
+echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+printf '%-6s %-8s %12s %10s %8s\n' round server req/s p99_ms errors
+for r in $(seq "$ROUNDS"); do
+	for t in "${TARGETS[@]}"; do
+		name=${t%% *} url=${t#* }
+		out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${WRK_HDR[@]}" "$url")
+		rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+		p99=$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)
+		errs=$(awk '/Socket errors|Non-2xx/ {s=s $0 "; "} END {print (s=="" ? "0" : s)}' <<<"$out")
+		RPS[$name]+="$rps "
+		P99[$name]+="$p99 "
+		[[ $errs == 0 ]] || ERR[$name]+="$errs"
+		printf '%-6s %-8s %12s %10s %8s\n' "$r" "$name" "$rps" "$p99" "${errs:0:40}"
+	done
+done
+median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+echo
+printf '%-8s %14s %14s %s\n' server median_req/s median_p99_ms errors
+for t in "${TARGETS[@]}"; do
+	n=${t%% *}
+	printf '%-8s %14s %14s %s\n' "$n" "$(median <<<"${RPS[$n]}")" "$(median <<<"${P99[$n]}")" "${ERR[$n]:-none}"
+done
+first=${TARGETS[0]%% *}
+g=$(median <<<"${RPS[$first]}")
+for t in "${TARGETS[@]:1}"; do
+	n=${t%% *}
+	if [[ $MODE == policies ]]; then
+		printf 'ratio %s/%s: %s\n' "$n" "$first" "$(awk -v a="$(median <<<"${RPS[$n]}")" -v b="$g" 'BEGIN {printf "%.3f", a/b}')"
+	else
+		printf 'ratio %s/%s: %s\n' "$first" "$n" "$(awk -v a="$g" -v b="$(median <<<"${RPS[$n]}")" 'BEGIN {printf "%.3f", a/b}')"
+	fi
+done
