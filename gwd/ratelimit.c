@@ -78,7 +78,15 @@ static void seed(void)
 
 void gw_rl_key_ip(struct gw_rl_keyval *k, const uint8_t ip[16])
 {
+	static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
 	memcpy(k->w, ip, 16);
+	/* An IPv6 client holds a /64 at least and may pick any address in it
+	 * (privacy addresses do so on their own): keyed per address, it would
+	 * get a fresh bucket per request, and fill the table for everyone.
+	 * IPv4 (v4-mapped) stays whole. */
+	if (memcmp(ip, v4_mapped, sizeof v4_mapped) != 0)
+		memset((uint8_t *)k->w + 8, 0, 8);
 }
 
 /* Little-endian 64-bit load of 8 bytes at <p>, any alignment. */
@@ -542,7 +550,8 @@ static void policy_qw(const struct gw_rl_table *t, uint64_t *q, uint64_t *w)
 		return;
 	}
 	*w = t->period_ms / 1000 + 1;
-	*q = (uint64_t)t->quota * *w * 1000 / t->period_ms;
+	/* quota * w * 1000 reaches 2^64 for the largest quota and period */
+	*q = (uint64_t)((unsigned __int128)t->quota * *w * 1000 / t->period_ms);
 }
 
 int gw_rl_headers_render(const struct gw_rl_decision *d, char *buf, size_t cap,

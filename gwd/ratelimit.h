@@ -60,7 +60,8 @@ static inline uint64_t gw_rl_now(void)
 }
 
 /* Fill <k> with the 16-byte address <ip> (IPv6, or IPv4 v4-mapped as
- * gw_clientip produces it), taken as is. */
+ * gw_clientip produces it): an IPv4 address as is, an IPv6 one by its /64
+ * (the least a site or a home gets: its hosts pick addresses in it at will). */
 void gw_rl_key_ip(struct gw_rl_keyval *k, const uint8_t ip[16]);
 
 /* Fill <k> with a keyed 128-bit hash (SipHash-2-4-128 under a per-process

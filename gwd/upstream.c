@@ -115,13 +115,9 @@ static int pick_rr(struct gwd_upstream_state *u, const uint32_t *tried, unsigned
 		   uint64_t now_ns)
 {
 	uint64_t c = atomic_fetch_add_explicit(&u->rr, 1, memory_order_relaxed);
-	uint64_t total = 0, slot, acc = 0;
+	uint64_t total = u->total_weight, slot, acc = 0;
 	uint32_t start = 0;
 
-	/* Weights go up to 2^32 - 1 each: the line is summed in 64 bits here
-	 * (<total_weight> would wrap, to 0 even, with two large ones). */
-	for (uint32_t i = 0; i < u->n; i++)
-		total += u->t[i].weight;
 	if (total == 0)
 		return -1;
 	slot = c % total;

@@ -49,7 +49,7 @@ struct gwd_upstream_state {
 	_Atomic uint64_t dur_sum_us, dur_count;
 	struct gwd_target_state *t;
 	uint32_t n;
-	uint32_t total_weight;
+	uint64_t total_weight;          /* sum of weights (each < 2^32: no wrap) */
 	_Atomic uint64_t rr;            /* round-robin cursor */
 	uint64_t next_check_ns;         /* health thread only */
 };

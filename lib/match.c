@@ -253,7 +253,10 @@ static uint32_t match_find_host(const struct match_src *s, const char *h, size_t
 }
 
 /* The host index for the Host header value <h>: its ":port" is ignored, and
- * "[v6]:port" is looked up as "[v6]", then as "v6".  0 when no tree. */
+ * "[v6]:port" is looked up as "[v6]", then as "v6"; one trailing '.' (the
+ * DNS root, "api.example.com." is "api.example.com" to resolvers and to
+ * backends routing by Host) is ignored too, or such a request would leave
+ * its host's routes for the any-host ones.  0 when no tree. */
 static uint32_t match_host(const struct match_src *s, const char *h, size_t hlen)
 {
 	uint32_t hi;
@@ -275,6 +278,8 @@ static uint32_t match_host(const struct match_src *s, const char *h, size_t hlen
 			hlen = i;
 			break;
 		}
+	if (hlen > 1 && h[hlen - 1] == '.' && h[hlen - 2] != '.')
+		hlen--;
 	return match_find_host(s, h, hlen);
 }
 

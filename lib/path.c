@@ -9,6 +9,13 @@
  * bytes, then inspected once complete, so that dot segments are recognised
  * after decoding ("%2e%2E" is ".."), and ".." is undone by cutting the output
  * back to the previous '/'.
+ *
+ * The matcher sees the decoded bytes and gwd forwards them re-encoded, so a
+ * backend decoding once sees what the matcher saw.  Two forms are refused
+ * because a backend could still read them as something else: an overlong
+ * UTF-8 sequence (a lenient decoder turns "%C0%AE" into '.', "%C0%AF" into
+ * '/'), and a decoded '%' followed by two hex digits ("%252e" decodes to
+ * "%2e", which is "." to a backend that decodes twice).
  */
 #include "lib/path.h"
 
@@ -22,6 +29,22 @@ static int path_hex(unsigned char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/* Whether decoded byte <c>, after the decoded byte <prev> of the same
+ * segment (-1 at its start), reveals an overlong UTF-8 sequence: the lead
+ * byte and the first continuation byte say that the value would fit a
+ * shorter form (C0 and C1 always; E0 80-9F, F0 80-8F, and the obsolete
+ * 5- and 6-byte forms F8 80-87, FC 80-83).  Valid UTF-8, and other bytes
+ * that are not UTF-8 at all, pass.  Returns 1 or 0. */
+static int path_overlong(int prev, unsigned char c)
+{
+	if (c == 0xC0 || c == 0xC1)
+		return 1;
+	if (c < 0x80 || c > 0x9F)
+		return 0;
+	return prev == 0xE0 || (prev == 0xF0 && c <= 0x8F) || (prev == 0xF8 && c <= 0x87) ||
+	       (prev == 0xFC && c <= 0x83);
 }
 
 /* Normalise <raw> into <out> (path.h).  The output is never longer than the
@@ -38,6 +61,7 @@ int gw_path_normalize(const char *raw, size_t len, char *out, size_t cap, size_t
 		return GW_PATH_EMPTY;
 	while (i < len) {
 		size_t seg;
+		int prev = -1; /* the segment's previous decoded byte */
 
 		/* Empty segments ("//") are collapsed: skip every '/' here. */
 		while (i < len && r[i] == '/')
@@ -75,6 +99,14 @@ int gw_path_normalize(const char *raw, size_t len, char *out, size_t cap, size_t
 				return GW_PATH_NUL;
 			if (c < 0x20 || c == 0x7F)
 				return GW_PATH_CTL;
+			if (path_overlong(prev, c))
+				return GW_PATH_OVERLONG;
+			/* A '%' in the output came from "%25": with two hex
+			 * digits after it the path was encoded twice. */
+			if (o - seg >= 3 && out[o - 2] == '%' &&
+			    path_hex((unsigned char)out[o - 1]) >= 0 && path_hex(c) >= 0)
+				return GW_PATH_DOUBLE_ESCAPE;
+			prev = c;
 			if (o >= cap)
 				return GW_PATH_TOO_LONG;
 			out[o++] = (char)c;
@@ -128,6 +160,10 @@ const char *gw_path_strerror(int status)
 		return "'..' climbs above '/'";
 	case GW_PATH_TOO_LONG:
 		return "path too long";
+	case GW_PATH_OVERLONG:
+		return "overlong UTF-8 sequence in path";
+	case GW_PATH_DOUBLE_ESCAPE:
+		return "percent-escape encoded twice (%25 then two hex digits)";
 	default:
 		return "invalid path";
 	}

@@ -7,6 +7,10 @@
  *   - percent-escapes are decoded; an invalid escape ("%G1", "%4") is refused;
  *   - an encoded '/' ("%2F"), a backslash (raw or "%5C") and NUL (raw or "%00")
  *     are refused, as are control characters (< 0x20, 0x7F) after decoding;
+ *   - refused too, after decoding, because a backend could read them
+ *     differently from the matcher: an overlong UTF-8 form ("%C0%AE", which a
+ *     lenient decoder takes for '.'), and a '%' followed by two hex digits
+ *     ("%252e": encoded twice, '.' to a backend that decodes twice);
  *   - empty segments ("//") are collapsed; "." segments are dropped; ".."
  *     removes the previous segment, and refuses when it would climb above "/";
  *     dot segments are recognised after decoding ("%2e%2E" is "..");
@@ -28,6 +32,8 @@ enum gw_path_status {
 	GW_PATH_CTL = -6,         /* other control character */
 	GW_PATH_ABOVE_ROOT = -7,  /* ".." past "/" */
 	GW_PATH_TOO_LONG = -8,    /* the output does not fit <cap> */
+	GW_PATH_OVERLONG = -9,    /* overlong UTF-8 (C0/C1, E0 80-9F, ...) */
+	GW_PATH_DOUBLE_ESCAPE = -10, /* "%25" then two hex digits */
 };
 
 /* Normalise <len> bytes of <raw> into <out> (<cap> bytes, NUL-terminated on

@@ -203,6 +203,83 @@ static void test_key_bytes(void)
 	}
 }
 
+/* Parameter extremes gwc accepts: 1 per day, and 4294967295 per ms with
+ * the largest burst (T rounds to 1 ns, the tolerance to 2^32 - 1 ns), and
+ * the largest period: no arithmetic wraps, the answers stay exact. */
+static void test_extremes(void)
+{
+	struct gw_ratelimit p = mk("daily", GW_RLK_IP, 1, 86400000, 1, 10);
+	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
+	struct gw_rl_keyval k = ipkey(1);
+	struct gw_rl_result r;
+
+	CU_ASSERT_FATAL(t != NULL);
+	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE, &r), 1);
+	CU_ASSERT_EQUAL(r.remaining, 0);
+	CU_ASSERT_EQUAL(r.reset_s, 86400);
+	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE + 1, &r), 0);
+	CU_ASSERT_EQUAL(r.retry_after_s, 86400);
+	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE + 86400 * SEC - 1, &r), 0);
+	CU_ASSERT_EQUAL(r.retry_after_s, 1);
+	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE + 86400 * SEC, &r), 1);
+	gw_rl_table_free(t);
+
+	p = mk("flood", GW_RLK_IP, 4294967295u, 1, 4294967295u, 10);
+	t = gw_rl_table_new(&p, 0);
+	CU_ASSERT_FATAL(t != NULL);
+	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE, &r), 1);
+	CU_ASSERT_EQUAL(r.remaining, 4294967294u);
+	CU_ASSERT_EQUAL(r.reset_s, 1);
+	gw_rl_table_free(t);
+
+	p = mk("longest", GW_RLK_IP, 1, 4294967295u, 4294967295u, 10);
+	t = gw_rl_table_new(&p, 0);
+	CU_ASSERT_FATAL(t != NULL);
+	for (int i = 0; i < 1000; i++)
+		CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE, &r), 1);
+	/* T = 4294967295 ms, 1000 of them ahead; the tolerance saturated at
+	 * 2^62 ns holds 1073 of them: 73 left, and no sum wrapped */
+	CU_ASSERT_EQUAL(r.reset_s, 4294967295u);
+	CU_ASSERT_EQUAL(r.remaining, 73);
+	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE, &r), 1);
+	CU_ASSERT_EQUAL(r.remaining, 72);
+	CU_ASSERT_EQUAL(r.reset_s, UINT32_MAX); /* 1001 T: clamped, not wrapped */
+	gw_rl_table_free(t);
+}
+
+/* An IPv6 client holds a /64 at least (one subnet; SLAAC and privacy
+ * addresses rotate inside it): keyed per address, it would get a fresh
+ * bucket per request and fill the table for everyone.  Addresses of one
+ * /64 share a bucket; other /64s and every IPv4 address keep their own. */
+static void test_ipv6_prefix(void)
+{
+	struct gw_ratelimit p = mk("v6", GW_RLK_IP, 1, 60000, 2, 1000);
+	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
+	uint8_t ip[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1 };
+	struct gw_rl_keyval k, k2;
+	struct gw_rl_result r;
+	unsigned ok = 0;
+
+	CU_ASSERT_FATAL(t != NULL);
+	for (unsigned i = 0; i < 100; i++) {
+		ip[8] = (uint8_t)(i * 37);
+		ip[15] = (uint8_t)i;
+		gw_rl_key_ip(&k, ip);
+		ok += (unsigned)gw_rl_admit(t, &k, BASE, &r);
+	}
+	CU_ASSERT_EQUAL(ok, 2);
+	CU_ASSERT_EQUAL(gw_rl_table_keys(t), 1);
+	ip[7] = 2; /* the next /64: its own bucket */
+	gw_rl_key_ip(&k2, ip);
+	CU_ASSERT_NOT_EQUAL(memcmp(&k, &k2, sizeof k), 0);
+	CU_ASSERT_EQUAL(gw_rl_admit(t, &k2, BASE, &r), 1);
+	/* v4-mapped addresses all have a zero first half: never masked */
+	k = ipkey(1);
+	k2 = ipkey(2);
+	CU_ASSERT_NOT_EQUAL(memcmp(&k, &k2, sizeof k), 0);
+	gw_rl_table_free(t);
+}
+
 /* ---- accuracy with real threads and a real clock ------------------------- */
 
 #define MAXGAPS 4096
@@ -771,6 +848,17 @@ static void test_headers_windows(void)
 	gw_rl_table_free(t1);
 	gw_rl_table_free(t2);
 	gw_rl_table_free(t3);
+
+	/* the largest quota over the largest period that is not whole
+	 * seconds: quota * w * 1000 passes 2^64 on the way */
+	p1 = mk("max", GW_RLK_ROUTE, 4294967295u, 4294967295u, 1, 1);
+	t1 = gw_rl_table_new(&p1, 0);
+	CU_ASSERT_FATAL(t1 != NULL);
+	c[0].table = t1;
+	CU_ASSERT_EQUAL(gw_rl_admit_all(c, 1, BASE, &d), 1);
+	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, sizeof buf, &h), 0);
+	CU_ASSERT_HDR(&h, "RateLimit-Policy", "\"max\";q=4294968000;w=4294968");
+	gw_rl_table_free(t1);
 }
 
 /* The worst case for the buffer: GW_RL_MAX_LIMITS limits whose names are
@@ -823,6 +911,8 @@ int gw_suite_gwd_ratelimit(void)
 	    !CU_add_test(s, "odd rates, huge bursts, bad params", test_odd_rates) ||
 	    !CU_add_test(s, "route key: one bucket", test_route_kind) ||
 	    !CU_add_test(s, "keyed string hashes", test_key_bytes) ||
+	    !CU_add_test(s, "parameter extremes", test_extremes) ||
+	    !CU_add_test(s, "IPv6 clients by /64", test_ipv6_prefix) ||
 	    !CU_add_test(s, "accuracy: 4 threads, 3 windows, recovery", test_accuracy_threads) ||
 	    !CU_add_test(s, "several limits: rollback", test_multi_rollback) ||
 	    !CU_add_test(s, "several limits: rollback under threads",

@@ -182,7 +182,7 @@ static void test_rr_huge_weights(void)
 	const uint32_t w[NT] = {0x80000000u, 0x7fffffffu, 1};
 	unsigned hits[NT] = {0};
 
-	setup(w, GW_LB_ROUND_ROBIN); /* up.total_weight wraps to 0 in 32 bits */
+	setup(w, GW_LB_ROUND_ROBIN); /* their sum would wrap to 0 in 32 bits */
 	for (int k = 0; k < 64; k++) {
 		int t = gwd_upstream_pick(&up, NULL, 0, NULL, 0, 1);
 

@@ -283,7 +283,7 @@ static void test_match_rules(void)
 		{ "GET", "A.Example:8080", "/u/me", "200 a-me" },
 		{ "GET", "a.example:", "/u/me", "200 a-me" },
 		{ "GET", "b.example", "/u/me", "200 me" },
-		{ "GET", "a.example.", "/u/me", "200 me" },
+		{ "GET", "a.example.", "/u/me", "200 a-me" }, /* the DNS root label: same host */
 		{ "PUT", "a.example", "/u/me", "200 user id=me" },
 		{ "GET", "a.example", "/only-a", "405 allow=POST" },
 		{ "POST", "a.example", "/only-a", "200 a-only" },
@@ -385,6 +385,45 @@ static void test_match_v6_bare(void)
 		CU_ASSERT_EQUAL(match_run(&s, "[::1]:80", 8, GW_M_GET, "/", 1, &m), GW_MATCH_FOUND);
 		CU_ASSERT_EQUAL(match_run(&s, "[::2]:80", 8, GW_M_GET, "/", 1, &m), GW_MATCH_NOT_FOUND);
 		CU_ASSERT_EQUAL(match_run(&s, "", 0, GW_M_GET, "/", 1, &m), GW_MATCH_NOT_FOUND);
+	}
+	gw_trie_free(&t);
+	gw_conf_free(&c);
+}
+
+/* "api.example.com." is the same DNS name as "api.example.com" (the root
+ * label made explicit), and backends that route by Host treat it so: it
+ * must find the host's tree, not fall through to the any-host routes (which
+ * may carry other policies). */
+static void test_match_host_trailing_dot(void)
+{
+	struct gw_conf c;
+	struct gw_trie t;
+	struct gw_diag d = { 0 };
+	struct gw_match m;
+
+	mt_init(&c);
+	mt_hostadd(&c, "api.example.com");
+	mt_route(&c, "host", GW_M_GET, "/admin", 1, 1);
+	mt_route(&c, "any", GW_M_GET, "/*", 0, 2);
+	CU_ASSERT_EQUAL_FATAL(gw_trie_build(&c, &t, &d), 0);
+	{
+		struct mt_mem mm = { &c, &t };
+		struct match_src s = mt_src(&mm);
+		static const char *const same[] = {
+			"api.example.com", "API.example.com.", "api.example.com.", "api.example.com.:8443",
+		};
+
+		for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+			CU_ASSERT_EQUAL(match_run(&s, same[i], strlen(same[i]), GW_M_GET, "/admin", 6, &m),
+					GW_MATCH_FOUND);
+			CU_ASSERT_EQUAL(t.order[m.route], 0);
+		}
+		/* one root label only: ".." is no host name */
+		CU_ASSERT_EQUAL(match_run(&s, "api.example.com..", 17, GW_M_GET, "/admin", 6, &m),
+				GW_MATCH_FOUND);
+		CU_ASSERT_EQUAL(t.order[m.route], 1);
+		CU_ASSERT_EQUAL(match_run(&s, ".", 1, GW_M_GET, "/admin", 6, &m), GW_MATCH_FOUND);
+		CU_ASSERT_EQUAL(t.order[m.route], 1);
 	}
 	gw_trie_free(&t);
 	gw_conf_free(&c);
@@ -935,6 +974,7 @@ int gw_suite_lib_match(void)
 
 	if (!s || !CU_add_test(s, "matching rules", test_match_rules) ||
 	    !CU_add_test(s, "bare IPv6 host", test_match_v6_bare) ||
+	    !CU_add_test(s, "host with a trailing dot", test_match_host_trailing_dot) ||
 	    !CU_add_test(s, "depth", test_match_depth) ||
 	    !CU_add_test(s, "hostile tries", test_match_hostile) ||
 	    !CU_add_test(s, "walk and analysis vs reference", test_match_reference))

@@ -59,7 +59,9 @@ static const struct path_case path_cases[] = {
 	{ "/a%20b", 0, GW_PATH_OK, "/a b" },
 	{ "/%3F%23", 0, GW_PATH_OK, "/?#" },
 	{ "/%25", 0, GW_PATH_OK, "/%" },        /* decoded once only */
-	{ "/%2541", 0, GW_PATH_OK, "/%41" },
+	{ "/%25zz", 0, GW_PATH_OK, "/%zz" },
+	{ "/%254", 0, GW_PATH_OK, "/%4" },
+	{ "/%25/41", 0, GW_PATH_OK, "/%/41" },
 	{ "/%", 0, GW_PATH_BAD_ESCAPE, NULL },
 	{ "/%0", 0, GW_PATH_BAD_ESCAPE, NULL },
 	{ "/a%0/b", 0, GW_PATH_BAD_ESCAPE, NULL },
@@ -90,6 +92,33 @@ static const struct path_case path_cases[] = {
 	{ "/\xE2\x82\xAC/%E2%82%AC", 0, GW_PATH_OK, "/\xE2\x82\xAC/\xE2\x82\xAC" },
 	{ "/\xFF", 0, GW_PATH_OK, "/\xFF" },
 	{ "/%80", 0, GW_PATH_OK, "/\x80" },
+	/* Valid UTF-8 of every length passes; so do bytes that cannot start
+	 * an overlong form */
+	{ "/%C2%80%DF%BF", 0, GW_PATH_OK, "/\xC2\x80\xDF\xBF" },
+	{ "/%E0%A0%80", 0, GW_PATH_OK, "/\xE0\xA0\x80" },
+	{ "/%F0%90%80%80", 0, GW_PATH_OK, "/\xF0\x90\x80\x80" },
+	{ "/\xE0/\x80", 0, GW_PATH_OK, "/\xE0/\x80" },
+	/* Overlong UTF-8: what a lenient decoder (a backend's, not ours) takes
+	 * for '.', '/' or '\': "%C0%AE%C0%AE" would be ".." there, and the
+	 * matcher saw a literal segment */
+	{ "/a/%C0%AE%C0%AE/admin", 0, GW_PATH_OVERLONG, NULL },
+	{ "/a/%c0%af", 0, GW_PATH_OVERLONG, NULL },
+	{ "/a/\xC0\xAE", 0, GW_PATH_OVERLONG, NULL },
+	{ "/a/\xC0%AE", 0, GW_PATH_OVERLONG, NULL },
+	{ "/%C1%9C", 0, GW_PATH_OVERLONG, NULL },
+	{ "/%E0%80%AE", 0, GW_PATH_OVERLONG, NULL },
+	{ "/\xE0%9F%BF", 0, GW_PATH_OVERLONG, NULL },
+	{ "/%F0%80%80%AE", 0, GW_PATH_OVERLONG, NULL },
+	{ "/%F0%8F%BF%BF", 0, GW_PATH_OVERLONG, NULL },
+	{ "/%F8%80%80%80%AE", 0, GW_PATH_OVERLONG, NULL },
+	{ "/%FC%80%80%80%80%AE", 0, GW_PATH_OVERLONG, NULL },
+	/* Double encoding: decoded once, "%252e" is "%2e", which a backend
+	 * decoding twice takes for "." -- refused, raw or encoded digits */
+	{ "/a/%252e%252e/admin", 0, GW_PATH_DOUBLE_ESCAPE, NULL },
+	{ "/%2541", 0, GW_PATH_DOUBLE_ESCAPE, NULL },
+	{ "/%252F", 0, GW_PATH_DOUBLE_ESCAPE, NULL },
+	{ "/%25%32%65", 0, GW_PATH_DOUBLE_ESCAPE, NULL },
+	{ "/x%25%34" "1", 0, GW_PATH_DOUBLE_ESCAPE, NULL },
 	/* not starting with '/' */
 	{ "", 0, GW_PATH_EMPTY, NULL },
 	{ "a/b", 0, GW_PATH_EMPTY, NULL },
@@ -176,7 +205,7 @@ static void test_path_too_long(void)
 /* Every status has its own reason. */
 static void test_path_strerror(void)
 {
-	for (int a = GW_PATH_TOO_LONG; a <= GW_PATH_OK; a++)
+	for (int a = GW_PATH_DOUBLE_ESCAPE; a <= GW_PATH_OK; a++)
 		for (int b = a + 1; b <= GW_PATH_OK; b++)
 			CU_ASSERT_STRING_NOT_EQUAL(gw_path_strerror(a), gw_path_strerror(b));
 	CU_ASSERT_PTR_NOT_NULL(gw_path_strerror(-100));
