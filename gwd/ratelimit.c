@@ -569,7 +569,11 @@ int gw_rl_headers_render(const struct gw_rl_decision *d, char *buf, size_t cap,
 	v = o.p; out_u64(&o, rep->limit);
 	h->name[0] = "X-RateLimit-Limit";
 	h->value[0] = out_end(&o, v);
-	v = o.p; out_u64(&o, rep->remaining);
+	/* With a burst above the quota a full bucket holds more than one
+	 * window's quota; the headers advertise at most the quota, so that
+	 * Remaining never exceeds Limit (nor r exceed q): conservative, like
+	 * policy_qw. */
+	v = o.p; out_u64(&o, rep->remaining < rep->limit ? rep->remaining : rep->limit);
 	h->name[1] = "X-RateLimit-Remaining";
 	h->value[1] = out_end(&o, v);
 	v = o.p; out_u64(&o, rep->reset_s);
@@ -594,11 +598,14 @@ int gw_rl_headers_render(const struct gw_rl_decision *d, char *buf, size_t cap,
 
 	v = o.p;
 	for (unsigned i = 0; i < d->n; i++) {
+		uint64_t q, w;
+
+		policy_qw(d->r[i].table, &q, &w);
 		if (i)
 			out_mem(&o, ", ", 2);
 		out_sfstring(&o, d->r[i].table->name);
 		out_mem(&o, ";r=", 3);
-		out_u64(&o, d->r[i].remaining);
+		out_u64(&o, d->r[i].remaining < q ? d->r[i].remaining : q);
 		out_mem(&o, ";t=", 3);
 		out_u64(&o, d->r[i].next_s);
 	}
