@@ -1,0 +1,169 @@
+/* Raw request checks (edge.h). */
+#include "gwd/edge.h"
+
+#include <string.h>
+#include <strings.h>
+#include "lib/path.h"
+
+int gwd_edge_is_token(const char *s, size_t n)
+{
+	/* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+	 *         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			continue;
+		if (c == 0 || !strchr(extra, c))
+			return 0;
+	}
+	return 1;
+}
+
+int gwd_edge_split_target(const char *t, size_t len, const char **path, size_t *plen,
+			  const char **query, size_t *qlen, const char **auth, size_t *alen)
+{
+	size_t i, start = 0;
+	const char *q;
+
+	*auth = NULL;
+	*alen = 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		/* no control bytes, spaces or DEL anywhere in a target */
+		if (c <= 0x20 || c == 0x7F)
+			return GWD_PB_BAD_TARGET + 1;
+	}
+	if (len >= 7 && (strncasecmp(t, "http://", 7) == 0 ||
+			 (len >= 8 && strncasecmp(t, "https://", 8) == 0))) {
+		size_t a = t[4] == ':' ? 7 : 8, e = a;
+
+		while (e < len && t[e] != '/' && t[e] != '?' && t[e] != '#')
+			e++;
+		if (e == a)
+			return GWD_PB_BAD_TARGET + 1; /* no authority */
+		*auth = t + a;
+		*alen = e - a;
+		start = e;
+		if (start == len || t[start] != '/')
+			return GWD_PB_BAD_TARGET + 1; /* "http://h" or "http://h?q" */
+	} else if (len == 0 || t[0] != '/') {
+		return GWD_PB_BAD_TARGET + 1; /* "*", authority-form, relative */
+	}
+	q = memchr(t + start, '?', len - start);
+	*path = t + start;
+	*plen = q ? (size_t)(q - (t + start)) : len - start;
+	*query = q ? q + 1 : NULL;
+	*qlen = q ? len - (size_t)(q + 1 - t) : 0;
+	return 0;
+}
+
+enum gwd_problem gwd_edge_path_problem(int st)
+{
+	switch (st) {
+	case GW_PATH_BAD_ESCAPE: return GWD_PB_BAD_ESCAPE;
+	case GW_PATH_ENC_SLASH: return GWD_PB_ENCODED_SLASH;
+	case GW_PATH_BACKSLASH: return GWD_PB_BACKSLASH;
+	case GW_PATH_NUL: return GWD_PB_NUL_IN_PATH;
+	case GW_PATH_CTL: return GWD_PB_CTL_IN_PATH;
+	case GW_PATH_ABOVE_ROOT: return GWD_PB_ABOVE_ROOT;
+	default: return GWD_PB_BAD_TARGET;
+	}
+}
+
+/* Whether <n> bytes of <s> equal the lower-case <lit> ignoring case. */
+static int name_is(const char *s, size_t n, const char *lit)
+{
+	return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
+}
+
+/* Parse a Content-Length value: digits only (RFC 9110 section 8.6).  Returns 0
+ * and sets <*out>, or -1. */
+static int parse_length(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0 || n > 19)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Whether field <f>'s line ends where its value ends: the value's terminator
+ * (CR or LF replaced by NUL) is followed by the next line (<next>, NULL for the
+ * last field).  A NUL inside the value, or a folded continuation line, breaks
+ * this: the bytes after the cut are not the next line. */
+static int layout_ok(const struct gwd_edge_field *f, const char *next)
+{
+	const char *end = f->val + f->vlen; /* the NUL libmicrohttpd wrote */
+
+	if (*end != '\0')
+		return 0;
+	if (next)
+		return next == end + 1 || (end[1] == '\0' && next == end + 2);
+	/* the last field: its LF (CRLF) or the empty line's (bare LF) follows */
+	return end[1] == '\0';
+}
+
+int gwd_edge_headers(const struct gwd_edge_field *f, size_t n, int check_layout,
+		     struct gwd_edge_facts *facts)
+{
+	unsigned ncl = 0, nte = 0, nhost = 0;
+
+	facts->content_length = UINT64_MAX;
+	facts->chunked = 0;
+	facts->host = NULL;
+	facts->host_len = 0;
+	facts->head_bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct gwd_edge_field *h = &f[i];
+
+		facts->head_bytes += h->klen + h->vlen + 4;
+		if (!gwd_edge_is_token(h->key, h->klen))
+			return GWD_PB_BAD_HEADER + 1;
+		for (size_t k = 0; k < h->vlen; k++) {
+			unsigned char c = (unsigned char)h->val[k];
+
+			if ((c < 0x20 && c != '\t') || c == 0x7F)
+				return GWD_PB_BAD_HEADER + 1;
+		}
+		if (check_layout && !layout_ok(h, i + 1 < n ? f[i + 1].key : NULL))
+			return GWD_PB_BAD_HEADER + 1;
+		if (name_is(h->key, h->klen, "content-length")) {
+			if (++ncl > 1)
+				return GWD_PB_DUP_CONTENT_LENGTH + 1;
+			if (parse_length(h->val, h->vlen, &facts->content_length) != 0)
+				return GWD_PB_BAD_HEADER + 1;
+		} else if (name_is(h->key, h->klen, "transfer-encoding")) {
+			size_t a = 0, b = h->vlen;
+
+			if (++nte > 1)
+				return GWD_PB_BAD_TE + 1;
+			while (a < b && (h->val[a] == ' ' || h->val[a] == '\t'))
+				a++;
+			while (b > a && (h->val[b - 1] == ' ' || h->val[b - 1] == '\t'))
+				b--;
+			if (!name_is(h->val + a, b - a, "chunked"))
+				return GWD_PB_BAD_TE + 1;
+			facts->chunked = 1;
+		} else if (name_is(h->key, h->klen, "host")) {
+			if (++nhost > 1)
+				return GWD_PB_DUP_HOST + 1;
+			facts->host = h->val;
+			facts->host_len = h->vlen;
+		}
+	}
+	if (ncl && nte)
+		return GWD_PB_CL_AND_TE + 1;
+	return 0;
+}

@@ -1,0 +1,70 @@
+/* Raw request checks: what gwd refuses before routing, because libmicrohttpd
+ * 0.9.75 would let it through.
+ *
+ * libmicrohttpd hands the access handler a path it already percent-decoded
+ * ("/admin%2Fx" arrives as "/admin/x", "/admin%00/x" as "/admin"), accepts
+ * two Content-Length headers, Content-Length with Transfer-Encoding, two Host
+ * headers, and keeps a NUL inside a header value by cutting the value short.
+ * So gwd reads the raw target (URI-log callback) and the headers as parsed in
+ * place, and answers 400 (431 for size) before matching:
+ *
+ *   target   not origin-form or absolute-form, control bytes, and everything
+ *            lib/path.c refuses (bad escape, %2F, backslash, NUL, climbing)
+ *   headers  duplicate Content-Length; Content-Length + Transfer-Encoding;
+ *            duplicate Transfer-Encoding or one other than "chunked";
+ *            duplicate Host; a name that is not a token; CR or another
+ *            control byte (but HTAB) in a value; a NUL inside a value or an
+ *            obsolete line folding (seen as a field not where its line is);
+ *            request line + fields larger than max_header_bytes (431)
+ *
+ * The functions are pure (no libmicrohttpd): server.c feeds them what the
+ * library parsed, the unit tests feed them tables.
+ */
+#ifndef GWD_EDGE_H
+#define GWD_EDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "gwd/problem.h"
+
+/* One request header as libmicrohttpd parsed it, in arrival order.  <key> and
+ * <val> point into the connection's read buffer, where each line was
+ * NUL-terminated in place (CR and LF replaced by NUL). */
+struct gwd_edge_field {
+	const char *key;
+	size_t klen;
+	const char *val;
+	size_t vlen;
+};
+
+/* What the header checks learnt. */
+struct gwd_edge_facts {
+	uint64_t content_length; /* UINT64_MAX: none */
+	uint8_t chunked;
+	const char *host;        /* NULL: none */
+	size_t host_len;
+	size_t head_bytes;       /* fields counted as "Name: value\r\n" */
+};
+
+/* Split raw target <t> (<len> bytes) into path and query.  Origin-form
+ * ("/p?q") and absolute-form ("http://host/p?q", RFC 9112 section 3.2.2: the
+ * authority then replaces Host; returned in <*auth>, else NULL).  Returns 0,
+ * or GWD_PB_BAD_TARGET + 1 style: the problem number + 1 on refusal
+ * (control bytes, other forms). */
+int gwd_edge_split_target(const char *t, size_t len, const char **path, size_t *plen,
+			  const char **query, size_t *qlen, const char **auth, size_t *alen);
+
+/* Map a lib/path.c status (< 0) to the problem it answers. */
+enum gwd_problem gwd_edge_path_problem(int path_status);
+
+/* Check <n> header fields <f>.  <check_layout> non-zero: also check that each
+ * field sits right after the previous line in the read buffer (only true for
+ * fields libmicrohttpd parsed in place; a test may build such a buffer).
+ * Fills <facts>.  Returns 0, or the problem number + 1 on refusal. */
+int gwd_edge_headers(const struct gwd_edge_field *f, size_t n, int check_layout,
+		     struct gwd_edge_facts *facts);
+
+/* Whether <s> (<n> bytes) is an HTTP token (RFC 9110 section 5.6.2). */
+int gwd_edge_is_token(const char *s, size_t n);
+
+#endif

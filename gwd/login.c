@@ -1,0 +1,102 @@
+/* The login and logout handlers (login.h). */
+#include "gwd/login.h"
+
+#include <string.h>
+#include "gwd/jobs.h"
+#include "gwd/problem.h"
+#include "gwd/reload.h"
+#include "gwd/reqctx.h"
+#include "gwd/session.h"
+
+_Static_assert(GWD_LOGIN_BODY_MAX == GW_LOGIN_BODY_MAX, "login body limits agree");
+
+/* A login in progress: the parsed body (with the password until the job
+ * wipes it) and the answer's buffers, in request memory. */
+struct login_job {
+	const struct gwd_services *svc;
+	struct gw_login_req req;
+	char body[128];
+	char cookie[256];
+};
+
+/* On a job thread: check the password (slow by design) and answer. */
+static void login_job(struct gwd_req *r, void *arg)
+{
+	struct login_job *j = arg;
+	struct gw_login l;
+	int rc, n;
+
+	rc = gw_session_login(j->svc->sessions, &r->gen->settings, &j->req, &l);
+	gw_login_req_wipe(&j->req);
+	if (rc < 0) {
+		gwd_problem(r, GWD_PB_UNAVAILABLE, "credential store unavailable");
+		return;
+	}
+	if (rc == 0) {
+		gwd_problem(r, GWD_PB_UNAUTHORIZED, "wrong user name or password");
+		return;
+	}
+	n = gw_session_login_body(&l, j->body, sizeof j->body);
+	if (n < 0 || gw_session_cookie(&r->gen->settings, &l, j->svc->tls, j->cookie,
+				       sizeof j->cookie) < 0) {
+		gwd_problem(r, GWD_PB_INTERNAL, NULL);
+		return;
+	}
+	explicit_bzero(&l, sizeof l);
+	gwd_req_add_resp_header_ref(r, "Set-Cookie", 10, j->cookie, strlen(j->cookie));
+	gwd_req_add_resp_header_ref(r, "Cache-Control", 13, "no-store", 8);
+	r->resp.status = 200;
+	r->resp.ctype = "application/json";
+	r->resp.body = j->body;
+	r->resp.len = (size_t)n;
+}
+
+/* Free the login job's state (the password was wiped already). */
+static void login_free(struct gwd_req *r)
+{
+	explicit_bzero(r->hctx, sizeof(struct login_job));
+}
+
+int gwd_login_handle(struct gwd_req *r, const struct gwd_services *svc)
+{
+	struct login_job *j;
+
+	if (!svc->sessions)
+		return gwd_problem(r, GWD_PB_UNAVAILABLE, "sessions not available");
+	j = gwd_req_alloc(r, sizeof *j);
+	if (!j)
+		return gwd_problem(r, GWD_PB_INTERNAL, NULL);
+	j->svc = svc;
+	r->hctx = j;
+	r->hctx_free = login_free;
+	if (!gw_login_parse(r->body ? r->body : "", r->body_len, &j->req))
+		return gwd_problem(r, GWD_PB_BAD_BODY,
+				   "expected {\"username\":\"...\",\"password\":\"...\"}");
+	if (gwd_jobs_submit(r, login_job, j) < 0) {
+		gw_login_req_wipe(&j->req);
+		gwd_req_add_resp_header_ref(r, "Retry-After", 11, "1", 1);
+		return gwd_problem(r, GWD_PB_UNAVAILABLE, "too many logins in progress");
+	}
+	return 0;
+}
+
+int gwd_logout_handle(struct gwd_req *r, const struct gwd_services *svc)
+{
+	char *cookie = gwd_req_alloc(r, 256);
+	int rc;
+
+	if (!svc->sessions || !cookie)
+		return gwd_problem(r, GWD_PB_UNAVAILABLE, "sessions not available");
+	if (r->who)
+		rc = gw_session_logout(svc->sessions, r->who);
+	else
+		rc = gw_session_logout_headers(svc->sessions, &r->gen->settings,
+					       gwd_req_header(r, "Authorization", NULL),
+					       gwd_req_header(r, "Cookie", NULL));
+	if (rc < 0)
+		return gwd_problem(r, GWD_PB_UNAVAILABLE, "credential store unavailable");
+	if (gw_session_cookie_clear(&r->gen->settings, svc->tls, cookie, 256) >= 0)
+		gwd_req_add_resp_header_ref(r, "Set-Cookie", 10, cookie, strlen(cookie));
+	r->resp.status = 204;
+	return 0;
+}

@@ -1,0 +1,198 @@
+/* The request-time code of the policies that are not a module of their own
+ * (policy.h): the client address, `ip`, and the dispatch to the rate limiter
+ * (gwd/ratelimit.h) and to sessions and API keys (gwd/session.h,
+ * gwd/apikey.h). */
+#include "gwd/policy.h"
+
+#include <microhttpd.h>
+#include <string.h>
+#include <strings.h>
+#include "gwd/apikey.h"
+#include "gwd/conn.h"
+#include "gwd/problem.h"
+#include "gwd/ratelimit.h"
+#include "gwd/reload.h"
+#include "gwd/reqctx.h"
+#include "gwd/session.h"
+
+/* Answer with problem <p>; returns 1 ("answered") for the callers' flow. */
+static int refuse(struct gwd_req *r, enum gwd_problem p, const char *detail)
+{
+	gwd_problem(r, p, detail);
+	return 1;
+}
+
+/* Collects X-Forwarded-For values for the client address. */
+struct xff {
+	const char *v[16];
+	size_t len[16];
+	unsigned n;
+};
+
+/* Record one X-Forwarded-For value in <cls> (struct xff), at most 16. */
+static enum MHD_Result collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+				   size_t klen, const char *val, size_t vlen)
+{
+	struct xff *x = cls;
+
+	(void)kind;
+	if (klen == 15 && strncasecmp(key, "x-forwarded-for", 15) == 0) {
+		/* The walk starts from the last field, which the trusted proxy
+		 * appended: keep the last 16, never the first (a client sending
+		 * 16 of its own would otherwise pick its address). */
+		if (x->n == 16) {
+			memmove(x->v, x->v + 1, 15 * sizeof *x->v);
+			memmove(x->len, x->len + 1, 15 * sizeof *x->len);
+			x->n = 15;
+		}
+		x->v[x->n] = val;
+		x->len[x->n++] = vlen;
+	}
+	return MHD_YES;
+}
+
+const struct gw_ip *gwd_client_ip(struct gwd_req *r)
+{
+	const struct gw_settings *s = &r->gen->settings;
+	struct xff x = { .n = 0 };
+
+	if (r->cip_set)
+		return &r->cip;
+	if (!r->conn || !r->conn->family) {
+		memset(&r->cip, 0, sizeof r->cip);
+	} else {
+		if (s->trusted_count && r->mhd)
+			MHD_get_connection_values_n(r->mhd, MHD_HEADER_KIND, collect_xff, &x);
+		gw_clientip(&r->cip, (const struct sockaddr *)&r->conn->addr, x.v, x.len, x.n,
+			    s->trusted_first + s->trusted_count <= r->gen->ncidrs
+				    ? r->gen->cidrs + s->trusted_first : NULL,
+			    s->trusted_first + s->trusted_count <= r->gen->ncidrs
+				    ? s->trusted_count : 0);
+	}
+	r->cip_set = 1;
+	return &r->cip;
+}
+
+int gwd_policy_ip(struct gwd_req *r, const struct gw_policy *p)
+{
+	const struct gwd_gen *g = r->gen;
+	const struct gw_ipfilter *f = &g->ipfilters[p->index];
+	const struct gw_ip *ip = gwd_client_ip(r);
+	/* deny wins over allow; no allow list lets everyone else in */
+	int denied = f->deny_first + f->deny_count <= g->ncidrs &&
+		     gw_ip_in_cidrs(ip, g->cidrs + f->deny_first, f->deny_count);
+	int allowed = f->allow_count == 0 ||
+		      (f->allow_first + f->allow_count <= g->ncidrs &&
+		       gw_ip_in_cidrs(ip, g->cidrs + f->allow_first, f->allow_count));
+
+	if (denied || !allowed)
+		return refuse(r, GWD_PB_FORBIDDEN, "client address not allowed");
+	return 0;
+}
+
+/* The key of request <r> for limit <rl>. */
+static void rl_key(struct gwd_req *r, const struct gw_ratelimit *rl, struct gw_rl_keyval *k)
+{
+	const char *v;
+	size_t n = 0;
+
+	switch (rl->key) {
+	case GW_RLK_USER:
+	case GW_RLK_API_KEY:
+		gw_rl_key_bytes(k, r->user, r->user_len);
+		break;
+	case GW_RLK_HEADER:
+		v = gwd_req_header(r, rl->header.p, &n);
+		gw_rl_key_bytes(k, v, v ? n : 0);
+		break;
+	case GW_RLK_ROUTE:
+		gw_rl_key_bytes(k, NULL, 0);
+		break;
+	default:
+		gw_rl_key_ip(k, gwd_client_ip(r)->b);
+		break;
+	}
+}
+
+int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
+{
+	const struct gwd_gen *g = r->gen;
+	struct gw_rl_check c[GW_RL_MAX_LIMITS];
+	struct gw_rl_decision d;
+	struct gw_rl_headers h;
+	unsigned n = p->count < GW_RL_MAX_LIMITS ? p->count : GW_RL_MAX_LIMITS;
+	size_t cap;
+	char *buf;
+
+	for (unsigned i = 0; i < n; i++) {
+		c[i].table = g->rl_tables[p->index + i];
+		if (!c[i].table)
+			return refuse(r, GWD_PB_POLICY_UNAVAILABLE, "rate limiter not running");
+		rl_key(r, &g->ratelimits[p->index + i], &c[i].key);
+	}
+	/* the request line's clock reading (same clock as gw_rl_now), a few
+	 * microseconds old: one clock read less per request */
+	if (gw_rl_admit_all(c, n, r->t_start_ns, &d) < 0)
+		return refuse(r, GWD_PB_INTERNAL, NULL);
+	cap = n * (GW_RL_NAME_MAX * 2 + 128) + 256;
+	buf = gwd_req_alloc(r, cap);
+	if (buf && gw_rl_headers_render(&d, buf, cap, &h) == 0)
+		for (unsigned i = 0; i < h.n; i++)
+			gwd_req_add_resp_header_ref(r, h.name[i], strlen(h.name[i]), h.value[i],
+						    strlen(h.value[i]));
+	if (!d.admitted)
+		return refuse(r, GWD_PB_RATE_LIMITED, NULL);
+	return 0;
+}
+
+int gwd_policy_auth(struct gwd_req *r, const struct gw_policy *p, const struct gwd_services *svc)
+{
+	const struct gw_auth *a;
+	struct gw_principal *who;
+	int rc;
+
+	if (p->index >= r->gen->nauths)
+		return refuse(r, GWD_PB_INTERNAL, NULL);
+	a = &r->gen->auths[p->index];
+	who = gwd_req_alloc(r, sizeof *who);
+	if (!who)
+		return refuse(r, GWD_PB_INTERNAL, NULL);
+	if (a->type == GW_AUTH_API_KEY) {
+		const char *hdr = a->header.len ? a->header.p : "X-API-Key";
+
+		if (!svc->apikeys)
+			return refuse(r, GWD_PB_UNAVAILABLE, "api keys not available");
+		rc = gw_apikey_check(svc->apikeys, gwd_req_header(r, hdr, NULL), who);
+	} else {
+		if (!svc->sessions)
+			return refuse(r, GWD_PB_UNAVAILABLE, "sessions not available");
+		rc = gw_session_check(svc->sessions, &r->gen->settings,
+				      gwd_req_header(r, "Authorization", NULL),
+				      gwd_req_header(r, "Cookie", NULL), who);
+	}
+	if (rc < 0)
+		return refuse(r, GWD_PB_UNAVAILABLE, "credential store unavailable");
+	if (rc == 0) {
+		gwd_req_add_resp_header_ref(r, "WWW-Authenticate", 16,
+					    a->type == GW_AUTH_API_KEY ? "ApiKey" : "Bearer",
+					    a->type == GW_AUTH_API_KEY ? 6 : 6);
+		return refuse(r, GWD_PB_UNAUTHORIZED, NULL);
+	}
+	r->who = who;
+	gwd_req_set_user(r, who->name, who->len);
+	if (a->user_header.len) {
+		/* the upstream's copy is ours: a client-sent one is replaced */
+		struct gwd_hdr *h = gwd_req_alloc(r, sizeof *h);
+
+		if (!h)
+			return refuse(r, GWD_PB_INTERNAL, NULL);
+		h->name = a->user_header.p;
+		h->nlen = a->user_header.len;
+		h->value = r->user;
+		h->vlen = r->user_len;
+		h->next = r->req_add;
+		r->req_add = h;
+	}
+	return 0;
+}
+

@@ -1,0 +1,69 @@
+/* Tests of gwd/jobs.c: submitted jobs run on other threads, each exactly
+ * once, their answers visible to the submitter afterwards; a job that sets no
+ * status is answered 500; submission fails cleanly when the pool is stopped.
+ * (Suspend/resume of a real connection is exercised by the integration
+ * tests: here requests have no libmicrohttpd connection.) */
+#include <CUnit/CUnit.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "gwd/jobs.h"
+#include "gwd/reqctx.h"
+#include "gwd/worker.h"
+
+int gw_suite_gwd_jobs(void);
+
+static _Atomic int runs;
+static pthread_t submitter;
+
+static void job(struct gwd_req *r, void *arg)
+{
+	(void)arg;
+	if (pthread_equal(pthread_self(), submitter))
+		return; /* ran on the wrong thread: no status, so 500 */
+	atomic_fetch_add(&runs, 1);
+	r->resp.status = 200;
+}
+
+static void lazy_job(struct gwd_req *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+}
+
+static void test_jobs(void)
+{
+	struct gwd_req *rs[50];
+	struct timespec ts = { 0, 10 * 1000000L };
+
+	submitter = pthread_self();
+	CU_ASSERT_EQUAL_FATAL(gwd_jobs_start(2), 0);
+	for (int i = 0; i < 50; i++) {
+		rs[i] = gwd_req_get(gwd_worker_self());
+		CU_ASSERT_EQUAL(gwd_jobs_submit(rs[i], i == 7 ? lazy_job : job, NULL), 0);
+		CU_ASSERT_EQUAL(rs[i]->stage, GWD_ST_ASYNC);
+	}
+	for (int k = 0; k < 300 && gwd_jobs_pending(); k++)
+		nanosleep(&ts, NULL);
+	CU_ASSERT_EQUAL(gwd_jobs_pending(), 0);
+	gwd_jobs_stop();
+	CU_ASSERT_EQUAL(atomic_load(&runs), 49);
+	for (int i = 0; i < 50; i++) {
+		CU_ASSERT_EQUAL(rs[i]->resp.status, i == 7 ? 500 : 200);
+		gwd_req_put(rs[i]);
+	}
+	rs[0] = gwd_req_get(gwd_worker_self());
+	CU_ASSERT_EQUAL(gwd_jobs_submit(rs[0], job, NULL), -1);
+	CU_ASSERT_NOT_EQUAL(rs[0]->stage, GWD_ST_ASYNC);
+	gwd_req_put(rs[0]);
+}
+
+int gw_suite_gwd_jobs(void)
+{
+	CU_pSuite s = CU_add_suite("gwd/jobs", NULL, NULL);
+
+	if (!s || !CU_add_test(s, "jobs run once, off the submitting thread", test_jobs))
+		return -1;
+	return 0;
+}
