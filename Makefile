@@ -3,7 +3,7 @@
 #   make            build bin/gwc and bin/gwd
 #   make test       install missing Debian packages, build, run every test
 #   make run        install, build, compile routes/gateway.yaml, serve it
-#   make bench      benchmarks under perf/ (figures go to docs/performance.md)
+#   make bench      benchmarks under perf/ (WHAT=routing|ratelimit|http|policies|proxy)
 #   make fuzz       libFuzzer harnesses of tests/fuzz, bounded time
 #   make V=1        show full command lines
 #
@@ -122,7 +122,7 @@ run: deps
 # ---- benchmarks and fuzzing --------------------------------------------------
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)perf/bench.sh
+	$(Q)perf/bench.sh $(WHAT)
 
 # The routing micro-benchmark of perf/bench-routing.sh (not part of `all`).
 $(BIN)/bench_match: $(B)/perf/bench_match.o $(B)/libgw.a
