@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GWD_ECHO_DEFAULT_LIMIT (1024u * 1024u)
+#include "gwd/reqctx.h"
+
+#define GWD_ECHO_DEFAULT_LIMIT GWD_BODY_DEFAULT_LIMIT
 
 struct gwd_req;
 

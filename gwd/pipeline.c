@@ -307,7 +307,10 @@ static int head(struct gwd_req *r, const char *method, const char *version)
 		return refuse(r, GWD_PB_NOT_FOUND, NULL);
 	}
 	r->route = &g->routes[r->m.route];
-	r->body_limit = r->route->body_limit;
+	/* no body_limit policy: the default, so that no route reads bodies
+	 * without bound */
+	r->body_limit = r->route->body_limit != UINT64_MAX ? r->route->body_limit
+							   : GWD_BODY_DEFAULT_LIMIT;
 
 	/* -- policies, in the route's order -- */
 	if (run_policies(r, origin, olen))
@@ -347,13 +350,19 @@ static int head(struct gwd_req *r, const char *method, const char *version)
  * closed.  Returns 0, or -1 to close the connection now. */
 static int body(struct gwd_req *r, const char *data, size_t n)
 {
+	/* a request refused before routing has no limit set: the default */
+	uint64_t limit = r->body_limit != UINT64_MAX ? r->body_limit : GWD_BODY_DEFAULT_LIMIT;
+
 	r->body_seen += n;
-	if (r->body_seen > r->body_limit) {
+	if (r->body_seen > limit) {
 		if (!r->body_over) {
 			r->body_over = 1;
-			gwd_problem(r, GWD_PB_BODY_TOO_LARGE, NULL);
+			if (r->resp.status)
+				r->resp.close = 1; /* refused already: keep that answer */
+			else
+				gwd_problem(r, GWD_PB_BODY_TOO_LARGE, NULL);
 		}
-		return r->body_seen - r->body_limit > BODY_DISCARD_MAX ? -1 : 0;
+		return r->body_seen - limit > BODY_DISCARD_MAX ? -1 : 0;
 	}
 	if (r->body_keep && !r->resp.status && gwd_echo_data(r, data, n) < 0)
 		return -1;

@@ -17,6 +17,7 @@
 #define MAX_FREE_REQS 1024
 #define MAX_FREE_CHUNKS 256
 #define MAX_FREE_BODIES 8
+#define MAX_CACHED_BODY (2u * 1024 * 1024) /* larger body buffers are freed, not kept */
 
 struct gwd_chunk {
 	struct gwd_chunk *next;
@@ -68,7 +69,7 @@ static void body_release(struct gwd_worker *w, char *p, size_t cap, int own)
 	struct gwd_bodybuf *bc = (struct gwd_bodybuf *)(void *)(p - BODY_HDR);
 	unsigned n = 0;
 
-	if (own) {
+	if (own && cap <= MAX_CACHED_BODY) {
 		for (struct gwd_bodybuf *x = w->free_body; x; x = x->next)
 			n++;
 		if (n < MAX_FREE_BODIES) {

@@ -39,6 +39,9 @@ struct gwd_route;
 #define GWD_REQ_ARENA 3072      /* bytes inside the context itself */
 #define GWD_CHUNK_SIZE 16384    /* arena chunk size */
 #define GWD_REQID_MAX 64
+/* The body limit of a route without a body_limit policy, and of a request
+ * that matched no route (its body is read and dropped): larger bodies get 413. */
+#define GWD_BODY_DEFAULT_LIMIT (1024u * 1024u)
 
 /* A header name/value pair in request memory (both NUL-terminated). */
 struct gwd_hdr {
