@@ -4,6 +4,7 @@
 #include "gwd/session.h"
 
 #include <jansson.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -66,6 +67,37 @@ static uint32_t lifetime_of(const struct gw_settings *set)
 	                                       : GW_DEFAULT_SESSION_LIFETIME_MS;
 }
 
+/* The free function jansson had before wiping_free was put in front of it. */
+static json_free_t next_free = free;
+
+/* jansson's free function in gwd: overwrite a block before handing it back.
+ * Parsing a login body leaves copies of the password in jansson's memory (the
+ * decoded string, the lexer's buffer, which grows by copying); wiping every
+ * block jansson frees is the only way to reach them all. */
+static void wiping_free(void *p)
+{
+	if (p)
+		explicit_bzero(p, malloc_usable_size(p));
+	next_free(p);
+}
+
+/* Put wiping_free in front of jansson's free function, unless it is there
+ * already (every gw_sessions_new calls this).  Only blocks
+ * from malloc can be measured, so an allocator other than malloc is left
+ * alone.  jansson's functions are process globals: this runs at start-up,
+ * before the threads that parse. */
+static void install_wiping_free(void)
+{
+	json_malloc_t m = NULL;
+	json_free_t f = NULL;
+
+	json_get_alloc_funcs(&m, &f);
+	if (f == wiping_free || (m && m != malloc))
+		return;
+	next_free = f ? f : free;
+	json_set_alloc_funcs(malloc, wiping_free);
+}
+
 /* See session.h. */
 int gw_sessions_new(struct gw_sessions **out, struct gw_store *st,
                     const struct gw_sessions_opts *o)
@@ -76,6 +108,7 @@ int gw_sessions_new(struct gw_sessions **out, struct gw_store *st,
 	*out = NULL;
 	if (!ss)
 		return -1;
+	install_wiping_free();
 	if (gw_acache_new(&ss->cache, entries) < 0) {
 		free(ss);
 		return -1;
@@ -296,9 +329,11 @@ int gw_login_parse(const char *body, size_t len, struct gw_login_req *req)
 		goto fail;
 	ok = 1;
 fail:
-	/* jansson keeps its own copy of the password: it is freed here, not
-	 * wiped (jansson has no hook for that); ours is wiped by the caller. */
+	/* jansson's copies of the password are wiped as they are freed (see
+	 * wiping_free, installed by gw_sessions_new); an error message may
+	 * quote the text near the error: wiped here.  Ours is the caller's. */
 	json_decref(o);
+	explicit_bzero(&jerr, sizeof jerr);
 	if (!ok)
 		gw_login_req_wipe(req);
 	return ok;
@@ -346,7 +381,7 @@ int gw_session_login(struct gw_sessions *ss, const struct gw_settings *set,
 	if (gw_token_new(out->token, digest) < 0)
 		goto fail;
 	now = now_ms(ss);
-	if (gw_store_session_add(ss->st, digest, uid, now, now + lifetime) < 0)
+	if (gw_store_session_add(ss->st, digest, uid, req->user, now, now + lifetime) < 0)
 		goto fail;
 	/* Cached at once: the first request with the token is a hit. */
 	memset(&v, 0, sizeof v);
@@ -364,7 +399,7 @@ int gw_session_login(struct gw_sessions *ss, const struct gw_settings *set,
 	if (gw_kdf_needs_rehash(stored)) {
 		char fresh[GW_KDF_STR_MAX];
 		if (gw_kdf_hash(req->pass, req->pass_len, 0, fresh, sizeof fresh) == 0)
-			(void)gw_store_user_set_hash(ss->st, uid, fresh);
+			(void)gw_store_user_set_hash(ss->st, uid, stored, fresh);
 	}
 fail:
 	if (rc != 1)

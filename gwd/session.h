@@ -79,7 +79,9 @@ struct gw_sessions_opts {
 /* Create the session service over <st> (borrowed: it must outlive the result)
  * with <o> (NULL: defaults).  Returns 0 and sets <*out>, or -1 when memory
  * runs out.  The idle/lifetime used by the sweeper are the model's defaults
- * until gw_sessions_configure().  Free with gw_sessions_free(). */
+ * until gw_sessions_configure().  Free with gw_sessions_free().  Also makes
+ * jansson wipe every block it frees (it holds copies of the passwords that
+ * gw_login_parse reads): call it before other threads use jansson. */
 int gw_sessions_new(struct gw_sessions **out, struct gw_store *st,
                     const struct gw_sessions_opts *o);
 
@@ -125,7 +127,8 @@ struct gw_login_req {
  * (1..1024 bytes); other members are ignored.  Returns 1 and fills <*req>, or
  * 0 when the body is malformed (not JSON, not an object, a member missing or
  * not a string, too long, a NUL inside, over GW_LOGIN_BODY_MAX): answer 400.
- * Cheap: fine on the HTTP thread. */
+ * Cheap: fine on the HTTP thread.  jansson's own copies of the password are
+ * wiped once gw_sessions_new() has run. */
 int gw_login_parse(const char *body, size_t len, struct gw_login_req *req);
 
 /* Overwrite the password in <req> (explicit_bzero). */

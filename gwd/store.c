@@ -65,10 +65,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_USER_ADD] = "INSERT INTO users(name, pwhash, created_at) VALUES (?1, ?2, ?3)",
 	[S_USER_DEL] = "DELETE FROM users WHERE name = ?1",
 	[S_USER_GET] = "SELECT id, pwhash FROM users WHERE name = ?1",
-	[S_USER_SETHASH] = "UPDATE users SET pwhash = ?2 WHERE id = ?1",
+	[S_USER_SETHASH] = "UPDATE users SET pwhash = ?2 WHERE id = ?1 AND pwhash = ?3",
 	[S_USER_LIST] = "SELECT name, created_at FROM users ORDER BY name",
 	[S_SESS_ADD] = "INSERT INTO sessions(hash, user_id, created_ms, expires_ms,"
-	               " last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?3)",
+	               " last_seen_ms) SELECT ?1, id, ?3, ?4, ?3 FROM users"
+	               " WHERE id = ?2 AND name = ?5",
 	[S_SESS_GET] = "SELECT u.name, s.created_ms, s.expires_ms, s.last_seen_ms"
 	               " FROM sessions s JOIN users u ON u.id = s.user_id"
 	               " WHERE s.hash = ?1",
@@ -100,7 +101,8 @@ struct gw_store {
 	dev_t dev;                /* identity of the file opened, to notice */
 	ino_t ino;                /* it being deleted or replaced */
 	_Atomic int avail;
-	_Atomic uint64_t revision;
+	_Atomic uint64_t revision;  /* meta.revision as last read */
+	_Atomic uint64_t reopens;   /* successful opens after the first */
 	pthread_mutex_t reopen_mu; /* one gw_store_poll at a time */
 	struct conn rd, wr;        /* lock order: wr before rd */
 };
@@ -261,6 +263,15 @@ static int conn_open(struct gw_store *st, struct conn *c, int create, int writer
 	}
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, (int)st->busy_ms);
+	/* SQLite quietly opens a file it may not write read-only.  Reads would
+	 * work and every write (login, logout, renewal) fail, and each poll would
+	 * reopen it as "available" again: refuse it, so the store is steadily
+	 * unavailable until the file is writable. */
+	if (writer && sqlite3_db_readonly(c->db, "main") == 1) {
+		set_err(err, errlen, "%s: read-only (gwd must be able to write it)",
+		        st->path);
+		goto fail;
+	}
 	/* WAL is persistent in the file; asking again is cheap and checks that the
 	 * file really is a database (NOTADB surfaces here). */
 	if (query_int(c->db, "PRAGMA user_version", &v) != SQLITE_OK) {
@@ -327,6 +338,12 @@ static int store_connect(struct gw_store *st, int migrate_to, char *err, size_t 
 	}
 	st->dev = sb.st_dev;
 	st->ino = sb.st_ino;
+	/* A reopen may have found another file (deleted and made afresh, or
+	 * restored from a copy) whose meta.revision happens to equal the old
+	 * one: counting reopens into gw_store_revision() makes the caches drop
+	 * what they learnt from the old file all the same. */
+	if (st->opened_once)
+		atomic_fetch_add(&st->reopens, 1);
 	st->opened_once = 1;
 	if (migrate_to == GW_STORE_VERSION) {
 		int64_t rev = 0;
@@ -347,7 +364,17 @@ static int store_alloc(struct gw_store **out, const char *path, unsigned flags,
 	*out = NULL;
 	if (!st)
 		return -1;
-	st->path = strdup(path);
+	/* SQLite (built with SQLITE_USE_URI, as Debian's is) reads a name that
+	 * starts with "file:" as a URI and opens some other file than the one
+	 * gwd creates 0600 and watches by inode: "./" keeps it a plain path. */
+	if (strncmp(path, "file:", 5) == 0) {
+		size_t n = strlen(path) + 3;
+		st->path = malloc(n);
+		if (st->path)
+			snprintf(st->path, n, "./%s", path);
+	} else {
+		st->path = strdup(path);
+	}
 	if (!st->path) {
 		free(st);
 		return -1;
@@ -538,7 +565,11 @@ int gw_store_poll(struct gw_store *st)
 /* See store.h. */
 uint64_t gw_store_revision(const struct gw_store *st)
 {
-	return atomic_load_explicit(&st->revision, memory_order_acquire);
+	uint64_t rev = atomic_load_explicit(&st->revision, memory_order_acquire);
+	uint64_t reopens = atomic_load_explicit(&st->reopens, memory_order_acquire);
+
+	/* 2^40 deletions between two reopens will not happen. */
+	return reopens << 40 | (rev & ((1ull << 40) - 1));
 }
 
 /* See store.h. */
@@ -727,7 +758,8 @@ int gw_store_user_get(struct gw_store *st, const char *name, int64_t *id,
 }
 
 /* See store.h. */
-int gw_store_user_set_hash(struct gw_store *st, int64_t id, const char *pwhash)
+int gw_store_user_set_hash(struct gw_store *st, int64_t id, const char *old,
+                           const char *pwhash)
 {
 	sqlite3_stmt *s;
 	size_t len = strlen(pwhash);
@@ -740,6 +772,7 @@ int gw_store_user_set_hash(struct gw_store *st, int64_t id, const char *pwhash)
 	s = st->wr.st[S_USER_SETHASH];
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, pwhash, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, old, -1, SQLITE_STATIC);
 	n = write1(st, &st->wr, s, 0);
 	pthread_mutex_unlock(&st->wr.mu);
 	return n < 0 ? -1 : n > 0;
@@ -755,7 +788,8 @@ int gw_store_user_list(struct gw_store *st,
 
 /* See store.h. */
 int gw_store_session_add(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
-                         int64_t user_id, uint64_t created_ms, uint64_t expires_ms)
+                         int64_t user_id, const char *name, uint64_t created_ms,
+                         uint64_t expires_ms)
 {
 	sqlite3_stmt *s;
 	int n;
@@ -767,6 +801,7 @@ int gw_store_session_add(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
 	sqlite3_bind_int64(s, 2, user_id);
 	sqlite3_bind_int64(s, 3, (int64_t)created_ms);
 	sqlite3_bind_int64(s, 4, (int64_t)expires_ms);
+	sqlite3_bind_text(s, 5, name, -1, SQLITE_STATIC);
 	n = write1(st, &st->wr, s, 0);
 	pthread_mutex_unlock(&st->wr.mu);
 	return n == 1 ? 0 : -1;

@@ -33,7 +33,8 @@
  *
  * meta.revision counts deletions made by the CLI (users del, keys del).  A
  * running daemon reads it on every gw_store_poll() and empties its caches when
- * it moved, so a deleted user or key is refused within one poll interval.
+ * it moved, so a deleted user or key is refused within one poll interval.  A
+ * reopen moves gw_store_revision() too: the file reopened may be another one.
  *
  * Threads: a struct gw_store is used by many threads at once.  It holds two
  * connections, one for reads and one for writes, each behind its own mutex;
@@ -43,9 +44,11 @@
  * Availability: an I/O-class error (not "locked", not a constraint) or a DB file
  * that vanished or was replaced (checked by gw_store_poll) marks the store
  * unavailable; gw_store_available() then says 0 and every call fails with -1
- * until gw_store_poll() reopens the file successfully.  A reopen never creates
- * the file once it has been opened once: a deleted database is not silently
- * replaced by an empty one.
+ * until gw_store_poll() reopens the file successfully.  A file that can only
+ * be read is not opened at all (SQLite would open it read-only, reads working
+ * and writes failing): the store stays unavailable until it is writable.  A
+ * reopen never creates the file once it has been opened once: a deleted
+ * database is not silently replaced by an empty one.
  */
 #ifndef GWD_STORE_H
 #define GWD_STORE_H
@@ -69,7 +72,8 @@ enum {
 	                              gw_store_poll() keeps trying to open */
 };
 
-/* Open the store at <path> (NUL-terminated) with <flags>, applying the pragmas
+/* Open the store at <path> (NUL-terminated; a file path, never read as a
+ * SQLite "file:" URI) with <flags>, applying the pragmas
  * and migrations above.  Returns 0 and sets <*out>; or -1 with <*out> NULL and
  * a message in <err> (<errlen> bytes, may be 0) when the file cannot be opened
  * or migrated (a schema newer than GW_STORE_VERSION is refused) and
@@ -92,7 +96,11 @@ int gw_store_available(const struct gw_store *st);
  * 1 when the store is available afterwards, 0 when not. */
 int gw_store_poll(struct gw_store *st);
 
-/* meta.revision as of the last successful gw_store_poll() (or open). */
+/* A stamp that moves whenever credentials cached from the store may have gone
+ * stale: meta.revision as of the last successful gw_store_poll() (or open),
+ * combined with the number of reopens (a reopened path may name another file,
+ * e.g. a database deleted and made afresh, whose own revision counter starts
+ * over).  Callers compare it for equality only. */
 uint64_t gw_store_revision(const struct gw_store *st);
 
 /* The schema version of the open database (PRAGMA user_version), -1 when the
@@ -128,10 +136,14 @@ int gw_store_user_del(struct gw_store *st, const char *name);
 int gw_store_user_get(struct gw_store *st, const char *name, int64_t *id,
                       char *pwhash, size_t cap);
 
-/* Replace the password hash of user <id> (a rehash at a higher cost after a
- * successful login).  Returns 1 when updated, 0 when the user is gone, -1 on a
+/* Replace the password hash of user <id> by <pwhash> (a rehash at a higher
+ * cost after a successful login), provided it still is <old>, the hash the
+ * password was checked against: user ids are reused after a deletion, and a
+ * user deleted and another added meanwhile must not get this password.
+ * Returns 1 when updated, 0 when the user is gone or its hash changed, -1 on a
  * store error. */
-int gw_store_user_set_hash(struct gw_store *st, int64_t id, const char *pwhash);
+int gw_store_user_set_hash(struct gw_store *st, int64_t id, const char *old,
+                           const char *pwhash);
 
 /* Call <fn> for each user in name order with its name and creation time; <fn>
  * returns 0 to go on, non-zero to stop.  Returns the number of users visited,
@@ -154,12 +166,15 @@ struct gw_store_touch {
 	uint64_t last_seen_ms;
 };
 
-/* Insert the session whose token digest is <hash> for user <user_id>, created
- * (and last seen) at <created_ms>, ending at <expires_ms>.  Returns 0 once
- * committed (durable against kill -9, see above), -1 on a store error (the user
- * vanished meanwhile included). */
+/* Insert the session whose token digest is <hash> for user <user_id>, who
+ * must still be named <name> (ids are reused after a deletion: a login checked
+ * against a user deleted meanwhile must not open a session for whoever got
+ * the id next), created (and last seen) at <created_ms>, ending at
+ * <expires_ms>.  Returns 0 once committed (durable against kill -9, see
+ * above), -1 on a store error or when no user <user_id> is named <name>. */
 int gw_store_session_add(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
-                         int64_t user_id, uint64_t created_ms, uint64_t expires_ms);
+                         int64_t user_id, const char *name, uint64_t created_ms,
+                         uint64_t expires_ms);
 
 /* Look up session <hash>: 1 and fills <*out>; 0 when absent; -1 on a store
  * error.  Expiry is the caller's business. */

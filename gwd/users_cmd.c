@@ -2,7 +2,8 @@
  * operator's way to manage the accounts and API keys kept in the store.
  *
  *   gwd users add NAME   password from stdin (never argv: it would show in ps
- *                        and shell history); no echo when stdin is a terminal
+ *                        and shell history); no echo when stdin is a terminal;
+ *                        UTF-8 only, as a JSON login body can carry no other
  *   gwd users del NAME   also ends the user's sessions (a running gwd drops
  *                        them from memory within about a second)
  *   gwd users list       NAME<TAB>CREATED (UTC), in name order
@@ -153,11 +154,55 @@ static void restore_echo(int sig)
 	raise(sig);
 }
 
+/* 1 when the <n> bytes at <s> are well-formed UTF-8 (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), 0 otherwise.  A login body is
+ * JSON, whose strings are UTF-8 (jansson refuses anything else), so a password
+ * that is not could be stored but never typed into a login. */
+static int utf8_ok(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i], lo = 0x80, hi = 0xBF;
+		size_t more;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			more = 1;
+		else if (c >= 0xE0 && c <= 0xEF)
+			more = 2;
+		else if (c >= 0xF0 && c <= 0xF4)
+			more = 3;
+		else
+			return 0; /* a continuation byte, C0/C1 (overlong) or F5.. */
+		/* the second byte's range rules out the other overlong forms, the
+		 * surrogates (ED A0..BF) and code points past U+10FFFF */
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+		else if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+		if (n - i - 1 < more || s[i + 1] < lo || s[i + 1] > hi)
+			return 0;
+		for (size_t k = 2; k <= more; k++)
+			if ((s[i + k] & 0xC0) != 0x80)
+				return 0;
+		i += more + 1;
+	}
+	return 1;
+}
+
 /* Read one line of at most PASS_MAX bytes from stdin into <buf> (PASS_MAX + 2
  * bytes), without its line end (LF or CRLF).  When <prompt> is not NULL (stdin is a
  * terminal) print it on stderr and turn echo off while reading.  Returns the
  * length (0 for an empty line or no input), or -1 on a read error, a NUL
- * byte or a line too long (message printed). */
+ * byte, a line too long or one that is not UTF-8 (message printed). */
 static long read_line(const char *prompt, char *buf)
 {
 	struct termios tio;
@@ -210,10 +255,17 @@ static long read_line(const char *prompt, char *buf)
 		fprintf(stderr, "gwd users add: the password holds a NUL byte\n");
 		return -1;
 	}
-	if (n > 0 && buf[n - 1] == '\r' && n <= PASS_MAX)
+	/* buf holds the first PASS_MAX + 1 bytes: enough to see the CR of a
+	 * PASS_MAX-byte password ended by CRLF */
+	if (n > 0 && n <= PASS_MAX + 1 && buf[n - 1] == '\r')
 		buf[--n] = '\0';
 	if (n > PASS_MAX) {
 		fprintf(stderr, "gwd users add: password longer than %d bytes\n", PASS_MAX);
+		return -1;
+	}
+	if (!utf8_ok((const unsigned char *)buf, n)) {
+		fprintf(stderr, "gwd users add: the password is not UTF-8 text (a login, "
+		        "in JSON, could not carry it)\n");
 		return -1;
 	}
 	return (long)n;

@@ -110,6 +110,17 @@ static void test_keys(void)
 	CU_ASSERT_EQUAL(gw_store_poll(st), 1);
 	CU_ASSERT_EQUAL(gw_apikey_check(ak, key2, &who), 1);
 
+	/* the database deleted and made afresh (its revision counter back at
+	 * 0): a key cached from the old file is refused once it is reopened */
+	snprintf(moved, sizeof moved, "%s.old", path);
+	CU_ASSERT_EQUAL_FATAL(rename(path, moved), 0);
+	CU_ASSERT_EQUAL_FATAL(gw_store_open(&cli, path, GW_STORE_CREATE, 0, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(gw_store_key_add(cli, "x", (const uint8_t *)"0123456789abcdef0123456789abcdef", 1), 1);
+	CU_ASSERT_EQUAL(gw_store_key_del(cli, "x"), 1); /* revision 1, as before */
+	gw_store_close(cli);
+	CU_ASSERT_EQUAL(gw_store_poll(st), 1); /* noticed and reopened */
+	CU_ASSERT_EQUAL(gw_apikey_check(ak, key2, &who), 0);
+
 	gw_apikeys_free(ak);
 	gw_store_close(st);
 }

@@ -7,6 +7,7 @@
  * and the background thread. */
 #include <CUnit/CUnit.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -129,7 +130,8 @@ static int mk_session(struct world *w, uint64_t created, char tok[GW_TOKEN_LEN +
 
 	if (gw_token_new(tok, d) < 0)
 		return -1;
-	return gw_store_session_add(w->st, d, w->alice, created, created + LIFE_MS);
+	return gw_store_session_add(w->st, d, w->alice, "alice", created,
+	                            created + LIFE_MS);
 }
 
 /* Run <sql> on a separate connection (another process, in effect). */
@@ -198,6 +200,49 @@ static void test_parse(void)
 	memcpy(big, ok, strlen(ok));
 	CU_ASSERT_EQUAL(gw_login_parse(big, GW_LOGIN_BODY_MAX, &req), 1);
 	CU_ASSERT_EQUAL(gw_login_parse(big, GW_LOGIN_BODY_MAX + 1, &req), 0);
+}
+
+/* A free function for jansson that looks for <spy_secret> in every block it
+ * is handed, before giving it back to malloc. */
+static const char *spy_secret;
+static int spy_frees, spy_found;
+
+static void spy_free(void *p)
+{
+	if (p) {
+		spy_frees++;
+		if (memmem(p, malloc_usable_size(p), spy_secret, strlen(spy_secret)))
+			spy_found++;
+	}
+	free(p);
+}
+
+/* jansson keeps copies of the password (the decoded string, the lexer's
+ * buffer): none may go back to the heap readable, whether the body parses or
+ * is refused half-way. */
+static void test_parse_wipes_jansson(void)
+{
+	static const char *bodies[] = {
+		"{\"username\":\"alice\",\"password\":\"Sw0rdfish-and-chips\"}",
+		"{\"username\":\"alice\",\"password\":\"Sw0rdfish-and-chips",
+		"{\"username\":\"alice\",\"password\":\"Sw0rdfish-and-chips\",\"x\":}",
+		"{\"username\":\"alice\",\"password\":[\"Sw0rdfish-and-chips\"]}",
+	};
+	struct gw_login_req req;
+	struct world w;
+
+	json_set_alloc_funcs(malloc, spy_free);
+	spy_secret = "Sw0rdfish-and-chips";
+	spy_frees = spy_found = 0;
+	CU_ASSERT_EQUAL_FATAL(world_open(&w, "wipe.db", 0), 0);
+	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+		CU_ASSERT_EQUAL(gw_login_parse(bodies[i], strlen(bodies[i]), &req), i == 0);
+		gw_login_req_wipe(&req);
+	}
+	CU_ASSERT(spy_frees > 0);
+	CU_ASSERT_EQUAL(spy_found, 0);
+	world_close(&w);
+	json_set_alloc_funcs(malloc, free);
 }
 
 static void test_login(void)
@@ -294,6 +339,31 @@ static void test_headers(void)
 	snprintf(c, sizeof c, "sid=%s", l.token);
 	CU_ASSERT_EQUAL(gw_session_check(w.ss, &other, NULL, c, &who), 1);
 	CU_ASSERT_EQUAL(gw_session_check(w.ss, &w.set, NULL, c, &who), 0);
+	/* named twice: the first one counts (the same rule for logout), so a
+	 * second copy cannot override the first */
+	snprintf(c, sizeof c, "gw_session=%s; gw_session=junk", l.token);
+	CU_ASSERT_EQUAL(gw_session_check(w.ss, &w.set, NULL, c, &who), 1);
+	snprintf(c, sizeof c, "gw_session=junk; gw_session=%s", l.token);
+	CU_ASSERT_EQUAL(gw_session_check(w.ss, &w.set, NULL, c, &who), 0);
+	/* blanks around the name, the '=' and the value */
+	snprintf(c, sizeof c, "\ta=b ;  gw_session = %s \t; c=d", l.token);
+	CU_ASSERT_EQUAL(gw_session_check(w.ss, &w.set, NULL, c, &who), 1);
+	/* a very long header: the cookie at its end is still found */
+	{
+		size_t big = 64 * 1024, n = 0;
+		char *h = malloc(big + 128);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+		while (n + 8 < big) {
+			memcpy(h + n, "a=bcd; ", 7);
+			n += 7;
+		}
+		snprintf(h + n, 128, "gw_session=%s", l.token);
+		CU_ASSERT_EQUAL(gw_session_check(w.ss, &w.set, NULL, h, &who), 1);
+		memset(h, 'x', big); /* one 64 KiB value, no '=' for ours */
+		h[big] = '\0';
+		CU_ASSERT_EQUAL(gw_session_check(w.ss, &w.set, NULL, h, &who), 0);
+		free(h);
+	}
 	/* nothing, garbage, a near miss, an unknown well-formed token */
 	CU_ASSERT_EQUAL(gw_session_check(w.ss, &w.set, NULL, NULL, &who), 0);
 	CU_ASSERT_EQUAL(gw_session_check(w.ss, &w.set, "Bearer", NULL, &who), 0);
@@ -714,6 +784,49 @@ static void test_unavailable(void)
 	world_close(&w);
 }
 
+/* Remove the database file <path> and its -wal and -shm companions (an
+ * operator resetting the store; open connections keep the old inodes). */
+static void unlink_db(const char *path)
+{
+	char p[600];
+
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+}
+
+/* The database is deleted and a fresh one made in its place (`rm`, then
+ * `gwd users add alice`): the daemon reopens the new file, whose revision
+ * counter starts at 0 again, the same number the old one had.  The sessions
+ * cached from the old file must not outlive it. */
+static void test_db_replaced(void)
+{
+	struct world w;
+	struct gw_login l;
+	struct gw_principal who;
+	struct gw_store *cli = NULL;
+	char err[256], h[GW_KDF_STR_MAX];
+
+	CU_ASSERT_EQUAL_FATAL(world_open(&w, "replaced.db", 0), 0);
+	CU_ASSERT_EQUAL_FATAL(login(&w, "alice", "wonderland", &l), 1);
+	CU_ASSERT_EQUAL(bearer(&w, l.token, &who), 1);
+	CU_ASSERT_EQUAL(gw_sessions_cached(w.ss), 1);
+	unlink_db(w.path);
+	CU_ASSERT_EQUAL_FATAL(gw_store_open(&cli, w.path, GW_STORE_CREATE, 0, err, sizeof err), 0);
+	CU_ASSERT_EQUAL_FATAL(gw_kdf_hash("other", 5, 1000, h, sizeof h), 0);
+	CU_ASSERT_EQUAL(gw_store_user_add(cli, "alice", h, 1), 1);
+	gw_store_close(cli);
+	/* the poll notices the new file and reopens it */
+	CU_ASSERT_EQUAL(gw_store_poll(w.st), 1);
+	CU_ASSERT_EQUAL(gw_store_session_count(w.st), 0);
+	/* no row for the token in the new file: refused */
+	CU_ASSERT_EQUAL(bearer(&w, l.token, &who), 0);
+	CU_ASSERT_EQUAL(gw_sessions_cached(w.ss), 0);
+	world_close(&w);
+}
+
 /* The background thread flushes and sweeps on its own. */
 static void test_background(void)
 {
@@ -760,6 +873,7 @@ int gw_suite_gwd_session(void)
 	if (!s)
 		return -1;
 	if (!CU_add_test(s, "login body parsing (malformed bodies)", test_parse) ||
+	    !CU_add_test(s, "login parsing leaves no password copy", test_parse_wipes_jansson) ||
 	    !CU_add_test(s, "login: right, wrong, unknown; body, cookie", test_login) ||
 	    !CU_add_test(s, "token by bearer header and cookie", test_headers) ||
 	    !CU_add_test(s, "cache hit reads no SQLite", test_cache_hit_skips_sqlite) ||
@@ -773,6 +887,7 @@ int gw_suite_gwd_session(void)
 	    !CU_add_test(s, "cache bound", test_cache_bound) ||
 	    !CU_add_test(s, "user deleted by another process", test_user_deleted_elsewhere) ||
 	    !CU_add_test(s, "database unavailable and back", test_unavailable) ||
+	    !CU_add_test(s, "database replaced by a fresh one", test_db_replaced) ||
 	    !CU_add_test(s, "background flush and sweep", test_background))
 		return -1;
 	return 0;

@@ -5,6 +5,7 @@
  * non-database, availability (file moved away and back), a held write lock,
  * concurrent use, and PRAGMA integrity_check. */
 #include <CUnit/CUnit.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -158,10 +159,10 @@ static void test_users(void)
 	CU_ASSERT_STRING_EQUAL(h, "$hash-bob");
 	CU_ASSERT_NOT_EQUAL(id, id2);
 	CU_ASSERT_EQUAL(gw_store_user_get(st, "carol", &id2, h, sizeof h), 0);
-	CU_ASSERT_EQUAL(gw_store_user_set_hash(st, id, "$new"), 1);
+	CU_ASSERT_EQUAL(gw_store_user_set_hash(st, id, "$hash-alice", "$new"), 1);
 	CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &id2, h, sizeof h), 1);
 	CU_ASSERT_STRING_EQUAL(h, "$new");
-	CU_ASSERT_EQUAL(gw_store_user_set_hash(st, 99999, "$new"), 0);
+	CU_ASSERT_EQUAL(gw_store_user_set_hash(st, 99999, "$new", "$new"), 0);
 	CU_ASSERT_EQUAL(gw_store_user_list(st, collect, list), 2);
 	CU_ASSERT_STRING_EQUAL(list, "alice,bob,");
 	rev = gw_store_revision(st);
@@ -191,11 +192,11 @@ static void test_sessions(void)
 	gw_token_new(tok, d1);
 	gw_token_new(tok, d2);
 	gw_token_new(tok, d3);
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d1, uid, 1000, 5000), 0);
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d2, uid2, 2000, 9000), 0);
+	CU_ASSERT_EQUAL(gw_store_session_add(st, d1, uid, "alice", 1000, 5000), 0);
+	CU_ASSERT_EQUAL(gw_store_session_add(st, d2, uid2, "bob", 2000, 9000), 0);
 	/* same digest twice, and an unknown user (foreign key), are refused */
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d1, uid, 1000, 5000), -1);
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d3, 424242, 1000, 5000), -1);
+	CU_ASSERT_EQUAL(gw_store_session_add(st, d1, uid, "alice", 1000, 5000), -1);
+	CU_ASSERT_EQUAL(gw_store_session_add(st, d3, 424242, "alice", 1000, 5000), -1);
 	CU_ASSERT(gw_store_available(st)); /* a refused write is not an outage */
 	CU_ASSERT_EQUAL(gw_store_session_count(st), 2);
 	CU_ASSERT_EQUAL(gw_store_session_get(st, d1, &row), 1);
@@ -227,15 +228,53 @@ static void test_sessions(void)
 	CU_ASSERT_EQUAL(gw_store_session_sweep(st, 5000, 0), 1);
 	CU_ASSERT_EQUAL(gw_store_session_count(st), 0);
 	/* delete, and the cascade from users */
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d1, uid, 1000, 5000), 0);
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d2, uid, 1000, 5000), 0);
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d3, uid2, 1000, 5000), 0);
+	CU_ASSERT_EQUAL(gw_store_session_add(st, d1, uid, "alice", 1000, 5000), 0);
+	CU_ASSERT_EQUAL(gw_store_session_add(st, d2, uid, "alice", 1000, 5000), 0);
+	CU_ASSERT_EQUAL(gw_store_session_add(st, d3, uid2, "bob", 1000, 5000), 0);
 	CU_ASSERT_EQUAL(gw_store_session_del(st, d1), 1);
 	CU_ASSERT_EQUAL(gw_store_session_del(st, d1), 0);
 	CU_ASSERT_EQUAL(gw_store_user_del(st, "alice"), 1);
 	CU_ASSERT_EQUAL(gw_store_session_get(st, d2, &row), 0);
 	CU_ASSERT_EQUAL(gw_store_session_get(st, d3, &row), 1);
 	CU_ASSERT_EQUAL(gw_store_session_count(st), 1);
+	gw_store_close(st);
+}
+
+/* User ids are reused: alice, the newest user, deleted and bob added take
+ * the same id.  A login of alice that read her id and hash before the
+ * deletion and finishes after it must neither open a session for bob nor
+ * store her rehashed password as bob's. */
+static void test_id_reused(void)
+{
+	struct gw_store *st = fresh("reuse.db", 0);
+	struct gw_store_session row;
+	char tok[GW_TOKEN_LEN + 1], h[GW_PWHASH_MAX + 1];
+	uint8_t d[32];
+	int64_t ida = 0, idb = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	CU_ASSERT_EQUAL_FATAL(gw_store_user_add(st, "alice", "$alice", 1), 1);
+	CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &ida, h, sizeof h), 1);
+	/* ... alice's password is being checked; meanwhile, `gwd users`: */
+	CU_ASSERT_EQUAL(gw_store_user_del(st, "alice"), 1);
+	CU_ASSERT_EQUAL_FATAL(gw_store_user_add(st, "bob", "$bob", 1), 1);
+	CU_ASSERT_EQUAL(gw_store_user_get(st, "bob", &idb, h, sizeof h), 1);
+	CU_ASSERT_EQUAL(idb, ida); /* what makes this matter */
+	gw_token_new(tok, d);
+	CU_ASSERT_EQUAL(gw_store_session_add(st, d, ida, "alice", 1000, 5000), -1);
+	CU_ASSERT_EQUAL(gw_store_session_get(st, d, &row), 0);
+	CU_ASSERT_EQUAL(gw_store_session_count(st), 0);
+	CU_ASSERT(gw_store_available(st));
+	CU_ASSERT_EQUAL(gw_store_user_set_hash(st, ida, "$alice", "$alice-rehashed"), 0);
+	CU_ASSERT_EQUAL(gw_store_user_get(st, "bob", &idb, h, sizeof h), 1);
+	CU_ASSERT_STRING_EQUAL(h, "$bob");
+	/* bob's own login goes through */
+	CU_ASSERT_EQUAL(gw_store_session_add(st, d, idb, "bob", 1000, 5000), 0);
+	CU_ASSERT_EQUAL(gw_store_session_get(st, d, &row), 1);
+	CU_ASSERT_STRING_EQUAL(row.name, "bob");
+	CU_ASSERT_EQUAL(gw_store_user_set_hash(st, idb, "$bob", "$bob-rehashed"), 1);
+	CU_ASSERT_EQUAL(gw_store_user_get(st, "bob", &idb, h, sizeof h), 1);
+	CU_ASSERT_STRING_EQUAL(h, "$bob-rehashed");
 	gw_store_close(st);
 }
 
@@ -252,7 +291,7 @@ static void test_sweep_batches(void)
 	CU_ASSERT_EQUAL(gw_store_user_get(st, "u", &uid, h, sizeof h), 1);
 	for (int i = 0; i < 2500; i++) {
 		gw_token_new(tok, d);
-		CU_ASSERT_EQUAL_FATAL(gw_store_session_add(st, d, uid, 10, i < 2300 ? 20 : 99), 0);
+		CU_ASSERT_EQUAL_FATAL(gw_store_session_add(st, d, uid, "u", 10, i < 2300 ? 20 : 99), 0);
 	}
 	CU_ASSERT_EQUAL(gw_store_session_sweep(st, 50, 0), 2300);
 	CU_ASSERT_EQUAL(gw_store_session_count(st), 200);
@@ -340,6 +379,28 @@ static void test_migrate_v1(void)
 	gw_store_close(st);
 }
 
+/* A path that looks like a SQLite URI ("file:..."; Debian's SQLite reads
+ * those as URIs) is a path like any other: the file SQLite opens is the one
+ * gwd created 0600 and watches, not another one SQLite creates 0644. */
+static void test_uri_like_path(void)
+{
+	struct gw_store *st = NULL;
+	struct stat sb;
+	char cwd[1024], err[256];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(getcwd(cwd, sizeof cwd));
+	CU_ASSERT_EQUAL_FATAL(chdir(dir), 0);
+	CU_ASSERT_EQUAL(gw_store_open(&st, "file:uri.db", GW_STORE_CREATE, 0, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(gw_store_user_add(st, "alice", "$h", 1), 1);
+	gw_store_close(st);
+	CU_ASSERT_NOT_EQUAL(access("uri.db", F_OK), 0);
+	CU_ASSERT_EQUAL(stat("file:uri.db", &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	CU_ASSERT(sb.st_size > 0);
+	CU_ASSERT_EQUAL(side_int(path_of("file:uri.db"), "SELECT count(*) FROM users"), 1);
+	CU_ASSERT_EQUAL(chdir(cwd), 0);
+}
+
 /* A file from a newer gwd, and a file that is not a database, are refused. */
 static void test_refused(void)
 {
@@ -402,6 +463,121 @@ static void test_availability(void)
 	gw_store_close(st);
 }
 
+/* Run as an unprivileged user from here on when running as root (root writes
+ * to read-only files).  Returns 1 when the effective ids changed (undo with
+ * be_root), 0 when already unprivileged, -1 when they cannot change. */
+static int be_nobody(void)
+{
+	if (geteuid() != 0)
+		return 0;
+	if (setegid(65534) != 0)
+		return -1;
+	if (seteuid(65534) != 0) {
+		if (setegid(0) != 0)
+			CU_FAIL("cannot take back the root group");
+		return -1;
+	}
+	return 1;
+}
+
+static void be_root(int was)
+{
+	if (was == 1 && (seteuid(0) != 0 || setegid(0) != 0))
+		CU_FAIL("cannot take back the root ids");
+}
+
+/* A database file that can only be read: SQLite opens it read-only without a
+ * word, so reads work and every write fails.  The store must call that
+ * unavailable, steadily: a poll must not reopen it as "available" only for
+ * the next write to fail again (guarded routes and /health would flap, and
+ * logouts could not be recorded while sessions went on working). */
+static void test_read_only(void)
+{
+	struct gw_store *st = NULL;
+	char sub[300], p[400], err[256], h[GW_PWHASH_MAX + 1];
+	int64_t id;
+	int was;
+
+	snprintf(sub, sizeof sub, "%s/ro", dir);
+	snprintf(p, sizeof p, "%s/ro.db", sub);
+	CU_ASSERT_EQUAL_FATAL(mkdir(sub, 0777), 0);
+	CU_ASSERT_EQUAL_FATAL(chmod(sub, 0777), 0);
+	CU_ASSERT_EQUAL_FATAL(chmod(dir, 0711), 0);
+	CU_ASSERT_EQUAL_FATAL(gw_store_open(&st, p, GW_STORE_CREATE, 0, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(gw_store_user_add(st, "alice", "$h", 1), 1);
+	gw_store_close(st);
+	st = NULL;
+	CU_ASSERT_EQUAL_FATAL(chmod(p, 0444), 0);
+	was = be_nobody();
+	CU_ASSERT_NOT_EQUAL_FATAL(was, -1);
+	/* the CLI's open: refused with a message that says why */
+	CU_ASSERT_EQUAL(gw_store_open(&st, p, GW_STORE_CREATE, 100, err, sizeof err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "read-only"));
+	/* the daemon's: unavailable, and it stays so */
+	CU_ASSERT_EQUAL(gw_store_open(&st, p, GW_STORE_CREATE | GW_STORE_LAZY, 100, err,
+	                              sizeof err), 0);
+	if (st) {
+		CU_ASSERT_FALSE(gw_store_available(st));
+		CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &id, h, sizeof h), -1);
+		CU_ASSERT_EQUAL(gw_store_poll(st), 0);
+		CU_ASSERT_EQUAL(gw_store_poll(st), 0);
+		CU_ASSERT_FALSE(gw_store_available(st));
+	}
+	be_root(was);
+	/* writable again: the next poll brings it back */
+	CU_ASSERT_EQUAL(chmod(p, 0600), 0);
+	if (st) {
+		CU_ASSERT_EQUAL(gw_store_poll(st), 1);
+		CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &id, h, sizeof h), 1);
+		CU_ASSERT_EQUAL(gw_store_user_add(st, "bob", "$h", 1), 1);
+	}
+	gw_store_close(st);
+	chmod(dir, 0700);
+}
+
+/* Pages of the file overwritten with junk under an open store: every call
+ * answers (an error, or nothing found), none crashes or hands on garbage, and
+ * PRAGMA integrity_check reports the damage. */
+static void test_corrupt(void)
+{
+	struct gw_store *st = fresh("corrupt.db", 100);
+	struct gw_store_session row;
+	char tok[GW_TOKEN_LEN + 1], h[GW_PWHASH_MAX + 1], junk[4096];
+	uint8_t d[32], first[32];
+	int64_t uid = 0;
+	int fd, found = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	CU_ASSERT_EQUAL_FATAL(gw_store_user_add(st, "alice", "$h", 1), 1);
+	CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &uid, h, sizeof h), 1);
+	for (int i = 0; i < 2000; i++) {
+		gw_token_new(tok, d);
+		if (i == 0)
+			memcpy(first, d, sizeof d);
+		CU_ASSERT_EQUAL_FATAL(gw_store_session_add(st, d, uid, "alice", 1, 99), 0);
+	}
+	/* move everything from the WAL into the file, then damage the file */
+	CU_ASSERT_EQUAL(side_int(path_of("corrupt.db"), "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
+	fd = open(path_of("corrupt.db"), O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	memset(junk, 0xA5, sizeof junk);
+	for (off_t pg = 2; pg < 40; pg++)
+		CU_ASSERT_EQUAL(pwrite(fd, junk, sizeof junk, pg * 4096), (ssize_t)sizeof junk);
+	close(fd);
+	for (int round = 0; round < 3; round++) {
+		int r = gw_store_session_get(st, first, &row);
+		CU_ASSERT(r == -1 || r == 0);
+		found += r == 1;
+		CU_ASSERT(gw_store_session_count(st) != 2000);
+		(void)gw_store_session_sweep(st, 100, 0);
+		(void)gw_store_user_get(st, "alice", &uid, h, sizeof h);
+		(void)gw_store_poll(st);
+		CU_ASSERT_NOT_EQUAL(gw_store_integrity_ok(st), 1);
+	}
+	CU_ASSERT_EQUAL(found, 0);
+	gw_store_close(st);
+}
+
 /* Another process holds the write lock past the busy timeout: the write
  * fails, reads go on (WAL), and the store stays available. */
 static void test_locked(void)
@@ -441,7 +617,7 @@ static void *conc_worker(void *p)
 
 	for (int i = 0; i < 200; i++) {
 		if (gw_token_new(tok, d) < 0 ||
-		    gw_store_session_add(a->st, d, a->uid, 1, 2) < 0 ||
+		    gw_store_session_add(a->st, d, a->uid, "u", 1, 2) < 0 ||
 		    gw_store_session_get(a->st, d, &row) != 1)
 			a->fails++;
 	}
@@ -498,14 +674,18 @@ int gw_suite_gwd_store(void)
 		return -1;
 	if (!CU_add_test(s, "create: dirs, mode, WAL, version", test_create) ||
 	    !CU_add_test(s, "names", test_names) ||
+	    !CU_add_test(s, "a path that looks like a URI", test_uri_like_path) ||
 	    !CU_add_test(s, "users", test_users) ||
 	    !CU_add_test(s, "sessions, sweep, cascade", test_sessions) ||
 	    !CU_add_test(s, "sweep in batches", test_sweep_batches) ||
+	    !CU_add_test(s, "a user id reused after a deletion", test_id_reused) ||
 	    !CU_add_test(s, "api keys", test_keys) ||
 	    !CU_add_test(s, "migration from v1, re-open", test_migrate_v1) ||
 	    !CU_add_test(s, "newer schema and non-database refused", test_refused) ||
 	    !CU_add_test(s, "file moved away and back", test_availability) ||
 	    !CU_add_test(s, "write lock held elsewhere", test_locked) ||
+	    !CU_add_test(s, "read-only file", test_read_only) ||
+	    !CU_add_test(s, "pages corrupted under an open store", test_corrupt) ||
 	    !CU_add_test(s, "concurrent use, integrity", test_concurrent))
 		return -1;
 	return 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `gwd users` and `gwd keys` against a real SQLite file: add (password from
-# stdin only), list, del, duplicates refused, the database created with its
+# stdin only; no echo on a terminal), list, del, duplicates refused, passwords
+# a login could not send refused, the database created with its
 # directory and mode 0600, only hashes stored, the cascade to sessions, and
 # the usage errors (exit 2).  Needs bin/gwd and the sqlite3 shell.
 source "$(dirname "$0")/lib.sh"
@@ -44,6 +45,94 @@ expect_eq "password with a NUL refused" 1 "$?"
 head -c 2000 /dev/zero | tr '\0' x | "$GWD" users add dave --db "$DB" >/dev/null 2>&1
 expect_eq "overlong password refused" 1 "$?"
 expect_eq "no user made by the refusals" 0 "$(q "SELECT count(*) FROM users WHERE name = 'dave'")"
+
+# what is stored is what a login can send: a JSON string is UTF-8, so a
+# password that is not (Latin-1 "café") could never be typed into a login
+# body and would make an account nobody can use
+# pw_matches NAME PASSWORD: the stored PBKDF2 string of NAME verifies PASSWORD
+pw_matches() {
+	python3 - "$(q "SELECT pwhash FROM users WHERE name = '$1'")" "$2" <<'PY'
+import base64, hashlib, sys
+_, alg, it, salt, dk = sys.argv[1].split("$")
+b = lambda s: base64.b64decode(s + "=" * (-len(s) % 4))
+pw = sys.argv[2].encode("utf-8", "surrogateescape")
+sys.exit(hashlib.pbkdf2_hmac("sha256", pw, b(salt), int(it[2:])) != b(dk))
+PY
+}
+out=$(printf 'caf\xe9\n' | "$GWD" users add latin --db "$DB" 2>&1); rc=$?
+expect_eq "password that is not UTF-8 refused" 1 "$rc"
+check "the refusal says why" grep -q "UTF-8" <<<"$out"
+printf '\xc0\xae\n' | "$GWD" users add overlong --db "$DB" >/dev/null 2>&1
+expect_eq "overlong UTF-8 refused" 1 "$?"
+expect_eq "no user made by the UTF-8 refusals" 0 \
+	"$(q "SELECT count(*) FROM users WHERE name IN ('latin', 'overlong')")"
+printf 'caf\xc3\xa9 \xe2\x82\xac\n' | "$GWD" users add utf8 --db "$DB" >/dev/null 2>&1
+expect_eq "UTF-8 password accepted" 0 "$?"
+check "UTF-8 password stored as given" pw_matches utf8 $'caf\xc3\xa9 \xe2\x82\xac'
+# the longest password a login carries (1024 bytes), with a CRLF line end
+long=$(head -c 1024 /dev/zero | tr '\0' L)
+printf '%s\r\n' "$long" | "$GWD" users add long --db "$DB" >/dev/null 2>&1
+expect_eq "1024-byte password with CRLF accepted" 0 "$?"
+check "1024-byte password stored without the CR" pw_matches long "$long"
+"$GWD" users del utf8 --db "$DB" >/dev/null 2>&1
+"$GWD" users del long --db "$DB" >/dev/null 2>&1
+
+# on a terminal: prompts, no echo, asked twice, echo back after ^C
+cat >"$T_TMP/prompt_check.py" <<'PY'
+# The tty path of `gwd users add`: prompts on the terminal, no echo of the
+# password, the two entries must match, and echo comes back after a ^C.
+# usage: prompt_check.py GWD DB CASE   (CASE: ok | differ | interrupt); prints what
+# the terminal showed, exits 0 when the case behaved.
+import os, pty, select, sys, time
+gwd, db, case = sys.argv[1:4]
+name = {"ok": "ttyuser", "differ": "ttydiffer", "interrupt": "ttyint"}[case]
+pid, fd = pty.fork()
+if pid == 0:
+    cmd = "trap '' INT; \"$0\" users add %s --db \"$1\"; echo \"rc=$?\"; stty -a" % name
+    os.execv("/bin/sh", ["/bin/sh", "-c", cmd, gwd, db])
+out = b""
+def read_until(pat, t=15):
+    global out
+    end = time.time() + t
+    while pat not in out and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+read_until(b"Password for %s: " % name.encode())
+if case == "interrupt":
+    os.write(fd, b"half-typed")
+    time.sleep(0.2)
+    os.write(fd, b"\x03")
+else:
+    os.write(fd, b"Secr3t-on-a-tty\n")
+    read_until(b"Again: ")
+    os.write(fd, b"Secr3t-on-a-tty\n" if case == "ok" else b"something-else\n")
+read_until(b"\0never\0", 10)  # everything, up to the end (EIO once sh exits)
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode("utf-8", "replace"))
+text = out.decode("utf-8", "replace")
+ok = ("Secr3t" not in text and "half-typed" not in text and
+      (" echo " in " " + text.replace("\r", " ").replace("\n", " ").replace(";", " ") + " "))
+if case == "ok":
+    ok = ok and "rc=0" in text and "Again: " in text
+elif case == "differ":
+    ok = ok and "rc=1" in text and "differ" in text
+else:
+    ok = ok and "rc=130" in text
+sys.exit(0 if ok else 1)
+PY
+python3 "$T_TMP/prompt_check.py" "$GWD" "$DB" ok >"$T_TMP/prompt.out" 2>&1
+expect_eq "tty: prompts twice, no echo, user added" 0 "$?"
+python3 "$T_TMP/prompt_check.py" "$GWD" "$DB" differ >"$T_TMP/prompt.out" 2>&1
+expect_eq "tty: two different entries refused" 0 "$?"
+python3 "$T_TMP/prompt_check.py" "$GWD" "$DB" interrupt >"$T_TMP/prompt.out" 2>&1
+expect_eq "tty: ^C at the prompt leaves echo on" 0 "$?"
+expect_eq "tty: only the confirmed user made" "ttyuser" \
+	"$(q "SELECT group_concat(name) FROM users WHERE name LIKE 'tty%'")"
+"$GWD" users del ttyuser --db "$DB" >/dev/null 2>&1
 
 # the password never comes from argv
 printf 'x\n' | "$GWD" users add dave secret --db "$DB" >/dev/null 2>&1
