@@ -93,6 +93,9 @@ struct hdr_walk {
 	const struct gw_str *drop; /* user headers of the route's auth policies */
 	unsigned ndrop;
 	const char *xff;           /* the client's X-Forwarded-For (first), or NULL */
+	struct gw_str cookie;      /* the session cookie's name when a session policy
+	                              guards the route; empty otherwise */
+	int session_auth;          /* a session policy guards the route */
 	int saw_accept;
 	int oom;
 };
@@ -118,6 +121,47 @@ static int append(struct hdr_walk *w, const char *name, size_t nlen, const char 
 	return 0;
 }
 
+/* Append the Cookie header <value> without the session cookie's pairs; no
+ * header at all when nothing else is left.  Returns 0, or -1 on OOM. */
+static int copy_cookie(struct hdr_walk *w, const char *key, size_t klen, const char *value,
+		       size_t vlen)
+{
+	/* "a=1;b=2" grows to "a=1; b=2": at most two bytes per separator */
+	char *out = gwd_req_alloc(w->r, 2 * vlen + 1);
+	size_t o = 0, i = 0;
+
+	if (!out) {
+		w->oom = 1;
+		return -1;
+	}
+	while (i < vlen) {
+		size_t start, end, name_end;
+
+		while (i < vlen && (value[i] == ' ' || value[i] == ';'))
+			i++;
+		start = i;
+		while (i < vlen && value[i] != ';')
+			i++;
+		end = i;
+		for (name_end = start; name_end < end && value[name_end] != '='; name_end++)
+			;
+		while (name_end > start && value[name_end - 1] == ' ')
+			name_end--;
+		if (end == start || (name_end - start == w->cookie.len &&
+				     memcmp(value + start, w->cookie.p, w->cookie.len) == 0))
+			continue;
+		if (o) {
+			out[o++] = ';';
+			out[o++] = ' ';
+		}
+		memcpy(out + o, value + start, end - start);
+		o += end - start;
+	}
+	if (o == 0)
+		return 0;
+	return append(w, key, klen, out, o);
+}
+
 static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *key,
 				   size_t klen, const char *value, size_t vlen)
 {
@@ -137,6 +181,13 @@ static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const cha
 	for (unsigned i = 0; i < w->ndrop; i++)
 		if (w->drop[i].len == klen && strncasecmp(w->drop[i].p, key, klen) == 0)
 			return MHD_YES;
+	/* The gateway's own credentials stop here: an upstream behind a session
+	 * policy never sees the bearer token or the session cookie (a copy in
+	 * an upstream's logs would be a live credential). */
+	if (w->session_auth && klen == 13 && strncasecmp(key, "authorization", 13) == 0)
+		return MHD_YES;
+	if (w->session_auth && klen == 6 && strncasecmp(key, "cookie", 6) == 0)
+		return copy_cookie(w, key, klen, value, vlen) ? MHD_NO : MHD_YES;
 	/* removed by a headers policy (gwd_req_header honours removals and
 	 * additions; additions are sent below) */
 	if (!gwd_req_header(w->r, key, &dummy))
@@ -339,9 +390,16 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 		const struct gw_policy *p = &r->gen->policies[r->route->pols[i]];
 		struct gw_auth a;
 
-		if (p->kind == GW_P_AUTH && gw_blob_auth(r->gen->blob, p->index, &a) == 0 &&
-		    a.user_header.len)
+		if (p->kind != GW_P_AUTH || gw_blob_auth(r->gen->blob, p->index, &a) != 0)
+			continue;
+		if (a.user_header.len)
 			drop[w.ndrop++] = a.user_header;
+		if (a.type == GW_AUTH_API_KEY && a.header.len && w.ndrop < 8)
+			drop[w.ndrop++] = a.header; /* the key itself */
+		if (a.type == GW_AUTH_SESSION) {
+			w.session_auth = 1;
+			w.cookie = r->gen->settings.session_cookie;
+		}
 	}
 	w.drop = drop;
 	w.tail = &w.head;

@@ -71,6 +71,12 @@ tok=$(curl -s -X POST -d '{"username":"carol","password":"pw-proxy-1"}' "$G/auth
 	$PY -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 body=$(curl -s -H "Authorization: Bearer $tok" -H 'X-Gw-User: mallory' "$G/me")
 expect_eq "proxy: user header is the session's user, the client's copy dropped" "carol" "$(hdr X-Gw-User)"
+expect_eq "proxy: the bearer token does not reach the upstream" "" "$(hdr Authorization)"
+body=$(curl -s -H "Cookie: theme=dark;gw_session=$tok; lang=en" "$G/me")
+expect_eq "proxy: the session cookie does not reach the upstream, others do" "theme=dark; lang=en" "$(hdr Cookie)"
+expect_eq "proxy: the cookie-authenticated user reaches the upstream" "carol" "$(hdr X-Gw-User)"
+body=$(curl -s -H 'Cookie: theme=dark' -H 'Authorization: Basic eDp5' "$G/p/reflect/public")
+expect_eq "proxy: without a session policy, Cookie passes as sent" "theme=dark" "$(hdr Cookie)"
 
 # -- bodies: a 100 KB POST passes byte-counted; a large response passes
 head -c 102400 /dev/zero | tr '\0' 'a' >"$T_TMP/100k"
