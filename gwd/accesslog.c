@@ -17,6 +17,13 @@
 #include "gwd/worker.h"
 
 #define ALOG_BUF (64 * 1024)
+/* Bytes of the raw target and of the method written to a line: escaped, at
+ * most 6 times as many (control bytes), so that a line always fits a buffer.
+ * A longer target (max_header_bytes may be far above 64 KiB / 3) would make
+ * the line too long for any buffer and drop it: a client could keep its
+ * requests out of the log.  Cut, the line says so ("truncated":true). */
+#define ALOG_TARGET_MAX 4096
+#define ALOG_METHOD_MAX 32
 
 struct gwd_walog {
 	pthread_mutex_t lock;
@@ -122,11 +129,17 @@ static void fmt_line(struct gwd_buf *b, const char *sec, struct gwd_req *r,
 	} else {
 		gwd_buf_puts(b, gwd_req_peer_ip(r));
 	}
+	size_t mlen = r->method_name ? strnlen(r->method_name, ALOG_METHOD_MAX + 1) : 0;
+	size_t tlen = r->target ? r->target_len : 0;
+	int cut = mlen > ALOG_METHOD_MAX || tlen > ALOG_TARGET_MAX;
+
 	gwd_buf_puts(b, "\",\"method\":");
 	gwd_json_str(b, r->method_name ? r->method_name : "",
-		     r->method_name ? strlen(r->method_name) : 0);
+		     mlen > ALOG_METHOD_MAX ? ALOG_METHOD_MAX : mlen);
 	gwd_buf_puts(b, ",\"path\":");
-	gwd_json_str(b, r->target ? r->target : "", r->target_len);
+	gwd_json_str(b, r->target ? r->target : "", tlen > ALOG_TARGET_MAX ? ALOG_TARGET_MAX : tlen);
+	if (cut)
+		gwd_buf_puts(b, ",\"truncated\":true");
 	gwd_buf_puts(b, ",\"route\":");
 	gwd_json_str(b, route ? route : "", route ? route_len : 0);
 	gwd_buf_puts(b, ",\"status\":");

@@ -7,7 +7,9 @@
  *
  * "client" is the peer's address, or the one X-Forwarded-For gave when the
  * peer is a trusted proxy (settings.trusted_proxies).
- * "path" is the raw request target as sent (JSON-escaped); "route" is "" when
+ * "path" is the raw request target as sent (JSON-escaped; its first 4096
+ * bytes, the method's first 32, with "truncated":true when either was cut, so
+ * that no request is too long to be logged); "route" is "" when
  * no route matched; "user" appears only when an auth policy named one.
  *
  * Each worker thread appends to its own 64 KiB buffer under its own mutex

@@ -254,6 +254,34 @@ void gwd_conn_response_done(struct gwd_conn *c, uint64_t now_ms)
 				      memory_order_relaxed);
 }
 
+void gwd_conn_body_start(struct gwd_conn *c, uint64_t now_ms)
+{
+	if (c)
+		atomic_store_explicit(&c->deadline_ms,
+				      now_ms + atomic_load_explicit(
+						&gwd_conn_limits.header_timeout_ms, memory_order_relaxed),
+				      memory_order_relaxed);
+}
+
+void gwd_conn_body_data(struct gwd_conn *c, uint64_t n, uint64_t now_ms)
+{
+	uint64_t d, nd, cap;
+
+	if (!c)
+		return;
+	d = atomic_load_explicit(&c->deadline_ms, memory_order_relaxed);
+	if (d == 0)
+		return;
+	/* 1 ms of credit per RATE/1000 bytes; n is at most a read buffer */
+	nd = d + n * 1000u / GWD_CONN_BODY_MIN_RATE;
+	cap = now_ms + atomic_load_explicit(&gwd_conn_limits.idle_timeout_ms, memory_order_relaxed);
+	if (nd > cap)
+		nd = cap > d ? cap : d;
+	/* the reaper may have cleared it meanwhile: then leave it cleared */
+	atomic_compare_exchange_strong_explicit(&c->deadline_ms, &d, nd, memory_order_relaxed,
+						memory_order_relaxed);
+}
+
 /* ---- the reaper ---------------------------------------------------------------- */
 
 static pthread_t reaper_tid;

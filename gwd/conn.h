@@ -21,7 +21,12 @@
  *
  * Deadlines: at accept, now + header_timeout; when a response completes and
  * the connection stays open, now + idle_timeout; when the next request line
- * arrives, min(current, now + header_timeout); when the head is complete, none.
+ * arrives, min(current, now + header_timeout); when the head is complete, none,
+ * unless a body follows: then now + header_timeout, pushed back by 1 ms for
+ * each GWD_CONN_BODY_MIN_RATE / 1000 bytes received (but never past now +
+ * idle_timeout), and none again once the body is complete.  libmicrohttpd's
+ * idle timeout alone would let a body trickled a byte a second hold the
+ * connection (and a connection slot) for ever.
  */
 #ifndef GWD_CONN_H
 #define GWD_CONN_H
@@ -76,6 +81,17 @@ void gwd_conn_closed(struct gwd_conn *c);
 void gwd_conn_request_line(struct gwd_conn *c, uint64_t now_ms);
 void gwd_conn_head_done(struct gwd_conn *c);
 void gwd_conn_response_done(struct gwd_conn *c, uint64_t now_ms);
+
+/* The slowest average rate, in bytes per second, at which a request body may
+ * arrive once its first header_timeout has passed. */
+#define GWD_CONN_BODY_MIN_RATE 1024u
+
+/* A body follows the head: its deadline starts (see above). */
+void gwd_conn_body_start(struct gwd_conn *c, uint64_t now_ms);
+/* <n> body bytes arrived: the deadline moves back for them, at most to now +
+ * idle_timeout.  No-op when no deadline is set (the body is complete, or the
+ * reaper acted already). */
+void gwd_conn_body_data(struct gwd_conn *c, uint64_t n, uint64_t now_ms);
 
 /* Connections open now, all addresses. */
 uint64_t gwd_conn_active(void);

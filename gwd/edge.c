@@ -24,6 +24,45 @@ int gwd_edge_is_token(const char *s, size_t n)
 	return 1;
 }
 
+int gwd_edge_host_ok(const char *s, size_t n)
+{
+	/* sub-delims and unreserved punctuation of RFC 3986 reg-name, and '%' of
+	 * pct-encoded: no '@' (userinfo), blanks, '/', '?', '#' or '\\' */
+	static const char extra[] = "-._~!$&'()*+,;=%";
+	size_t i = 0;
+
+	if (n > 0 && s[0] == '[') {
+		/* IP-literal: hex digits, ':' and '.' (and IPvFuture's letters) */
+		for (i = 1; i < n && s[i] != ']'; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+			      (c >= 'A' && c <= 'Z') || c == ':' || c == '.'))
+				return 0;
+		}
+		if (i == n || i == 1)
+			return 0; /* no ']', or "[]" */
+		i++;
+	} else {
+		for (; i < n && s[i] != ':'; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+			      (c >= 'A' && c <= 'Z') || (c != 0 && strchr(extra, c))))
+				return 0;
+		}
+	}
+	if (i == n)
+		return 1;
+	/* ":" port, digits only (an empty port is allowed by RFC 3986) */
+	if (s[i] != ':')
+		return 0;
+	for (i++; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
 int gwd_edge_split_target(const char *t, size_t len, const char **path, size_t *plen,
 			  const char **query, size_t *qlen, const char **auth, size_t *alen)
 {
@@ -35,8 +74,11 @@ int gwd_edge_split_target(const char *t, size_t len, const char **path, size_t *
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)t[i];
 
-		/* no control bytes, spaces or DEL anywhere in a target */
-		if (c <= 0x20 || c == 0x7F)
+		/* no control bytes, spaces or DEL anywhere in a target, and no
+		 * fragment (RFC 9112 section 3.2: '#' is not part of a request
+		 * target; an upstream that drops "#..." would see another path
+		 * than the one gwd matched, e.g. "/admin#/../public") */
+		if (c <= 0x20 || c == 0x7F || c == '#')
 			return GWD_PB_BAD_TARGET + 1;
 	}
 	if (len >= 7 && (strncasecmp(t, "http://", 7) == 0 ||
@@ -45,8 +87,8 @@ int gwd_edge_split_target(const char *t, size_t len, const char **path, size_t *
 
 		while (e < len && t[e] != '/' && t[e] != '?' && t[e] != '#')
 			e++;
-		if (e == a)
-			return GWD_PB_BAD_TARGET + 1; /* no authority */
+		if (e == a || !gwd_edge_host_ok(t + a, e - a))
+			return GWD_PB_BAD_TARGET + 1; /* no authority, or userinfo, ... */
 		*auth = t + a;
 		*alen = e - a;
 		start = e;
@@ -115,10 +157,49 @@ static int layout_ok(const struct gwd_edge_field *f, const char *next)
 	return end[1] == '\0';
 }
 
-int gwd_edge_headers(const struct gwd_edge_field *f, size_t n, int check_layout,
-		     struct gwd_edge_facts *facts)
+/* The exact layout check (edge.h): the request line ends at <lay->line_end>
+ * with a terminator of t bytes (1: bare LF, 2: CRLF, both replaced by NUL),
+ * each field's value ends right before a t-byte terminator followed by the
+ * next field's name, and the last one's is followed by the terminator and
+ * the empty line (2t bytes) up to <lay->head_end>.  A NUL the client put
+ * inside a value or right before its line end, or a folded line, shows as a
+ * gap.  Mixed line endings are refused: no client mixes them, and allowing it
+ * would make "value NUL LF LF" look like "value CR LF LF".  Returns 1 when the
+ * layout holds, 0 when not. */
+static int layout_exact(const struct gwd_edge_field *f, size_t n,
+			const struct gwd_edge_layout *lay)
+{
+	const char *prev = lay->line_end;
+	size_t t;
+
+	if (n == 0) /* the request line then the empty line */
+		return lay->head_end == prev + 2 || lay->head_end == prev + 4;
+	if (f[0].key == prev + 1)
+		t = 1;
+	else if (f[0].key == prev + 2 && prev[1] == '\0')
+		t = 2;
+	else
+		return 0;
+	if (prev[0] != '\0')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *end = f[i].val + f[i].vlen;
+		const char *next = i + 1 < n ? f[i + 1].key : lay->head_end - t;
+
+		if (next != end + t)
+			return 0;
+		for (size_t k = 0; k < t; k++)
+			if (end[k] != '\0')
+				return 0;
+	}
+	return 1;
+}
+
+int gwd_edge_headers(const struct gwd_edge_field *f, size_t n,
+		     const struct gwd_edge_layout *layout, struct gwd_edge_facts *facts)
 {
 	unsigned ncl = 0, nte = 0, nhost = 0;
+	int exact = layout && layout->line_end && layout->head_end;
 
 	facts->content_length = UINT64_MAX;
 	facts->chunked = 0;
@@ -137,7 +218,7 @@ int gwd_edge_headers(const struct gwd_edge_field *f, size_t n, int check_layout,
 			if ((c < 0x20 && c != '\t') || c == 0x7F)
 				return GWD_PB_BAD_HEADER + 1;
 		}
-		if (check_layout && !layout_ok(h, i + 1 < n ? f[i + 1].key : NULL))
+		if (layout && !exact && !layout_ok(h, i + 1 < n ? f[i + 1].key : NULL))
 			return GWD_PB_BAD_HEADER + 1;
 		if (name_is(h->key, h->klen, "content-length")) {
 			if (++ncl > 1)
@@ -159,10 +240,16 @@ int gwd_edge_headers(const struct gwd_edge_field *f, size_t n, int check_layout,
 		} else if (name_is(h->key, h->klen, "host")) {
 			if (++nhost > 1)
 				return GWD_PB_DUP_HOST + 1;
+			/* RFC 9110 section 7.2: an invalid Host is answered 400 (it is
+			 * what routes match on and what upstreams may be sent) */
+			if (!gwd_edge_host_ok(h->val, h->vlen))
+				return GWD_PB_BAD_HEADER + 1;
 			facts->host = h->val;
 			facts->host_len = h->vlen;
 		}
 	}
+	if (exact && !layout_exact(f, n, layout))
+		return GWD_PB_BAD_HEADER + 1;
 	if (ncl && nte)
 		return GWD_PB_CL_AND_TE + 1;
 	return 0;

@@ -8,11 +8,13 @@
  * So gwd reads the raw target (URI-log callback) and the headers as parsed in
  * place, and answers 400 (431 for size) before matching:
  *
- *   target   not origin-form or absolute-form, control bytes, and everything
+ *   target   not origin-form or absolute-form, control bytes, '#', an
+ *            authority that is not a valid host (userinfo), and everything
  *            lib/path.c refuses (bad escape, %2F, backslash, NUL, climbing)
  *   headers  duplicate Content-Length; Content-Length + Transfer-Encoding;
  *            duplicate Transfer-Encoding or one other than "chunked";
- *            duplicate Host; a name that is not a token; CR or another
+ *            duplicate Host; an invalid Host value (userinfo, blanks);
+ *            a name that is not a token; CR or another
  *            control byte (but HTAB) in a value; a NUL inside a value or an
  *            obsolete line folding (seen as a field not where its line is);
  *            request line + fields larger than max_header_bytes (431)
@@ -57,12 +59,33 @@ int gwd_edge_split_target(const char *t, size_t len, const char **path, size_t *
 /* Map a lib/path.c status (< 0) to the problem it answers. */
 enum gwd_problem gwd_edge_path_problem(int path_status);
 
-/* Check <n> header fields <f>.  <check_layout> non-zero: also check that each
+/* Where the head lies in libmicrohttpd's read buffer, for the layout check:
+ * <line_end> is the end of the request line's version (the NUL written over
+ * its CR or LF), <head_end> the first byte after the empty line that ends the
+ * head (the request line's start + MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE).
+ * Either may be NULL when unknown. */
+struct gwd_edge_layout {
+	const char *line_end;
+	const char *head_end;
+};
+
+/* Check <n> header fields <f>.  <layout> not NULL: also check that each
  * field sits right after the previous line in the read buffer (only true for
- * fields libmicrohttpd parsed in place; a test may build such a buffer).
+ * fields libmicrohttpd parsed in place; a test may build such a buffer), which
+ * exposes a NUL inside a value (libmicrohttpd cuts the value there) and
+ * obsolete line folding.  With both of <layout>'s ends known the check is
+ * exact: every line must end the same way (all CRLF or all bare LF) and the
+ * last field must end right before the empty line, so that a NUL just before
+ * a line end is refused too; without them it cannot see that case.
  * Fills <facts>.  Returns 0, or the problem number + 1 on refusal. */
-int gwd_edge_headers(const struct gwd_edge_field *f, size_t n, int check_layout,
-		     struct gwd_edge_facts *facts);
+int gwd_edge_headers(const struct gwd_edge_field *f, size_t n,
+		     const struct gwd_edge_layout *layout, struct gwd_edge_facts *facts);
+
+/* Whether <s> (<n> bytes) is a valid Host value or absolute-form authority
+ * (RFC 9110 section 7.2, RFC 3986 section 3.2.2): reg-name, IPv4 or
+ * [IP-literal], then an optional ":" and digits.  Empty is valid (Host may
+ * be empty); userinfo ('@'), blanks and other delimiters are not. */
+int gwd_edge_host_ok(const char *s, size_t n);
 
 /* Whether <s> (<n> bytes) is an HTTP token (RFC 9110 section 5.6.2). */
 int gwd_edge_is_token(const char *s, size_t n);

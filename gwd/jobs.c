@@ -5,6 +5,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include "gwd/problem.h"
 #include "gwd/reqctx.h"
 
 #define QCAP 4096
@@ -29,6 +30,7 @@ static void *job_main(void *arg)
 	pthread_mutex_lock(&qlock);
 	for (;;) {
 		struct job j;
+		int skip;
 
 		while (qlen == 0 && !stopping)
 			pthread_cond_wait(&qcond, &qlock);
@@ -38,8 +40,14 @@ static void *job_main(void *arg)
 		qhead = (qhead + 1) % QCAP;
 		qlen--;
 		running_jobs++;
+		skip = stopping;
 		pthread_mutex_unlock(&qlock);
-		j.fn(j.r, j.arg);
+		/* stopping (shutdown, past the drain deadline): a queue full of
+		 * password checks would take minutes; answer what has not started */
+		if (skip)
+			gwd_problem(j.r, GWD_PB_SHUTTING_DOWN, NULL);
+		else
+			j.fn(j.r, j.arg);
 		if (!j.r->resp.status)
 			j.r->resp.status = 500; /* a job must answer; never leave it hanging */
 		if (j.r->mhd)

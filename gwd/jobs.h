@@ -22,7 +22,9 @@ typedef void (*gwd_job_fn)(struct gwd_req *r, void *arg);
 /* Start <nthreads> job threads (0: 2). Returns 0 or -1. */
 int gwd_jobs_start(unsigned nthreads);
 
-/* Finish the queued jobs and stop the threads. */
+/* Stop the threads: the jobs running finish, those still queued are not run
+ * but answered 503 (shutting down) and resumed, so that stopping takes one
+ * job's time, not the whole queue's. */
 void gwd_jobs_stop(void);
 
 /* Suspend <r>'s connection and run <fn>(r, <arg>) on a job thread, which

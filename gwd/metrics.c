@@ -394,7 +394,7 @@ int gwd_metrics_render(struct gwd_buf *b, const struct gwd_gen *g)
 			       "gateway_blob_info{fingerprint=\"%s\",serial=\"%llu\"} 1\n",
 			       g->fp_hex, (unsigned long long)g->serial);
 	}
-	gwd_buf_printf(b, "# HELP gateway_header_timeouts_total Connections shut down for not completing a request head in time.\n"
+	gwd_buf_printf(b, "# HELP gateway_header_timeouts_total Connections shut down for not completing a request head in time, or for a request body arriving too slowly.\n"
 		       "# TYPE gateway_header_timeouts_total counter\ngateway_header_timeouts_total %llu\n",
 		       (unsigned long long)gwd_conn_reaped());
 	gwd_buf_printf(b, "# HELP gateway_access_log_dropped_total Access log lines lost because the log could not keep up.\n"

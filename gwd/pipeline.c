@@ -239,7 +239,7 @@ static int head(struct gwd_req *r, const char *method, const char *version)
 		return refuse(r, GWD_PB_HEADERS_TOO_LARGE, "too many header fields");
 	if (r->edge_nul)
 		return refuse(r, GWD_PB_NUL_IN_PATH, NULL);
-	rc = gwd_edge_headers(fs.f, fs.n, 1, &facts);
+	rc = gwd_edge_headers(fs.f, fs.n, &r->layout, &facts);
 	if (rc)
 		return refuse(r, (enum gwd_problem)(rc - 1), NULL);
 	if (!facts.host && r->http11)

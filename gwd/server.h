@@ -8,7 +8,10 @@
  *   NOTIFY_CONNECTION started/closed -> gwd_conn_opened / gwd_conn_closed
  *   URI_LOG_CALLBACK (request line)  -> gwd_pipeline_begin  (its result is the
  *                                                           request's context)
- *   access handler                   -> gwd_pipeline_access
+ *   access handler                   -> gwd_pipeline_access, after noting
+ *                                       where the head lies (edge.h's exact
+ *                                       layout check) and moving the body's
+ *                                       deadline (conn.h)
  *   NOTIFY_COMPLETED                 -> gwd_pipeline_end
  *
  * libmicrohttpd's own connection limit is set above gwd's (so that gwd, not

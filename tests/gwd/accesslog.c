@@ -71,6 +71,42 @@ static void test_format(void)
 	gwd_req_put(r);
 }
 
+/* A target far longer than a log buffer could hold once escaped (invalid
+ * UTF-8 triples, a header limit raised to 1 MiB) is cut, not dropped: the
+ * request still shows in the log, marked truncated. */
+static void test_long_target_logged(void)
+{
+	static char line[64 * 1024];
+	size_t tlen = 200 * 1024;
+	char *target = malloc(tlen + 1);
+	struct gwd_req *r;
+	json_t *j;
+	size_t n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(target);
+	memcpy(target, "/x/", 3);
+	memset(target + 3, 0xFF, tlen - 3);
+	target[tlen] = '\0';
+	r = fake_req(target, NULL);
+	n = gwd_alog_format(line, sizeof line, r, "/x/{a}", 6, 1);
+	CU_ASSERT(n > 0);
+	j = json_loadb(line, n, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT(json_is_true(json_object_get(j, "truncated")));
+	CU_ASSERT_EQUAL(strncmp(json_string_value(json_object_get(j, "path")), "/x/\xEF\xBF\xBD", 6), 0);
+	json_decref(j);
+	gwd_req_put(r);
+	/* a short one carries no "truncated" key */
+	r = fake_req("/x", NULL);
+	n = gwd_alog_format(line, sizeof line, r, NULL, 0, 1);
+	j = json_loadb(line, n, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_PTR_NULL(json_object_get(j, "truncated"));
+	json_decref(j);
+	gwd_req_put(r);
+	free(target);
+}
+
 #define LINES 30000 /* per thread: several 64 KiB buffers each */
 
 static void *log_thread(void *arg)
@@ -148,7 +184,8 @@ int gw_suite_gwd_accesslog(void)
 	CU_pSuite s = CU_add_suite("gwd/accesslog", NULL, NULL);
 
 	if (!s || !CU_add_test(s, "line format", test_format) ||
-	    !CU_add_test(s, "buffered lines from threads reach the file", test_buffered_file))
+	    !CU_add_test(s, "buffered lines from threads reach the file", test_buffered_file) ||
+	    !CU_add_test(s, "an overlong target is logged cut, not dropped", test_long_target_logged))
 		return -1;
 	return 0;
 }

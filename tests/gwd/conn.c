@@ -91,6 +91,61 @@ static void test_reaper(void)
 	gwd_conn_set_limits(4096, 1024, 10000, 60000);
 }
 
+/* A body must keep coming (conn.h): header_timeout at first, then credit at
+ * GWD_CONN_BODY_MIN_RATE, at most idle_timeout ahead; none once complete. */
+static void test_body_deadline(void)
+{
+	int sv[2];
+	struct sockaddr_in a = addr4("198.51.100.8");
+	struct gwd_conn *c;
+	uint64_t t0;
+	char byte;
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	gwd_conn_set_limits(0, 0, 1000, 5000);
+	c = gwd_conn_opened(sv[0], (struct sockaddr *)&a, sizeof a);
+	t0 = gwd_now_ms();
+	gwd_conn_head_done(c);
+	gwd_conn_body_start(c, t0);
+	/* a byte a second earns 1 ms each: still cut at about header_timeout */
+	for (unsigned i = 1; i <= 5; i++)
+		gwd_conn_body_data(c, 1, t0 + i * 100);
+	CU_ASSERT_EQUAL(gwd_conn_reap(t0 + 900), 0);
+	CU_ASSERT_EQUAL(gwd_conn_reap(t0 + 1100), 1);
+	CU_ASSERT_EQUAL(read(sv[1], &byte, 1), 0);
+	/* after the reaper acted, data no longer sets a deadline */
+	gwd_conn_body_data(c, 1 << 20, t0 + 1200);
+	CU_ASSERT_EQUAL(gwd_conn_reap(t0 + 100000), 0);
+	gwd_conn_closed(c);
+	close(sv[0]);
+	close(sv[1]);
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = gwd_conn_opened(sv[0], (struct sockaddr *)&a, sizeof a);
+	t0 = gwd_now_ms();
+	gwd_conn_head_done(c);
+	gwd_conn_body_start(c, t0);
+	/* a fast body earns time, but never more than idle_timeout from now */
+	gwd_conn_body_data(c, 64u << 20, t0 + 10);
+	CU_ASSERT_EQUAL(gwd_conn_reap(t0 + 4000), 0);
+	CU_ASSERT_EQUAL(gwd_conn_reap(t0 + 5100), 1);
+	gwd_conn_closed(c);
+	close(sv[0]);
+	close(sv[1]);
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = gwd_conn_opened(sv[0], (struct sockaddr *)&a, sizeof a);
+	t0 = gwd_now_ms();
+	gwd_conn_body_start(c, t0);
+	/* the body complete: no deadline while the handler works */
+	gwd_conn_head_done(c);
+	CU_ASSERT_EQUAL(gwd_conn_reap(t0 + 100000), 0);
+	gwd_conn_closed(c);
+	close(sv[0]);
+	close(sv[1]);
+	gwd_conn_set_limits(4096, 1024, 10000, 60000);
+}
+
 static void test_reaper_thread(void)
 {
 	int sv[2];
@@ -118,6 +173,7 @@ int gw_suite_gwd_conn(void)
 
 	if (!s || !CU_add_test(s, "limits per address and in total", test_limits) ||
 	    !CU_add_test(s, "head deadlines", test_reaper) ||
+	    !CU_add_test(s, "body deadlines", test_body_deadline) ||
 	    !CU_add_test(s, "the reaper thread", test_reaper_thread))
 		return -1;
 	return 0;

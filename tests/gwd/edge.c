@@ -14,6 +14,9 @@
 
 #define MAXF 32
 
+/* a layout without its ends: the in-place check only */
+static const struct gwd_edge_layout nolay = { NULL, NULL };
+
 int gw_suite_gwd_edge(void);
 
 struct parsed {
@@ -26,12 +29,24 @@ struct parsed {
 /* Parse head <h> (<len> bytes: header lines and the empty line) into <p> as
  * libmicrohttpd would. Returns 0, or -1 when libmicrohttpd itself would refuse
  * the line (no colon). */
+static int mhd_parse_from(struct parsed *p, size_t pos, size_t len, size_t *head_end);
+
 static int mhd_parse(const char *h, size_t len, struct parsed *p)
 {
-	size_t pos = 0, nmoved = 0;
+	size_t end;
 
 	memset(p, 0, sizeof *p);
 	memcpy(p->buf, h, len);
+	return mhd_parse_from(p, 0, len, &end);
+}
+
+/* Parse the header lines in <p->buf> from <pos> to <len> as mhd_parse does;
+ * sets <*head_end> to the offset after the empty line. */
+static int mhd_parse_from(struct parsed *p, size_t pos, size_t len, size_t *head_end)
+{
+	size_t nmoved = 0;
+
+	*head_end = len;
 	while (pos < len) {
 		char *line = p->buf + pos, *colon;
 		size_t i = pos;
@@ -46,8 +61,10 @@ static int mhd_parse(const char *h, size_t len, struct parsed *p)
 			p->buf[i] = '\0';
 			pos = i + 1;
 		}
-		if (line[0] == '\0')
+		if (line[0] == '\0') {
+			*head_end = pos;
 			break; /* the empty line */
+		}
 		if ((line[0] == ' ' || line[0] == '\t') && p->n) {
 			/* folding: libmicrohttpd reallocates the previous name */
 			struct gwd_edge_field *prev = &p->f[p->n - 1];
@@ -114,6 +131,10 @@ static const struct {
 	{ "space in a name", "Host: x\r\nBad Name: a\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
 	{ "space before the colon", "Host: x\r\nX-A : a\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
 	{ "empty name", "Host: x\r\n: a\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
+	{ "host with userinfo", "Host: u@x\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
+	{ "host with a blank", "Host: x y\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
+	{ "host IPv6 and port", "Host: [::1]:80\r\n\r\n", 0, 0 },
+	{ "empty host", "Host:\r\n\r\n", 0, 0 },
 };
 
 static void test_headers_table(void)
@@ -125,11 +146,107 @@ static void test_headers_table(void)
 		int rc;
 
 		CU_ASSERT_EQUAL_FATAL(mhd_parse(hcases[i].head, len, &p), 0);
-		rc = gwd_edge_headers(p.f, p.n, 1, &facts);
+		rc = gwd_edge_headers(p.f, p.n, &nolay, &facts);
 		if (rc != hcases[i].expect)
 			fprintf(stderr, "\n  case '%s': got %d, expected %d\n", hcases[i].name, rc,
 				hcases[i].expect);
 		CU_ASSERT_EQUAL(rc, hcases[i].expect);
+	}
+}
+
+/* A whole request (<len> bytes) as libmicrohttpd leaves it: the request line
+ * cut in place, then the fields; fills <lay> with the line's end (after the
+ * version) and the head's end. Returns 0 or -1. */
+static int mhd_parse_request(const char *req, size_t len, struct parsed *p,
+			     struct gwd_edge_layout *lay)
+{
+	size_t i = 0, end;
+	char *ver;
+
+	memset(p, 0, sizeof *p);
+	memcpy(p->buf, req, len);
+	while (i < len && p->buf[i] != '\n' && p->buf[i] != '\r')
+		i++;
+	ver = memchr(p->buf, 'H', i); /* "GET / HTTP/1.1": the version */
+	if (!ver || i == len)
+		return -1;
+	lay->line_end = ver + strlen("HTTP/1.1");
+	if (p->buf[i] == '\r' && p->buf[i + 1] == '\n') {
+		p->buf[i] = p->buf[i + 1] = '\0';
+		i += 2;
+	} else {
+		p->buf[i++] = '\0';
+	}
+	if (mhd_parse_from(p, i, len, &end) != 0)
+		return -1;
+	lay->head_end = p->buf + end;
+	return 0;
+}
+
+/* With the head's two ends known, the layout check is exact: a NUL right
+ * before a line end (which the in-place check alone cannot see for the last
+ * field) and mixed line endings are refused; ordinary heads pass. */
+static void test_layout_exact(void)
+{
+	static const struct {
+		const char *name;
+		const char *req;
+		size_t len;
+		int expect;
+	} c[] = {
+		{ "CRLF", H("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\r\nbody"), 0 },
+		{ "bare LF", H("GET / HTTP/1.1\nHost: x\nX-A: a\n\n"), 0 },
+		{ "trailing blanks", H("GET / HTTP/1.1\r\nHost: x\r\nX-A: a  \r\n\r\n"), 0 },
+		{ "no fields", H("GET / HTTP/1.1\r\n\r\n"), 0 },
+		{ "body of NULs after the head", H("GET / HTTP/1.1\r\nHost: x\r\n\r\n\0\0\0"), 0 },
+		{ "NUL before the last CRLF", H("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0\r\n\r\n"),
+		  GWD_PB_BAD_HEADER + 1 },
+		{ "NUL before the last LF", H("GET / HTTP/1.1\nHost: x\nX-A: a\0\n\n"),
+		  GWD_PB_BAD_HEADER + 1 },
+		{ "two NULs before the last LF", H("GET / HTTP/1.1\nHost: x\nX-A: a\0\0\n\n"),
+		  GWD_PB_BAD_HEADER + 1 },
+		{ "a NUL as the last value", H("GET / HTTP/1.1\r\nHost: x\r\nX-A: \0\r\n\r\n"),
+		  GWD_PB_BAD_HEADER + 1 },
+		{ "NUL before the only field's CRLF", H("GET / HTTP/1.0\r\nX-A: a\0\r\n\r\n"),
+		  GWD_PB_BAD_HEADER + 1 },
+		{ "NUL after the version", H("GET / HTTP/1.1\0\r\nHost: x\r\n\r\n"),
+		  GWD_PB_BAD_HEADER + 1 },
+		{ "NUL before a middle CRLF", H("GET / HTTP/1.1\r\nX-A: a\0\r\nHost: x\r\n\r\n"),
+		  GWD_PB_BAD_HEADER + 1 },
+		{ "mixed line endings", H("GET / HTTP/1.1\r\nHost: x\nX-A: a\r\n\r\n"),
+		  GWD_PB_BAD_HEADER + 1 },
+		{ "CRLF then a bare LF empty line", H("GET / HTTP/1.1\r\nHost: x\r\n\n"),
+		  GWD_PB_BAD_HEADER + 1 },
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		struct parsed p;
+		struct gwd_edge_layout lay;
+		struct gwd_edge_facts facts;
+		int rc;
+
+		CU_ASSERT_EQUAL_FATAL(mhd_parse_request(c[i].req, c[i].len, &p, &lay), 0);
+		rc = gwd_edge_headers(p.f, p.n, &lay, &facts);
+		if (rc != c[i].expect)
+			fprintf(stderr, "\n  case '%s': got %d, expected %d\n", c[i].name, rc,
+				c[i].expect);
+		CU_ASSERT_EQUAL(rc, c[i].expect);
+	}
+}
+
+static void test_host_values(void)
+{
+	static const char *good[] = { "", "example.com", "example.com:8080", "127.0.0.1",
+				      "[::1]", "[::1]:443", "a-b_c~d.e", "example.com." };
+	static const char *bad[] = { "user@example.com", "a b", "example.com/x", "h?q", "h#f",
+				     "[::1", "[]", "h:80x", "h:80:90", "a\\b", "[::1]x" };
+
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		CU_ASSERT_TRUE(gwd_edge_host_ok(good[i], strlen(good[i])));
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		CU_ASSERT_FALSE(gwd_edge_host_ok(bad[i], strlen(bad[i])));
+		if (gwd_edge_host_ok(bad[i], strlen(bad[i])))
+			fprintf(stderr, "\n  host '%s' accepted\n", bad[i]);
 	}
 }
 
@@ -140,7 +257,7 @@ static void test_header_facts(void)
 	const char *h = "Host: example.com:8080\r\nContent-Length: 1234\r\n\r\n";
 
 	CU_ASSERT_EQUAL_FATAL(mhd_parse(h, strlen(h), &p), 0);
-	CU_ASSERT_EQUAL(gwd_edge_headers(p.f, p.n, 1, &facts), 0);
+	CU_ASSERT_EQUAL(gwd_edge_headers(p.f, p.n, &nolay, &facts), 0);
 	CU_ASSERT_EQUAL(facts.content_length, 1234);
 	CU_ASSERT_EQUAL(facts.chunked, 0);
 	CU_ASSERT_EQUAL(facts.host_len, 16);
@@ -148,7 +265,7 @@ static void test_header_facts(void)
 	CU_ASSERT_EQUAL(facts.head_bytes, strlen(h) - 2); /* the empty line is not counted */
 	h = "Accept: x\r\n\r\n";
 	CU_ASSERT_EQUAL_FATAL(mhd_parse(h, strlen(h), &p), 0);
-	CU_ASSERT_EQUAL(gwd_edge_headers(p.f, p.n, 1, &facts), 0);
+	CU_ASSERT_EQUAL(gwd_edge_headers(p.f, p.n, &nolay, &facts), 0);
 	CU_ASSERT_PTR_NULL(facts.host);
 	CU_ASSERT_EQUAL(facts.content_length, UINT64_MAX);
 }
@@ -173,6 +290,11 @@ static const struct {
 	{ "/a\tb", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
 	{ "/a?b\x7f", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
 	{ "/a?b\r", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
+	{ "/admin#/../api", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
+	{ "/a?b#c", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
+	{ "http://u:p@h.example/a", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
+	{ "http://h example/a", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
+	{ "http://[::1]:8080/a", 0, "/a", NULL, "[::1]:8080" },
 };
 
 static void test_split_target(void)
@@ -250,6 +372,8 @@ int gw_suite_gwd_edge(void)
 
 	if (!s || !CU_add_test(s, "header checks (table)", test_headers_table) ||
 	    !CU_add_test(s, "header facts", test_header_facts) ||
+	    !CU_add_test(s, "exact head layout (NUL before a line end)", test_layout_exact) ||
+	    !CU_add_test(s, "host values", test_host_values) ||
 	    !CU_add_test(s, "request target forms (table)", test_split_target) ||
 	    !CU_add_test(s, "path refusals map to problems", test_path_problems) ||
 	    !CU_add_test(s, "tokens", test_token))

@@ -59,11 +59,52 @@ static void test_jobs(void)
 	gwd_req_put(rs[0]);
 }
 
+/* A job that takes 100 ms (a password check). */
+static void slow_job(struct gwd_req *r, void *arg)
+{
+	struct timespec ts = { 0, 100 * 1000000L };
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	atomic_fetch_add(&runs, 1);
+	r->resp.status = 200;
+}
+
+/* Stopping with a long queue takes about one job's time: what has not started
+ * is answered 503 (shutting down), never run, never left without an answer. */
+static void test_stop_skips_queue(void)
+{
+	struct gwd_req *rs[30];
+	struct timespec ts = { 0, 20 * 1000000L };
+	uint64_t t0;
+	int ran, skipped = 0;
+
+	atomic_store(&runs, 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_jobs_start(1), 0);
+	for (int i = 0; i < 30; i++) {
+		rs[i] = gwd_req_get(gwd_worker_self());
+		CU_ASSERT_EQUAL(gwd_jobs_submit(rs[i], slow_job, NULL), 0);
+	}
+	nanosleep(&ts, NULL); /* the first one is running */
+	t0 = (uint64_t)time(NULL);
+	gwd_jobs_stop();
+	CU_ASSERT((uint64_t)time(NULL) - t0 <= 1); /* not 30 x 100 ms */
+	ran = atomic_load(&runs);
+	CU_ASSERT(ran >= 1 && ran <= 3);
+	for (int i = 0; i < 30; i++) {
+		CU_ASSERT(rs[i]->resp.status == 200 || rs[i]->resp.status == 503);
+		skipped += rs[i]->resp.status == 503;
+		gwd_req_put(rs[i]);
+	}
+	CU_ASSERT_EQUAL(skipped, 30 - ran);
+}
+
 int gw_suite_gwd_jobs(void)
 {
 	CU_pSuite s = CU_add_suite("gwd/jobs", NULL, NULL);
 
-	if (!s || !CU_add_test(s, "jobs run once, off the submitting thread", test_jobs))
+	if (!s || !CU_add_test(s, "jobs run once, off the submitting thread", test_jobs) ||
+	    !CU_add_test(s, "stopping answers the queued jobs 503", test_stop_skips_queue))
 		return -1;
 	return 0;
 }
