@@ -2,6 +2,7 @@
 #include "gwd/login.h"
 
 #include <string.h>
+#include <strings.h>
 #include "gwd/jobs.h"
 #include "gwd/problem.h"
 #include "gwd/reload.h"
@@ -39,6 +40,8 @@ static void login_job(struct gwd_req *r, void *arg)
 	n = gw_session_login_body(&l, j->body, sizeof j->body);
 	if (n < 0 || gw_session_cookie(&r->gen->settings, &l, j->svc->tls, j->cookie,
 				       sizeof j->cookie) < 0) {
+		explicit_bzero(&l, sizeof l);
+		explicit_bzero(j->body, sizeof j->body);
 		gwd_problem(r, GWD_PB_INTERNAL, NULL);
 		return;
 	}
@@ -51,10 +54,26 @@ static void login_job(struct gwd_req *r, void *arg)
 	r->resp.len = (size_t)n;
 }
 
-/* Free the login job's state (the password was wiped already). */
+/* Free the login job's state: the parsed copy of the password was wiped
+ * already; the raw body holding it, and the answer holding the token, are
+ * wiped here, before their buffers go back to the thread's freelists. */
 static void login_free(struct gwd_req *r)
 {
 	explicit_bzero(r->hctx, sizeof(struct login_job));
+	if (r->body)
+		explicit_bzero(r->body, r->body_len);
+}
+
+/* Whether <r>'s Content-Type is application/json (parameters allowed).  A
+ * login refuses anything else: an HTML form can post text/plain across
+ * sites, but not application/json without a CORS preflight (login CSRF). */
+static int json_body(struct gwd_req *r)
+{
+	size_t len;
+	const char *ct = gwd_req_header(r, "Content-Type", &len);
+
+	return ct && len >= 16 && strncasecmp(ct, "application/json", 16) == 0 &&
+	       (len == 16 || ct[16] == ';' || ct[16] == ' ' || ct[16] == '\t');
 }
 
 int gwd_login_handle(struct gwd_req *r, const struct gwd_services *svc)
@@ -69,6 +88,8 @@ int gwd_login_handle(struct gwd_req *r, const struct gwd_services *svc)
 	j->svc = svc;
 	r->hctx = j;
 	r->hctx_free = login_free;
+	if (!json_body(r))
+		return gwd_problem(r, GWD_PB_UNSUPPORTED_MEDIA, "send the login as application/json");
 	if (!gw_login_parse(r->body ? r->body : "", r->body_len, &j->req))
 		return gwd_problem(r, GWD_PB_BAD_BODY,
 				   "expected {\"username\":\"...\",\"password\":\"...\"}");

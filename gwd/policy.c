@@ -121,8 +121,8 @@ int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 	struct gw_rl_decision d;
 	struct gw_rl_headers h;
 	unsigned n = p->count < GW_RL_MAX_LIMITS ? p->count : GW_RL_MAX_LIMITS;
+	struct gwd_hdr *hs;
 	size_t cap;
-	char *buf;
 
 	for (unsigned i = 0; i < n; i++) {
 		c[i].table = g->rl_tables[p->index + i];
@@ -134,12 +134,22 @@ int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 	 * microseconds old: one clock read less per request */
 	if (gw_rl_admit_all(c, n, r->t_start_ns, &d) < 0)
 		return refuse(r, GWD_PB_INTERNAL, NULL);
-	cap = n * (GW_RL_NAME_MAX * 2 + 128) + 256;
-	buf = gwd_req_alloc(r, cap);
-	if (buf && gw_rl_headers_render(&d, buf, cap, &h) == 0)
+	/* One piece of request memory holds the list entries and the numbers;
+	 * the text fixed per limit stays in the tables, which the request's
+	 * generation holds until the request completes, after libmicrohttpd
+	 * copied the fields.  The entries are linked here rather than one
+	 * gwd_req_add_resp_header_ref each, because a rate-limited route pays
+	 * this on every request and should cost about what an unlimited one
+	 * does. */
+	cap = gw_rl_headers_size(&d);
+	hs = gwd_req_alloc(r, GW_RL_HEADERS * sizeof *hs + cap);
+	if (hs && gw_rl_headers_render(&d, (char *)(hs + GW_RL_HEADERS), cap, &h) == 0 && h.n) {
 		for (unsigned i = 0; i < h.n; i++)
-			gwd_req_add_resp_header_ref(r, h.name[i], strlen(h.name[i]), h.value[i],
-						    strlen(h.value[i]));
+			hs[i] = (struct gwd_hdr){ i + 1 < h.n ? &hs[i + 1] : NULL, h.name[i],
+						  h.value[i], h.nlen[i], h.vlen[i] };
+		*r->resp_tail = hs;
+		r->resp_tail = &hs[h.n - 1].next;
+	}
 	if (!d.admitted)
 		return refuse(r, GWD_PB_RATE_LIMITED, NULL);
 	return 0;

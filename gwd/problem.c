@@ -39,6 +39,7 @@ static const struct gwd_problem_info table[GWD_PB_COUNT] = {
 	[GWD_PB_UPSTREAM_UNAVAILABLE] = { 503, "upstream-unavailable", "No upstream target available" },
 	[GWD_PB_UPSTREAM_TIMEOUT] = { 504, "upstream-timeout", "Upstream timed out" },
 	[GWD_PB_URI_TOO_LONG] = { 414, "uri-too-long", "URI Too Long" },
+	[GWD_PB_UNSUPPORTED_MEDIA] = { 415, "unsupported-media-type", "Unsupported Media Type" },
 };
 
 const struct gwd_problem_info *gwd_problem_info(enum gwd_problem p)

@@ -52,6 +52,7 @@ enum gwd_problem {
 	GWD_PB_UPSTREAM_UNAVAILABLE, /* 503: no healthy target (with Retry-After) */
 	GWD_PB_UPSTREAM_TIMEOUT,   /* 504: connect or response timeout */
 	GWD_PB_URI_TOO_LONG,       /* 414: the upstream target does not fit */
+	GWD_PB_UNSUPPORTED_MEDIA,  /* 415: a login body that is not application/json */
 	GWD_PB_COUNT
 };
 

@@ -52,6 +52,9 @@
 #define GW_RL_MAX_LIMITS 16     /* limits checked for one request */
 #define GW_RL_NAME_MAX 96       /* bytes of a limit's name, NUL included */
 #define GW_RL_HEADERS 6         /* header fields rendered at most */
+#define GW_RL_ITEM_MAX 240      /* `"name";q=Q;w=W` with its NUL: a name of
+                                   GW_RL_NAME_MAX - 1 bytes, every one escaped
+                                   (192 quoted), and two 20-digit numbers */
 
 /* The key of a request within one table: a client address (IPv6, IPv4 as
  * v4-mapped ::ffff:a.b.c.d) as is, or a keyed 128-bit hash of a user name, API
@@ -89,7 +92,10 @@ struct gw_rl_shard {
  * caller of gw_rl_table_new). */
 struct gw_rl_table {
 	struct gw_rl_cell shared;  /* ROUTE key, and the fallback bucket */
-	uint64_t t_ns;             /* emission interval: period / quota, >= 1 */
+	/* A ROUTE table writes the shared cell on every request: what every
+	 * request reads starts on a cache line of its own, so that the reads
+	 * do not miss each time another thread's CAS took the line. */
+	_Alignas(64) uint64_t t_ns; /* emission interval: period / quota, >= 1 */
 	uint64_t tol_ns;           /* burst * t_ns: admit while new TAT - now <= it */
 	uint32_t quota, period_ms, burst, max_keys;
 	uint8_t kind;              /* enum gw_rl_key of lib/model.h */
@@ -97,6 +103,15 @@ struct gw_rl_table {
 	uint32_t smask;            /* nshards - 1 */
 	struct gw_rl_shard *shards;
 	char name[GW_RL_NAME_MAX]; /* copied: outlives the blob it came from */
+	/* Header text that depends on the parameters alone, rendered once by
+	 * gw_rl_table_new, so that a request formats only its own numbers and
+	 * a one-limit policy's RateLimit-Policy is this very string. */
+	uint64_t hdr_q;            /* RateLimit-Policy's q, the cap of RateLimit's r */
+	uint16_t hdr_item_len;     /* bytes of hdr_item, NUL excluded */
+	uint16_t hdr_sfname_len;   /* bytes of its leading quoted name */
+	uint8_t hdr_limit_len;     /* bytes of hdr_limit, NUL excluded */
+	char hdr_limit[11];        /* the quota in decimal (X-RateLimit-Limit) */
+	char hdr_item[GW_RL_ITEM_MAX]; /* "name";q=Q;w=W (RateLimit-Policy) */
 	/* registry bookkeeping, under the registry's lock */
 	uint64_t ident;
 	uint32_t index;
@@ -137,11 +152,14 @@ struct gw_rl_decision {
 };
 
 /* Rendered header fields: NUL-terminated names (static) and values (in the
- * caller's buffer), ready for MHD_add_response_header. */
+ * caller's buffer, or in the decision's tables for the text that is fixed
+ * per limit), with their lengths, ready for MHD_add_response_header. */
 struct gw_rl_headers {
 	unsigned n;
 	const char *name[GW_RL_HEADERS];
 	const char *value[GW_RL_HEADERS];
+	uint32_t nlen[GW_RL_HEADERS];
+	uint32_t vlen[GW_RL_HEADERS];
 };
 
 /* The registry: tables by policy identity, shared by blob generations. */

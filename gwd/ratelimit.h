@@ -20,8 +20,9 @@
  *   struct gw_rl_check c[n] = { {table, key}, ... };   key from gw_rl_key_*()
  *   struct gw_rl_decision d;
  *   gw_rl_admit_all(c, n, gw_rl_now(), &d);
- *   char buf[GW_RL_HDR_BUF]; struct gw_rl_headers h;
- *   gw_rl_headers_render(&d, buf, sizeof buf, &h);  -> h.name[i]: h.value[i]
+ *   size_t cap = gw_rl_headers_size(&d); char *buf = <cap bytes>;
+ *   struct gw_rl_headers h;
+ *   gw_rl_headers_render(&d, buf, cap, &h);  -> h.name[i]: h.value[i]
  *   d.admitted ? go on : 429 (d.refused says which limit, for the metrics)
  * and at blob load / retirement:
  *   t = gw_rl_registry_acquire(reg, policy->ident, i, &conf.ratelimits[...])
@@ -304,12 +305,22 @@ int gw_rl_peek(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now
 int gw_rl_admit_all(const struct gw_rl_check *c, unsigned n, uint64_t now,
 		    struct gw_rl_decision *d);
 
-/* Render the header fields of decision <d> into <buf> (<cap> bytes; 
- * GW_RL_HDR_BUF always suffices): X-RateLimit-Limit, X-RateLimit-Remaining,
- * X-RateLimit-Reset of the most restrictive limit, RateLimit-Policy and
- * RateLimit listing every limit, and Retry-After when refused.  <h> points
- * into <buf> and static names; nothing is allocated.  Returns 0, or -1 when
- * <buf> is too small or <d> has no limits (<h>->n is then 0). */
+/* Bytes of buffer that gw_rl_headers_render needs for decision <d>: a
+ * bound from its tables' fixed text and the longest numbers, at most
+ * GW_RL_HDR_BUF_N(d->n); 0 when <d> has no limits. */
+size_t gw_rl_headers_size(const struct gw_rl_decision *d);
+
+/* Render the header fields of decision <d> into <buf> (<cap> bytes;
+ * gw_rl_headers_size(d), or GW_RL_HDR_BUF, suffices): X-RateLimit-Limit,
+ * X-RateLimit-Remaining, X-RateLimit-Reset of the most restrictive limit,
+ * RateLimit-Policy and RateLimit listing every limit, and Retry-After when
+ * refused.  Only the per-request numbers are formatted: the text fixed per
+ * limit was rendered by gw_rl_table_new, and X-RateLimit-Limit (always) and
+ * a one-limit RateLimit-Policy point into <d>'s table instead of <buf>, so
+ * <h> is valid while <buf> and those tables live.  Names are static.
+ * Nothing is allocated.  Returns 0, or -1 when <cap> is below
+ * gw_rl_headers_size(d) or <d> has no limits (<h>->n is then 0, and
+ * nothing was written to <buf>). */
 int gw_rl_headers_render(const struct gw_rl_decision *d, char *buf, size_t cap,
 			 struct gw_rl_headers *h);
 

@@ -34,7 +34,8 @@ cleanup() {
 trap cleanup EXIT
 
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "bench: $1 did not come up" >&2; exit 1; }
+WRK_HDR=()
+wait_up() { for _ in $(seq 100); do curl -sf -o /dev/null "${WRK_HDR[@]}" "$1" && return 0; sleep 0.05; done; echo "bench: $1 did not come up" >&2; exit 1; }
 
 for b in wrk nginx haproxy; do command -v "$b" >/dev/null || { echo "bench: $b missing (make bench installs it)" >&2; exit 1; }; done
 [[ -x bin/gwd && -x bin/gwc ]] || { echo "bench: build first (make)" >&2; exit 1; }
@@ -47,7 +48,6 @@ PIDS+=($!)
 sed -e "s#@PORT@#$NG_PORT#g" -e "s#@DIR@#$DIR#g" -e "s#@UPORT@#$UP_PORT#g" perf/nginx-hello.conf >"$DIR/nginx.conf"
 nginx -c "$DIR/nginx.conf" -e "$DIR/nginx-error.log" -g "daemon on;"
 TARGETS=("gwd http://127.0.0.1:$GW_PORT/api/hello" "nginx http://127.0.0.1:$NG_PORT/api/hello")
-WRK_HDR=()
 if [[ $MODE == policies ]]; then
 	wait_up "http://127.0.0.1:$GW_PORT/health"
 	printf 'bench-password\n' | bin/gwd users add bench --db "$DIR/gwd.db" >/dev/null

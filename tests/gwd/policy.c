@@ -118,11 +118,33 @@ static void test_rate_limit(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	for (int i = 0; i < 4; i++) {
 		struct gwd_req *r = req_from(f.g, &conn, "10.9.9.9");
-		int rc = gwd_policy_rate_limit(r, p);
+		int rc;
 
+		/* a field added before and one after: the limiter's fields are
+		 * linked in between, in order, and the list's tail stays right */
+		CU_ASSERT_EQUAL(gwd_req_add_resp_header_ref(r, "X-Before", 8, "1", 1), 0);
+		rc = gwd_policy_rate_limit(r, p);
+		CU_ASSERT_EQUAL(gwd_req_add_resp_header(r, "X-After", "2"), 0);
 		CU_ASSERT_EQUAL(rc, i < 3 ? 0 : 1);
+		{
+			static const char *order[] = { "X-Before", "X-RateLimit-Limit",
+						       "X-RateLimit-Remaining", "X-RateLimit-Reset",
+						       "RateLimit-Policy", "RateLimit", "Retry-After",
+						       "X-After" };
+			unsigned k = 0;
+
+			for (struct gwd_hdr *h = r->resp_hdrs; h; h = h->next, k++) {
+				if (k == 6 && i < 3)
+					k++; /* no Retry-After on an admitted request */
+				CU_ASSERT_FATAL(k < sizeof order / sizeof *order);
+				CU_ASSERT_STRING_EQUAL(h->name, order[k]);
+				CU_ASSERT_EQUAL(h->nlen, strlen(h->name));
+				CU_ASSERT_EQUAL(h->vlen, strlen(h->value));
+			}
+			CU_ASSERT_EQUAL(k, 8);
+		}
 		CU_ASSERT_STRING_EQUAL(hdr(r, "X-RateLimit-Limit"), "3");
-		CU_ASSERT_PTR_NOT_NULL(hdr(r, "RateLimit-Policy"));
+		CU_ASSERT_STRING_EQUAL(hdr(r, "RateLimit-Policy"), "\"three\";q=3;w=60");
 		if (i < 3) {
 			char want[4];
 

@@ -728,9 +728,14 @@ static void test_registry_reload(void)
 
 /* ---- header fields -------------------------------------------------------- */
 
-/* The value of header <name> in <h>, or NULL. */
+/* The value of header <name> in <h>, or NULL.  Checks on the way that the
+ * lengths handed to the daemon are those of the NUL-terminated strings. */
 static const char *hget(const struct gw_rl_headers *h, const char *name)
 {
+	for (unsigned i = 0; i < h->n; i++) {
+		CU_ASSERT_EQUAL(h->nlen[i], strlen(h->name[i]));
+		CU_ASSERT_EQUAL(h->vlen[i], strlen(h->value[i]));
+	}
 	for (unsigned i = 0; i < h->n; i++)
 		if (strcmp(h->name[i], name) == 0)
 			return h->value[i];
@@ -818,6 +823,12 @@ static void test_headers(void)
 	/* too small a buffer: refused cleanly */
 	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, 20, &h), -1);
 	CU_ASSERT_EQUAL(h.n, 0);
+	/* the size asked for is enough, and within the documented bound */
+	CU_ASSERT(gw_rl_headers_size(&d) <= GW_RL_HDR_BUF_N(2));
+	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, gw_rl_headers_size(&d), &h), 0);
+	CU_ASSERT_HDR(&h, "RateLimit", "\"strict\";r=9;t=1, \"tiny-hour\";r=0;t=4");
+	CU_ASSERT_HDR(&h, "Retry-After", "4");
+	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, gw_rl_headers_size(&d) - 1, &h), -1);
 	gw_rl_table_free(s);
 	gw_rl_table_free(hr);
 	gw_rl_table_free(th);
@@ -890,14 +901,22 @@ static void test_headers_worst(void)
 	CU_ASSERT_EQUAL(buf[GW_RL_HDR_BUF], 'Z');
 	/* q = 4e9 per ms = 4e12 per second */
 	CU_ASSERT_PTR_NOT_NULL(strstr(hget(&h, "RateLimit-Policy"), ";q=4000000000000;w=1"));
-	/* one byte short of what it needs: refused, and nothing written past */
-	size_t need = 0;
-	for (unsigned i = 0; i < h.n; i++)
-		need = (size_t)(h.value[i] - buf) + strlen(h.value[i]) + 1 > need
-			       ? (size_t)(h.value[i] - buf) + strlen(h.value[i]) + 1 : need;
+	/* what it wrote fits in what it asks for, which fits the bound */
+	size_t need = gw_rl_headers_size(&d), used = 0;
+	CU_ASSERT(need <= GW_RL_HDR_BUF);
+	for (unsigned i = 0; i < h.n; i++) {
+		/* X-RateLimit-Limit is the table's own text, not in <buf> */
+		if (h.value[i] >= buf && h.value[i] < buf + sizeof buf &&
+		    (size_t)(h.value[i] - buf) + h.vlen[i] + 1 > used)
+			used = (size_t)(h.value[i] - buf) + h.vlen[i] + 1;
+	}
+	CU_ASSERT(used > 0 && used <= need);
+	/* one byte short of what it asks for: refused, nothing written */
 	memset(buf, 'Z', sizeof buf);
 	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, need - 1, &h), -1);
-	CU_ASSERT_EQUAL(buf[need - 1], 'Z');
+	CU_ASSERT_EQUAL(buf[0], 'Z');
+	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, need, &h), 0);
+	CU_ASSERT_EQUAL(buf[need], 'Z');
 	for (int i = 0; i < GW_RL_MAX_LIMITS; i++)
 		gw_rl_table_free(t[i]);
 }

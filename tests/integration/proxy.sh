@@ -67,7 +67,7 @@ check "proxy: upstream's own headers pass back" grep -qi '^x-upstream-name:' "$T
 
 # -- the user header: a client copy never passes; the session's user does
 printf 'pw-proxy-1\n' | "$GWD" users add carol --db "$T_TMP/gwd.db" >/dev/null
-tok=$(curl -s -X POST -d '{"username":"carol","password":"pw-proxy-1"}' "$G/auth/login" |
+tok=$(curl -s -X POST -H 'Content-Type: application/json' -d '{"username":"carol","password":"pw-proxy-1"}' "$G/auth/login" |
 	$PY -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 body=$(curl -s -H "Authorization: Bearer $tok" -H 'X-Gw-User: mallory' "$G/me")
 expect_eq "proxy: user header is the session's user, the client's copy dropped" "carol" "$(hdr X-Gw-User)"

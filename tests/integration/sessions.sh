@@ -99,6 +99,7 @@ check "gwd starts" start_gwd "$T_TMP/sessions.gwb"
 
 # ---- login --------------------------------------------------------------
 out=$(curl -s -m 5 -D "$T_TMP/hdr" -o "$T_TMP/body" -w '%{http_code}' -X POST \
+	-H 'Content-Type: application/json' \
 	-d '{"username":"alice","password":"wonderland"}' "$BASE/auth/login")
 expect_eq "login: 200" 200 "$out"
 TOKEN=$(token_of "$(cat "$T_TMP/body")" 2>/dev/null)
@@ -127,7 +128,7 @@ expect_eq "same 401 body for wrong password and unknown user" \
 # similar time whether the user exists or not (medians of 7, within 2x; the
 # two users alternate so that both see the same load on a busy machine)
 login_time() { # user
-	curl -s -m 5 -o /dev/null -w '%{time_total}\n' -X POST \
+	curl -s -m 5 -o /dev/null -w '%{time_total}\n' -X POST -H 'Content-Type: application/json' \
 		-d "{\"username\":\"$1\",\"password\":\"nope\"}" "$BASE/auth/login"
 }
 for _ in 1 2 3 4 5 6 7; do
@@ -140,9 +141,19 @@ check "401 takes similar time for a known and an unknown user ($tk s, $tu s)" \
 for body in '' '{' '[]' 'null' '{"username":"alice"}' '{"password":"x"}' \
 	'{"username":1,"password":"x"}' '{"username":"alice","password":"wonderland"} x' \
 	'{"username":"a\u0000b","password":"x"}'; do
-	code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST --data-binary "$body" "$BASE/auth/login")
+	code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+		--data-binary "$body" "$BASE/auth/login")
 	expect_eq "malformed body '$body': 400" 400 "$code"
 done
+# login CSRF: a cross-site form can send text/plain or urlencoded, not JSON
+for ct in 'text/plain' 'application/x-www-form-urlencoded' 'application/jsonx'; do
+	code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST -H "Content-Type: $ct" \
+		-d '{"username":"alice","password":"wonderland"}' "$BASE/auth/login")
+	expect_eq "login with Content-Type $ct: 415" 415 "$code"
+done
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json; charset=utf-8' \
+	-d '{"username":"alice","password":"wonderland"}' "$BASE/auth/login")
+expect_eq "login with Content-Type application/json; charset=utf-8: 200" 200 "$code"
 
 # ---- the token ----------------------------------------------------------
 expect_eq "bearer token: 200" 200 "$(status -H "Authorization: Bearer $TOKEN" "$BASE/private")"
@@ -268,7 +279,7 @@ def client(i):
     while time.time() < end:
         body = json.dumps({"username": "load%d" % i, "password": "pw%d" % i}).encode()
         try:
-            with urllib.request.urlopen(urllib.request.Request(base + "/auth/login", body), timeout=3) as r:
+            with urllib.request.urlopen(urllib.request.Request(base + "/auth/login", body, headers={"Content-Type": "application/json"}), timeout=3) as r:
                 if r.status == 200:
                     tok = json.loads(r.read())["token"]
                     with lock: got.append(tok)
