@@ -40,14 +40,17 @@ int gwc_methods(struct gwc_file *f, const struct ynode *n, const char *what, uin
 		return 0;
 	if (n->n == 0)
 		gwc_err(f, n, "%s lists no method", what);
-	snprintf(item, sizeof item, "an item of %s", what);
 	for (uint32_t i = 0; i < n->n; i++) {
 		const struct ynode *m = n->kids[i];
 		unsigned bit;
 		char up[16];
 
-		if (gwc_want_str(f, m, item))
+		/* The message's words only when there is a message. */
+		if (m->type != YN_SCALAR || gwc_is_null(m)) {
+			snprintf(item, sizeof item, "an item of %s", what);
+			gwc_want_str(f, m, item);
 			continue;
+		}
 		bit = gw_method_bit(m->s, m->len);
 		if (!bit) {
 			size_t k;
@@ -162,7 +165,8 @@ static int pattern(struct gwc_file *f, const struct ynode *n, struct pat *pt)
 						"and '*' are whole segments)", gwc_show(n, b, sizeof b), ch);
 					return -1;
 				}
-				if (ch < 0x20 || ch == 0x7f || strchr("\\?#%", ch)) {
+				if (ch < 0x20 || ch == 0x7f || ch == '\\' || ch == '?' || ch == '#' ||
+				    ch == '%') {
 					gwc_err(f, n, "bad path %s: character %s is not allowed in a "
 						"literal segment (write literals decoded; '\\', '?', '#', "
 						"'%%' and control characters never reach the matcher)",
@@ -633,7 +637,8 @@ static int route(struct gwc_file *f, const struct ynode *n)
 		const struct ynode *k = n->kids[2 * (size_t)i];
 
 		for (int j = 0; handler_names[j]; j++) {
-			if (strlen(handler_names[j]) != k->len || memcmp(handler_names[j], k->s, k->len))
+			if (handler_names[j][0] != k->s[0] || strlen(handler_names[j]) != k->len ||
+			    memcmp(handler_names[j], k->s, k->len))
 				continue;
 			if (hk) {
 				gwc_err(f, k, "a route has exactly one handler; '%s' comes after '%s'",
@@ -701,8 +706,8 @@ int gwc_finish_routes(struct gw_conf *conf, struct gw_diag *d, struct gwc_state 
 
 			if (p >= conf->policies.n)
 				continue; /* unknown: reported */
-			gwc_show_bytes(ref->name.p, ref->name.len, b, sizeof b);
 			if (mark[p] == i) {
+				gwc_show_bytes(ref->name.p, ref->name.len, b, sizeof b);
 				gwc_err_at(conf, d, st, &ref->at, "policy %s is listed twice on the route", b);
 				continue;
 			}
@@ -720,11 +725,13 @@ int gwc_finish_routes(struct gw_conf *conf, struct gw_diag *d, struct gwc_state 
 				uint8_t key = conf->ratelimits.v[pol->index + k].key;
 
 				if (key == GW_RLK_USER && !session) {
+					gwc_show_bytes(ref->name.p, ref->name.len, b, sizeof b);
 					gwc_err_at(conf, d, st, &ref->at, "policy %s limits by user: it needs "
 						   "an auth policy of type session before it on the route", b);
 					break;
 				}
 				if (key == GW_RLK_API_KEY && !api_key) {
+					gwc_show_bytes(ref->name.p, ref->name.len, b, sizeof b);
 					gwc_err_at(conf, d, st, &ref->at, "policy %s limits by api_key: it "
 						   "needs an auth policy of type api_key before it on the route",
 						   b);

@@ -180,7 +180,8 @@ void gwc_check_keys(struct gwc_file *f, const struct ynode *map, const char *con
 		int known = 0;
 
 		for (unsigned j = 0; keys[j] && !known; j++)
-			known = strlen(keys[j]) == k->len && memcmp(keys[j], k->s, k->len) == 0;
+			known = keys[j][0] == k->s[0] && strlen(keys[j]) == k->len &&
+				memcmp(keys[j], k->s, k->len) == 0;
 		if (!known)
 			gwc_err(f, k, "unknown key %s in %s", gwc_show(k, b, sizeof b), ctx);
 	}

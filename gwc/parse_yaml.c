@@ -18,25 +18,69 @@
 
 /* ---- YAML to tree -------------------------------------------------------- */
 
-/* The tree builder of one file: libyaml's parser over the file's bytes. */
+/* The tree builder of one file: libyaml's parser over the file's bytes, and
+ * one stack of the children of the containers being built, shared by all of
+ * them (a container's children are the top of it while it is open), so that
+ * building a node allocates nothing but its place in the arena. */
 struct tb {
 	struct gwc_file *f;
 	yaml_parser_t p;
 	const unsigned char *buf;
 	size_t len;
+	struct ynode **kids;
+	size_t nkids, capkids;
+	struct ynode *pool;  /* nodes not yet handed out, <npool> of them */
+	size_t npool;
+	char *sbuf;          /* string bytes not yet handed out, <nsbuf> of them */
+	size_t nsbuf;
 };
 
-/* A node of <b>'s file at libyaml mark <m> (0-based), zeroed; NULL on OOM. */
+#define TB_POOL_NODES 1024         /* nodes carved from one arena block */
+#define TB_STR_BLOCK (64u * 1024)  /* bytes of scalars carved from one block */
+
+/* A node of <b>'s file at libyaml mark <m> (0-based), zeroed; NULL on OOM.
+ * Nodes are carved from blocks of the file's arena: a node each would pad
+ * every one to the arena's alignment. */
 static struct ynode *node_new(struct tb *b, const yaml_mark_t *m)
 {
-	struct ynode *n = gwc_arena_alloc(&b->f->tree, sizeof *n);
+	struct ynode *n;
 
-	if (!n)
-		return NULL;
+	if (!b->npool) {
+		b->pool = gwc_arena_alloc(&b->f->tree, TB_POOL_NODES * sizeof *b->pool);
+		if (!b->pool)
+			return NULL;
+		b->npool = TB_POOL_NODES;
+	}
+	n = b->pool++;
+	b->npool--;
 	memset(n, 0, sizeof *n);
 	n->line = m->line >= UINT32_MAX ? UINT32_MAX : (uint32_t)m->line + 1;
 	n->col = m->column >= UINT32_MAX ? UINT32_MAX : (uint32_t)m->column + 1;
 	return n;
+}
+
+/* A copy of the <len> bytes at <p>, NUL-terminated, in <b>'s file arena;
+ * NULL on OOM.  Short strings are packed end to end in blocks (they need no
+ * alignment), longer ones get their own allocation. */
+static char *str_new(struct tb *b, const char *p, size_t len)
+{
+	char *s;
+
+	if (len >= TB_STR_BLOCK / 8)
+		return gwc_arena_strndup(&b->f->tree, p, len);
+	if (b->nsbuf < len + 1) {
+		b->sbuf = gwc_arena_alloc(&b->f->tree, TB_STR_BLOCK);
+		if (!b->sbuf)
+			return NULL;
+		b->nsbuf = TB_STR_BLOCK;
+	}
+	s = b->sbuf;
+	if (len)
+		memcpy(s, p, len);
+	s[len] = '\0';
+	b->sbuf += len + 1;
+	b->nsbuf -= len + 1;
+	return s;
 }
 
 /* Report libyaml's error for <b> at its place.  Returns 1, or -1 when the
@@ -124,20 +168,42 @@ static int cmp_kid(const void *a, const void *b)
 	return x->pair < y->pair ? -1 : x->pair > y->pair;
 }
 
+/* Sort the <n> refs at <r> by cmp_kid: insertion sort, for the few keys of
+ * a mapping (the order is total, so any sort gives the same result). */
+static void sort_kids(struct kid_ref *r, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++) {
+		struct kid_ref x = r[i];
+		uint32_t j = i;
+
+		while (j > 0 && cmp_kid(&r[j - 1], &x) > 0) {
+			r[j] = r[j - 1];
+			j--;
+		}
+		r[j] = x;
+	}
+}
+
+#define SMALL_MAP 16 /* pairs sorted on the stack; route mappings have fewer */
+
 /* Keep the pairs of mapping <m> whose key is a usable scalar, the first of
  * each duplicate key only, reporting the others.  0, or -1 OOM. */
 static int clean_map(struct tb *b, struct ynode *m)
 {
-	struct kid_ref *refs = NULL;
-	uint8_t *drop = NULL;
+	struct kid_ref small_refs[SMALL_MAP], *refs = small_refs;
+	uint8_t small_drop[SMALL_MAP], *drop = small_drop;
 	uint32_t i, o, nrefs = 0;
 	char s[80], pl[512];
 	int rc = -1;
 
-	drop = calloc(m->n ? m->n : 1, 1);
-	refs = calloc(m->n ? m->n : 1, sizeof *refs);
-	if (!drop || !refs)
-		goto fail;
+	if (m->n > SMALL_MAP) {
+		drop = calloc(m->n, 1);
+		refs = calloc(m->n, sizeof *refs);
+		if (!drop || !refs)
+			goto fail;
+	} else {
+		memset(small_drop, 0, sizeof small_drop);
+	}
 	for (i = 0; i < m->n; i++) {
 		const struct ynode *k = m->kids[2 * (size_t)i];
 
@@ -152,7 +218,10 @@ static int clean_map(struct tb *b, struct ynode *m)
 			refs[nrefs++].pair = i;
 		}
 	}
-	qsort(refs, nrefs, sizeof *refs, cmp_kid);
+	if (nrefs > SMALL_MAP)
+		qsort(refs, nrefs, sizeof *refs, cmp_kid);
+	else
+		sort_kids(refs, nrefs);
 	for (i = 1; i < nrefs; i++) {
 		uint32_t first = i - 1;
 
@@ -177,8 +246,10 @@ static int clean_map(struct tb *b, struct ynode *m)
 	m->n = o;
 	rc = 0;
 fail:
-	free(refs);
-	free(drop);
+	if (refs != small_refs)
+		free(refs);
+	if (drop != small_drop)
+		free(drop);
 	return rc;
 }
 
@@ -187,8 +258,8 @@ fail:
  * further (reported), or -1 OOM. */
 static int build(struct tb *b, yaml_event_t *ev, unsigned depth, struct ynode **out)
 {
-	struct ynode **kids = NULL, *n;
-	size_t nkids = 0, cap = 0;
+	struct ynode *n;
+	size_t base = b->nkids, nkids;
 	yaml_event_type_t end;
 	int rc = -1;
 
@@ -210,7 +281,7 @@ static int build(struct tb *b, yaml_event_t *ev, unsigned depth, struct ynode **
 		if (ev->data.scalar.length > UINT32_MAX - 1)
 			goto fail;
 		n->len = (uint32_t)ev->data.scalar.length;
-		n->s = gwc_arena_strndup(&b->f->tree, (const char *)ev->data.scalar.value, n->len);
+		n->s = str_new(b, (const char *)ev->data.scalar.value, n->len);
 		rc = n->s ? 0 : -1;
 		goto fail;
 	case YAML_SEQUENCE_START_EVENT:
@@ -242,40 +313,41 @@ static int build(struct tb *b, yaml_event_t *ev, unsigned depth, struct ynode **
 			goto fail_nodelete;
 		if (ev->type == end)
 			break;
-		if (nkids == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct ynode **nk = realloc(kids, ncap * sizeof *nk);
-
-			if (!nk) {
-				rc = -1;
-				goto fail;
-			}
-			kids = nk;
-			cap = ncap;
-		}
 		rc = build(b, ev, depth + 1, &kid);
 		if (rc)
 			goto fail_nodelete;
-		kids[nkids++] = kid;
+		if (b->nkids == b->capkids) {
+			size_t ncap = b->capkids ? b->capkids * 2 : 256;
+			struct ynode **nk = realloc(b->kids, ncap * sizeof *nk);
+
+			if (!nk) {
+				rc = -1;
+				goto fail_nodelete; /* the child's build consumed <ev> */
+			}
+			b->kids = nk;
+			b->capkids = ncap;
+		}
+		b->kids[b->nkids++] = kid;
 	}
+	nkids = b->nkids - base;
 	if (nkids > UINT32_MAX - 1) {
 		rc = -1;
 		goto fail;
 	}
 	n->n = (uint32_t)(n->type == YN_MAP ? nkids / 2 : nkids);
 	if (nkids) {
-		n->kids = gwc_arena_alloc(&b->f->tree, nkids * sizeof *kids);
+		n->kids = gwc_arena_alloc(&b->f->tree, nkids * sizeof *n->kids);
 		if (!n->kids) {
 			rc = -1;
 			goto fail;
 		}
-		memcpy(n->kids, kids, nkids * sizeof *kids);
+		memcpy(n->kids, b->kids + base, nkids * sizeof *n->kids);
 	}
 	rc = n->type == YN_MAP ? clean_map(b, n) : 0;
 fail:
 	yaml_event_delete(ev);
 fail_nodelete:
-	free(kids);
+	b->nkids = base; /* this node's children, built or not, leave the stack */
 	return rc;
 }
 
@@ -334,5 +406,6 @@ int gwc_yaml_load(struct gwc_file *f, const void *buf, size_t len, struct ynode 
 	yaml_parser_set_input_string(&b.p, buf, len);
 	rc = load(&b, root);
 	yaml_parser_delete(&b.p);
+	free(b.kids);
 	return rc;
 }

@@ -36,11 +36,14 @@
 #ifndef GW_BLOB_T_H
 #define GW_BLOB_T_H
 
+#include <stdint.h>
+
 #define GW_BLOB_MAGIC "\x89GWB\r\n\x1a\n"
 #define GW_BLOB_MAGIC_LEN 8
 #define GW_BLOB_TRAILER_MAGIC "GWND"
-#define GW_BLOB_READ_VERSION 1  /* the highest read_version this reader accepts */
-#define GW_BLOB_WRITE_VERSION 1 /* what this writer stores in write_version */
+#define GW_BLOB_READ_VERSION 2  /* the highest read_version this reader accepts */
+#define GW_BLOB_WRITE_VERSION 2 /* what this writer stores in write_version */
+#define GW_BLOB_OLDEST_READ_VERSION 2 /* older files are refused: their layout differs */
 #define GW_BLOB_MAX_SECTIONS 64
 #define GW_BLOB_ALIGN 8
 
@@ -96,7 +99,9 @@ enum gw_blob_table {
 	GW_BLOB_UPSTREAMS = 20,
 	GW_BLOB_TARGETS = 21,
 	GW_BLOB_SETTINGS = 22,
-	GW_BLOB_NTABLES = 23
+	GW_BLOB_RATTRS = 23,
+	GW_BLOB_EHASH = 24,
+	GW_BLOB_NTABLES = 25
 };
 
 /* Shared record pieces. */
@@ -120,34 +125,58 @@ enum gw_blob_table {
 #define GW_BLOB_HOST_ROOT 8 /* u32 node, or GW_NONE: no tree */
 #define GW_BLOB_HOST_SIZE 12
 
-/* NODES (struct gw_trie_node). */
+/* NODES (struct gw_trie_node).  A node's edges are lit_first up to the next
+ * node's lit_first (the last node's: up to the EDGES count), so that the
+ * record holds no count; the method masks are the unions of the methods of
+ * the node's two route groups, so that the matcher decides a group of one
+ * route without reading it. */
 #define GW_BLOB_NODE_LIT_FIRST 0
-#define GW_BLOB_NODE_LIT_COUNT 4
-#define GW_BLOB_NODE_PARAM_CHILD 8 /* u32 node > this one, or GW_NONE */
-#define GW_BLOB_NODE_ROUTE_FIRST 12
-#define GW_BLOB_NODE_TERM_COUNT 16 /* u8 */
-#define GW_BLOB_NODE_WILD_COUNT 17 /* u8 */
-#define GW_BLOB_NODE_RESERVED 18   /* u16 */
-#define GW_BLOB_NODE_SIZE 20
+#define GW_BLOB_NODE_PARAM_CHILD 4 /* u32 node > this one, or GW_NONE */
+#define GW_BLOB_NODE_ROUTE_FIRST 8
+#define GW_BLOB_NODE_TERM_COUNT 12   /* u8 */
+#define GW_BLOB_NODE_WILD_COUNT 13   /* u8 */
+#define GW_BLOB_NODE_TERM_METHODS 14 /* u8: union of the term group's methods */
+#define GW_BLOB_NODE_WILD_METHODS 15 /* u8: union of the wild group's methods */
+#define GW_BLOB_NODE_SIZE 16
 
-/* EDGES (struct gw_trie_edge): label slice of STRS, not NUL-terminated. */
-#define GW_BLOB_EDGE_LABEL 0
-#define GW_BLOB_EDGE_CHILD 8
-#define GW_BLOB_EDGE_SIZE 12
+/* EDGES (struct gw_trie_edge): the key is the label's first 8 bytes, zero
+ * padded, which orders edges as their labels do wherever two keys differ; the
+ * label is a slice of STRS, not NUL-terminated; child_edges repeats the
+ * child's lit_first, so that a matcher fetches the child's record and its
+ * edges at once. */
+#define GW_BLOB_EDGE_KEY 0  /* 8 bytes */
+#define GW_BLOB_EDGE_LABEL 8
+#define GW_BLOB_EDGE_CHILD 16
+#define GW_BLOB_EDGE_CHILD_EDGES 20
+#define GW_BLOB_EDGE_SIZE 24
+#define GW_BLOB_EDGE_KEY_LEN 8
 
-/* ROUTES (struct gw_route), in trie order. */
+/* ROUTES (struct gw_route), in trie order: what is a route's own; the rest
+ * is in its RATTRS record, shared with every route alike. */
 #define GW_BLOB_ROUTE_NAME 0
 #define GW_BLOB_ROUTE_PATTERN 8
-#define GW_BLOB_ROUTE_HOST 16
-#define GW_BLOB_ROUTE_METHODS 20       /* u16 */
-#define GW_BLOB_ROUTE_HANDLER 22       /* u8 */
-#define GW_BLOB_ROUTE_NPARAMS 23       /* u8 */
-#define GW_BLOB_ROUTE_HANDLER_INDEX 24
-#define GW_BLOB_ROUTE_POL_FIRST 28
-#define GW_BLOB_ROUTE_POL_COUNT 32     /* u16 */
-#define GW_BLOB_ROUTE_RESERVED 34      /* u16 */
-#define GW_BLOB_ROUTE_PLACE 36
-#define GW_BLOB_ROUTE_SIZE 44
+#define GW_BLOB_ROUTE_ATTRS 16         /* u32 RATTRS index */
+#define GW_BLOB_ROUTE_PLACE 20
+#define GW_BLOB_ROUTE_SIZE 28
+
+/* RATTRS: route attributes, each distinct record stored once. */
+#define GW_BLOB_RATTR_HOST 0
+#define GW_BLOB_RATTR_HANDLER_INDEX 4
+#define GW_BLOB_RATTR_POL_FIRST 8
+#define GW_BLOB_RATTR_POL_COUNT 12     /* u16 */
+#define GW_BLOB_RATTR_METHODS 14       /* u16 */
+#define GW_BLOB_RATTR_HANDLER 16       /* u8 */
+#define GW_BLOB_RATTR_NPARAMS 17       /* u8 */
+#define GW_BLOB_RATTR_RESERVED 18      /* u16 */
+#define GW_BLOB_RATTR_SIZE 20
+
+/* EHASH: u32 slots, an edge index or GW_NONE; a power of two of them, or
+ * none.  Every edge of a node with GW_BLOB_HASH_MIN edges or more is found
+ * by probing at most GW_BLOB_HASH_PROBES slots from gw_blob_edge_home(). */
+#define GW_BLOB_EHASH_EDGE 0
+#define GW_BLOB_EHASH_SIZE 4
+#define GW_BLOB_HASH_MIN 16
+#define GW_BLOB_HASH_PROBES 64
 
 /* RESPONDS (struct gw_respond). */
 #define GW_BLOB_RESPOND_STATUS 0       /* u16 */
@@ -324,8 +353,24 @@ static inline unsigned gw_blob_record_size(unsigned t)
 		[GW_BLOB_UPSTREAMS] = GW_BLOB_UP_SIZE,
 		[GW_BLOB_TARGETS] = GW_BLOB_TGT_SIZE,
 		[GW_BLOB_SETTINGS] = GW_BLOB_SET_SIZE,
+		[GW_BLOB_RATTRS] = GW_BLOB_RATTR_SIZE,
+		[GW_BLOB_EHASH] = GW_BLOB_EHASH_SIZE,
 	};
 	return t < GW_BLOB_NTABLES ? sizes[t] : 0;
+}
+
+/* The home slot in an EHASH table of <nslots> (a power of two) of the edge
+ * with key <key> (the edge's 8 key bytes read big-endian) of the node whose
+ * edges start at <lit_first>: splitmix64's finalizer, so that keys differing
+ * only in their first bytes spread over the low bits too.  The writer, the
+ * verifier and the matcher all use this one. */
+static inline uint32_t gw_blob_edge_home(uint32_t lit_first, uint64_t key, uint32_t nslots)
+{
+	uint64_t z = key ^ (uint64_t)lit_first * 0x9E3779B97F4A7C15ull;
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return (uint32_t)(z ^ (z >> 31)) & (nslots - 1);
 }
 
 /* Section name of table <t> as docs/blob-format.md spells it, or "?" for an
@@ -336,9 +381,27 @@ static inline const char *gw_blob_table_name(unsigned t)
 		"STRS", "FILES", "HOSTS", "NODES", "EDGES", "ROUTES", "RESPONDS",
 		"PROXIES", "TPLS", "HEADERS", "STRLIST", "POLREFS", "POLICIES",
 		"RATELIMITS", "AUTHS", "BODYLIMITS", "CORS", "HDRPOLS", "IPFILTERS",
-		"CIDRS", "UPSTREAMS", "TARGETS", "SETTINGS",
+		"CIDRS", "UPSTREAMS", "TARGETS", "SETTINGS", "RATTRS", "EHASH",
 	};
 	return t < GW_BLOB_NTABLES ? names[t] : "?";
 }
+
+/* ---- direct reads, for lib/ only ----------------------------------------
+ * The matcher reads the trie's sections (HOSTS, NODES, EDGES, EHASH, and
+ * ROUTES and RATTRS for a group of several routes) on the request path; a
+ * call per field through the decoders of blob.h costs more than the read
+ * itself, so lib/match.c reads the verified sections directly.  Nothing outside lib/
+ * uses this: the decoders of blob.h are the interface. */
+struct gw_blob;
+
+/* A verified section: <n> records (bytes for STRS) at <p>. */
+struct gw_blob_sec {
+	const uint8_t *p;
+	uint32_t n;
+};
+
+/* The GW_BLOB_NTABLES sections of open blob <b>, indexed by enum
+ * gw_blob_table; borrowed, valid while <b> is open. */
+const struct gw_blob_sec *gw_blob_sections(const struct gw_blob *b);
 
 #endif

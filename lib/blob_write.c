@@ -4,12 +4,16 @@
  * goals shape it: the same input gives the same bytes (so that a compile is
  * reproducible and `gwc diff` of two identical blobs is empty), and a route
  * set costs little per route (docs/blob-format.md, "Size"):
- *   - every string is stored once in STRS, and an edge label is a slice of the
- *     route pattern it came from rather than a copy;
+ *   - every string is stored once in STRS, and a short edge label is a slice
+ *     of the route pattern it came from rather than a copy;
  *   - the range tables (TPLS, HEADERS, STRLIST, POLREFS, CIDRS, TARGETS) hold
  *     each distinct sequence that a record refers to once, so a hundred
  *     routes with policies [public] share one POLREFS entry;
- *   - identical RESPONDS records are stored once.
+ *   - identical RESPONDS, PROXIES and RATTRS records are stored once, so a
+ *     route record is its name, pattern, place and one index.
+ * And a lookup costs few cache misses (docs/blob-format.md, NODES, EDGES,
+ * EHASH): edges carry 8-byte keys and where their child's edges start,
+ * nodes their groups' method masks, wide nodes a hash index.
  * Everything else keeps the conf's order, so policy, upstream, host and kind
  * table indexes in the conf are the blob's too.  ROUTES are written in trie
  * order (trie->order), which is what node.route_first counts in.
@@ -42,7 +46,7 @@ struct intern {
 	unsigned unit;   /* record size; 1 for STRS */
 	uint32_t *slots; /* open addressing: entry number + 1, 0 = empty */
 	uint32_t nslots; /* power of two, or 0 before the first insertion */
-	struct run { uint32_t off, len; } *runs;
+	struct run { uint32_t off, len, hash; } *runs;
 	uint32_t nruns, capruns;
 };
 
@@ -60,6 +64,7 @@ struct w {
 	struct intern tab[GW_BLOB_NTABLES];
 	struct buf scratch;      /* one range being encoded */
 	uint32_t *resp_map;      /* conf respond -> blob respond */
+	uint32_t *prox_map;      /* conf proxy -> blob proxy */
 	struct patref *pats;     /* by conf route index, then sorted by start */
 	uint32_t npats;
 };
@@ -92,14 +97,25 @@ static uint8_t *grow(struct w *w, struct buf *b, size_t n)
 	return b->p + b->n - n;
 }
 
-/* FNV-1a 32 of <n> bytes at <p>: the interner's hash. */
-static uint32_t fnv1a(const uint8_t *p, size_t n)
+/* The interner's hash of <n> bytes at <p>: eight bytes a step, multiplied
+ * in and folded (what it places where never shows in the output, which
+ * follows the order of insertion; only its speed and spread matter). */
+static uint32_t run_hash(const uint8_t *p, size_t n)
 {
-	uint32_t h = 2166136261u;
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ n, w;
 
-	while (n--)
-		h = (h ^ *p++) * 16777619u;
-	return h;
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+		h ^= h >> 31;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, p, n);
+		h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+	}
+	h = (h ^ (h >> 29)) * 0x94D049BB133111EBull;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 /* Double the slot table of <in> (or create it) and re-insert every run.
@@ -115,7 +131,7 @@ static int rehash(struct w *w, struct intern *in)
 		return -1;
 	}
 	for (uint32_t k = 0; k < in->nruns; k++) {
-		uint32_t h = fnv1a(in->out.p + in->runs[k].off, in->runs[k].len) & (ns - 1);
+		uint32_t h = in->runs[k].hash & (ns - 1);
 
 		while (slots[h])
 			h = (h + 1) & (ns - 1);
@@ -132,18 +148,19 @@ static int rehash(struct w *w, struct intern *in)
  * On error returns 0 with w->err set.  <p> must not point into in->out. */
 static uint32_t intern(struct w *w, struct intern *in, const void *p, uint32_t len, int nul)
 {
-	uint32_t h, off;
+	uint32_t full, h, off;
 	uint8_t *dst;
 
 	if (w->err)
 		return 0;
 	if ((uint64_t)in->nruns * 2 >= in->nslots && rehash(w, in))
 		return 0;
-	h = fnv1a(p, len) & (in->nslots - 1);
+	full = run_hash(p, len);
+	h = full & (in->nslots - 1);
 	for (; in->slots[h]; h = (h + 1) & (in->nslots - 1)) {
 		const struct run *r = &in->runs[in->slots[h] - 1];
 
-		if (r->len == len && memcmp(in->out.p + r->off, p, len) == 0)
+		if (r->hash == full && r->len == len && memcmp(in->out.p + r->off, p, len) == 0)
 			return r->off;
 	}
 	if (in->nruns == in->capruns) {
@@ -165,6 +182,7 @@ static uint32_t intern(struct w *w, struct intern *in, const void *p, uint32_t l
 		memcpy(dst, p, len);
 	in->runs[in->nruns].off = off;
 	in->runs[in->nruns].len = len;
+	in->runs[in->nruns].hash = full;
 	in->slots[h] = ++in->nruns;
 	return off;
 }
@@ -335,20 +353,27 @@ static void emit_responds(struct w *w)
 	}
 }
 
-/* PROXIES in conf order (route.handler_index stays valid). */
+/* Proxies are interned whole too: a hundred routes proxied to one upstream
+ * the same way share one record. */
 static void emit_proxies(struct w *w)
 {
-	for (uint32_t i = 0; i < w->c->proxies.n; i++) {
-		const struct gw_proxy *s = &w->c->proxies.v[i];
-		uint8_t *r = add(w, GW_BLOB_PROXIES);
+	const struct gw_conf *c = w->c;
 
-		if (!r)
-			return;
+	if (c->proxies.n && !(w->prox_map = calloc(c->proxies.n, sizeof *w->prox_map))) {
+		w->err = GW_ENOMEM;
+		return;
+	}
+	for (uint32_t i = 0; i < c->proxies.n && !w->err; i++) {
+		const struct gw_proxy *s = &c->proxies.v[i];
+		uint8_t r[GW_BLOB_PROXY_SIZE] = { 0 };
+
 		gw_put_u32le(r + GW_BLOB_PROXY_UPSTREAM, s->upstream);
 		RANGE(w, r + GW_BLOB_PROXY_REWRITE_FIRST, GW_BLOB_TPLS, tpls, s->rewrite_first,
 		      s->rewrite_count, enc_tpl);
 		put_str(w, r + GW_BLOB_PROXY_STRIP_PREFIX, &s->strip_prefix);
 		put_str(w, r + GW_BLOB_PROXY_USER_HEADER, &s->user_header);
+		w->prox_map[i] = intern(w, &w->tab[GW_BLOB_PROXIES], r, sizeof r, 0) /
+				 GW_BLOB_PROXY_SIZE;
 	}
 }
 
@@ -491,8 +516,9 @@ static void emit_upstreams_settings(struct w *w)
 
 /* Routes in trie order.  The order must be a permutation of the conf's
  * routes (GW_ECORRUPT otherwise): a route written twice or not at all would
- * make node.route_first count wrong.  Records where each pattern went in
- * STRS, for the edge labels. */
+ * make node.route_first count wrong.  A route record holds its name,
+ * pattern and place; the rest goes to a RATTRS record shared by every route
+ * alike.  Records where each pattern went in STRS, for the edge labels. */
 static void emit_routes(struct w *w)
 {
 	const struct gw_conf *c = w->c;
@@ -509,6 +535,7 @@ static void emit_routes(struct w *w)
 	}
 	for (uint32_t k = 0; k < n && !w->err; k++) {
 		uint32_t ci = w->t ? w->t->order[k] : k;
+		uint8_t a[GW_BLOB_RATTR_SIZE] = { 0 };
 		const struct gw_route *s;
 		uint32_t hi = 0;
 		uint8_t *r;
@@ -518,28 +545,31 @@ static void emit_routes(struct w *w)
 			break;
 		}
 		s = &c->routes.v[ci];
-		if (s->handler == GW_H_RESPOND) {
-			if (s->handler_index >= c->responds.n) {
+		if (s->handler == GW_H_RESPOND || s->handler == GW_H_PROXY) {
+			const uint32_t *map = s->handler == GW_H_RESPOND ? w->resp_map : w->prox_map;
+
+			if (s->handler_index >= (s->handler == GW_H_RESPOND ? c->responds.n
+									    : c->proxies.n)) {
 				w->err = GW_ECORRUPT;
 				break;
 			}
-			hi = w->resp_map[s->handler_index];
-		} else if (s->handler == GW_H_PROXY) {
-			hi = s->handler_index;
+			hi = map[s->handler_index];
 		}
+		gw_put_u32le(a + GW_BLOB_RATTR_HOST, s->host);
+		gw_put_u32le(a + GW_BLOB_RATTR_HANDLER_INDEX, hi);
+		gw_put_u32le(a + GW_BLOB_RATTR_POL_FIRST,
+			     range_first(w, GW_BLOB_POLREFS, s->pol_first, s->pol_count,
+					 c->polrefs.n, enc_polref));
+		gw_put_u16le(a + GW_BLOB_RATTR_POL_COUNT, s->pol_count);
+		gw_put_u16le(a + GW_BLOB_RATTR_METHODS, s->methods);
+		a[GW_BLOB_RATTR_HANDLER] = s->handler;
+		a[GW_BLOB_RATTR_NPARAMS] = s->nparams;
 		if (!(r = add(w, GW_BLOB_ROUTES)))
 			break;
 		put_str(w, r + GW_BLOB_ROUTE_NAME, &s->name);
 		put_str(w, r + GW_BLOB_ROUTE_PATTERN, &s->pattern);
-		gw_put_u32le(r + GW_BLOB_ROUTE_HOST, s->host);
-		gw_put_u16le(r + GW_BLOB_ROUTE_METHODS, s->methods);
-		r[GW_BLOB_ROUTE_HANDLER] = s->handler;
-		r[GW_BLOB_ROUTE_NPARAMS] = s->nparams;
-		gw_put_u32le(r + GW_BLOB_ROUTE_HANDLER_INDEX, hi);
-		gw_put_u32le(r + GW_BLOB_ROUTE_POL_FIRST,
-			     range_first(w, GW_BLOB_POLREFS, s->pol_first, s->pol_count,
-					 c->polrefs.n, enc_polref));
-		gw_put_u16le(r + GW_BLOB_ROUTE_POL_COUNT, s->pol_count);
+		gw_put_u32le(r + GW_BLOB_ROUTE_ATTRS,
+			     intern(w, &w->tab[GW_BLOB_RATTRS], a, sizeof a, 0) / GW_BLOB_RATTR_SIZE);
 		put_place(r + GW_BLOB_ROUTE_PLACE, &s->place);
 		w->pats[ci].start = (uintptr_t)s->pattern.p;
 		w->pats[ci].len = s->pattern.len;
@@ -584,7 +614,25 @@ static uint32_t label_off(struct w *w, const struct gw_str *s)
 	return intern(w, &w->strs, s->p ? s->p : "", s->len, 1);
 }
 
-/* NODES and EDGES as the trie has them (nothing when there is no trie). */
+/* The union of the methods of the <count> routes of trie order from <first>,
+ * or GW_ECORRUPT in w->err for a group outside the routes. */
+static uint8_t group_methods(struct w *w, uint32_t first, uint32_t count)
+{
+	unsigned m = 0;
+
+	if ((uint64_t)first + count > w->t->nroutes) {
+		w->err = GW_ECORRUPT;
+		return 0;
+	}
+	for (uint32_t k = first; k < first + count; k++)
+		if (w->t->order[k] < w->c->routes.n)
+			m |= w->c->routes.v[w->t->order[k]].methods;
+	return (uint8_t)m;
+}
+
+/* NODES and EDGES as the trie has them (nothing when there is no trie).  A
+ * node's edges must follow the previous node's, as gw_trie_build lays them
+ * out: the format keeps no count (GW_ECORRUPT otherwise). */
 static void emit_trie(struct w *w)
 {
 	const struct gw_trie *t = w->t;
@@ -593,20 +641,27 @@ static void emit_trie(struct w *w)
 		return;
 	if (w->npats)
 		qsort(w->pats, w->npats, sizeof *w->pats, cmp_pat);
-	for (uint32_t i = 0; i < t->nnodes; i++) {
+	for (uint32_t i = 0; i < t->nnodes && !w->err; i++) {
 		const struct gw_trie_node *s = &t->nodes[i];
-		uint8_t *r = add(w, GW_BLOB_NODES);
+		uint32_t end = i + 1 < t->nnodes ? t->nodes[i + 1].lit_first : t->nedges;
+		uint8_t *r;
 
-		if (!r)
+		if ((uint64_t)s->lit_first + s->lit_count != end) {
+			w->err = GW_ECORRUPT;
+			return;
+		}
+		if (!(r = add(w, GW_BLOB_NODES)))
 			return;
 		gw_put_u32le(r + GW_BLOB_NODE_LIT_FIRST, s->lit_first);
-		gw_put_u32le(r + GW_BLOB_NODE_LIT_COUNT, s->lit_count);
 		gw_put_u32le(r + GW_BLOB_NODE_PARAM_CHILD, s->param_child);
 		gw_put_u32le(r + GW_BLOB_NODE_ROUTE_FIRST, s->route_first);
 		r[GW_BLOB_NODE_TERM_COUNT] = s->term_count;
 		r[GW_BLOB_NODE_WILD_COUNT] = s->wild_count;
+		r[GW_BLOB_NODE_TERM_METHODS] = group_methods(w, s->route_first, s->term_count);
+		r[GW_BLOB_NODE_WILD_METHODS] =
+			group_methods(w, s->route_first + s->term_count, s->wild_count);
 	}
-	for (uint32_t i = 0; i < t->nedges; i++) {
+	for (uint32_t i = 0; i < t->nedges && !w->err; i++) {
 		const struct gw_trie_edge *s = &t->edges[i];
 		uint32_t off;
 		uint8_t *r;
@@ -615,13 +670,92 @@ static void emit_trie(struct w *w)
 			w->err = GW_ECORRUPT;
 			return;
 		}
-		off = label_off(w, &s->label);
+		/* A label longer than its key is read on a tie: a copy stored once
+		 * (a resource name repeats across versions and services) sits in
+		 * a few hot lines of STRS, where slices of patterns would be
+		 * scattered over all of it.  Shorter ones are never read by the
+		 * matcher: they stay slices and cost nothing. */
+		off = s->label.len > GW_BLOB_EDGE_KEY_LEN
+			      ? intern(w, &w->strs, s->label.p, s->label.len, 1)
+			      : label_off(w, &s->label);
 		if (!(r = add(w, GW_BLOB_EDGES)))
 			return;
+		for (uint32_t k = 0; k < GW_BLOB_EDGE_KEY_LEN && k < s->label.len; k++)
+			r[GW_BLOB_EDGE_KEY + k] = (uint8_t)s->label.p[k];
 		gw_put_u32le(r + GW_BLOB_EDGE_LABEL + GW_BLOB_STR_OFF, off);
 		gw_put_u32le(r + GW_BLOB_EDGE_LABEL + GW_BLOB_STR_LEN, s->label.len);
 		gw_put_u32le(r + GW_BLOB_EDGE_CHILD, s->child);
+		gw_put_u32le(r + GW_BLOB_EDGE_CHILD_EDGES,
+			     s->child < t->nnodes ? t->nodes[s->child].lit_first : 0);
 	}
+}
+
+/* Fill EHASH (docs/blob-format.md) for the edges of the nodes with
+ * GW_BLOB_HASH_MIN edges or more: the smallest power of two of slots that
+ * leaves a fifth of them free, each edge in the first free slot from its home; a table where some
+ * edge would land more than GW_BLOB_HASH_PROBES slots from home is made twice
+ * as large and filled again.  Edges go in in index order: the same trie, the
+ * same table.  Nothing when no node is that large. */
+static void emit_ehash(struct w *w)
+{
+	const struct gw_trie *t = w->t;
+	const uint8_t *edges = w->tab[GW_BLOB_EDGES].out.p;
+	uint64_t want = 0;
+	uint32_t n = 16, *slot = NULL;
+	int placed = 0;
+
+	if (!t || w->err)
+		return;
+	for (uint32_t i = 0; i < t->nnodes; i++)
+		if (t->nodes[i].lit_count >= GW_BLOB_HASH_MIN)
+			want += t->nodes[i].lit_count;
+	if (!want)
+		return;
+	while (n < want + want / 4)
+		n *= 2;
+	while (!placed) {
+		if (n > UINT32_MAX / 2 / GW_BLOB_EHASH_SIZE || !(slot = malloc((size_t)n * sizeof *slot))) {
+			w->err = GW_ENOMEM;
+			return;
+		}
+		memset(slot, 0xFF, (size_t)n * sizeof *slot); /* GW_NONE */
+		placed = 1;
+		for (uint32_t i = 0; i < t->nnodes && placed; i++) {
+			const struct gw_trie_node *nd = &t->nodes[i];
+
+			if (nd->lit_count < GW_BLOB_HASH_MIN)
+				continue;
+			for (uint32_t e = nd->lit_first; e < nd->lit_first + nd->lit_count; e++) {
+				const uint8_t *key = edges + (size_t)e * GW_BLOB_EDGE_SIZE + GW_BLOB_EDGE_KEY;
+				uint64_t k = 0;
+				uint32_t h, d;
+
+				for (unsigned j = 0; j < GW_BLOB_EDGE_KEY_LEN; j++)
+					k = k << 8 | key[j];
+				h = gw_blob_edge_home(nd->lit_first, k, n);
+				for (d = 0; d < GW_BLOB_HASH_PROBES && slot[(h + d) & (n - 1)] != GW_NONE; d++)
+					;
+				if (d == GW_BLOB_HASH_PROBES) {
+					placed = 0;
+					break;
+				}
+				slot[(h + d) & (n - 1)] = e;
+			}
+		}
+		if (!placed) {
+			free(slot);
+			slot = NULL;
+			n *= 2;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t *r = add(w, GW_BLOB_EHASH);
+
+		if (!r)
+			break;
+		gw_put_u32le(r + GW_BLOB_EHASH_EDGE, slot[i]);
+	}
+	free(slot);
 }
 
 /* Lay the sections out after the header and table, in id order, 8-aligned;
@@ -692,6 +826,7 @@ int gw_blob_write_mem(const struct gw_conf *conf, const struct gw_trie *trie,
 	emit_upstreams_settings(&w);
 	emit_routes(&w);
 	emit_trie(&w);
+	emit_ehash(&w);
 	w.tab[GW_BLOB_STRS].out = w.strs.out;
 	w.strs.out.p = NULL;
 	if (!w.err)
@@ -706,6 +841,7 @@ int gw_blob_write_mem(const struct gw_conf *conf, const struct gw_trie *trie,
 	}
 	free(w.scratch.p);
 	free(w.resp_map);
+	free(w.prox_map);
 	free(w.pats);
 	if (w.err) {
 		free(*out);

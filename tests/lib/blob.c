@@ -135,7 +135,7 @@ static void check_roundtrip(const struct fx *f, const struct gw_blob *b)
 	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_NODES), t->nnodes);
 	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_EDGES), t->nedges);
 	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_ROUTES), c->routes.n);
-	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_PROXIES), c->proxies.n);
+	CU_ASSERT(gw_blob_count(b, GW_BLOB_PROXIES) <= c->proxies.n);
 	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_POLICIES), c->policies.n);
 	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_RATELIMITS), c->ratelimits.n);
 	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_AUTHS), c->auths.n);
@@ -146,6 +146,7 @@ static void check_roundtrip(const struct fx *f, const struct gw_blob *b)
 	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_UPSTREAMS), c->upstreams.n);
 	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_SETTINGS), 1);
 	CU_ASSERT(gw_blob_count(b, GW_BLOB_RESPONDS) <= c->responds.n);
+	CU_ASSERT(gw_blob_count(b, GW_BLOB_RATTRS) <= c->routes.n);
 
 	for (uint32_t i = 0; i < c->files.n; i++) {
 		struct gw_str x;
@@ -200,19 +201,18 @@ static void check_roundtrip(const struct fx *f, const struct gw_blob *b)
 			CU_ASSERT(x.status == y->status);
 			CU_ASSERT(headers_eq(b, x.hdr_first, x.hdr_count, c, y->hdr_first, y->hdr_count));
 			CU_ASSERT(tpls_eq(b, x.body_first, x.body_count, c, y->body_first, y->body_count));
-		} else {
-			CU_ASSERT_EQUAL(r.handler_index, u->handler == GW_H_PROXY ? u->handler_index : 0);
-		}
-	}
-	for (uint32_t i = 0; i < c->proxies.n; i++) {
-		const struct gw_proxy *y = &c->proxies.v[i];
-		struct gw_proxy x;
+		} else if (u->handler == GW_H_PROXY) {
+			const struct gw_proxy *y = &c->proxies.v[u->handler_index];
+			struct gw_proxy x;
 
-		CU_ASSERT_FATAL(gw_blob_proxy(b, i, &x) == 0);
-		CU_ASSERT(x.upstream == y->upstream && cstr_eq(x.strip_prefix, y->strip_prefix) &&
-			  cstr_eq(x.user_header, y->user_header));
-		CU_ASSERT(tpls_eq(b, x.rewrite_first, x.rewrite_count, c, y->rewrite_first,
-				  y->rewrite_count));
+			CU_ASSERT_FATAL(gw_blob_proxy(b, r.handler_index, &x) == 0);
+			CU_ASSERT(x.upstream == y->upstream && cstr_eq(x.strip_prefix, y->strip_prefix) &&
+				  cstr_eq(x.user_header, y->user_header));
+			CU_ASSERT(tpls_eq(b, x.rewrite_first, x.rewrite_count, c, y->rewrite_first,
+					  y->rewrite_count));
+		} else {
+			CU_ASSERT_EQUAL(r.handler_index, 0);
+		}
 	}
 	for (uint32_t i = 0; i < c->policies.n; i++) {
 		const struct gw_policy *y = &c->policies.v[i];
@@ -359,6 +359,17 @@ static void fx_empty(struct fx *f)
 static void test_roundtrip_empty(void)
 {
 	roundtrip(fx_empty);
+}
+
+/* A node of 40 edges: looked up through EHASH, which holds each of them. */
+static void fx_wide40(struct fx *f)
+{
+	fx_simple(f, 40);
+}
+
+static void test_roundtrip_wide(void)
+{
+	roundtrip(fx_wide40);
 }
 
 /* The layout fx_trie gives the default set: the corruption cases below name
@@ -509,6 +520,52 @@ static void test_size_per_route(void)
 	fx_free(&g);
 }
 
+/* 200 routes proxied alike (each with its own proxy record, as the front end
+ * makes them) and 200 more to a second upstream, with two method sets:
+ * PROXIES and RATTRS hold each distinct record once, and every route still
+ * reads back its own proxy, methods and policies. */
+static void fx_proxied(struct fx *f)
+{
+	uint32_t u[2], pub;
+	const uint32_t none[] = { GW_NONE };
+
+	fx_init(f);
+	fx_file(f, "proxied.yaml");
+	pub = fx_rl_policy(f, "public", 100, 1000, 100, fx_at(0, 3, 3));
+	for (int k = 0; k < 2; k++) {
+		uint32_t t = fx_target(f, k ? "10.0.0.2" : "10.0.0.1", 8080, 1);
+
+		u[k] = fx_upstream(f, k ? "b" : "a", t, 1, fx_at(0, 1, 1 + k));
+	}
+	for (uint32_t i = 0; i < 400; i++) {
+		const uint32_t pols[] = { pub, GW_NONE };
+
+		fx_route(f, i % 3 ? GW_M_GET : GW_M_GET | GW_M_POST, 0, fx_fmt(f, "/p/%u", i).p,
+			 GW_H_PROXY, fx_proxy(f, u[i / 200], 0, 0, NULL), i % 2 ? pols : none,
+			 fx_at(0, 10 + i, 5));
+	}
+	fx_trie(f);
+}
+
+static void test_shared_records(void)
+{
+	struct gw_blob *b = NULL;
+	struct fx f;
+	uint8_t *p;
+	size_t len;
+
+	roundtrip(fx_proxied);
+	fx_proxied(&f);
+	p = write_fx(&f, &len);
+	CU_ASSERT_FATAL(p && gw_blob_open_mem(p, len, &b, NULL, 0) == GW_OK);
+	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_PROXIES), 2);
+	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_RATTRS), 2 * 2 * 2); /* upstream x methods x policies */
+	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_ROUTES), 400);
+	gw_blob_close(b);
+	free(p);
+	fx_free(&f);
+}
+
 /* ---- hostile input --------------------------------------------------------- */
 
 static uint32_t sec_field(const uint8_t *p, unsigned t, unsigned field)
@@ -534,6 +591,13 @@ static uint8_t *recp(uint8_t *p, unsigned t, uint32_t i)
 static uint8_t *secp(uint8_t *p, unsigned t)
 {
 	return p + GW_BLOB_HDR_SIZE + t * GW_BLOB_SEC_ENTRY_SIZE;
+}
+
+/* The RATTRS record of route <i> in the raw bytes <p> (shared with every
+ * route alike: a change to it is a change to them all). */
+static uint8_t *attrp(uint8_t *p, uint32_t i)
+{
+	return recp(p, GW_BLOB_RATTRS, gw_get_u32le(recp(p, GW_BLOB_ROUTES, i) + GW_BLOB_ROUTE_ATTRS));
 }
 
 static void fix_crc(uint8_t *p, size_t len)
@@ -644,15 +708,19 @@ struct corruption {
 #define P32(p, t, i, off, v) gw_put_u32le(recp(p, t, i) + (off), v)
 #define P16(p, t, i, off, v) gw_put_u16le(recp(p, t, i) + (off), v)
 #define P8(p, t, i, off, v) (recp(p, t, i)[off] = (v))
+#define A32(p, route, off, v) gw_put_u32le(attrp(p, route) + (off), v)
+#define A16(p, route, off, v) gw_put_u16le(attrp(p, route) + (off), v)
+#define A8(p, route, off, v) (attrp(p, route)[off] = (v))
 
 static void c_rv0(uint8_t *p, size_t *l) { (void)l; gw_put_u16le(p + GW_BLOB_HDR_READ_VERSION, 0); }
-static void c_rv2(uint8_t *p, size_t *l) { (void)l; gw_put_u16le(p + GW_BLOB_HDR_READ_VERSION, 2); }
+static void c_rv1(uint8_t *p, size_t *l) { (void)l; gw_put_u16le(p + GW_BLOB_HDR_READ_VERSION, 1); }
+static void c_rv3(uint8_t *p, size_t *l) { (void)l; gw_put_u16le(p + GW_BLOB_HDR_READ_VERSION, 3); }
 static void c_flags(uint8_t *p, size_t *l) { (void)l; gw_put_u32le(p + GW_BLOB_HDR_FLAGS, 1); }
 static void c_hsize_small(uint8_t *p, size_t *l) { (void)l; gw_put_u32le(p + GW_BLOB_HDR_HEADER_SIZE, 60); }
 static void c_hsize_big(uint8_t *p, size_t *l) { (void)l; gw_put_u32le(p + GW_BLOB_HDR_HEADER_SIZE, 1u << 20); }
 static void c_nsec_65(uint8_t *p, size_t *l) { (void)l; gw_put_u32le(p + GW_BLOB_HDR_SECTION_COUNT, 65); }
 static void c_nsec_huge(uint8_t *p, size_t *l) { (void)l; gw_put_u32le(p + GW_BLOB_HDR_SECTION_COUNT, 0x10000000); }
-static void c_nsec_24(uint8_t *p, size_t *l) { (void)l; gw_put_u32le(p + GW_BLOB_HDR_SECTION_COUNT, 24); }
+static void c_nsec_over(uint8_t *p, size_t *l) { (void)l; gw_put_u32le(p + GW_BLOB_HDR_SECTION_COUNT, GW_BLOB_NTABLES + 1); }
 static void c_sec_past_end(uint8_t *p, size_t *l)
 {
 	gw_put_u32le(secp(p, GW_BLOB_ROUTES) + GW_BLOB_SEC_OFFSET, (uint32_t)*l);
@@ -684,7 +752,7 @@ static void c_sec_count(uint8_t *p, size_t *l)
 }
 static void c_sec_count_wrap(uint8_t *p, size_t *l)
 {
-	/* count * 20 wraps to the real size in 32 bits: must still refuse. */
+	/* count * 16 wraps to the real size in 32 bits: must still refuse. */
 	uint8_t *e = secp(p, GW_BLOB_NODES);
 
 	(void)l;
@@ -706,17 +774,18 @@ static void c_str_off(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 0
 static void c_str_len(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_PATTERN + 4, 0xFFFFFFFF); }
 static void c_str_nonul(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_PATTERN + 4, 8); }
 static void c_polref(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_POLREFS, 0, 0, 9); }
-static void c_polrange(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 2, GW_BLOB_ROUTE_POL_FIRST, 0xFFFFFFFF); }
-static void c_host(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_HOST, 1); }
-static void c_handler(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_HANDLER, 8); }
-static void c_methods0(uint8_t *p, size_t *l) { (void)l; P16(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_METHODS, 0); }
-static void c_methods80(uint8_t *p, size_t *l) { (void)l; P16(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_METHODS, 0x81); }
-static void c_respond(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 3, GW_BLOB_ROUTE_HANDLER_INDEX, 50); }
-static void c_hindex(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_HANDLER_INDEX, 1); }
-static void c_nparams(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_ROUTES, 8, GW_BLOB_ROUTE_NPARAMS, 33); }
-static void c_tplparam(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_ROUTES, 8, GW_BLOB_ROUTE_NPARAMS, 0); }
+static void c_polrange(uint8_t *p, size_t *l) { (void)l; A32(p, 2, GW_BLOB_RATTR_POL_FIRST, 0xFFFFFFFF); }
+static void c_host(uint8_t *p, size_t *l) { (void)l; A32(p, 0, GW_BLOB_RATTR_HOST, 1); }
+static void c_handler(uint8_t *p, size_t *l) { (void)l; A8(p, 0, GW_BLOB_RATTR_HANDLER, 8); }
+static void c_methods0(uint8_t *p, size_t *l) { (void)l; A16(p, 0, GW_BLOB_RATTR_METHODS, 0); }
+static void c_methods80(uint8_t *p, size_t *l) { (void)l; A16(p, 0, GW_BLOB_RATTR_METHODS, 0x81); }
+static void c_respond(uint8_t *p, size_t *l) { (void)l; A32(p, 3, GW_BLOB_RATTR_HANDLER_INDEX, 50); }
+static void c_hindex(uint8_t *p, size_t *l) { (void)l; A32(p, 0, GW_BLOB_RATTR_HANDLER_INDEX, 1); }
+static void c_nparams(uint8_t *p, size_t *l) { (void)l; A8(p, 8, GW_BLOB_RATTR_NPARAMS, 33); }
+static void c_tplparam(uint8_t *p, size_t *l) { (void)l; A8(p, 8, GW_BLOB_RATTR_NPARAMS, 0); }
+static void c_attrs(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_ATTRS, 50); }
 static void c_pattern(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_PATTERN, 0); P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_PATTERN + 4, 0); }
-static void c_reserved(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_RESERVED + 1, 1); }
+static void c_reserved(uint8_t *p, size_t *l) { (void)l; A8(p, 0, GW_BLOB_RATTR_RESERVED + 1, 1); }
 static void c_place(uint8_t *p, size_t *l) { (void)l; P16(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_PLACE + GW_BLOB_PLACE_FILE, 5); }
 static void c_cycle(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_EDGES, 0, GW_BLOB_EDGE_CHILD, 0); }
 static void c_backedge(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_EDGES, 4, GW_BLOB_EDGE_CHILD, 1); }
@@ -725,21 +794,32 @@ static void c_param_range(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_NODES
 static void c_edge_child(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_EDGES, 0, GW_BLOB_EDGE_CHILD, 99); }
 static void c_edge_label(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_EDGES, 0, GW_BLOB_EDGE_LABEL, 0xFFFFFFF0u); }
 static void c_edge_empty(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_EDGES, 0, GW_BLOB_EDGE_LABEL + 4, 0); }
+/* Key and label move together, so that only the order is wrong. */
 static void c_edge_swap(uint8_t *p, size_t *l)
 {
-	uint8_t a[8];
+	uint8_t a[GW_BLOB_EDGE_CHILD];
 
 	(void)l;
-	memcpy(a, recp(p, GW_BLOB_EDGES, 0), 8);
-	memcpy(recp(p, GW_BLOB_EDGES, 0), recp(p, GW_BLOB_EDGES, 1), 8);
-	memcpy(recp(p, GW_BLOB_EDGES, 1), a, 8);
+	memcpy(a, recp(p, GW_BLOB_EDGES, 0), sizeof a);
+	memcpy(recp(p, GW_BLOB_EDGES, 0), recp(p, GW_BLOB_EDGES, 1), sizeof a);
+	memcpy(recp(p, GW_BLOB_EDGES, 1), a, sizeof a);
 }
 static void c_edge_dup(uint8_t *p, size_t *l)
 {
 	(void)l;
-	memcpy(recp(p, GW_BLOB_EDGES, 1), recp(p, GW_BLOB_EDGES, 0), 8);
+	memcpy(recp(p, GW_BLOB_EDGES, 1), recp(p, GW_BLOB_EDGES, 0), GW_BLOB_EDGE_CHILD);
 }
-static void c_node_edges(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_NODES, 0, GW_BLOB_NODE_LIT_COUNT, 0xFFFFFFFF); }
+/* Keys that are not the label's: a matcher trusting them would go astray. */
+static void c_edge_key(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_EDGES, 0, GW_BLOB_EDGE_KEY + 1, 'q'); }
+static void c_edge_key_pad(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_EDGES, 0, GW_BLOB_EDGE_KEY + 7, 'q'); }
+static void c_node_edges(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_NODES, 1, GW_BLOB_NODE_LIT_FIRST, 0xFFFFFFFF); }
+static void c_node_edges_back(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_NODES, 0, GW_BLOB_NODE_LIT_FIRST, 5); }
+/* An edge that says its child's edges start elsewhere: a matcher would
+ * prefetch the wrong place, and nothing else, but the record lies. */
+static void c_edge_child_edges(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_EDGES, 0, GW_BLOB_EDGE_CHILD_EDGES, 9); }
+/* A method mask that hides a route, or names one there is not. */
+static void c_node_term_mask(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_NODES, 12, GW_BLOB_NODE_TERM_METHODS, GW_M_POST); }
+static void c_node_wild_mask(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_NODES, 12, GW_BLOB_NODE_WILD_METHODS, GW_M_GET); }
 static void c_node_routes(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_NODES, 12, GW_BLOB_NODE_TERM_COUNT, 255); }
 static void c_host_root(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_HOSTS, 0, GW_BLOB_HOST_ROOT, 13); }
 static void c_tpl_kind(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_TPLS, 0, GW_BLOB_TPL_KIND, 9); }
@@ -783,7 +863,7 @@ static void c_host_upper(uint8_t *p, size_t *l)
 	p[sec_field(p, GW_BLOB_STRS, GW_BLOB_SEC_OFFSET) +
 	  gw_get_u32le(recp(p, GW_BLOB_HOSTS, 1))] = 'A';
 }
-static void c_group(uint8_t *p, size_t *l) { (void)l; P16(p, GW_BLOB_ROUTES, 3, GW_BLOB_ROUTE_METHODS, GW_M_GET); }
+static void c_group(uint8_t *p, size_t *l) { (void)l; A16(p, 3, GW_BLOB_RATTR_METHODS, GW_M_GET); }
 static void c_cidr_family(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS, 0, GW_BLOB_CIDR_FAMILY, 5); }
 static void c_cidr_prefix(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS, 0, GW_BLOB_CIDR_PREFIX, 33); }
 static void c_cidr_bits(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS, 0, GW_BLOB_CIDR_ADDR + 1, 1); }
@@ -791,13 +871,51 @@ static void c_cors_cred(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CORS, 0,
 static void c_auth_type(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_AUTHS, 0, GW_BLOB_AUTH_TYPE, 3); }
 static void c_hdrpol(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_HDRPOLS, 0, GW_BLOB_HDRPOL_RESP_DEL_COUNT, 40); }
 static void c_ipf(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_IPFILTERS, 0, GW_BLOB_IPF_DENY_FIRST, 4); }
-static void c_full_tplparam(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_ROUTES, 4, GW_BLOB_ROUTE_NPARAMS, 0); }
+static void c_full_tplparam(uint8_t *p, size_t *l) { (void)l; A8(p, 4, GW_BLOB_RATTR_NPARAMS, 0); }
 static void c_tpl_param40(uint8_t *p, size_t *l)
 {
 	(void)l;
 	for (uint32_t i = 0; i < sec_field(p, GW_BLOB_TPLS, GW_BLOB_SEC_COUNT); i++)
 		if (recp(p, GW_BLOB_TPLS, i)[GW_BLOB_TPL_KIND] == GW_TPL_PARAM)
 			P16(p, GW_BLOB_TPLS, i, GW_BLOB_TPL_PARAM, 40);
+}
+
+/* fx_wide40: node 1 ("r") has edges 1..40, so EHASH holds them all. */
+static uint32_t ehash_count(uint8_t *p) { return sec_field(p, GW_BLOB_EHASH, GW_BLOB_SEC_COUNT); }
+/* The slot holding edge <e>, or the count when none does. */
+static uint32_t ehash_find(uint8_t *p, uint32_t e)
+{
+	uint32_t n = ehash_count(p), i;
+
+	for (i = 0; i < n && gw_get_u32le(recp(p, GW_BLOB_EHASH, i)) != e; i++)
+		;
+	return i;
+}
+/* Edge 7 taken out of the table: the matcher would answer 404 for it. */
+static void c_ehash_missing(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_EHASH, ehash_find(p, 7), 0, GW_NONE); }
+static void c_ehash_range(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_EHASH, ehash_find(p, GW_NONE), 0, 4000); }
+/* 3 slots: a table the home slot's mask cannot index. */
+static void c_ehash_pow2(uint8_t *p, size_t *l)
+{
+	(void)l;
+	gw_put_u32le(secp(p, GW_BLOB_EHASH) + GW_BLOB_SEC_COUNT, 3);
+	gw_put_u32le(secp(p, GW_BLOB_EHASH) + GW_BLOB_SEC_SIZE, 3 * GW_BLOB_EHASH_SIZE);
+}
+static void c_ehash_gone(uint8_t *p, size_t *l)
+{
+	(void)l;
+	gw_put_u32le(secp(p, GW_BLOB_EHASH) + GW_BLOB_SEC_COUNT, 0);
+	gw_put_u32le(secp(p, GW_BLOB_EHASH) + GW_BLOB_SEC_SIZE, 0);
+}
+/* Every slot holds edge 1 (node 1's first): the probes for edge 2 never
+ * meet an empty slot, and stop after GW_BLOB_HASH_PROBES all the same. */
+static void c_ehash_full(uint8_t *p, size_t *l)
+{
+	(void)l;
+	for (uint32_t i = 0; i < ehash_count(p); i++)
+		if (gw_get_u32le(recp(p, GW_BLOB_EHASH, i)) != 7)
+			P32(p, GW_BLOB_EHASH, i, 0, 1);
+	P32(p, GW_BLOB_EHASH, ehash_find(p, 7), 0, 1);
 }
 
 /* 33 nested {param} segments: a matcher's parameter array holds 32. */
@@ -813,27 +931,29 @@ static void fx_deep(struct fx *f)
 	fx_route(f, GW_M_GET, 0, fx_fmt(f, "%s", pat).p, GW_H_HEALTH, 0, none, fx_at(0, 0, 0));
 	fx_trie(f);
 }
-static void c_none(uint8_t *p, size_t *l) { (void)p; (void)l; }
+/* The route's own count is fine (32): only the walk is too deep. */
+static void c_deep(uint8_t *p, size_t *l) { (void)l; A8(p, 0, GW_BLOB_RATTR_NPARAMS, 32); }
 static void c_truncate(uint8_t *p, size_t *l) { (void)p; *l = 1000; }
 static void c_flip(uint8_t *p, size_t *l) { (void)l; p[1000] ^= 0x10; }
 
 static const struct corruption cases[] = {
-	{ "truncated", fx_default, c_truncate, GW_ETRUNC, "header says 2304 bytes, the file has 1000", "truncated.blob", 1 },
+	{ "truncated", fx_default, c_truncate, GW_ETRUNC, "header says 2448 bytes, the file has 1000", "truncated.blob", 1 },
 	{ "byte flipped", fx_default, c_flip, GW_ECHECKSUM, "stored crc32c", "checksum.blob", 1 },
 	{ "read version 0", fx_default, c_rv0, GW_ECORRUPT, "read version 0", NULL, 0 },
-	{ "read version 2", fx_default, c_rv2, GW_EVERSION, "read version 2, this reader knows up to 1", "version-2.blob", 1 },
+	{ "read version 3", fx_default, c_rv3, GW_EVERSION, "read version 3, this reader knows up to 2", "version-3.blob", 1 },
+	{ "read version 1", fx_default, c_rv1, GW_EVERSION, "read version 1, an older format: compile the routes again", "version-1.blob", 0 },
 	{ "unknown flag", fx_default, c_flags, GW_EVERSION, "flags 0x1 unknown", NULL, 0 },
 	{ "header size < 64", fx_default, c_hsize_small, GW_ECORRUPT, "header size 60 invalid", NULL, 0 },
 	{ "header size past end", fx_default, c_hsize_big, GW_ECORRUPT, "header size 1048576 invalid", NULL, 0 },
 	{ "65 sections", fx_default, c_nsec_65, GW_ECORRUPT, "65 sections, more than 64", NULL, 0 },
 	{ "2^28 sections", fx_default, c_nsec_huge, GW_ECORRUPT, "more than 64", NULL, 0 },
-	{ "table over data", fx_default, c_nsec_24, GW_ECORRUPT, "section 0 (STRS): bytes 432+", NULL, 0 },
+	{ "table over data", fx_default, c_nsec_over, GW_ECORRUPT, "section 0 (STRS): bytes 464+", NULL, 0 },
 	{ "section past end", fx_default, c_sec_past_end, GW_ECORRUPT, "section 5 (ROUTES): bytes", NULL, 0 },
-	{ "section size 4G", fx_default, c_sec_size_huge, GW_ECORRUPT, "section 0 (STRS): bytes 432+4294967288 outside", NULL, 0 },
+	{ "section size 4G", fx_default, c_sec_size_huge, GW_ECORRUPT, "section 0 (STRS): bytes 464+4294967288 outside", NULL, 0 },
 	{ "section misaligned", fx_default, c_sec_misaligned, GW_ECORRUPT, "section 3 (NODES): offset", NULL, 0 },
 	{ "sections overlap", fx_default, c_sec_overlap, GW_ECORRUPT, "section 5 (ROUTES) overlaps section 3 (NODES)", "sections-overlap.blob", 0 },
-	{ "count != size", fx_default, c_sec_count, GW_ECORRUPT, "NODES: size 260 is not count 14 * record size 20", NULL, 0 },
-	{ "count * size wraps", fx_default, c_sec_count_wrap, GW_ECORRUPT, "NODES: size 260 is not count", NULL, 0 },
+	{ "count != size", fx_default, c_sec_count, GW_ECORRUPT, "NODES: size 208 is not count 14 * record size 16", NULL, 0 },
+	{ "count * size wraps", fx_default, c_sec_count_wrap, GW_ECORRUPT, "NODES: size 208 is not count", NULL, 0 },
 	{ "section twice", fx_default, c_sec_dup, GW_ECORRUPT, "STRLIST: section present twice", NULL, 0 },
 	{ "section missing", fx_default, c_sec_missing, GW_ECORRUPT, "POLREFS: section missing", NULL, 0 },
 	{ "trailing bytes", fx_default, c_trailing, GW_ECORRUPT, "(trailing bytes)", NULL, 1 },
@@ -843,16 +963,17 @@ static const struct corruption cases[] = {
 	{ "string without NUL", fx_default, c_str_nonul, GW_ECORRUPT, "ROUTES[0]: pattern string at", NULL, 0 },
 	{ "empty pattern", fx_default, c_pattern, GW_ECORRUPT, "ROUTES[0]: pattern does not start with '/'", NULL, 0 },
 	{ "policy ref", fx_default, c_polref, GW_ECORRUPT, "POLREFS[0]: policy 9 out of range (5 policies)", "policy-ref.blob", 0 },
-	{ "route policy range", fx_default, c_polrange, GW_ECORRUPT, "ROUTES[2]: policy refs 4294967295+2 out of range", NULL, 0 },
-	{ "route host", fx_default, c_host, GW_ECORRUPT, "ROUTES[0]: host 1 out of range (1 hosts)", NULL, 0 },
-	{ "route handler", fx_default, c_handler, GW_ECORRUPT, "ROUTES[0]: handler 8 not in 1..7", NULL, 0 },
-	{ "route methods 0", fx_default, c_methods0, GW_ECORRUPT, "ROUTES[0]: methods 0 not in 1..127", NULL, 0 },
-	{ "route methods 0x81", fx_default, c_methods80, GW_ECORRUPT, "ROUTES[0]: methods 129", NULL, 0 },
-	{ "route respond", fx_default, c_respond, GW_ECORRUPT, "ROUTES[3]: respond 50 out of range (2 responds)", NULL, 0 },
-	{ "route handler index", fx_default, c_hindex, GW_ECORRUPT, "ROUTES[0]: handler index 1", NULL, 0 },
-	{ "route nparams", fx_default, c_nparams, GW_ECORRUPT, "ROUTES[8]: nparams 33 not in 0..32", NULL, 0 },
-	{ "template parameter", fx_default, c_tplparam, GW_ECORRUPT, "ROUTES[8]: template part", NULL, 0 },
-	{ "reserved", fx_default, c_reserved, GW_ECORRUPT, "ROUTES[0]: reserved byte 1 is not zero", NULL, 0 },
+	{ "route policy range", fx_default, c_polrange, GW_ECORRUPT, "RATTRS[2]: policy refs 4294967295+2 out of range", NULL, 0 },
+	{ "route host", fx_default, c_host, GW_ECORRUPT, "RATTRS[0]: host 1 out of range (1 hosts)", NULL, 0 },
+	{ "route handler", fx_default, c_handler, GW_ECORRUPT, "RATTRS[0]: handler 8 not in 1..7", NULL, 0 },
+	{ "route methods 0", fx_default, c_methods0, GW_ECORRUPT, "RATTRS[0]: methods 0 not in 1..127", NULL, 0 },
+	{ "route methods 0x81", fx_default, c_methods80, GW_ECORRUPT, "RATTRS[0]: methods 129", NULL, 0 },
+	{ "route respond", fx_default, c_respond, GW_ECORRUPT, "RATTRS[3]: respond 50 out of range (2 responds)", NULL, 0 },
+	{ "route handler index", fx_default, c_hindex, GW_ECORRUPT, "RATTRS[0]: handler index 1", NULL, 0 },
+	{ "route nparams", fx_default, c_nparams, GW_ECORRUPT, "RATTRS[8]: nparams 33 not in 0..32", NULL, 0 },
+	{ "route attributes", fx_default, c_attrs, GW_ECORRUPT, "ROUTES[0]: attributes 50 out of range (9 route attributes)", "route-attrs.blob", 0 },
+	{ "template parameter", fx_default, c_tplparam, GW_ECORRUPT, "RATTRS[8]: template part", NULL, 0 },
+	{ "reserved", fx_default, c_reserved, GW_ECORRUPT, "RATTRS[0]: reserved byte 1 is not zero", NULL, 0 },
 	{ "place file", fx_default, c_place, GW_ECORRUPT, "ROUTES[0]: place file 5 out of range (1 files)", NULL, 0 },
 	{ "edge to root", fx_default, c_cycle, GW_ECORRUPT, "NODES[0]: edge 0 child 0 not after its parent", "edge-cycle.blob", 0 },
 	{ "edge back", fx_default, c_backedge, GW_ECORRUPT, "NODES[1]: edge 4 child 1 not after its parent", NULL, 0 },
@@ -861,9 +982,15 @@ static const struct corruption cases[] = {
 	{ "edge child range", fx_default, c_edge_child, GW_ECORRUPT, "EDGES[0]: child 99 out of range (13 nodes)", NULL, 0 },
 	{ "edge label", fx_default, c_edge_label, GW_ECORRUPT, "EDGES[0]: label string", NULL, 0 },
 	{ "edge label empty", fx_default, c_edge_empty, GW_ECORRUPT, "EDGES[0]: empty label", NULL, 0 },
+	{ "edge key", fx_default, c_edge_key, GW_ECORRUPT, "EDGES[0]: key byte 1 is not the label's", "edge-key.blob", 0 },
+	{ "edge key padding", fx_default, c_edge_key_pad, GW_ECORRUPT, "EDGES[0]: key byte 7 is not the label's", NULL, 0 },
+	{ "edge child edges", fx_default, c_edge_child_edges, GW_ECORRUPT, "EDGES[0]: child edges 9 are not NODES[1]'s", NULL, 0 },
 	{ "edges unsorted", fx_default, c_edge_swap, GW_ECORRUPT, "NODES[0]: edges 0 and 1 not sorted", "edges-unsorted.blob", 0 },
 	{ "edges duplicate", fx_default, c_edge_dup, GW_ECORRUPT, "NODES[0]: edges 0 and 1 not sorted or duplicate", NULL, 0 },
-	{ "node edges range", fx_default, c_node_edges, GW_ECORRUPT, "NODES[0]: edges 0+4294967295 out of range", NULL, 0 },
+	{ "node edges range", fx_default, c_node_edges, GW_ECORRUPT, "NODES[0]: edges 0..4294967295 out of range (11 edges)", NULL, 0 },
+	{ "node edges backwards", fx_default, c_node_edges_back, GW_ECORRUPT, "NODES[0]: first edge 5 after the next node's 4", NULL, 0 },
+	{ "node term methods", fx_default, c_node_term_mask, GW_ECORRUPT, "NODES[12]: term methods 0x4 are not its routes' 0x9", "node-methods.blob", 0 },
+	{ "node wild methods", fx_default, c_node_wild_mask, GW_ECORRUPT, "NODES[12]: wild methods 0x1 are not its routes' 0x0", NULL, 0 },
 	{ "node routes range", fx_default, c_node_routes, GW_ECORRUPT, "NODES[12]: routes 8+255 out of range (9 routes)", NULL, 0 },
 	{ "host root", fx_default, c_host_root, GW_ECORRUPT, "HOSTS[0]: root node 13 out of range", NULL, 0 },
 	{ "template kind", fx_default, c_tpl_kind, GW_ECORRUPT, "TPLS[0]: kind 9 not in 1..4", NULL, 0 },
@@ -893,9 +1020,14 @@ static const struct corruption cases[] = {
 	{ "auth type", fx_full, c_auth_type, GW_ECORRUPT, "AUTHS[0]: type 3 not in 1..2", NULL, 0 },
 	{ "header policy range", fx_full, c_hdrpol, GW_ECORRUPT, "HDRPOLS[0]: response removals", NULL, 0 },
 	{ "ip filter range", fx_full, c_ipf, GW_ECORRUPT, "IPFILTERS[0]: deny 4+1 out of range (4 cidrs)", NULL, 0 },
-	{ "wild route parameter", fx_full, c_full_tplparam, GW_ECORRUPT, "ROUTES[4]: template part", NULL, 0 },
+	{ "wild route parameter", fx_full, c_full_tplparam, GW_ECORRUPT, "RATTRS[4]: template part", NULL, 0 },
 	{ "template param 40", fx_full, c_tpl_param40, GW_ECORRUPT, "param 40 not in 0..31", NULL, 0 },
-	{ "33 parameters deep", fx_deep, c_none, GW_ECORRUPT, "more than 32 {param} steps deep", "params-too-deep.blob", 0 },
+	{ "hash slot emptied", fx_wide40, c_ehash_missing, GW_ECORRUPT, "NODES[1]: edge 7 not in EHASH within 64 slots", "ehash-missing.blob", 0 },
+	{ "hash slot range", fx_wide40, c_ehash_range, GW_ECORRUPT, "EHASH[", NULL, 0 },
+	{ "hash slots not 2^k", fx_wide40, c_ehash_pow2, GW_ECORRUPT, "EHASH: 3 slots, not a power of two", NULL, 0 },
+	{ "hash table gone", fx_wide40, c_ehash_gone, GW_ECORRUPT, "NODES[1]: 40 edges, and no EHASH table", NULL, 0 },
+	{ "hash table full", fx_wide40, c_ehash_full, GW_ECORRUPT, "NODES[1]: edge 2 not in EHASH within 64 slots", NULL, 0 },
+	{ "33 parameters deep", fx_deep, c_deep, GW_ECORRUPT, "more than 32 {param} steps deep", "params-too-deep.blob", 0 },
 };
 
 /* Build the base blob of <c> and apply its corruption; <*len> gets the size.
@@ -1075,6 +1207,25 @@ static void test_write_refuses(void)
 	CU_ASSERT_EQUAL(gw_blob_write_mem(&f.c, &f.t, &p, &len), GW_ECORRUPT);
 	f.c.routes.v[2].handler_index = 0;
 
+	/* A proxy index past the proxies: remapping it would read outside. */
+	for (uint32_t i = 0; i < f.c.routes.n; i++)
+		if (f.c.routes.v[i].handler == GW_H_PROXY) {
+			saved = f.c.routes.v[i].handler_index;
+			f.c.routes.v[i].handler_index = f.c.proxies.n;
+			CU_ASSERT_EQUAL(gw_blob_write_mem(&f.c, &f.t, &p, &len), GW_ECORRUPT);
+			f.c.routes.v[i].handler_index = saved;
+			break;
+		}
+
+	/* A node whose edges do not follow its predecessor's: NODES keeps no
+	 * count, so such a trie cannot be written. */
+	f.t.nodes[0].lit_count--;
+	CU_ASSERT_EQUAL(gw_blob_write_mem(&f.c, &f.t, &p, &len), GW_ECORRUPT);
+	f.t.nodes[0].lit_count++;
+	CU_ASSERT_EQUAL(gw_blob_write_mem(&f.c, &f.t, &p, &len), GW_OK);
+	free(p);
+	p = NULL;
+
 	f.c.polrefs.v[0] = 77; /* written as is: the verifier is the judge */
 	CU_ASSERT_EQUAL(gw_blob_write_mem(&f.c, &f.t, &p, &len), GW_OK);
 	expect("polref written as given", p, len, GW_ECORRUPT, "policy 77 out of range (5 policies)");
@@ -1128,6 +1279,7 @@ static void gen_corpus(void)
 {
 	static const struct { const char *name; void (*build)(struct fx *); } seeds[] = {
 		{ "default", fx_default }, { "full", fx_full }, { "empty", fx_empty },
+		{ "wide", fx_wide40 },
 	};
 	FILE *exp = fopen(CORPUS_DIR "/EXPECTED", "w");
 	char path[256];
@@ -1212,10 +1364,12 @@ int gw_suite_lib_blob(void)
 	if (!CU_add_test(s, "round trip: default routes", test_roundtrip_default) ||
 	    !CU_add_test(s, "round trip: every table", test_roundtrip_full) ||
 	    !CU_add_test(s, "round trip: empty conf", test_roundtrip_empty) ||
+	    !CU_add_test(s, "round trip: a node of 40 edges", test_roundtrip_wide) ||
 	    !CU_add_test(s, "default layout", test_default_layout) ||
 	    !CU_add_test(s, "accessors refuse out-of-range indexes", test_accessor_range) ||
 	    !CU_add_test(s, "same conf, same bytes", test_deterministic) ||
 	    !CU_add_test(s, "bytes per route", test_size_per_route) ||
+	    !CU_add_test(s, "proxies and route attributes stored once", test_shared_records) ||
 	    !CU_add_test(s, "truncation at every length", test_truncation) ||
 	    !CU_add_test(s, "every byte flipped", test_byte_flips) ||
 	    !CU_add_test(s, "structural corruption, CRC fixed", test_structural) ||

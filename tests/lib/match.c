@@ -50,26 +50,6 @@ static int mt_host(const void *ctx, uint32_t i, struct gw_str *name, uint32_t *r
 	return 0;
 }
 
-static int mt_node(const void *ctx, uint32_t i, struct gw_trie_node *out)
-{
-	const struct mt_mem *mm = ctx;
-
-	if (i >= mm->t->nnodes)
-		return -1;
-	*out = mm->t->nodes[i];
-	return 0;
-}
-
-static int mt_edge(const void *ctx, uint32_t i, struct gw_trie_edge *out)
-{
-	const struct mt_mem *mm = ctx;
-
-	if (i >= mm->t->nedges)
-		return -1;
-	*out = mm->t->edges[i];
-	return 0;
-}
-
 static int mt_methods(const void *ctx, uint32_t i, unsigned *out)
 {
 	const struct mt_mem *mm = ctx;
@@ -80,19 +60,90 @@ static int mt_methods(const void *ctx, uint32_t i, unsigned *out)
 	return 0;
 }
 
-/* A source reading <mm>. */
+/* The union of the methods of routes <first>..+<count> (those in range). */
+static uint8_t mt_group(const struct mt_mem *mm, uint32_t first, uint32_t count)
+{
+	unsigned m = 0, x;
+
+	for (uint32_t k = first; k < first + count; k++)
+		if (mt_methods(mm, k, &x) == 0)
+			m |= x;
+	return (uint8_t)m;
+}
+
+/* Node <i> of the trie, with the group masks the blob writer computes. */
+static int mt_node(const void *ctx, uint32_t i, struct match_node *out)
+{
+	const struct mt_mem *mm = ctx;
+	const struct gw_trie_node *n;
+
+	if (i >= mm->t->nnodes)
+		return -1;
+	n = &mm->t->nodes[i];
+	out->lit_first = n->lit_first;
+	out->lit_count = n->lit_count;
+	out->param_child = n->param_child;
+	out->route_first = n->route_first;
+	out->term_count = n->term_count;
+	out->wild_count = n->wild_count;
+	out->term_methods = mt_group(mm, n->route_first, n->term_count);
+	out->wild_methods = mt_group(mm, n->route_first + n->term_count, n->wild_count);
+	return 0;
+}
+
+/* Edge <i> of the trie, with its key computed from the label. */
+static int mt_edge(const void *ctx, uint32_t i, struct match_edge *out)
+{
+	const struct mt_mem *mm = ctx;
+
+	if (i >= mm->t->nedges)
+		return -1;
+	out->label = mm->t->edges[i].label;
+	out->child = mm->t->edges[i].child;
+	out->key = match_key(out->label.p, out->label.len);
+	return 0;
+}
+
+/* The key of edge <i> (below nedges). */
+static uint64_t mt_key(const void *ctx, uint32_t i)
+{
+	const struct mt_mem *mm = ctx;
+
+	return match_key(mm->t->edges[i].label.p, mm->t->edges[i].label.len);
+}
+
+static const struct match_acc mt_acc = {
+	.host = mt_host,
+	.node = mt_node,
+	.edge = mt_edge,
+	.key = mt_key,
+	.methods = mt_methods,
+};
+
+/* A source reading <mm> (no hash slots: every node is binary searched). */
 static struct match_src mt_src(const struct mt_mem *mm)
 {
 	struct match_src s = {
+		.acc = &mt_acc,
 		.ctx = mm,
 		.nhosts = mm->t->nroots,
 		.nnodes = mm->t->nnodes,
-		.host = mt_host,
-		.node = mt_node,
-		.edge = mt_edge,
-		.methods = mt_methods,
+		.nedges = mm->t->nedges,
 	};
 	return s;
+}
+
+/* match_run() on a copy of <path> (<len> bytes) in a buffer of its own: the
+ * walk reads the path a word at a time where its length allows, which the
+ * compiler cannot tell from a string literal's size. */
+static int mt_run(const struct match_src *s, const char *host, size_t hlen, unsigned method,
+		  const char *path, size_t len, struct gw_match *m)
+{
+	static char buf[1024];
+
+	CU_ASSERT_FATAL(len < sizeof buf);
+	memcpy(buf, path, len);
+	return match_run(s, host, hlen, method, buf, len, m);
 }
 
 /* ---- conf helpers (as in tests/lib/trie.c) ------------------------------- */
@@ -382,9 +433,9 @@ static void test_match_v6_bare(void)
 		struct mt_mem mm = { &c, &t };
 		struct match_src s = mt_src(&mm);
 
-		CU_ASSERT_EQUAL(match_run(&s, "[::1]:80", 8, GW_M_GET, "/", 1, &m), GW_MATCH_FOUND);
-		CU_ASSERT_EQUAL(match_run(&s, "[::2]:80", 8, GW_M_GET, "/", 1, &m), GW_MATCH_NOT_FOUND);
-		CU_ASSERT_EQUAL(match_run(&s, "", 0, GW_M_GET, "/", 1, &m), GW_MATCH_NOT_FOUND);
+		CU_ASSERT_EQUAL(mt_run(&s, "[::1]:80", 8, GW_M_GET, "/", 1, &m), GW_MATCH_FOUND);
+		CU_ASSERT_EQUAL(mt_run(&s, "[::2]:80", 8, GW_M_GET, "/", 1, &m), GW_MATCH_NOT_FOUND);
+		CU_ASSERT_EQUAL(mt_run(&s, "", 0, GW_M_GET, "/", 1, &m), GW_MATCH_NOT_FOUND);
 	}
 	gw_trie_free(&t);
 	gw_conf_free(&c);
@@ -414,15 +465,15 @@ static void test_match_host_trailing_dot(void)
 		};
 
 		for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
-			CU_ASSERT_EQUAL(match_run(&s, same[i], strlen(same[i]), GW_M_GET, "/admin", 6, &m),
+			CU_ASSERT_EQUAL(mt_run(&s, same[i], strlen(same[i]), GW_M_GET, "/admin", 6, &m),
 					GW_MATCH_FOUND);
 			CU_ASSERT_EQUAL(t.order[m.route], 0);
 		}
 		/* one root label only: ".." is no host name */
-		CU_ASSERT_EQUAL(match_run(&s, "api.example.com..", 17, GW_M_GET, "/admin", 6, &m),
+		CU_ASSERT_EQUAL(mt_run(&s, "api.example.com..", 17, GW_M_GET, "/admin", 6, &m),
 				GW_MATCH_FOUND);
 		CU_ASSERT_EQUAL(t.order[m.route], 1);
-		CU_ASSERT_EQUAL(match_run(&s, ".", 1, GW_M_GET, "/admin", 6, &m), GW_MATCH_FOUND);
+		CU_ASSERT_EQUAL(mt_run(&s, ".", 1, GW_M_GET, "/admin", 6, &m), GW_MATCH_FOUND);
 		CU_ASSERT_EQUAL(t.order[m.route], 1);
 	}
 	gw_trie_free(&t);
@@ -464,20 +515,179 @@ static void test_match_depth(void)
 	gw_conf_free(&c);
 }
 
+/* ---- wide nodes and long labels -------------------------------------------- */
+
+/* Labels for the wide node: every length around the 8-byte key, prefixes of
+ * one another, labels equal in their first 8 bytes, and bytes above 0x7F. */
+static const char *const mt_wide_labels[] = {
+	"a", "ab", "abc", "abcdefg", "abcdefgh", "abcdefghi", "abcdefgh2", "abcdefghij",
+	"notification", "notifications", "notificationsx", "notificationz", "zz",
+	"\xC3\xA9t\xC3\xA9", "\xFF", "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", "search", "x1", "x2",
+	"x10", "users", "users2", "users-x", "u", "customers", "customer", "v1", "v10", "v9",
+	"0", "00", "0000000000000000", "m", "mm", "mmmmmmmm", "mmmmmmmmm",
+};
+
+/* A node with 36 literal children (hashed in the blob: GW_BLOB_HASH_MIN is
+ * 16), a {param} sibling and a star: gw_match() on the blob, which looks the
+ * children up in EHASH, says what the walk on the trie says, which binary
+ * searches them, for each label, for each label cut short or made longer by
+ * a byte, and under a second wide node below the first. */
+static void test_match_wide(void)
+{
+	enum { NL = sizeof mt_wide_labels / sizeof *mt_wide_labels };
+	static char pats[2 * NL + 2][64];
+	struct gw_conf c;
+	struct gw_trie t;
+	struct gw_diag d = { 0 };
+	uint32_t line = 1;
+	int bad = 0;
+
+	mt_init(&c);
+	for (int i = 0; i < NL; i++) {
+		snprintf(pats[i], sizeof pats[i], "/w/%s", mt_wide_labels[i]);
+		mt_route(&c, mt_wide_labels[i], GW_M_GET, pats[i], 0, line++);
+		snprintf(pats[NL + i], sizeof pats[NL + i], "/w/abcdefgh/%s", mt_wide_labels[i]);
+		mt_route(&c, NULL, GW_M_POST, pats[NL + i], 0, line++);
+	}
+	mt_route(&c, "param", GW_M_GET, "/w/{p}", 0, line++);
+	mt_route(&c, "star", GW_M_GET | GW_M_POST, "/w/*", 0, line++);
+	CU_ASSERT_EQUAL_FATAL(gw_trie_build(&c, &t, &d), 0);
+	{
+		struct mt_mem mm = { &c, &t };
+		struct match_src src = mt_src(&mm);
+		uint8_t *mem;
+		struct gw_blob *b = mt_blob(&c, &t, &mem);
+
+		CU_ASSERT_FATAL(b != NULL);
+		CU_ASSERT(gw_blob_count(b, GW_BLOB_EHASH) >= 2 * NL);
+		for (int i = 0; i < NL && !bad; i++)
+			for (int form = 0; form < 6 && !bad; form++) {
+				const char *l = mt_wide_labels[i];
+				size_t ll = strlen(l);
+				char path[96];
+				struct gw_match m1, m2;
+				int r1, r2;
+				unsigned method = form >= 3 ? GW_M_POST : GW_M_GET;
+				const char *pre = form >= 3 ? "/w/abcdefgh/" : "/w/";
+
+				switch (form % 3) {
+				case 0:
+					snprintf(path, sizeof path, "%s%s", pre, l);
+					break;
+				case 1:
+					snprintf(path, sizeof path, "%s%.*s", pre, (int)(ll - 1), l);
+					if (ll == 1)
+						snprintf(path, sizeof path, "%s%s%s", pre, l, l);
+					break;
+				default:
+					snprintf(path, sizeof path, "%s%s\x01", pre, l);
+				}
+				/* Each path in a buffer of its exact size: ASan sees a
+				 * word read past its end. */
+				{
+					size_t pl = strlen(path);
+					char *exact = malloc(pl);
+
+					CU_ASSERT_FATAL(exact != NULL);
+					memcpy(exact, path, pl);
+					r1 = match_run(&src, "", 0, method, exact, pl, &m1);
+					r2 = gw_match(b, "", 0, method, exact, pl, &m2);
+					free(exact);
+				}
+				if (!mt_same(r1, &m1, r2, &m2)) {
+					fprintf(stderr, "\nwide: %s: walk %d, blob %d", path, r1, r2);
+					bad = 1;
+				}
+				if (form == 0 && (r1 != GW_MATCH_FOUND ||
+						  strcmp(c.routes.v[t.order[m1.route]].pattern.p, path) != 0)) {
+					fprintf(stderr, "\nwide: %s: not its own route", path);
+					bad = 1;
+				}
+			}
+		gw_blob_close(b);
+		free(mem);
+	}
+	CU_ASSERT_FALSE(bad);
+	gw_trie_free(&t);
+	gw_diag_free(&d);
+	gw_conf_free(&c);
+}
+
+/* match_segment() against a byte-by-byte reading, for segments of every
+ * length from 0 to 20 at every position in paths of up to 40 bytes, each
+ * path in a buffer of its exact size (ASan sees any read past it). */
+static void test_match_segment(void)
+{
+	unsigned rng = 7, bad = 0;
+
+	for (int iter = 0; iter < 20000 && bad < 5; iter++) {
+		char tmp[64];
+		uint32_t len = 0, pos;
+
+		tmp[len++] = '/';
+		while (len < 40) {
+			uint32_t sl;
+
+			rng = rng * 1103515245u + 12345u;
+			sl = (rng >> 16) % 21;
+			for (uint32_t k = 0; k < sl && len < 40; k++) {
+				rng = rng * 1103515245u + 12345u;
+				tmp[len++] = (char)(0x21 + (rng >> 16) % 200);
+				if (tmp[len - 1] == '/')
+					tmp[len - 1] = 'a';
+			}
+			if (len < 40 && ((rng >> 8) & 3))
+				tmp[len++] = '/';
+			else
+				break;
+		}
+		char *path = malloc(len);
+
+		CU_ASSERT_FATAL(path != NULL);
+		memcpy(path, tmp, len);
+		for (pos = 0; pos < len; pos++) {
+			uint32_t end, want;
+			uint64_t key = 1;
+
+			if (path[pos] != '/')
+				continue;
+			for (want = pos + 1; want < len && path[want] != '/'; want++)
+				;
+			end = match_segment(path, pos, len, &key);
+			if (end != want || key != match_key(path + pos + 1, want - pos - 1)) {
+				fprintf(stderr, "\nsegment at %u of %.*s: end %u (want %u)", pos, (int)len,
+					path, end, want);
+				bad++;
+			}
+		}
+		free(path);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
 /* ---- hostile tries --------------------------------------------------------- */
 
 static uint32_t mt_count_nodes;
 
 /* Counting wrapper of mt_node: how many nodes a walk decoded. */
-static int mt_node_counted(const void *ctx, uint32_t i, struct gw_trie_node *out)
+static int mt_node_counted(const void *ctx, uint32_t i, struct match_node *out)
 {
 	mt_count_nodes++;
 	return mt_node(ctx, i, out);
 }
 
+static const struct match_acc mt_acc_counted = {
+	.host = mt_host,
+	.node = mt_node_counted,
+	.edge = mt_edge,
+	.key = mt_key,
+	.methods = mt_methods,
+};
+
 /* A DAG: node i has a literal edge "a" and a {param} child, both to i+1, for
  * 100 levels; a route at the bottom for POST only.  A naive walk of GET
- * /a/a/... would try 2^100 paths; this one visits at most nnodes nodes.
+ * /a/a/... would try 2^100 paths; this one enters at most nnodes nodes, and
+ * reads each again at most once, when it backs up to it: 2 * nnodes reads.
  * Then a cycle (a node its own param child), which the loader would refuse
  * but the walk must survive anyway. */
 static void test_match_hostile(void)
@@ -508,20 +718,20 @@ static void test_match_hostile(void)
 	for (int i = 0; i < 100; i++)
 		memcpy(path + 2 * i, "/a", 2);
 	s = mt_src(&mm);
-	s.node = mt_node_counted;
+	s.acc = &mt_acc_counted;
 	mt_count_nodes = 0;
 	CU_ASSERT_EQUAL(match_run(&s, "", 0, GW_M_GET, path, 200, &m), GW_MATCH_NOT_FOUND);
-	CU_ASSERT(mt_count_nodes <= N);
+	CU_ASSERT(mt_count_nodes <= 2 * N);
 	/* 64 levels down at most: the route at depth 100 is out of reach. */
 	mt_count_nodes = 0;
 	CU_ASSERT_EQUAL(match_run(&s, "", 0, GW_M_POST, path, 200, &m), GW_MATCH_NOT_FOUND);
-	CU_ASSERT(mt_count_nodes <= N);
+	CU_ASSERT(mt_count_nodes <= 2 * N);
 	/* A cycle: node 0 is its own param child. */
 	nodes[0].param_child = 0;
 	nodes[0].lit_count = 0;
 	mt_count_nodes = 0;
 	CU_ASSERT_EQUAL(match_run(&s, "", 0, GW_M_GET, path, 200, &m), GW_MATCH_NOT_FOUND);
-	CU_ASSERT(mt_count_nodes <= N);
+	CU_ASSERT(mt_count_nodes <= 2 * N);
 	/* Out-of-range indexes everywhere: treated as absent. */
 	nodes[0].param_child = 5000;
 	nodes[0].lit_count = 3;
@@ -530,12 +740,12 @@ static void test_match_hostile(void)
 	nodes[0].term_count = 200;
 	nodes[0].wild_count = 200;
 	CU_ASSERT_EQUAL(match_run(&s, "", 0, GW_M_GET, path, 200, &m), GW_MATCH_NOT_FOUND);
-	CU_ASSERT_EQUAL(match_run(&s, "", 0, GW_M_GET, "/", 1, &m), GW_MATCH_NOT_FOUND);
+	CU_ASSERT_EQUAL(mt_run(&s, "", 0, GW_M_GET, "/", 1, &m), GW_MATCH_NOT_FOUND);
 	roots[0] = 9999;
-	CU_ASSERT_EQUAL(match_run(&s, "", 0, GW_M_GET, "/", 1, &m), GW_MATCH_NOT_FOUND);
+	CU_ASSERT_EQUAL(mt_run(&s, "", 0, GW_M_GET, "/", 1, &m), GW_MATCH_NOT_FOUND);
 	/* Not a normalised path: not found, never a crash. */
-	CU_ASSERT_EQUAL(match_run(&s, "", 0, GW_M_GET, "", 0, &m), GW_MATCH_NOT_FOUND);
-	CU_ASSERT_EQUAL(match_run(&s, "", 0, GW_M_GET, "a", 1, &m), GW_MATCH_NOT_FOUND);
+	CU_ASSERT_EQUAL(mt_run(&s, "", 0, GW_M_GET, "", 0, &m), GW_MATCH_NOT_FOUND);
+	CU_ASSERT_EQUAL(mt_run(&s, "", 0, GW_M_GET, "a", 1, &m), GW_MATCH_NOT_FOUND);
 	gw_conf_free(&c);
 }
 
@@ -976,6 +1186,8 @@ int gw_suite_lib_match(void)
 	    !CU_add_test(s, "bare IPv6 host", test_match_v6_bare) ||
 	    !CU_add_test(s, "host with a trailing dot", test_match_host_trailing_dot) ||
 	    !CU_add_test(s, "depth", test_match_depth) ||
+	    !CU_add_test(s, "wide nodes through the hash slots", test_match_wide) ||
+	    !CU_add_test(s, "segments read a word at a time", test_match_segment) ||
 	    !CU_add_test(s, "hostile tries", test_match_hostile) ||
 	    !CU_add_test(s, "walk and analysis vs reference", test_match_reference))
 		return -1;

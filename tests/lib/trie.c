@@ -585,6 +585,119 @@ static void test_trie_many(void)
 	gw_conf_free(&c);
 }
 
+/* The routes of a built trie come in the order of lib/trie.c's file comment
+ * (step 2), which the builder reaches through byte keys: compared here with
+ * that order written out directly, segment by segment, on random route sets
+ * whose literals use bytes the keys escape (0x01, 0x02), bytes above 0x7F,
+ * prefixes of one another, and {param}s and stars at every place. */
+static int tt_ref_seg(const char *p, uint32_t *i, uint32_t len, const char **seg, uint32_t *slen)
+{
+	if (*i >= len)
+		return 0;
+	*seg = p + *i + 1;
+	for (*slen = 0; *i + 1 + *slen < len && p[*i + 1 + *slen] != '/'; (*slen)++)
+		;
+	*i += 1 + *slen;
+	return 1;
+}
+
+static int tt_ref_cmp(const struct gw_conf *c, uint32_t a, uint32_t b)
+{
+	const struct gw_route *x = &c->routes.v[a], *y = &c->routes.v[b];
+	uint32_t i = 0, j = 0, xl, yl;
+	const char *xs, *ys;
+	int wx = x->pattern.len > 1 && x->pattern.p[x->pattern.len - 1] == '*';
+	int wy = y->pattern.len > 1 && y->pattern.p[y->pattern.len - 1] == '*';
+	uint32_t lx = wx ? x->pattern.len - 2 : x->pattern.len;
+	uint32_t ly = wy ? y->pattern.len - 2 : y->pattern.len;
+
+	if (x->host != y->host)
+		return x->host < y->host ? -1 : 1;
+	for (;;) {
+		int hx = lx > 1 && tt_ref_seg(x->pattern.p, &i, lx, &xs, &xl);
+		int hy = ly > 1 && tt_ref_seg(y->pattern.p, &j, ly, &ys, &yl);
+		int px, py, c2;
+
+		if (!hx || !hy) {
+			if (hx != hy)
+				return hx ? 1 : -1; /* fewer segments first */
+			break;
+		}
+		px = xs[0] == '{';
+		py = ys[0] == '{';
+		if (px != py)
+			return px ? 1 : -1; /* literal before {param} */
+		if (px)
+			continue;
+		c2 = memcmp(xs, ys, xl < yl ? xl : yl);
+		if (c2)
+			return c2 < 0 ? -1 : 1;
+		if (xl != yl)
+			return xl < yl ? -1 : 1;
+	}
+	if (wx != wy)
+		return wx ? 1 : -1;
+	return a < b ? -1 : a > b;
+}
+
+static void test_trie_sort_order(void)
+{
+	static const char *const segs[] = {
+		"a", "ab", "a\x01", "a\x02", "\x01", "\x01\x01", "\x02", "b", "\xC3\xA9", "\xFF",
+		"ab\xFF", "{p}", "{q}", "z",
+	};
+	static char pats[400][64];
+	unsigned rng = 99;
+
+	for (int iter = 0; iter < 20; iter++) {
+		struct gw_conf c;
+		struct gw_trie t;
+		struct gw_diag d = { 0 };
+		int n = 0;
+
+		tt_init(&c);
+		tt_host(&c, "h.example");
+		while (n < 400) {
+			size_t o = 0;
+			int depth;
+
+			rng = rng * 1103515245u + 12345u;
+			depth = 1 + (int)((rng >> 16) % 4);
+			for (int k = 0; k < depth; k++) {
+				rng = rng * 1103515245u + 12345u;
+				o += (size_t)snprintf(pats[n] + o, sizeof pats[n] - o, "/%s",
+						      segs[(rng >> 16) % (sizeof segs / sizeof *segs)]);
+			}
+			/* A last literal of its own: no two routes can conflict
+			 * and no star is shadowed, so the set always builds. */
+			o += (size_t)snprintf(pats[n] + o, sizeof pats[n] - o, "/%d%s", n,
+					      (rng >> 8) % 4 == 0 ? "/*" : "");
+			tt_route(&c, NULL, GW_M_GET, pats[n], (uint32_t)(rng >> 20) % 2,
+				 (uint32_t)n + 1);
+			n++;
+		}
+		if (gw_trie_build(&c, &t, &d) == 0) {
+			int bad = 0;
+
+			for (uint32_t k = 1; k < t.nroutes && !bad; k++)
+				if (tt_ref_cmp(&c, t.order[k - 1], t.order[k]) >= 0) {
+					fprintf(stderr, "\nsort: %s before %s",
+						c.routes.v[t.order[k - 1]].pattern.p,
+						c.routes.v[t.order[k]].pattern.p);
+					bad = 1;
+				}
+			CU_ASSERT_FALSE(bad);
+			CU_ASSERT_EQUAL(t.nroutes, c.routes.n);
+			gw_trie_free(&t);
+		} else {
+			tt_dump(&d);
+			CU_FAIL("random route set refused");
+		}
+		gw_diag_free(&d);
+		gw_conf_free(&c);
+	}
+}
+
 /* Register the suite (runner contract: 0 on success). */
 int gw_suite_lib_trie(void)
 {
@@ -599,7 +712,8 @@ int gw_suite_lib_trie(void)
 	    !CU_add_test(s, "reachable wildcards", test_trie_reachable) ||
 	    !CU_add_test(s, "limits", test_trie_limits) ||
 	    !CU_add_test(s, "malformed patterns", test_trie_malformed) ||
-	    !CU_add_test(s, "many routes", test_trie_many))
+	    !CU_add_test(s, "many routes", test_trie_many) ||
+	    !CU_add_test(s, "sort order of the routes", test_trie_sort_order))
 		return -1;
 	return 0;
 }
