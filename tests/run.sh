@@ -28,18 +28,31 @@ echo "== unit (ASan+UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	count_unit unit-asan build/asan/bin/unit
 
-for t in tests/integration/*.sh; do
-	[[ "$(basename "$t")" == lib.sh ]] && continue
-	echo "== $t"
+# run_script LABEL SCRIPT: one integration script, its ok/not ok lines counted.
+run_script() {
+	local label=$1 t=$2 out rc p f
+	echo "== $label"
 	out=$(timeout 600 bash "$t" 2>&1); rc=$?
 	printf '%s\n' "$out"
 	p=$(printf '%s\n' "$out" | grep -c '^ok - ')
 	f=$(printf '%s\n' "$out" | grep -c '^not ok - ')
 	passed=$((passed + p)); failed=$((failed + f))
 	if [[ $rc -ne 0 && $f -eq 0 ]]; then
-		failed=$((failed + 1)); failures+=("$t: exit $rc")
+		failed=$((failed + 1)); failures+=("$label: exit $rc")
 	fi
-	[[ $f -eq 0 ]] || failures+=("$t: $f failed")
+	[[ $f -eq 0 ]] || failures+=("$label: $f failed")
+}
+
+for t in tests/integration/*.sh; do
+	[[ "$(basename "$t")" == lib.sh ]] && continue
+	run_script "$t" "$t"
+done
+
+# The hostile-input suites once more against the ASan+UBSan builds of gwd and
+# gwc: raw requests, proxying, sessions (lib.sh fails a script on any
+# sanitizer report in gwd's stderr).
+for t in tests/integration/raw_requests.sh tests/integration/proxy.sh tests/integration/sessions.sh; do
+	GWD=$PWD/build/asan/bin/gwd GWC=$PWD/build/asan/bin/gwc run_script "$t (ASan+UBSan)" "$t"
 done
 
 if [[ ${#failures[@]} -gt 0 ]]; then
