@@ -420,8 +420,7 @@ static int proxy(struct gwc_file *f, const struct ynode *n, const struct pat *pt
 		 const struct ynode *path, uint32_t *index)
 {
 	static const char *const keys[] = { "upstream", "rewrite", "strip_prefix", NULL };
-	struct gw_proxy p = { .upstream = GW_NONE, .strip_prefix = { "", 0 },
-			      .user_header = { "", 0 } }, *e;
+	struct gw_proxy p = { .upstream = GW_NONE, .strip_prefix = { "", 0 } }, *e;
 	struct gwc_ref ref = { .slot = f->conf->proxies.n }, *r;
 	const struct ynode *v, *rw, *sp;
 	char b[80], c[80];

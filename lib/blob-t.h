@@ -192,8 +192,7 @@ enum gw_blob_table {
 #define GW_BLOB_PROXY_REWRITE_FIRST 4
 #define GW_BLOB_PROXY_REWRITE_COUNT 8
 #define GW_BLOB_PROXY_STRIP_PREFIX 12
-#define GW_BLOB_PROXY_USER_HEADER 20
-#define GW_BLOB_PROXY_SIZE 28
+#define GW_BLOB_PROXY_SIZE 20
 
 /* TPLS (struct gw_tpl). */
 #define GW_BLOB_TPL_KIND 0   /* u8 */

@@ -695,7 +695,6 @@ static int verify_proxies(struct vctx *v)
 				gw_get_u32le(r + GW_BLOB_PROXY_REWRITE_FIRST),
 				gw_get_u32le(r + GW_BLOB_PROXY_REWRITE_COUNT), GW_BLOB_TPLS));
 		TRY(check_str(v, GW_BLOB_PROXIES, i, "strip_prefix", r + GW_BLOB_PROXY_STRIP_PREFIX, 1));
-		TRY(check_str(v, GW_BLOB_PROXIES, i, "user_header", r + GW_BLOB_PROXY_USER_HEADER, 1));
 	}
 	return 0;
 }
@@ -1190,7 +1189,6 @@ int gw_blob_proxy(const struct gw_blob *b, uint32_t i, struct gw_proxy *out)
 	out->rewrite_first = gw_get_u32le(r + GW_BLOB_PROXY_REWRITE_FIRST);
 	out->rewrite_count = gw_get_u32le(r + GW_BLOB_PROXY_REWRITE_COUNT);
 	out->strip_prefix = str_at(b, r + GW_BLOB_PROXY_STRIP_PREFIX);
-	out->user_header = str_at(b, r + GW_BLOB_PROXY_USER_HEADER);
 	return 0;
 }
 

@@ -371,7 +371,6 @@ static void emit_proxies(struct w *w)
 		RANGE(w, r + GW_BLOB_PROXY_REWRITE_FIRST, GW_BLOB_TPLS, tpls, s->rewrite_first,
 		      s->rewrite_count, enc_tpl);
 		put_str(w, r + GW_BLOB_PROXY_STRIP_PREFIX, &s->strip_prefix);
-		put_str(w, r + GW_BLOB_PROXY_USER_HEADER, &s->user_header);
 		w->prox_map[i] = intern(w, &w->tab[GW_BLOB_PROXIES], r, sizeof r, 0) /
 				 GW_BLOB_PROXY_SIZE;
 	}

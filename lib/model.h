@@ -146,7 +146,6 @@ struct gw_proxy {
 	uint32_t upstream;                     /* into conf.upstreams */
 	uint32_t rewrite_first, rewrite_count; /* into conf.tpls; count 0: keep the path */
 	struct gw_str strip_prefix;            /* removed from the path first; may be empty */
-	struct gw_str user_header;             /* unused by the proxy itself; reserved, empty */
 };
 
 struct gw_policy {

@@ -215,7 +215,6 @@ static FX_UNUSED uint32_t fx_proxy(struct fx *f, uint32_t upstream, uint32_t rw_
 	p->rewrite_first = rw_first;
 	p->rewrite_count = rw_count;
 	p->strip_prefix = fx_s(strip ? strip : "");
-	p->user_header = fx_s("");
 	return f->c.proxies.n - 1;
 }
 
