@@ -274,7 +274,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (gwd_jobs_start(2) != 0 || gwd_conn_reaper_start() != 0 ||
-	    gwd_proxy_service_start() != 0) {
+	    gwd_proxy_service_start(o.threads) != 0) {
 		fputs("gwd: cannot start threads\n", stderr);
 		return 1;
 	}

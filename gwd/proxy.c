@@ -1,14 +1,19 @@
-/* The proxy engine: one thread, one libcurl multi handle, every upstream
- * exchange of the process (see proxy.h for the flow).
+/* The proxy engines: one thread per libmicrohttpd pool thread, each with its
+ * own epoll set and libcurl multi handle (see proxy.h for the flow).
  *
- * Why one thread: libcurl's multi interface drives thousands of transfers
- * from one loop, keeps the connection pool in the multi handle (so keep-alive
- * connections are shared by all requests), and a pool thread of
- * libmicrohttpd must never block on an upstream.
+ * Why so: libcurl's multi interface drives thousands of transfers from one
+ * loop (curl_multi_socket_action: the work per event does not grow with the
+ * transfers in flight), keeps the keep-alive pool in the multi handle, and a
+ * pool thread of libmicrohttpd must never block on an upstream.  One engine
+ * per pool thread, each pool thread always submitting to the same one, means
+ * no two pool threads share an inbox, and the engines share nothing but the
+ * upstream counters (atomics).  Easy handles are recycled per engine:
+ * curl_easy_init and its 10 KiB of zeroing per request showed in profiles.
  */
 #include "gwd/proxy.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -16,37 +21,63 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
-#define MAX_POLL_FDS 1024 /* client sockets watched for hang-up per loop */
+#define MAX_POLL_FDS 1024  /* client sockets watched for hang-up per scan */
+#define MAX_ENGINES 64     /* engine threads at most (one per pool thread) */
+#define EASY_POOL 256      /* idle easy handles kept per engine */
+#define HANGUP_SCAN_MS 50  /* how often running calls' clients are polled */
+#define MAX_EVENTS 128
 
-static struct {
+/* One engine: a thread, its epoll set, its libcurl multi handle (and so its
+ * own keep-alive pool), and the calls it runs.  Every field but <inbox>,
+ * <asleep> and <wakefd> belongs to the engine's thread alone. */
+struct engine {
 	CURLM *multi;
 	pthread_t thread;
-	_Atomic int live; /* the engine thread should run */
+	int epfd;
+	int wakefd;                        /* eventfd: submissions and stop */
+	_Atomic int asleep;                /* in (or about to enter) epoll_wait */
+	_Atomic(struct gwd_pcall *) inbox; /* lock-free stack of submitted calls */
+	struct gwd_pcall *running;
+	int64_t timer_ns;                  /* libcurl's timeout, -1: none */
+	uint64_t next_scan_ns;             /* next hang-up scan */
+	CURL *idle[EASY_POOL];             /* easy handles between transfers */
+	unsigned nidle;
+	struct pollfd pfds[MAX_POLL_FDS];
+	struct gwd_pcall *owner[MAX_POLL_FDS];
+	struct epoll_event evs[MAX_EVENTS];
+};
+
+static struct {
+	struct engine *e;
+	unsigned n;
+	_Atomic int live; /* the engine threads should run */
 	_Atomic unsigned submitting; /* gwd_proxy_submit calls between their check
 	                                of <live> and their wake-up: stop waits
-	                                for them before draining <inbox> */
-	_Atomic(struct gwd_pcall *) inbox; /* lock-free stack of submitted calls */
-	struct gwd_pcall *running;         /* engine thread only */
+	                                for them before draining the inboxes */
+	_Atomic unsigned next;       /* hands engines to submitting threads */
 	int started;
 } eng;
 
-static void run_add(struct gwd_pcall *c)
+static void run_add(struct engine *g, struct gwd_pcall *c)
 {
 	c->rprev = NULL;
-	c->rnext = eng.running;
-	if (eng.running)
-		eng.running->rprev = c;
-	eng.running = c;
+	c->rnext = g->running;
+	if (g->running)
+		g->running->rprev = c;
+	g->running = c;
 }
 
-static void run_del(struct gwd_pcall *c)
+static void run_del(struct engine *g, struct gwd_pcall *c)
 {
 	if (c->rprev)
 		c->rprev->rnext = c->rnext;
-	else if (eng.running == c)
-		eng.running = c->rnext;
+	else if (g->running == c)
+		g->running = c->rnext;
 	if (c->rnext)
 		c->rnext->rprev = c->rprev;
 	c->rnext = c->rprev = NULL;
@@ -112,9 +143,13 @@ long gwd_proxy_encode_path(const char *s, size_t len, int keep_slash, char *out,
 
 struct gwd_pcall *gwd_pcall_new(void)
 {
-	struct gwd_pcall *c = calloc(1, sizeof *c);
+	/* Only the fields ahead of the buffers are zeroed: <hdrbuf> is read
+	 * up to <hdrlen>, and a 16 KiB memset per request was a tenth of a
+	 * proxied request's instructions. */
+	struct gwd_pcall *c = malloc(sizeof *c);
 
 	if (c) {
+		memset(c, 0, offsetof(struct gwd_pcall, hdrbuf));
 		c->client_fd = -1;
 		c->target = -1;
 	}
@@ -306,18 +341,40 @@ static void observe(struct gwd_pcall *c, unsigned code)
 	atomic_fetch_add_explicit(&u->dur_count, 1, memory_order_relaxed);
 }
 
+/* An easy handle for a transfer: an idle one of <g>'s, reset to libcurl's
+ * defaults, or a new one.  NULL when memory runs out. */
+static CURL *easy_get(struct engine *g)
+{
+	CURL *e;
+
+	if (g->nidle == 0)
+		return curl_easy_init();
+	e = g->idle[--g->nidle];
+	curl_easy_reset(e);
+	return e;
+}
+
+/* Keep <e> (out of the multi handle) for the next transfer of <g>. */
+static void easy_put(struct engine *g, CURL *e)
+{
+	if (g->nidle < EASY_POOL)
+		g->idle[g->nidle++] = e;
+	else
+		curl_easy_cleanup(e);
+}
+
 /* End call <c> with <error>: account it, let go of its easy handle (out of
  * the multi handle by now; the call itself is the submitter's, and would
  * take the handle with it to gwd_pcall_free otherwise, on another thread),
  * and run done() last -- <c> may be freed as soon as it starts. */
-static void finish(struct gwd_pcall *c, int error)
+static void finish(struct engine *g, struct gwd_pcall *c, int error)
 {
 	static const unsigned code_of[] = {0, 502, 504, 502, 503, 499, 500};
 
 	c->error = error;
 	observe(c, error == GWD_PX_OK ? (unsigned)c->status : code_of[error]);
 	if (c->easy) {
-		curl_easy_cleanup(c->easy);
+		easy_put(g, c->easy);
 		c->easy = NULL;
 	}
 	c->done(c, c->arg);
@@ -346,9 +403,9 @@ static int request_ok(const struct gwd_pcall *c)
 	return 1;
 }
 
-/* Start (or restart, for a retry) <c> on a newly picked target.  Returns 0
- * when the transfer is running, -1 when <c> was finished instead. */
-static int launch(struct gwd_pcall *c)
+/* Start (or restart, for a retry) <c> on <g> with a newly picked target.
+ * Returns 0 when the transfer is running, -1 when <c> was finished instead. */
+static int launch(struct engine *g, struct gwd_pcall *c)
 {
 	static char no_expect[] = "Expect:", no_ctype[] = "Content-Type:";
 	struct gwd_upstream_state *u = c->u;
@@ -356,13 +413,13 @@ static int launch(struct gwd_pcall *c)
 	CURL *e;
 
 	if (!request_ok(c)) {
-		finish(c, GWD_PX_INTERNAL);
+		finish(g, c, GWD_PX_INTERNAL);
 		return -1;
 	}
 	t = gwd_upstream_pick(u, c->hash_key, c->hash_keylen, c->tried, c->ntried, now_ns());
 	if (t < 0) {
 		c->retry_after = gwd_upstream_retry_after(u, now_ns());
-		finish(c, c->ntried ? c->error : GWD_PX_NO_TARGET);
+		finish(g, c, c->ntried ? c->error : GWD_PX_NO_TARGET);
 		return -1;
 	}
 	c->target = t;
@@ -378,14 +435,17 @@ static int launch(struct gwd_pcall *c)
 	c->error = GWD_PX_OK;
 	snprintf(c->url, sizeof c->url, "http://%s", u->t[t].hostport);
 
-	e = c->easy ? c->easy : curl_easy_init();
+	e = c->easy;
+	if (e)
+		curl_easy_reset(e); /* a retry: the handle ran the last try */
+	else
+		e = easy_get(g);
 	if (!e) {
 		atomic_fetch_sub_explicit(&u->t[t].active, 1, memory_order_relaxed);
-		finish(c, GWD_PX_INTERNAL);
+		finish(g, c, GWD_PX_INTERNAL);
 		return -1;
 	}
 	c->easy = e;
-	curl_easy_reset(e);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, c);
 	/* The path is already encoded: CURLOPT_REQUEST_TARGET sends it as is,
 	 * the URL only names scheme and authority. */
@@ -425,24 +485,24 @@ static int launch(struct gwd_pcall *c)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body ? c->body : "");
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
 	}
-	if (curl_multi_add_handle(eng.multi, e) != CURLM_OK) {
+	if (curl_multi_add_handle(g->multi, e) != CURLM_OK) {
 		atomic_fetch_sub_explicit(&u->t[t].active, 1, memory_order_relaxed);
-		finish(c, GWD_PX_INTERNAL);
+		finish(g, c, GWD_PX_INTERNAL);
 		return -1;
 	}
-	run_add(c);
+	run_add(g, c);
 	return 0;
 }
 
 /* A transfer ended with <rc>: account it, retry when allowed, or finish. */
-static void ended(struct gwd_pcall *c, CURLcode rc)
+static void ended(struct engine *g, struct gwd_pcall *c, CURLcode rc)
 {
 	struct gwd_upstream_state *u = c->u;
 	int t = c->target, err = GWD_PX_OK, upstream_fault = 0;
 	uint64_t now = now_ns();
 
-	curl_multi_remove_handle(eng.multi, c->easy);
-	run_del(c);
+	curl_multi_remove_handle(g->multi, c->easy);
+	run_del(g, c);
 	atomic_fetch_sub_explicit(&u->t[t].active, 1, memory_order_relaxed);
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
@@ -468,99 +528,277 @@ static void ended(struct gwd_pcall *c, CURLcode rc)
 	if (err == GWD_PX_REFUSED && upstream_fault && c->idempotent && c->ntried <= u->cfg.retries &&
 	    c->ntried < GWD_PCALL_MAX_TRIES && c->ntried < u->n) {
 		c->error = err;
-		launch(c);
+		launch(g, c);
 		return;
 	}
-	finish(c, err);
+	finish(g, c, err);
 }
 
-static void cancel_hung_up(struct pollfd *pfds, struct gwd_pcall **owner, unsigned n)
+/* Take <c> off <g> before its transfer ended, and finish it with <error>. */
+static void abandon(struct engine *g, struct gwd_pcall *c, int error)
 {
-	for (unsigned i = 0; i < n; i++) {
-		struct gwd_pcall *c = owner[i];
+	curl_multi_remove_handle(g->multi, c->easy);
+	run_del(g, c);
+	atomic_fetch_sub_explicit(&c->u->t[c->target].active, 1, memory_order_relaxed);
+	finish(g, c, error);
+}
 
-		if (!(pfds[i].revents & (POLLRDHUP | POLLHUP | POLLERR)))
+/* Poll the clients of <g>'s running calls (at most MAX_POLL_FDS of them, the
+ * newest) and cancel the calls of those that hung up. */
+static void scan_hangups(struct engine *g)
+{
+	unsigned n = 0;
+
+	for (struct gwd_pcall *c = g->running; c && n < MAX_POLL_FDS; c = c->rnext) {
+		if (c->client_fd < 0)
 			continue;
-		curl_multi_remove_handle(eng.multi, c->easy);
-		run_del(c);
-		atomic_fetch_sub_explicit(&c->u->t[c->target].active, 1, memory_order_relaxed);
-		finish(c, GWD_PX_CANCELLED);
+		g->pfds[n].fd = c->client_fd;
+		g->pfds[n].events = POLLRDHUP;
+		g->pfds[n].revents = 0;
+		g->owner[n++] = c;
+	}
+	if (n == 0 || poll(g->pfds, n, 0) <= 0)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		if (g->pfds[i].revents & (POLLRDHUP | POLLHUP | POLLERR))
+			abandon(g, g->owner[i], GWD_PX_CANCELLED);
+}
+
+/* libcurl's socket callback: keep <s> in the engine's epoll set with the
+ * events libcurl waits for.  A socket is marked (curl_multi_assign) once
+ * it is in the set; a failed ADD or MOD is retried as the other (an fd
+ * number reused after a close).  Always 0: a socket that cannot be watched
+ * times its transfer out. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct engine *g = userp;
+	struct epoll_event ev = { .data.fd = s };
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (socketp)
+			epoll_ctl(g->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+	if (socketp) {
+		if (epoll_ctl(g->epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
+			epoll_ctl(g->epfd, EPOLL_CTL_ADD, s, &ev);
+		return 0;
+	}
+	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST)
+		epoll_ctl(g->epfd, EPOLL_CTL_MOD, s, &ev);
+	curl_multi_assign(g->multi, s, g);
+	return 0;
+}
+
+/* libcurl's timer callback: when to call it back without socket activity. */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct engine *g = userp;
+
+	(void)multi;
+	g->timer_ns = timeout_ms < 0 ? -1 : (int64_t)(now_ns() + (uint64_t)timeout_ms * 1000000u);
+	return 0;
+}
+
+/* Hand every finished transfer of <g> to ended(). */
+static void reap(struct engine *g)
+{
+	CURLMsg *m;
+	int nmsg;
+
+	while ((m = curl_multi_info_read(g->multi, &nmsg))) {
+		struct gwd_pcall *c = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+		ended(g, c, m->data.result);
 	}
 }
 
+/* Launch what was submitted to <g>, in submission order (the stack pops
+ * newest first). */
+static void take_inbox(struct engine *g)
+{
+	struct gwd_pcall *in = atomic_exchange(&g->inbox, NULL), *rev = NULL;
+
+	while (in) {
+		struct gwd_pcall *next = in->next;
+
+		in->next = rev;
+		rev = in;
+		in = next;
+	}
+	while (rev) {
+		struct gwd_pcall *next = rev->next;
+
+		rev->next = NULL;
+		rev->t_start_ns = now_ns();
+		launch(g, rev);
+		rev = next;
+	}
+}
+
+/* Milliseconds epoll_wait may sleep: until libcurl's timer, the next
+ * hang-up scan while calls run, or a second. */
+static int wait_ms(const struct engine *g, uint64_t now)
+{
+	uint64_t until = now + 1000000000u;
+
+	if (g->timer_ns >= 0 && (uint64_t)g->timer_ns < until)
+		until = (uint64_t)g->timer_ns;
+	if (g->running && g->next_scan_ns < until)
+		until = g->next_scan_ns;
+	if (until <= now)
+		return 0;
+	return (int)((until - now + 999999u) / 1000000u);
+}
+
+/* The engine loop: submitted calls, libcurl's timer, socket events, finished
+ * transfers, and every HANGUP_SCAN_MS the clients of running calls.  The
+ * <asleep> flag lets submitters skip the wake-up write while the loop is
+ * busy (see gwd_proxy_submit). */
 static void *engine(void *arg)
 {
-	static struct pollfd pfds[MAX_POLL_FDS];
-	static struct gwd_pcall *owner[MAX_POLL_FDS];
-	(void)arg;
+	struct engine *g = arg;
 
 	while (atomic_load(&eng.live)) {
-		struct gwd_pcall *in = atomic_exchange(&eng.inbox, NULL), *rev = NULL;
-		int still, nmsg;
-		unsigned npfd = 0;
-		CURLMsg *m;
+		uint64_t now;
+		int n, ms;
 
-		/* The stack pops newest first: reverse for submission order. */
-		while (in) {
-			struct gwd_pcall *next = in->next;
+		take_inbox(g);
+		now = now_ns();
+		if (g->timer_ns >= 0 && (uint64_t)g->timer_ns <= now) {
+			int still;
 
-			in->next = rev;
-			rev = in;
-			in = next;
+			g->timer_ns = -1;
+			curl_multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+			reap(g);
+			now = now_ns();
 		}
-		while (rev) {
-			struct gwd_pcall *next = rev->next;
-
-			rev->next = NULL;
-			rev->t_start_ns = now_ns();
-			launch(rev);
-			rev = next;
+		if (g->running && now >= g->next_scan_ns) {
+			scan_hangups(g);
+			g->next_scan_ns = now + HANGUP_SCAN_MS * 1000000ull;
 		}
-		curl_multi_perform(eng.multi, &still);
-		while ((m = curl_multi_info_read(eng.multi, &nmsg))) {
-			struct gwd_pcall *c = NULL;
+		ms = wait_ms(g, now);
+		atomic_store(&g->asleep, 1);
+		if (atomic_load(&g->inbox) || !atomic_load(&eng.live))
+			ms = 0;
+		n = epoll_wait(g->epfd, g->evs, MAX_EVENTS, ms);
+		atomic_store(&g->asleep, 0);
+		for (int i = 0; i < n; i++) {
+			uint32_t ev = g->evs[i].events;
+			int fd = g->evs[i].data.fd, still, mask;
+			uint64_t drain;
 
-			if (m->msg != CURLMSG_DONE)
+			if (fd == g->wakefd) {
+				if (read(fd, &drain, sizeof drain) < 0 && errno != EAGAIN)
+					continue;
 				continue;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-			ended(c, m->data.result);
+			}
+			mask = ((ev & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((ev & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+			       ((ev & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+			curl_multi_socket_action(g->multi, fd, mask, &still);
 		}
-		/* Watch the clients of running transfers for hang-up. */
-		for (struct gwd_pcall *c = eng.running; c && npfd < MAX_POLL_FDS; c = c->rnext) {
-			if (c->client_fd < 0)
-				continue;
-			pfds[npfd].fd = c->client_fd;
-			pfds[npfd].events = POLLRDHUP;
-			pfds[npfd].revents = 0;
-			owner[npfd++] = c;
-		}
-		curl_multi_poll(eng.multi, NULL, 0, npfd ? 100 : 1000, NULL);
-		if (npfd && poll(pfds, npfd, 0) > 0)
-			cancel_hung_up(pfds, owner, npfd);
+		if (n > 0)
+			reap(g);
 	}
 	return NULL;
 }
 
-int gwd_proxy_start(void)
+/* Wake <g>'s thread (eventfd write).  Errors leave it to its next timeout. */
+static void wake(struct engine *g)
 {
+	uint64_t one = 1;
+
+	if (write(g->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
+		return;
+}
+
+/* Release what engine_init set up in <g>. */
+static void engine_fini(struct engine *g)
+{
+	while (g->nidle)
+		curl_easy_cleanup(g->idle[--g->nidle]);
+	if (g->multi)
+		curl_multi_cleanup(g->multi);
+	if (g->epfd >= 0)
+		close(g->epfd);
+	if (g->wakefd >= 0)
+		close(g->wakefd);
+	g->multi = NULL;
+	g->epfd = g->wakefd = -1;
+}
+
+/* Set up <g> (multi handle, epoll set, wake-up eventfd).  0 or -1. */
+static int engine_init(struct engine *g)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	g->timer_ns = -1;
+	g->epfd = epoll_create1(EPOLL_CLOEXEC);
+	g->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	g->multi = curl_multi_init();
+	if (g->epfd < 0 || g->wakefd < 0 || !g->multi)
+		goto fail;
+	ev.data.fd = g->wakefd;
+	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->wakefd, &ev) != 0)
+		goto fail;
+	/* Keep-alive pool: enough idle connections for every target's cap. */
+	curl_multi_setopt(g->multi, CURLMOPT_MAXCONNECTS, 1024L);
+	curl_multi_setopt(g->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(g->multi, CURLMOPT_SOCKETDATA, g);
+	curl_multi_setopt(g->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(g->multi, CURLMOPT_TIMERDATA, g);
+	return 0;
+fail:
+	engine_fini(g);
+	return -1;
+}
+
+int gwd_proxy_start(unsigned engines)
+{
+	unsigned i;
+
 	if (eng.started)
 		return 0;
+	if (engines == 0)
+		engines = 1;
+	if (engines > MAX_ENGINES)
+		engines = MAX_ENGINES;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -1;
-	eng.multi = curl_multi_init();
-	if (!eng.multi)
+	eng.e = calloc(engines, sizeof *eng.e);
+	if (!eng.e)
 		return -1;
-	/* Keep-alive pool: enough idle connections for every target's cap. */
-	curl_multi_setopt(eng.multi, CURLMOPT_MAXCONNECTS, 1024L);
+	for (i = 0; i < engines; i++)
+		eng.e[i].epfd = eng.e[i].wakefd = -1;
+	for (i = 0; i < engines; i++)
+		if (engine_init(&eng.e[i]) != 0)
+			goto fail;
 	atomic_store(&eng.live, 1);
-	if (pthread_create(&eng.thread, NULL, engine, NULL) != 0) {
+	for (i = 0; i < engines; i++)
+		if (pthread_create(&eng.e[i].thread, NULL, engine, &eng.e[i]) != 0)
+			break;
+	if (i < engines) {
 		atomic_store(&eng.live, 0);
-		curl_multi_cleanup(eng.multi);
-		eng.multi = NULL;
-		return -1;
+		for (unsigned j = 0; j < i; j++) {
+			wake(&eng.e[j]);
+			pthread_join(eng.e[j].thread, NULL);
+		}
+		goto fail;
 	}
+	eng.n = engines;
 	eng.started = 1;
 	return 0;
+fail:
+	for (i = 0; i < engines; i++)
+		engine_fini(&eng.e[i]);
+	free(eng.e);
+	eng.e = NULL;
+	return -1;
 }
 
 void gwd_proxy_stop(void)
@@ -570,34 +808,40 @@ void gwd_proxy_stop(void)
 	if (!eng.started)
 		return;
 	atomic_store(&eng.live, 0);
-	curl_multi_wakeup(eng.multi);
-	pthread_join(eng.thread, NULL);
+	for (unsigned i = 0; i < eng.n; i++) {
+		wake(&eng.e[i]);
+		pthread_join(eng.e[i].thread, NULL);
+	}
 	/* A submitter that saw <live> before it dropped may still be pushing
 	 * its call: wait for it, so that the drain below finds the call and
-	 * its wake-up does not meet a freed multi handle. */
+	 * its wake-up does not meet a closed eventfd. */
 	while (atomic_load(&eng.submitting))
 		sched_yield();
 	/* What is still running or waiting ends now, with its done() called. */
-	while ((c = eng.running)) {
-		curl_multi_remove_handle(eng.multi, c->easy);
-		run_del(c);
-		atomic_fetch_sub_explicit(&c->u->t[c->target].active, 1, memory_order_relaxed);
-		finish(c, GWD_PX_INTERNAL);
-	}
-	for (c = atomic_exchange(&eng.inbox, NULL); c;) {
-		struct gwd_pcall *next = c->next;
+	for (unsigned i = 0; i < eng.n; i++) {
+		struct engine *g = &eng.e[i];
 
-		finish(c, GWD_PX_INTERNAL);
-		c = next;
+		while ((c = g->running))
+			abandon(g, c, GWD_PX_INTERNAL);
+		for (c = atomic_exchange(&g->inbox, NULL); c;) {
+			struct gwd_pcall *next = c->next;
+
+			finish(g, c, GWD_PX_INTERNAL);
+			c = next;
+		}
+		engine_fini(g);
 	}
-	curl_multi_cleanup(eng.multi);
-	eng.multi = NULL;
+	free(eng.e);
+	eng.e = NULL;
+	eng.n = 0;
 	eng.started = 0;
 }
 
 int gwd_proxy_submit(struct gwd_pcall *c)
 {
+	static _Thread_local unsigned mine = UINT_MAX;
 	struct gwd_pcall *head;
+	struct engine *g;
 
 	/* Announce ourselves before looking at <live> (both sequentially
 	 * consistent, as gwd_proxy_stop's store and load): either we see the
@@ -607,12 +851,23 @@ int gwd_proxy_submit(struct gwd_pcall *c)
 		atomic_fetch_sub(&eng.submitting, 1);
 		return -1;
 	}
-	head = atomic_load_explicit(&eng.inbox, memory_order_relaxed);
+	/* Each submitting thread keeps to one engine: with one engine per pool
+	 * thread, no two pool threads share an inbox or a multi handle. */
+	if (mine == UINT_MAX)
+		mine = atomic_fetch_add_explicit(&eng.next, 1, memory_order_relaxed);
+	g = &eng.e[mine % eng.n];
+	c->engine = g;
+	head = atomic_load_explicit(&g->inbox, memory_order_relaxed);
 	do
 		c->next = head;
-	while (!atomic_compare_exchange_weak_explicit(&eng.inbox, &head, c, memory_order_release,
+	while (!atomic_compare_exchange_weak_explicit(&g->inbox, &head, c, memory_order_seq_cst,
 						      memory_order_relaxed));
-	curl_multi_wakeup(eng.multi);
+	/* Dekker with the engine loop: it stores <asleep> then loads <inbox>;
+	 * we store <inbox> then load <asleep> (all sequentially consistent), so
+	 * either it sees this call before sleeping or we see it asleep and
+	 * wake it.  A busy engine costs no system call. */
+	if (atomic_exchange(&g->asleep, 0))
+		wake(g);
 	atomic_fetch_sub(&eng.submitting, 1);
 	return 0;
 }

@@ -1,22 +1,24 @@
-/* The proxy engine: upstream HTTP exchanges driven on one event loop, so that
+/* The proxy engine: upstream HTTP exchanges driven on event loops, so that
  * no libmicrohttpd pool thread ever waits for an upstream.
  *
  * The pool thread prepares a struct gwd_pcall (target URL path, headers,
- * body), suspends its connection and submits the call; the engine thread runs
- * every call on one libcurl multi handle (keep-alive pooling, timeouts and
- * framing are libcurl's), retries idempotent requests on another target, and
- * when a call ends invokes its <done> callback on the engine thread — which
- * resumes the connection.  The pool thread then reads the result.
+ * body), suspends its connection and submits the call to its engine (one
+ * engine thread per pool thread); the engine runs its calls on its libcurl
+ * multi handle (keep-alive pooling, timeouts and framing are libcurl's),
+ * retries idempotent requests on another target, and when a call ends
+ * invokes its <done> callback on the engine thread -- which resumes the
+ * connection.  The pool thread then reads the result.
  *
  *   pool thread:  gwd_pcall_new -> fill -> MHD_suspend -> gwd_proxy_submit
  *   engine:       pick target -> curl -> (retry) -> result -> done()
  *   pool thread:  resumed: build the response from result; gwd_pcall_free
  *                 at request completion
  *
- * Submission is a lock-free stack (producers CAS, the engine takes all at
- * once), then curl_multi_wakeup: no lock shared by pool threads.
- * While a call runs, the engine also polls the client's socket: a client that
- * goes away cancels its upstream exchange at once.
+ * Submission is a lock-free stack per engine (producers CAS, the engine takes
+ * all at once), then an eventfd wake-up only when the engine sleeps: no lock
+ * shared by pool threads, no system call while the engine is busy.
+ * While a call runs, the engine also polls the client's socket (every 50 ms):
+ * a client that goes away cancels its upstream exchange.
  */
 #ifndef GWD_PROXY_H
 #define GWD_PROXY_H
@@ -62,8 +64,7 @@ struct gwd_pcall {
 	long status;                 /* upstream status when GWD_PX_OK */
 	char *resp_body;             /* malloc'd, freed by gwd_pcall_free */
 	size_t resp_len;
-	char hdrbuf[GWD_PCALL_HDRBUF]; /* "Name\0Value\0" pairs, hop-by-hop removed */
-	size_t hdrlen;
+	size_t hdrlen;               /* bytes of <hdrbuf> in use */
 	char conn_tokens[256];       /* the upstream's Connection header: the fields
 	                                it names are hop-by-hop too (RFC 9110 7.6.1) */
 	int target;                  /* last target tried, or -1 */
@@ -71,6 +72,7 @@ struct gwd_pcall {
 	uint64_t t_start_ns, t_end_ns;
 
 	/* --- engine private --- */
+	void *engine;                  /* the engine running the call */
 	struct gwd_pcall *next;        /* inbox stack */
 	struct gwd_pcall *rnext, *rprev; /* running list */
 	CURL *easy;
@@ -85,16 +87,21 @@ struct gwd_pcall {
 	struct curl_slist pre[2];    /* "Expect:", "Content-Type:" ahead of
 	                                <headers>: what libcurl must not add */
 	char url[GWD_HOSTPORT_MAX + 8];
+
+	/* --- result, last: gwd_pcall_new zeroes only what comes before --- */
+	char hdrbuf[GWD_PCALL_HDRBUF]; /* "Name\0Value\0" pairs, hop-by-hop removed */
 };
 
-/* Start the engine thread.  Returns 0, or -1 (libcurl or thread failure). */
-int gwd_proxy_start(void);
+/* Start <engines> engine threads (1 when 0, at most 64).  Returns 0, or -1
+ * (libcurl, descriptor or thread failure). */
+int gwd_proxy_start(unsigned engines);
 
 /* Stop it: calls in flight end with GWD_PX_INTERNAL (their done() runs).
  * Waits for the thread.  Safe when never started. */
 void gwd_proxy_stop(void);
 
-/* A zeroed call (client_fd -1), or NULL when memory runs out. */
+/* A new call: every field zero (client_fd and target -1) but <hdrbuf>, whose
+ * bytes past <hdrlen> are undefined; NULL when memory runs out. */
 struct gwd_pcall *gwd_pcall_new(void);
 
 /* Free <c> and its response body.  NULL is ignored.  Only after done() ran. */

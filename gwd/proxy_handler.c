@@ -425,9 +425,8 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 	if (host)
 		append(&w, "X-Forwarded-Host", 16, host, hlen);
 	append(&w, "X-Request-ID", 12, r->reqid, r->reqid_len);
-	/* libcurl adds these unless told not to: the upstream sees what the
-	 * client sent, no more */
-	append(&w, "Expect", 6, "", 0);
+	/* libcurl adds this unless told not to (the engine suppresses its
+	 * Expect and Content-Type): the upstream sees what the client sent */
 	if (!w.saw_accept)
 		append(&w, "Accept", 6, "", 0);
 	if (w.oom)
@@ -601,11 +600,11 @@ static void render_upstreams(struct gwd_buf *b, void *ctx)
 	gwd_gen_release(g, w);
 }
 
-int gwd_proxy_service_start(void)
+int gwd_proxy_service_start(unsigned engines)
 {
 	if (svc_state.started)
 		return 0;
-	if (gwd_proxy_start() != 0)
+	if (gwd_proxy_start(engines) != 0)
 		return -1;
 	atomic_store(&svc_state.live, 1);
 	if (pthread_create(&svc_state.checker, NULL, checker, NULL) != 0) {

@@ -23,9 +23,10 @@ int gwd_proxy_prepare(struct gwd_req *r);
  * out. */
 int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc);
 
-/* Start the engine and the health checker; register the "upstreams" health
- * check and the upstream metric families.  Returns 0 or -1. */
-int gwd_proxy_service_start(void);
+/* Start <engines> engine threads (one per pool thread) and the health
+ * checker; register the "upstreams" health check and the upstream metric
+ * families.  Returns 0 or -1. */
+int gwd_proxy_service_start(unsigned engines);
 
 /* Stop both (exchanges still running end with 500 and resume their
  * connections: call while the server still runs). */

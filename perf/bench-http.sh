@@ -13,6 +13,9 @@
 # nginx's proxy_pass with upstream keepalive (HAProxy not included).
 # policies: gwd alone, the same fixed answer with no policy, behind the
 # admit-all rate limit, and behind a session (a real login's bearer token).
+# cpu_us/req: the server's own CPU time (user + system, every thread and
+# worker) per request of the round, from /proc: less noisy than req/s when
+# other work shares the cores.
 # Only 127.0.0.1 is ever a target; every server started here is stopped at exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,29 +86,53 @@ done
 
 # wrk's summary: "Requests/sec: N" and, with --latency, "99% X(us|ms|s)".
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
-declare -A RPS P99 ERR
+declare -A RPS P99 ERR CPU
+# CPU time (user + system, all threads) a server's processes used, in clock
+# ticks: the gwd process, or nginx's and HAProxy's master and workers.
+TCK=$(getconf CLK_TCK)
+server_pids() {
+	case $1 in
+	nginx) local m; m=$(cat "$DIR/nginx.pid"); echo "$m" $(pgrep -P "$m") ;;
+	haproxy) cat "$DIR/haproxy.pid" ;;
+	*) echo "${PIDS[0]}" ;;
+	esac
+}
+cpu_ticks() {
+	local t=0 f
+	for p in $(server_pids "$1"); do
+		read -r -a f <"/proc/$p/stat" || continue
+		t=$((t + f[13] + f[14]))
+	done
+	echo "$t"
+}
 echo "# $MODE: wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS alternating rounds; gwd --threads $GWD_THREADS"
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-printf '%-6s %-8s %12s %10s %8s\n' round server req/s p99_ms errors
+printf '%-6s %-8s %12s %10s %10s %8s\n' round server req/s p99_ms cpu_us/req errors
 for r in $(seq "$ROUNDS"); do
 	for t in "${TARGETS[@]}"; do
 		name=${t%% *} url=${t#* }
+		c0=$(cpu_ticks "$name")
 		out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${WRK_HDR[@]}" "$url")
+		c1=$(cpu_ticks "$name")
+		nreq=$(awk '/requests in/ {print $1}' <<<"$out")
+		cpu=$(awk -v t=$((c1 - c0)) -v h="$TCK" -v n="$nreq" 'BEGIN {printf "%.2f", n ? t * 1e6 / h / n : 0}')
 		rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
 		p99=$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)
 		errs=$(awk '/Socket errors|Non-2xx/ {s=s $0 "; "} END {print (s=="" ? "0" : s)}' <<<"$out")
 		RPS[$name]+="$rps "
 		P99[$name]+="$p99 "
+		CPU[$name]+="$cpu "
 		[[ $errs == 0 ]] || ERR[$name]+="$errs"
-		printf '%-6s %-8s %12s %10s %8s\n' "$r" "$name" "$rps" "$p99" "${errs:0:40}"
+		printf '%-6s %-8s %12s %10s %10s %8s\n' "$r" "$name" "$rps" "$p99" "$cpu" "${errs:0:40}"
 	done
 done
 median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 echo
-printf '%-8s %14s %14s %s\n' server median_req/s median_p99_ms errors
+printf '%-8s %14s %14s %14s %s\n' server median_req/s median_p99_ms cpu_us/req errors
 for t in "${TARGETS[@]}"; do
 	n=${t%% *}
-	printf '%-8s %14s %14s %s\n' "$n" "$(median <<<"${RPS[$n]}")" "$(median <<<"${P99[$n]}")" "${ERR[$n]:-none}"
+	printf '%-8s %14s %14s %14s %s\n' "$n" "$(median <<<"${RPS[$n]}")" "$(median <<<"${P99[$n]}")" \
+		"$(median <<<"${CPU[$n]}")" "${ERR[$n]:-none}"
 done
 first=${TARGETS[0]%% *}
 g=$(median <<<"${RPS[$first]}")

@@ -322,7 +322,7 @@ static int engine_init(void)
 	atomic_store(&srv.stop, 0);
 	if (pthread_create(&srv.th, NULL, srv_main, NULL) != 0)
 		return -1;
-	return gwd_proxy_start();
+	return gwd_proxy_start(2);
 }
 
 /* Stop the engine and the server. */
@@ -698,7 +698,7 @@ static void test_engine_stop_race(void)
 
 		engine_upstream(1, 0);
 		snprintf(tgt[0].hostport, sizeof tgt[0].hostport, "127.0.0.1:1");
-		CU_ASSERT_EQUAL_FATAL(gwd_proxy_start(), 0);
+		CU_ASSERT_EQUAL_FATAL(gwd_proxy_start(2), 0);
 		for (int i = 0; i < 4; i++)
 			pthread_create(&th[i], NULL, race_submitter, &r);
 		usleep((useconds_t)(round * 150));
@@ -709,7 +709,7 @@ static void test_engine_stop_race(void)
 		CU_ASSERT_EQUAL(atomic_load(&r.done), atomic_load(&r.accepted));
 		CU_ASSERT_EQUAL(atomic_load(&r.late), 0);
 	}
-	CU_ASSERT_EQUAL(gwd_proxy_start(), 0); /* for engine_fini */
+	CU_ASSERT_EQUAL(gwd_proxy_start(2), 0); /* for engine_fini */
 }
 
 int gw_suite_gwd_upstream(void)
