@@ -78,6 +78,56 @@ void gwd_upstreams_free(struct gwd_upstreams *ups)
 	ups->n = 0;
 }
 
+/* The upstream of <ups> named like <name>, or NULL. */
+static struct gwd_upstream_state *find_upstream(const struct gwd_upstreams *ups,
+						struct gw_str name)
+{
+	for (uint32_t i = 0; i < ups->n; i++)
+		if (ups->u[i].cfg.name.len == name.len &&
+		    memcmp(ups->u[i].cfg.name.p, name.p, name.len) == 0)
+			return &ups->u[i];
+	return NULL;
+}
+
+#define CARRY(dst, src) \
+	atomic_store_explicit(&(dst), atomic_load_explicit(&(src), memory_order_relaxed), \
+			      memory_order_relaxed)
+
+void gwd_upstreams_inherit(struct gwd_upstreams *ups, const struct gwd_upstreams *prev)
+{
+	for (uint32_t i = 0; i < ups->n; i++) {
+		struct gwd_upstream_state *u = &ups->u[i];
+		struct gwd_upstream_state *o = find_upstream(prev, u->cfg.name);
+
+		if (!o)
+			continue;
+		for (size_t c = 0; c < sizeof u->codes / sizeof *u->codes; c++)
+			CARRY(u->codes[c], o->codes[c]);
+		for (size_t b = 0; b < sizeof u->dur_bucket / sizeof *u->dur_bucket; b++)
+			CARRY(u->dur_bucket[b], o->dur_bucket[b]);
+		CARRY(u->dur_sum_us, o->dur_sum_us);
+		CARRY(u->dur_count, o->dur_count);
+		for (uint32_t j = 0; j < u->n; j++) {
+			struct gwd_target_state *t = &u->t[j];
+
+			for (uint32_t k = 0; k < o->n; k++) {
+				const struct gwd_target_state *ot = &o->t[k];
+
+				if (strcmp(ot->hostport, t->hostport) != 0)
+					continue;
+				CARRY(t->fails, ot->fails);
+				CARRY(t->ejected_until, ot->ejected_until);
+				CARRY(t->healthy, ot->healthy);
+				CARRY(t->requests, ot->requests);
+				CARRY(t->failures, ot->failures);
+				/* the checker's streaks are its own (no atomics):
+				 * they restart from the verdict */
+				break;
+			}
+		}
+	}
+}
+
 int gwd_target_available(const struct gwd_target_state *t, uint64_t now_ns)
 {
 	uint64_t until = atomic_load_explicit(&t->ejected_until, memory_order_relaxed);

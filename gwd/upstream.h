@@ -64,6 +64,15 @@ struct gwd_upstreams {
 int gwd_upstreams_init(struct gwd_upstreams *ups, const struct gw_blob *b);
 void gwd_upstreams_free(struct gwd_upstreams *ups);
 
+/* Carry the state of <prev> (the generation being replaced) into <ups> (the
+ * one about to serve): for every upstream of the same name, every target of
+ * the same address keeps its passive failures, ejection, active-check verdict
+ * and counters, and the upstream its answer and duration counters.  A reload
+ * thus neither sends traffic back to a target known dead nor restarts the
+ * metrics.  What the old generation still counts after this (requests in
+ * flight there) is not carried; neither are requests in flight (<active>). */
+void gwd_upstreams_inherit(struct gwd_upstreams *ups, const struct gwd_upstreams *prev);
+
 /* Whether target <t> may take a request at <now_ns>. */
 int gwd_target_available(const struct gwd_target_state *t, uint64_t now_ns);
 

@@ -132,5 +132,23 @@ check "proxy: metrics count upstream answers" grep -q '^gateway_upstream_request
 check "proxy: metrics count 504s" grep -q '^gateway_upstream_requests_total{upstream="pair",code="504"} ' "$T_TMP/metrics"
 check "proxy: metrics have the duration histogram" grep -q '^gateway_upstream_duration_seconds_count{upstream="pair"} ' "$T_TMP/metrics"
 check "proxy: metrics show the killed target down" grep -q "^gateway_upstream_target_up{upstream=\"pair\",target=\"127.0.0.1:$A\"} 0" "$T_TMP/metrics"
+
+# -- a reload keeps what gwd knows of its targets: the dead upstream stays
+# ejected (503 at once, not a 502 after a connect attempt), the killed target
+# stays down, and the counters go on
+n200=$(awk -F' ' '/^gateway_upstream_requests_total\{upstream="pair",code="200"\}/ {print $2}' "$T_TMP/metrics")
+kill -HUP "$GWD_PID"
+for _ in $(seq 50); do
+	curl -s "$G/metrics" | grep -q '^gateway_reloads_total{result="ok"} 1' && break
+	sleep 0.1
+done
+curl -s "$G/metrics" >"$T_TMP/metrics2"
+check "proxy: reloaded" grep -q '^gateway_reloads_total{result="ok"} 1' "$T_TMP/metrics2"
+check "proxy: after a reload the killed target is still down" \
+	grep -q "^gateway_upstream_target_up{upstream=\"pair\",target=\"127.0.0.1:$A\"} 0" "$T_TMP/metrics2"
+n200b=$(awk -F' ' '/^gateway_upstream_requests_total\{upstream="pair",code="200"\}/ {print $2}' "$T_TMP/metrics2")
+check "proxy: after a reload the counters go on ($n200 -> $n200b)" test "${n200b:-0}" -ge "${n200:-1}"
+expect_eq "proxy: after a reload the dead upstream is still ejected (503)" 503 \
+	"$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$G/dead")"
 check "proxy: gwd still running" kill -0 "$GWD_PID"
 t_exit
