@@ -1,4 +1,4 @@
-/* A small pool of threads for slow handlers (password checks, proxying), so
+/* A small pool of threads for slow handlers (password checks, logouts), so
  * that no slow handler stalls the other connections of its HTTP thread.
  *
  *   HTTP thread                         job thread

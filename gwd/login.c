@@ -101,23 +101,48 @@ int gwd_login_handle(struct gwd_req *r, const struct gwd_services *svc)
 	return 0;
 }
 
-int gwd_logout_handle(struct gwd_req *r, const struct gwd_services *svc)
+/* A logout in progress: what the job needs from the request, read on the
+ * HTTP thread (the headers stay valid while the connection is suspended,
+ * but the generation's settings are the request's). */
+struct logout_job {
+	const struct gwd_services *svc;
+	char cookie[256];
+};
+
+/* On a job thread: end the session (a SQLite write, which may wait for the
+ * database's busy timeout) and answer 204 with the cookie cleared. */
+static void logout_job(struct gwd_req *r, void *arg)
 {
-	char *cookie = gwd_req_alloc(r, 256);
+	struct logout_job *j = arg;
 	int rc;
 
-	if (!svc->sessions || !cookie)
-		return gwd_problem(r, GWD_PB_UNAVAILABLE, "sessions not available");
 	if (r->who)
-		rc = gw_session_logout(svc->sessions, r->who);
+		rc = gw_session_logout(j->svc->sessions, r->who);
 	else
-		rc = gw_session_logout_headers(svc->sessions, &r->gen->settings,
+		rc = gw_session_logout_headers(j->svc->sessions, &r->gen->settings,
 					       gwd_req_header(r, "Authorization", NULL),
 					       gwd_req_header(r, "Cookie", NULL));
-	if (rc < 0)
-		return gwd_problem(r, GWD_PB_UNAVAILABLE, "credential store unavailable");
-	if (gw_session_cookie_clear(&r->gen->settings, svc->tls, cookie, 256) >= 0)
-		gwd_req_add_resp_header_ref(r, "Set-Cookie", 10, cookie, strlen(cookie));
+	if (rc < 0) {
+		gwd_problem(r, GWD_PB_UNAVAILABLE, "credential store unavailable");
+		return;
+	}
+	if (gw_session_cookie_clear(&r->gen->settings, j->svc->tls, j->cookie, sizeof j->cookie) >= 0)
+		gwd_req_add_resp_header_ref(r, "Set-Cookie", 10, j->cookie, strlen(j->cookie));
 	r->resp.status = 204;
+}
+
+int gwd_logout_handle(struct gwd_req *r, const struct gwd_services *svc)
+{
+	struct logout_job *j = gwd_req_alloc(r, sizeof *j);
+
+	if (!svc->sessions || !j)
+		return gwd_problem(r, GWD_PB_UNAVAILABLE, "sessions not available");
+	j->svc = svc;
+	/* The write must not stall the HTTP thread's other connections while
+	 * SQLite waits for a lock: it runs on the job pool, as logins do. */
+	if (gwd_jobs_submit(r, logout_job, j) < 0) {
+		gwd_req_add_resp_header_ref(r, "Retry-After", 11, "1", 1);
+		return gwd_problem(r, GWD_PB_UNAVAILABLE, "too many requests in progress");
+	}
 	return 0;
 }

@@ -62,8 +62,8 @@ EOF
 sed -e 's/idle_timeout: 30m/idle_timeout: 2s/' -e 's/lifetime: 1h/lifetime: 5s/' \
 	"$T_TMP/sessions.yaml" >"$T_TMP/short.yaml"
 
-start_gwd() { # $1: blob
-	"$GWD" --blob "$1" --listen "127.0.0.1:$PORT" --threads 2 --db "$DB" \
+start_gwd() { # $1: blob, $2: HTTP threads (2)
+	"$GWD" --blob "$1" --listen "127.0.0.1:$PORT" --threads "${2:-2}" --db "$DB" \
 		--access-log "$T_TMP/access.log" >>"$T_TMP/gwd.log" 2>&1 &
 	GWD_PID=$!
 	T_PIDS+=("$GWD_PID")
@@ -178,6 +178,35 @@ done
 expect_eq "logged-out token refused at once, on every thread" 0 "$ok_after"
 expect_eq "logout again: 401" 401 "$(status -X POST -H "Authorization: Bearer $T2" "$BASE/auth/logout")"
 expect_eq "the other session lives on" 200 "$(status -H "Authorization: Bearer $TOKEN" "$BASE/private")"
+
+# ---- a logout waiting for a locked database stalls no connection ---------
+# One HTTP thread; another process holds the database's write lock for 3 s.
+# The logout waits for it (SQLite's busy timeout) on the job pool, and the
+# thread keeps serving: public requests meanwhile answer at once.
+stop_gwd
+check "gwd starts with one HTTP thread" start_gwd "$T_TMP/sessions.gwb" 1
+T3=$(token_of "$(login alice wonderland | cut -d' ' -f2-)")
+python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE"); open(sys.argv[2], "w").close(); time.sleep(3); c.execute("ROLLBACK")' \
+	"$DB" "$T_TMP/locked" &
+LOCKER=$!
+for _ in $(seq 100); do [[ -e $T_TMP/locked ]] && break; sleep 0.02; done
+curl -s -m 10 -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $T3" \
+	"$BASE/auth/logout" >"$T_TMP/logout_code" &
+LOGOUT=$!
+sleep 0.3
+fast=0
+for _ in $(seq 5); do
+	[[ $(curl -s -m 1 -o /dev/null -w '%{http_code}' "$BASE/public") == 200 ]] && fast=$((fast + 1))
+done
+expect_eq "while a logout waits for the lock, public requests answer within 1 s" 5 "$fast"
+wait "$LOGOUT"; wait "$LOCKER"
+expect_eq "the logout completes once the lock is released: 204" 204 "$(cat "$T_TMP/logout_code")"
+expect_eq "and its token is refused" 401 "$(status -H "Authorization: Bearer $T3" "$BASE/private")"
+stop_gwd
+check "gwd restarts with two HTTP threads" start_gwd "$T_TMP/sessions.gwb"
 
 # ---- API keys and deletions while gwd runs ------------------------------
 KEY=$("$GWD" keys add ci --db "$DB" 2>/dev/null)
