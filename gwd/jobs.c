@@ -83,7 +83,8 @@ void gwd_jobs_stop(void)
 	nthreads_started = 0;
 }
 
-int gwd_jobs_submit(struct gwd_req *r, gwd_job_fn fn, void *arg)
+/* Queue <fn>(r, arg) at the back, or at the front when <front>. */
+static int submit(struct gwd_req *r, gwd_job_fn fn, void *arg, int front)
 {
 	pthread_mutex_lock(&qlock);
 	if (!nthreads_started || stopping || qlen == QCAP) {
@@ -94,11 +95,26 @@ int gwd_jobs_submit(struct gwd_req *r, gwd_job_fn fn, void *arg)
 	r->stage = GWD_ST_ASYNC;
 	if (r->mhd)
 		MHD_suspend_connection(r->mhd);
-	queue[(qhead + qlen) % QCAP] = (struct job){ r, fn, arg };
+	if (front) {
+		qhead = (qhead + QCAP - 1) % QCAP;
+		queue[qhead] = (struct job){ r, fn, arg };
+	} else {
+		queue[(qhead + qlen) % QCAP] = (struct job){ r, fn, arg };
+	}
 	qlen++;
 	pthread_cond_signal(&qcond);
 	pthread_mutex_unlock(&qlock);
 	return 0;
+}
+
+int gwd_jobs_submit(struct gwd_req *r, gwd_job_fn fn, void *arg)
+{
+	return submit(r, fn, arg, 0);
+}
+
+int gwd_jobs_submit_quick(struct gwd_req *r, gwd_job_fn fn, void *arg)
+{
+	return submit(r, fn, arg, 1);
 }
 
 unsigned gwd_jobs_pending(void)

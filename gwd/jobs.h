@@ -33,6 +33,11 @@ void gwd_jobs_stop(void);
  * running or its queue is full (nothing suspended: answer 503). */
 int gwd_jobs_submit(struct gwd_req *r, gwd_job_fn fn, void *arg);
 
+/* The same for a short job (a logout's one write): queued ahead of the jobs
+ * waiting, so that a queue of password checks (a login storm) does not
+ * delay it by their whole time. */
+int gwd_jobs_submit_quick(struct gwd_req *r, gwd_job_fn fn, void *arg);
+
 /* Jobs waiting or running (tests, metrics). */
 unsigned gwd_jobs_pending(void);
 

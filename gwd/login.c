@@ -139,8 +139,9 @@ int gwd_logout_handle(struct gwd_req *r, const struct gwd_services *svc)
 		return gwd_problem(r, GWD_PB_UNAVAILABLE, "sessions not available");
 	j->svc = svc;
 	/* The write must not stall the HTTP thread's other connections while
-	 * SQLite waits for a lock: it runs on the job pool, as logins do. */
-	if (gwd_jobs_submit(r, logout_job, j) < 0) {
+	 * SQLite waits for a lock: it runs on the job pool, as logins do,
+	 * ahead of the password checks waiting there. */
+	if (gwd_jobs_submit_quick(r, logout_job, j) < 0) {
 		gwd_req_add_resp_header_ref(r, "Retry-After", 11, "1", 1);
 		return gwd_problem(r, GWD_PB_UNAVAILABLE, "too many requests in progress");
 	}

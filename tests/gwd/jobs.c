@@ -70,6 +70,51 @@ static void slow_job(struct gwd_req *r, void *arg)
 	r->resp.status = 200;
 }
 
+/* A quick job submitted behind a queue of slow ones runs next, not last. */
+static _Atomic int order_slow_done, order_quick_after;
+
+static void order_slow(struct gwd_req *r, void *arg)
+{
+	struct timespec ts = { 0, 30 * 1000000L };
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	atomic_fetch_add(&order_slow_done, 1);
+	r->resp.status = 200;
+}
+
+static void order_quick(struct gwd_req *r, void *arg)
+{
+	(void)arg;
+	atomic_store(&order_quick_after, atomic_load(&order_slow_done));
+	r->resp.status = 204;
+}
+
+static void test_quick_jumps_queue(void)
+{
+	struct gwd_req *rs[11];
+	struct timespec ts = { 0, 10 * 1000000L };
+
+	atomic_store(&order_slow_done, 0);
+	atomic_store(&order_quick_after, -1);
+	CU_ASSERT_EQUAL_FATAL(gwd_jobs_start(1), 0);
+	for (int i = 0; i < 10; i++) {
+		rs[i] = gwd_req_get(gwd_worker_self());
+		CU_ASSERT_EQUAL(gwd_jobs_submit(rs[i], order_slow, NULL), 0);
+	}
+	rs[10] = gwd_req_get(gwd_worker_self());
+	CU_ASSERT_EQUAL(gwd_jobs_submit_quick(rs[10], order_quick, NULL), 0);
+	for (int k = 0; k < 300 && gwd_jobs_pending(); k++)
+		nanosleep(&ts, NULL);
+	gwd_jobs_stop();
+	/* one slow job may have started before the quick one was queued */
+	CU_ASSERT(atomic_load(&order_quick_after) >= 0 && atomic_load(&order_quick_after) <= 1);
+	CU_ASSERT_EQUAL(atomic_load(&order_slow_done), 10);
+	CU_ASSERT_EQUAL(rs[10]->resp.status, 204);
+	for (int i = 0; i < 11; i++)
+		gwd_req_put(rs[i]);
+}
+
 /* Stopping with a long queue takes about one job's time: what has not started
  * is answered 503 (shutting down), never run, never left without an answer. */
 static void test_stop_skips_queue(void)
@@ -104,6 +149,7 @@ int gw_suite_gwd_jobs(void)
 	CU_pSuite s = CU_add_suite("gwd/jobs", NULL, NULL);
 
 	if (!s || !CU_add_test(s, "jobs run once, off the submitting thread", test_jobs) ||
+	    !CU_add_test(s, "a quick job runs ahead of the queue", test_quick_jumps_queue) ||
 	    !CU_add_test(s, "stopping answers the queued jobs 503", test_stop_skips_queue))
 		return -1;
 	return 0;
