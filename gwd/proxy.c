@@ -468,17 +468,21 @@ static int launch(struct engine *g, struct gwd_pcall *c)
 	c->pre[0].next = &c->pre[1];
 	c->pre[1].data = no_ctype;
 	c->pre[1].next = c->headers;
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, &c->pre[0]);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, NULL);
+	/* GET and HEAD carry no body: libcurl adds neither field for them,
+	 * and each line of the list costs it a scan per field it checks */
 	if (c->head) {
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(c->method, "GET") == 0) {
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	} else {
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, &c->pre[0]);
 		/* A body, even empty, for every other method: Content-Length is then
 		 * always sent by libcurl, never copied from the client. */
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
