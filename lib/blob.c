@@ -1,6 +1,6 @@
 /* Loading, verifying and reading the compiled blob (blob.h).
  *
- * The blob is hostile input (tinycdb's and SQLite's stance): gwd maps whatever
+ * The blob is hostile input (tinycdb's and SQLite's stance): gwd loads whatever
  * file it is pointed at, so gw_blob_open() checks every byte that a later read
  * depends on, once, before handing the blob out: the header, the trailer and
  * its CRC, the section table, and then every record of every section against
@@ -1020,13 +1020,39 @@ int gw_blob_open(const char *path, struct gw_blob **out, char *why, size_t whyle
 			 (unsigned long long)st.st_size);
 		goto fail;
 	}
-	/* MAP_PRIVATE, PROT_READ: nothing we do can write to the file.  The
-	 * writer publishes by rename, never rewrites in place, so the inode we
-	 * map does not shrink under us. */
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	/* The bytes are read into memory of our own (an anonymous mapping,
+	 * read-only once filled) rather than mapped from the file: the verifier
+	 * below vouches for these bytes for as long as the blob is open, and a
+	 * file mapping would change under it if the file were rewritten in
+	 * place (cp over the served path) -- unverified offsets, or SIGBUS when
+	 * it shrinks.  A copy costs the blob's size once per load. */
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
 	if (map == MAP_FAILED) {
 		err = errno;
 		rc = bad(&v, GW_EIO, "cannot map: %s", strerror(err));
+		goto fail;
+	}
+	for (size_t got = 0; got < (size_t)st.st_size;) {
+		ssize_t n = pread(fd, (char *)map + got, (size_t)st.st_size - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = errno;
+			rc = bad(&v, GW_EIO, "cannot read: %s", strerror(err));
+			goto fail;
+		}
+		if (n == 0) {
+			rc = bad(&v, GW_ETRUNC, "the file shrank while being read (%zu of %lld bytes)",
+				 got, (long long)st.st_size);
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	if (mprotect(map, (size_t)st.st_size, PROT_READ) != 0) {
+		err = errno;
+		rc = bad(&v, GW_EIO, "cannot protect: %s", strerror(err));
 		goto fail;
 	}
 	close(fd);

@@ -2,7 +2,9 @@
  * writing it (lib/blob_write.c).  The byte layout is docs/blob-format.md and
  * lib/blob-t.h.
  *
- * gw_blob_open() maps a file read-only and verifies all of it once; after that
+ * gw_blob_open() reads a file into read-only memory of its own (an anonymous
+ * mapping: a file rewritten in place later cannot change what was verified)
+ * and verifies all of it once; after that
  * every accessor below is a bounds-free decode of records the verifier already
  * checked, so the request path never re-validates and never allocates.
  * Accessors decode into the structs of lib/model.h; their strings point into
@@ -19,7 +21,7 @@
 
 struct gw_blob; /* opaque */
 
-/* Map <path> read-only and verify it.  Returns GW_OK and sets <*out> (close with
+/* Read <path> into read-only memory and verify it.  Returns GW_OK and sets <*out> (close with
  * gw_blob_close), or a gw_err; on error <why> (if not NULL, <whylen> bytes) gets
  * a one-line explanation naming the section or record at fault. */
 int gw_blob_open(const char *path, struct gw_blob **out, char *why, size_t whylen);

@@ -209,4 +209,27 @@ else
 	check "reload: wrk saw version B ($(field B))" test "$(field B)" -gt 0
 fi
 
+# The served file rewritten in place (cp truncates and writes the same inode),
+# then cut in half, then overwritten with garbage of the same size: the
+# generation being served is gwd's own copy, so it serves on, unchanged, and
+# no SIGBUS; a SIGHUP then refuses the bad file and keeps serving.
+install_blob "$T_TMP/a.gwb"
+kill -HUP "$GWD_PID"
+wait_version A
+v0=$(served_version)
+errs0=$(reload_count error)
+cp "$T_TMP/b.gwb" "$T_TMP/served.gwb"
+truncate -s $(($(stat -c %s "$T_TMP/served.gwb") / 2)) "$T_TMP/served.gwb"
+expect_eq "reload: the served file cut in half in place, gwd serves on unchanged" "$v0" "$(served_version)"
+head -c "$(stat -c %s "$T_TMP/a.gwb")" /dev/urandom >"$T_TMP/noise"
+cat "$T_TMP/noise" >"$T_TMP/served.gwb"
+ok_reads=0
+for _ in $(seq 20); do [[ $(served_version) == "$v0" ]] && ok_reads=$((ok_reads + 1)); done
+expect_eq "reload: the served file overwritten with garbage in place, 20 requests served unchanged" 20 "$ok_reads"
+kill -HUP "$GWD_PID"
+wait_reload_count error $((errs0 + 1))
+expect_eq "reload: SIGHUP refuses the overwritten file" $((errs0 + 1)) "$(reload_count error)"
+expect_eq "reload: and the blob loaded before serves on" "$v0" "$(served_version)"
+check "reload: gwd still running" kill -0 "$GWD_PID"
+
 t_exit
