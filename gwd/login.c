@@ -102,10 +102,11 @@ int gwd_login_handle(struct gwd_req *r, const struct gwd_services *svc)
 }
 
 /* A logout in progress: what the job needs from the request, read on the
- * HTTP thread (the headers stay valid while the connection is suspended,
- * but the generation's settings are the request's). */
+ * HTTP thread (libmicrohttpd's copies of the headers stay valid while the
+ * connection is suspended), and the answer's cookie. */
 struct logout_job {
 	const struct gwd_services *svc;
+	const char *authorization, *cookie_hdr;
 	char cookie[256];
 };
 
@@ -120,8 +121,7 @@ static void logout_job(struct gwd_req *r, void *arg)
 		rc = gw_session_logout(j->svc->sessions, r->who);
 	else
 		rc = gw_session_logout_headers(j->svc->sessions, &r->gen->settings,
-					       gwd_req_header(r, "Authorization", NULL),
-					       gwd_req_header(r, "Cookie", NULL));
+					       j->authorization, j->cookie_hdr);
 	if (rc < 0) {
 		gwd_problem(r, GWD_PB_UNAVAILABLE, "credential store unavailable");
 		return;
@@ -138,6 +138,8 @@ int gwd_logout_handle(struct gwd_req *r, const struct gwd_services *svc)
 	if (!svc->sessions || !j)
 		return gwd_problem(r, GWD_PB_UNAVAILABLE, "sessions not available");
 	j->svc = svc;
+	j->authorization = gwd_req_header(r, "Authorization", NULL);
+	j->cookie_hdr = gwd_req_header(r, "Cookie", NULL);
 	/* The write must not stall the HTTP thread's other connections while
 	 * SQLite waits for a lock: it runs on the job pool, as logins do,
 	 * ahead of the password checks waiting there. */

@@ -736,9 +736,14 @@ static void engine_fini(struct engine *g)
 	g->epfd = g->wakefd = -1;
 }
 
-/* Set up <g> (multi handle, epoll set, wake-up eventfd).  0 or -1. */
-static int engine_init(struct engine *g)
+/* Set up <g>, one of <nengines> (multi handle, epoll set, wake-up
+ * eventfd).  0 or -1. */
+static int engine_init(struct engine *g, unsigned nengines)
 {
+	/* Idle keep-alive connections kept per engine: the process keeps about
+	 * the same number whatever the engine count. */
+	long maxconnects = 1024 / (long)nengines;
+
 	struct epoll_event ev = { .events = EPOLLIN };
 
 	g->timer_ns = -1;
@@ -750,8 +755,7 @@ static int engine_init(struct engine *g)
 	ev.data.fd = g->wakefd;
 	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->wakefd, &ev) != 0)
 		goto fail;
-	/* Keep-alive pool: enough idle connections for every target's cap. */
-	curl_multi_setopt(g->multi, CURLMOPT_MAXCONNECTS, 1024L);
+	curl_multi_setopt(g->multi, CURLMOPT_MAXCONNECTS, maxconnects < 64 ? 64L : maxconnects);
 	curl_multi_setopt(g->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(g->multi, CURLMOPT_SOCKETDATA, g);
 	curl_multi_setopt(g->multi, CURLMOPT_TIMERFUNCTION, on_timer);
@@ -760,6 +764,38 @@ static int engine_init(struct engine *g)
 fail:
 	engine_fini(g);
 	return -1;
+}
+
+/* With <live> 0: join the first <nthreads> engine threads, wait for the
+ * submitters still pushing (so that the drain finds their calls and their
+ * wake-ups do not meet a closed eventfd), end every call still running or
+ * waiting on any engine with its done() called, and release the engines. */
+static void engines_down(unsigned nthreads)
+{
+	struct gwd_pcall *c;
+
+	for (unsigned i = 0; i < nthreads; i++) {
+		wake(&eng.e[i]);
+		pthread_join(eng.e[i].thread, NULL);
+	}
+	while (atomic_load(&eng.submitting))
+		sched_yield();
+	for (unsigned i = 0; i < eng.n; i++) {
+		struct engine *g = &eng.e[i];
+
+		while ((c = g->running))
+			abandon(g, c, GWD_PX_INTERNAL);
+		for (c = atomic_exchange(&g->inbox, NULL); c;) {
+			struct gwd_pcall *next = c->next;
+
+			finish(g, c, GWD_PX_INTERNAL);
+			c = next;
+		}
+		engine_fini(g);
+	}
+	free(eng.e);
+	eng.e = NULL;
+	eng.n = 0;
 }
 
 int gwd_proxy_start(unsigned engines)
@@ -777,67 +813,32 @@ int gwd_proxy_start(unsigned engines)
 	eng.e = calloc(engines, sizeof *eng.e);
 	if (!eng.e)
 		return -1;
+	eng.n = engines;
 	for (i = 0; i < engines; i++)
 		eng.e[i].epfd = eng.e[i].wakefd = -1;
 	for (i = 0; i < engines; i++)
-		if (engine_init(&eng.e[i]) != 0)
-			goto fail;
+		if (engine_init(&eng.e[i], engines) != 0) {
+			engines_down(0);
+			return -1;
+		}
+	/* <n> and the engines are in place before a submitter can see <live> */
 	atomic_store(&eng.live, 1);
 	for (i = 0; i < engines; i++)
-		if (pthread_create(&eng.e[i].thread, NULL, engine, &eng.e[i]) != 0)
-			break;
-	if (i < engines) {
-		atomic_store(&eng.live, 0);
-		for (unsigned j = 0; j < i; j++) {
-			wake(&eng.e[j]);
-			pthread_join(eng.e[j].thread, NULL);
+		if (pthread_create(&eng.e[i].thread, NULL, engine, &eng.e[i]) != 0) {
+			atomic_store(&eng.live, 0);
+			engines_down(i);
+			return -1;
 		}
-		goto fail;
-	}
-	eng.n = engines;
 	eng.started = 1;
 	return 0;
-fail:
-	for (i = 0; i < engines; i++)
-		engine_fini(&eng.e[i]);
-	free(eng.e);
-	eng.e = NULL;
-	return -1;
 }
 
 void gwd_proxy_stop(void)
 {
-	struct gwd_pcall *c;
-
 	if (!eng.started)
 		return;
 	atomic_store(&eng.live, 0);
-	for (unsigned i = 0; i < eng.n; i++) {
-		wake(&eng.e[i]);
-		pthread_join(eng.e[i].thread, NULL);
-	}
-	/* A submitter that saw <live> before it dropped may still be pushing
-	 * its call: wait for it, so that the drain below finds the call and
-	 * its wake-up does not meet a closed eventfd. */
-	while (atomic_load(&eng.submitting))
-		sched_yield();
-	/* What is still running or waiting ends now, with its done() called. */
-	for (unsigned i = 0; i < eng.n; i++) {
-		struct engine *g = &eng.e[i];
-
-		while ((c = g->running))
-			abandon(g, c, GWD_PX_INTERNAL);
-		for (c = atomic_exchange(&g->inbox, NULL); c;) {
-			struct gwd_pcall *next = c->next;
-
-			finish(g, c, GWD_PX_INTERNAL);
-			c = next;
-		}
-		engine_fini(g);
-	}
-	free(eng.e);
-	eng.e = NULL;
-	eng.n = 0;
+	engines_down(eng.n);
 	eng.started = 0;
 }
 

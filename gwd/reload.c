@@ -280,15 +280,17 @@ void gwd_gen_publish(struct gwd_gen *g)
 	pthread_mutex_lock(&retire_lock);
 	g->serial = next_serial++;
 	pthread_mutex_unlock(&retire_lock);
-	/* Publishing is the main thread's alone: <current> cannot change (nor
-	 * be freed) between this load and the exchange below. */
-	old = atomic_load(&current);
-	if (old)
-		gwd_upstreams_inherit(&g->ups, &old->ups);
 	pthread_mutex_lock(&hook_lock);
 	for (unsigned i = 0; i < nhooks; i++)
 		hooks[i].fn(g, hooks[i].ctx);
 	pthread_mutex_unlock(&hook_lock);
+	/* Publishing is the main thread's alone: <current> cannot change (nor
+	 * be freed) between this load and the exchange, which follow each other
+	 * so that what the old generation counts in between is next to nothing
+	 * (a scrape then could see a counter step back). */
+	old = atomic_load(&current);
+	if (old)
+		gwd_upstreams_inherit(&g->ups, &old->ups);
 	old = atomic_exchange(&current, g);
 	if (old) {
 		pthread_mutex_lock(&retire_lock);

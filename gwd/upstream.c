@@ -98,9 +98,12 @@ void gwd_upstreams_inherit(struct gwd_upstreams *ups, const struct gwd_upstreams
 	for (uint32_t i = 0; i < ups->n; i++) {
 		struct gwd_upstream_state *u = &ups->u[i];
 		struct gwd_upstream_state *o = find_upstream(prev, u->cfg.name);
+		int same_check;
 
 		if (!o)
 			continue;
+		same_check = u->cfg.hc_path.len && u->cfg.hc_path.len == o->cfg.hc_path.len &&
+			     memcmp(u->cfg.hc_path.p, o->cfg.hc_path.p, u->cfg.hc_path.len) == 0;
 		for (size_t c = 0; c < sizeof u->codes / sizeof *u->codes; c++)
 			CARRY(u->codes[c], o->codes[c]);
 		for (size_t b = 0; b < sizeof u->dur_bucket / sizeof *u->dur_bucket; b++)
@@ -115,9 +118,15 @@ void gwd_upstreams_inherit(struct gwd_upstreams *ups, const struct gwd_upstreams
 
 				if (strcmp(ot->hostport, t->hostport) != 0)
 					continue;
-				CARRY(t->fails, ot->fails);
-				CARRY(t->ejected_until, ot->ejected_until);
-				CARRY(t->healthy, ot->healthy);
+				/* an ejection stands only while ejections are on,
+				 * and a check's verdict only while the same check
+				 * runs: nothing else would ever clear them */
+				if (u->cfg.cb_failures && o->cfg.cb_failures) {
+					CARRY(t->fails, ot->fails);
+					CARRY(t->ejected_until, ot->ejected_until);
+				}
+				if (same_check)
+					CARRY(t->healthy, ot->healthy);
 				CARRY(t->requests, ot->requests);
 				CARRY(t->failures, ot->failures);
 				/* the checker's streaks are its own (no atomics):

@@ -66,8 +66,9 @@ void gwd_upstreams_free(struct gwd_upstreams *ups);
 
 /* Carry the state of <prev> (the generation being replaced) into <ups> (the
  * one about to serve): for every upstream of the same name, every target of
- * the same address keeps its passive failures, ejection, active-check verdict
- * and counters, and the upstream its answer and duration counters.  A reload
+ * the same address keeps its counters, its passive failures and ejection
+ * (when both have ejections on) and its active-check verdict (when both run
+ * the same check path), and the upstream its answer and duration counters.  A reload
  * thus neither sends traffic back to a target known dead nor restarts the
  * metrics.  What the old generation still counts after this (requests in
  * flight there) is not carried; neither are requests in flight (<active>). */

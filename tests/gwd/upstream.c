@@ -712,6 +712,77 @@ static void test_engine_stop_race(void)
 	CU_ASSERT_EQUAL(gwd_proxy_start(2), 0); /* for engine_fini */
 }
 
+/* One upstream named <name> with one target at <hostport>, for inherit. */
+static void one_upstream(struct gwd_upstreams *ups, struct gwd_upstream_state *u,
+			 struct gwd_target_state *t, const char *name, const char *hostport,
+			 const char *hc_path, uint32_t cb_failures)
+{
+	memset(u, 0, sizeof *u);
+	memset(t, 0, sizeof *t);
+	u->cfg.name = (struct gw_str){ name, strlen(name) };
+	u->cfg.hc_path = (struct gw_str){ hc_path, strlen(hc_path) };
+	u->cfg.cb_failures = cb_failures;
+	u->t = t;
+	u->n = 1;
+	t->weight = 1;
+	atomic_init(&t->healthy, 1);
+	snprintf(t->hostport, sizeof t->hostport, "%s", hostport);
+	ups->u = u;
+	ups->n = 1;
+}
+
+/* A reload keeps a target's state when upstream and address are the same;
+ * an ejection only while ejections stay on, a check's verdict only while the
+ * same check runs (nothing else would clear them). */
+static void test_inherit(void)
+{
+	struct gwd_upstreams prev, next;
+	struct gwd_upstream_state pu, nu;
+	struct gwd_target_state pt, nt;
+
+	one_upstream(&prev, &pu, &pt, "api", "10.0.0.1:80", "/health", 3);
+	atomic_store(&pt.healthy, 0);
+	atomic_store(&pt.fails, 5);
+	atomic_store(&pt.ejected_until, 123456789);
+	atomic_store(&pt.requests, 7);
+	atomic_store(&pu.codes[200], 11);
+	atomic_store(&pu.dur_count, 11);
+
+	one_upstream(&next, &nu, &nt, "api", "10.0.0.1:80", "/health", 3);
+	gwd_upstreams_inherit(&next, &prev);
+	CU_ASSERT_EQUAL(atomic_load(&nt.healthy), 0);
+	CU_ASSERT_EQUAL(atomic_load(&nt.fails), 5);
+	CU_ASSERT_EQUAL(atomic_load(&nt.ejected_until), 123456789);
+	CU_ASSERT_EQUAL(atomic_load(&nt.requests), 7);
+	CU_ASSERT_EQUAL(atomic_load(&nu.codes[200]), 11);
+	CU_ASSERT_EQUAL(atomic_load(&nu.dur_count), 11);
+
+	/* the check and the ejections removed: the target is available */
+	one_upstream(&next, &nu, &nt, "api", "10.0.0.1:80", "", 0);
+	gwd_upstreams_inherit(&next, &prev);
+	CU_ASSERT_EQUAL(atomic_load(&nt.healthy), 1);
+	CU_ASSERT_EQUAL(atomic_load(&nt.ejected_until), 0);
+	CU_ASSERT_EQUAL(atomic_load(&nt.requests), 7);
+	CU_ASSERT(gwd_target_available(&nt, 1));
+
+	/* another check path: its own verdict, from scratch */
+	one_upstream(&next, &nu, &nt, "api", "10.0.0.1:80", "/ready", 3);
+	gwd_upstreams_inherit(&next, &prev);
+	CU_ASSERT_EQUAL(atomic_load(&nt.healthy), 1);
+	CU_ASSERT_EQUAL(atomic_load(&nt.ejected_until), 123456789);
+
+	/* another address, another upstream: nothing carried */
+	one_upstream(&next, &nu, &nt, "api", "10.0.0.2:80", "/health", 3);
+	gwd_upstreams_inherit(&next, &prev);
+	CU_ASSERT_EQUAL(atomic_load(&nt.healthy), 1);
+	CU_ASSERT_EQUAL(atomic_load(&nt.requests), 0);
+	CU_ASSERT_EQUAL(atomic_load(&nu.codes[200]), 11);
+	one_upstream(&next, &nu, &nt, "web", "10.0.0.1:80", "/health", 3);
+	gwd_upstreams_inherit(&next, &prev);
+	CU_ASSERT_EQUAL(atomic_load(&nt.requests), 0);
+	CU_ASSERT_EQUAL(atomic_load(&nu.codes[200]), 0);
+}
+
 int gw_suite_gwd_upstream(void)
 {
 	CU_pSuite s = CU_add_suite("gwd/upstream", NULL, NULL);
@@ -729,6 +800,7 @@ int gw_suite_gwd_upstream(void)
 	CU_add_test(s, "hop-by-hop header names", test_hop_headers);
 	CU_add_test(s, "weights adding up past 2^32", test_rr_huge_weights);
 	CU_add_test(s, "Retry-After of the largest check interval", test_retry_after_interval);
+	CU_add_test(s, "state carried across a reload", test_inherit);
 	CU_add_test(e, "a plain exchange", test_engine_basic);
 	CU_add_test(e, "upstream header names", test_engine_header_names);
 	CU_add_test(e, "trailers and 1xx heads", test_engine_trailers);
