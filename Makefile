@@ -103,7 +103,7 @@ deps-bench:
 	$(Q)tests/install-deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
 
 # ---- tests -------------------------------------------------------------------
-# `make test` is the one test command: units (plain and sanitized), then the
+# `make test` is the one test command: units (plain, sanitized, under valgrind), then the
 # integration scripts against the real binaries. tests/run.sh prints the summary
 # line last.
 test: deps-test
