@@ -376,6 +376,10 @@ static void describe_ratelimits(const struct gw_blob *b, const struct gw_policy 
 			gwc_desc_add(d, key, "%s", rl_key_name(rl.key));
 		snprintf(key, sizeof key, "%s%smax_keys", pre, *pre ? " " : "");
 		gwc_desc_add(d, key, "%u", rl.max_keys);
+		/* the default (all) is not shown: descriptions of blobs that do
+		 * not choose stay as they were */
+		if (rl.headers != GW_RLH_ALL && j == 0)
+			gwc_desc_add(d, "headers", "%s", rl.headers == GW_RLH_IETF ? "ietf" : "none");
 	}
 }
 

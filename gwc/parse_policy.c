@@ -175,9 +175,10 @@ static int limit(struct gwc_file *f, const struct ynode *n, const struct gw_str 
 		 const char *dflt, struct gwc_names *seen)
 {
 	static const char *const keys[] = {
-		"name", "rate", "burst", "key", "header", "max_keys", NULL,
+		"name", "rate", "burst", "key", "header", "max_keys", "headers", NULL,
 	};
 	static const char *const kinds[] = { "ip", "user", "api_key", "header", "route", NULL };
+	static const char *const hmodes[] = { "all", "ietf", "none", NULL };
 	struct gw_ratelimit r = {
 		.key = GW_RLK_IP, .max_keys = 100000, .name = { "", 0 }, .header = { "", 0 },
 	}, *e;
@@ -227,6 +228,9 @@ static int limit(struct gwc_file *f, const struct ynode *n, const struct gw_str 
 	}
 	gwc_get_u32(f, n, "burst", 1, UINT32_MAX, &r.burst);
 	gwc_get_u32(f, n, "max_keys", 1, UINT32_MAX, &r.max_keys);
+	v = gwc_get(n, "headers");
+	if (v && gwc_enum(f, v, "'headers'", hmodes, &k) == 0)
+		r.headers = (uint8_t)(GW_RLH_ALL + k);
 	v = gwc_get(n, "key");
 	if (v && gwc_enum(f, v, "'key'", kinds, &k) == 0)
 		r.key = (uint8_t)(GW_RLK_IP + k);
@@ -273,6 +277,18 @@ static int rate_limit(struct gwc_file *f, const struct ynode *n, struct gw_polic
 			gwc_show(n, b, sizeof b));
 	}
 	p->count = (uint16_t)(f->conf->ratelimits.n - p->index);
+	/* one response, one set of fields: the limits of a policy agree on
+	 * which (the first limit's choice is the policy's) */
+	for (uint32_t i = 1; !rc && n->type == YN_SEQ && i < p->count && i < n->n; i++) {
+		const struct gw_ratelimit *rl = &f->conf->ratelimits.v[p->index];
+		const struct ynode *h = gwc_get(n->kids[i], "headers");
+
+		if (rl[i].headers != rl[0].headers)
+			gwc_err(f, h ? h : n->kids[i],
+				"every limit of a rate_limit policy must have the same 'headers' "
+				"(the first limit's is %s)",
+				rl[0].headers == GW_RLH_ALL ? "all" : rl[0].headers == GW_RLH_IETF ? "ietf" : "none");
+	}
 	gwc_names_free(&seen);
 	return rc;
 }

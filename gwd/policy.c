@@ -123,6 +123,8 @@ int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 	unsigned n = p->count < GW_RL_MAX_LIMITS ? p->count : GW_RL_MAX_LIMITS;
 	struct gwd_hdr *hs;
 	size_t cap;
+	unsigned first;
+	uint8_t mode;
 
 	for (unsigned i = 0; i < n; i++) {
 		c[i].table = g->rl_tables[p->index + i];
@@ -141,13 +143,19 @@ int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 	 * gwd_req_add_resp_header_ref each, because a rate-limited route pays
 	 * this on every request and should cost about what an unlimited one
 	 * does. */
+	/* The policy's choice of fields (docs/ratelimit.md): all five, the IETF
+	 * pair, or none -- a refusal's Retry-After is sent whatever it is. */
+	mode = n ? g->ratelimits[p->index].headers : GW_RLH_ALL;
+	first = mode == GW_RLH_IETF ? GW_RL_H_IETF : mode == GW_RLH_NONE ? GW_RL_H_RETRY : 0;
+	if (mode == GW_RLH_NONE && d.admitted)
+		return 0;
 	cap = gw_rl_headers_size(&d);
 	hs = gwd_req_alloc(r, GW_RL_HEADERS * sizeof *hs + cap);
-	if (hs && gw_rl_headers_render(&d, (char *)(hs + GW_RL_HEADERS), cap, &h) == 0 && h.n) {
-		for (unsigned i = 0; i < h.n; i++)
+	if (hs && gw_rl_headers_render(&d, (char *)(hs + GW_RL_HEADERS), cap, &h) == 0 && h.n > first) {
+		for (unsigned i = first; i < h.n; i++)
 			hs[i] = (struct gwd_hdr){ i + 1 < h.n ? &hs[i + 1] : NULL, h.name[i],
 						  h.value[i], h.nlen[i], h.vlen[i] };
-		*r->resp_tail = hs;
+		*r->resp_tail = &hs[first];
 		r->resp_tail = &hs[h.n - 1].next;
 	}
 	if (!d.admitted)

@@ -52,6 +52,11 @@
 #define GW_RL_MAX_LIMITS 16     /* limits checked for one request */
 #define GW_RL_NAME_MAX 96       /* bytes of a limit's name, NUL included */
 #define GW_RL_HEADERS 6         /* header fields rendered at most */
+/* Their order: X-RateLimit-Limit, -Remaining, -Reset, then RateLimit-Policy
+ * and RateLimit from GW_RL_H_IETF on, then Retry-After at GW_RL_H_RETRY when
+ * refused. */
+#define GW_RL_H_IETF 3
+#define GW_RL_H_RETRY 5
 #define GW_RL_ITEM_MAX 240      /* `"name";q=Q;w=W` with its NUL: a name of
                                    GW_RL_NAME_MAX - 1 bytes, every one escaped
                                    (192 quoted), and two 20-digit numbers */

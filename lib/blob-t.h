@@ -229,7 +229,8 @@ enum gw_blob_table {
 #define GW_BLOB_RL_NAME 0
 #define GW_BLOB_RL_HEADER 8
 #define GW_BLOB_RL_KEY 16       /* u8 */
-#define GW_BLOB_RL_RESERVED 17  /* 3 bytes */
+#define GW_BLOB_RL_HEADERS 17   /* u8: enum gw_rl_hdrmode (0, all, in older blobs) */
+#define GW_BLOB_RL_RESERVED 18  /* 2 bytes */
 #define GW_BLOB_RL_QUOTA 20
 #define GW_BLOB_RL_PERIOD_MS 24
 #define GW_BLOB_RL_BURST 28

@@ -404,6 +404,7 @@ static void emit_policies(struct w *w)
 		put_str(w, r + GW_BLOB_RL_NAME, &s->name);
 		put_str(w, r + GW_BLOB_RL_HEADER, &s->header);
 		r[GW_BLOB_RL_KEY] = s->key;
+		r[GW_BLOB_RL_HEADERS] = s->headers;
 		gw_put_u32le(r + GW_BLOB_RL_QUOTA, s->quota);
 		gw_put_u32le(r + GW_BLOB_RL_PERIOD_MS, s->period_ms);
 		gw_put_u32le(r + GW_BLOB_RL_BURST, s->burst);

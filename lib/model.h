@@ -69,6 +69,13 @@ enum gw_rl_key {
 	GW_RLK_ROUTE = 5,   /* one bucket for the whole route */
 };
 
+/* Which rate-limit fields a limited route's responses carry. */
+enum gw_rl_hdrmode {
+	GW_RLH_ALL = 0,  /* X-RateLimit-Limit/-Remaining/-Reset, RateLimit-Policy, RateLimit */
+	GW_RLH_IETF = 1, /* RateLimit-Policy and RateLimit only */
+	GW_RLH_NONE = 2, /* none (429 still carries Retry-After) */
+};
+
 enum gw_auth_type {
 	GW_AUTH_SESSION = 1,
 	GW_AUTH_API_KEY = 2,
@@ -161,6 +168,7 @@ struct gw_policy {
 struct gw_ratelimit {
 	struct gw_str name;   /* for RateLimit-Policy; the policy's name, or name-N */
 	uint8_t key;          /* enum gw_rl_key */
+	uint8_t headers;      /* enum gw_rl_hdrmode; the same for every limit of a policy */
 	struct gw_str header; /* GW_RLK_HEADER: header name; else empty */
 	uint32_t quota;       /* requests per period, >= 1 */
 	uint32_t period_ms;   /* >= 1 */

@@ -12,7 +12,8 @@
 # (a second gwd serving the same hello route), gwd's proxy route against
 # nginx's proxy_pass with upstream keepalive (HAProxy not included).
 # policies: gwd alone, the same fixed answer with no policy, behind the
-# admit-all rate limit, and behind a session (a real login's bearer token).
+# admit-all rate limit (all five fields, the IETF pair only, none), and behind
+# a session (a real login's bearer token).
 # cpu_us/req: the server's own CPU time (user + system, every thread and
 # worker) per request of the round, from /proc: less noisy than req/s when
 # other work shares the cores.
@@ -59,6 +60,7 @@ if [[ $MODE == policies ]]; then
 		"http://127.0.0.1:$GW_PORT/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 	WRK_HDR=(-H "Authorization: Bearer $token")
 	TARGETS=("plain http://127.0.0.1:$GW_PORT/api/plain" "ratelimit http://127.0.0.1:$GW_PORT/api/hello"
+		 "rl-ietf http://127.0.0.1:$GW_PORT/api/hello-ietf" "rl-none http://127.0.0.1:$GW_PORT/api/hello-quiet"
 		 "session http://127.0.0.1:$GW_PORT/api/session")
 elif [[ $MODE == hello ]]; then
 	sed -e "s#@PORT@#$HA_PORT#g" -e "s#@DIR@#$DIR#g" perf/haproxy-hello.cfg >"$DIR/haproxy.cfg"
@@ -139,7 +141,11 @@ g=$(median <<<"${RPS[$first]}")
 for t in "${TARGETS[@]:1}"; do
 	n=${t%% *}
 	if [[ $MODE == policies ]]; then
-		printf 'ratio %s/%s: %s\n' "$n" "$first" "$(awk -v a="$(median <<<"${RPS[$n]}")" -v b="$g" 'BEGIN {printf "%.3f", a/b}')"
+		# by req/s, and by CPU per request (plain's over the route's: the
+		# throughput ratio a CPU-bound server would show, less noisy)
+		printf 'ratio %s/%s: %s (cpu: %s)\n' "$n" "$first" \
+			"$(awk -v a="$(median <<<"${RPS[$n]}")" -v b="$g" 'BEGIN {printf "%.3f", a/b}')" \
+			"$(awk -v a="$(median <<<"${CPU[$first]}")" -v b="$(median <<<"${CPU[$n]}")" 'BEGIN {printf "%.3f", b ? a/b : 0}')"
 	else
 		printf 'ratio %s/%s: %s\n' "$first" "$n" "$(awk -v a="$g" -v b="$(median <<<"${RPS[$n]}")" 'BEGIN {printf "%.3f", a/b}')"
 	fi

@@ -25,6 +25,10 @@ static const char *yaml =
 	"      deny: [10.0.13.0/24]\n"
 	"  three:\n"
 	"    rate_limit: { rate: 3/min, burst: 3, key: ip }\n"
+	"  ietf:\n"
+	"    rate_limit: { rate: 1/min, key: ip, headers: ietf }\n"
+	"  quiet:\n"
+	"    rate_limit: [ { rate: 1/min, key: ip, headers: none }, { rate: 9/h, headers: none } ]\n"
 	"routes:\n"
 	"  - path: /a\n"
 	"    methods: [GET]\n"
@@ -169,12 +173,65 @@ static void test_rate_limit(void)
 	gw_rl_registry_free(reg);
 }
 
+/* The names of <r>'s response fields, space-separated, into <out>. */
+static const char *field_names(struct gwd_req *r, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (struct gwd_hdr *h = r->resp_hdrs; h; h = h->next)
+		o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", o ? " " : "", h->name);
+	return out;
+}
+
+/* headers: ietf sends the IETF pair only, headers: none nothing; a refusal
+ * still carries Retry-After; the tail of the list stays right. */
+static void test_rate_limit_header_modes(void)
+{
+	struct gw_rl_registry *reg = gw_rl_registry_new();
+	static const struct {
+		const char *policy, *admitted, *refused;
+	} want[] = {
+		{ "ietf", "RateLimit-Policy RateLimit X-After", "RateLimit-Policy RateLimit Retry-After X-After" },
+		{ "quiet", "X-After", "Retry-After X-After" },
+	};
+	struct fxg f;
+	struct gwd_conn conn;
+	char names[256];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(reg);
+	gwd_reload_set_rl_registry(reg);
+	if (fxg_build(&f, yaml) != 0) {
+		gwd_reload_set_rl_registry(NULL);
+		gw_rl_registry_free(reg);
+		return;
+	}
+	for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+		const struct gw_policy *p = policy(f.g, want[k].policy);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		for (int i = 0; i < 2; i++) {
+			struct gwd_req *r = req_from(f.g, &conn, "10.9.9.11");
+
+			CU_ASSERT_EQUAL(gwd_policy_rate_limit(r, p), i);
+			CU_ASSERT_EQUAL(gwd_req_add_resp_header(r, "X-After", "2"), 0);
+			CU_ASSERT_STRING_EQUAL(field_names(r, names, sizeof names),
+					       i ? want[k].refused : want[k].admitted);
+			gwd_req_put(r);
+		}
+	}
+	fxg_free(&f);
+	gwd_reload_set_rl_registry(NULL);
+	gw_rl_registry_free(reg);
+}
+
 int gw_suite_gwd_policy(void)
 {
 	CU_pSuite s = CU_add_suite("gwd/policy", NULL, NULL);
 
 	if (!s || !CU_add_test(s, "ip allow and deny lists", test_ip) ||
-	    !CU_add_test(s, "rate_limit dispatch: headers and 429", test_rate_limit))
+	    !CU_add_test(s, "rate_limit dispatch: headers and 429", test_rate_limit) ||
+	    !CU_add_test(s, "rate_limit headers: ietf and none", test_rate_limit_header_modes))
 		return -1;
 	return 0;
 }
