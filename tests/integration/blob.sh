@@ -41,12 +41,12 @@ out=$("$GWC" diff "$A" "$B"); rc=$?
 expect_eq "diff of identical blobs: exit 0" 0 "$rc"
 expect_eq "diff of identical blobs: no output" "" "$out"
 
-sed -e 's|rate: 5000/s|rate: 100/s|' -e 's|path: /api/limited|path: /api/limited2|' \
+sed -e 's|rate: 20000/s|rate: 100/s|' -e 's|path: /api/limited|path: /api/limited2|' \
 	routes/gateway.yaml >"$T_TMP/changed.yaml"
 check "compile a changed copy" "$GWC" compile "$T_TMP/changed.yaml" -o "$B"
 out=$("$GWC" diff "$A" "$B"); rc=$?
 expect_eq "diff of different blobs: exit 1" 1 "$rc"
-check "diff names the changed rate" grep -qF "    rate: 5000/1s -> 100/1s" <<<"$out"
+check "diff names the changed rate" grep -qF "    rate: 20000/1s -> 100/1s" <<<"$out"
 check "diff names the removed route" grep -qxF -- "- route GET /api/limited" <<<"$out"
 check "diff names the added route" grep -qxF -- "+ route GET /api/limited2" <<<"$out"
 
