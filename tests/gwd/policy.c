@@ -104,20 +104,37 @@ static const char *hdr(struct gwd_req *r, const char *name)
 	return NULL;
 }
 
+/* A rate-limit registry installed for generations, and the fixture's
+ * generation built with it.  0, or -1 (the failure is asserted). */
+static int rl_setup(struct gw_rl_registry **reg, struct fxg *f)
+{
+	*reg = gw_rl_registry_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(*reg);
+	gwd_reload_set_rl_registry(*reg);
+	if (fxg_build(f, yaml) == 0)
+		return 0;
+	gwd_reload_set_rl_registry(NULL);
+	gw_rl_registry_free(*reg);
+	return -1;
+}
+
+/* Undo rl_setup. */
+static void rl_teardown(struct gw_rl_registry *reg, struct fxg *f)
+{
+	fxg_free(f);
+	gwd_reload_set_rl_registry(NULL);
+	gw_rl_registry_free(reg);
+}
+
 static void test_rate_limit(void)
 {
-	struct gw_rl_registry *reg = gw_rl_registry_new();
+	struct gw_rl_registry *reg;
 	struct fxg f;
 	struct gwd_conn conn;
 	const struct gw_policy *p;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(reg);
-	gwd_reload_set_rl_registry(reg);
-	if (fxg_build(&f, yaml) != 0) {
-		gwd_reload_set_rl_registry(NULL);
-		gw_rl_registry_free(reg);
+	if (rl_setup(&reg, &f) != 0)
 		return;
-	}
 	p = policy(f.g, "three");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	for (int i = 0; i < 4; i++) {
@@ -168,9 +185,7 @@ static void test_rate_limit(void)
 		CU_ASSERT_EQUAL(gwd_policy_rate_limit(r, p), 0);
 		gwd_req_put(r);
 	}
-	fxg_free(&f);
-	gwd_reload_set_rl_registry(NULL);
-	gw_rl_registry_free(reg);
+	rl_teardown(reg, &f);
 }
 
 /* The names of <r>'s response fields, space-separated, into <out>. */
@@ -188,7 +203,7 @@ static const char *field_names(struct gwd_req *r, char *out, size_t cap)
  * still carries Retry-After; the tail of the list stays right. */
 static void test_rate_limit_header_modes(void)
 {
-	struct gw_rl_registry *reg = gw_rl_registry_new();
+	struct gw_rl_registry *reg;
 	static const struct {
 		const char *policy, *admitted, *refused;
 	} want[] = {
@@ -199,13 +214,8 @@ static void test_rate_limit_header_modes(void)
 	struct gwd_conn conn;
 	char names[256];
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(reg);
-	gwd_reload_set_rl_registry(reg);
-	if (fxg_build(&f, yaml) != 0) {
-		gwd_reload_set_rl_registry(NULL);
-		gw_rl_registry_free(reg);
+	if (rl_setup(&reg, &f) != 0)
 		return;
-	}
 	for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
 		const struct gw_policy *p = policy(f.g, want[k].policy);
 
@@ -220,9 +230,7 @@ static void test_rate_limit_header_modes(void)
 			gwd_req_put(r);
 		}
 	}
-	fxg_free(&f);
-	gwd_reload_set_rl_registry(NULL);
-	gw_rl_registry_free(reg);
+	rl_teardown(reg, &f);
 }
 
 int gw_suite_gwd_policy(void)
