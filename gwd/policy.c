@@ -136,6 +136,12 @@ int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 	 * microseconds old: one clock read less per request */
 	if (gw_rl_admit_all(c, n, r->t_start_ns, &d) < 0)
 		return refuse(r, GWD_PB_INTERNAL, NULL);
+	/* The policy's choice of fields (docs/ratelimit.md): all five, the IETF
+	 * pair, or none -- a refusal's Retry-After is sent whatever it is. */
+	mode = n ? g->ratelimits[p->index].headers : GW_RLH_ALL;
+	first = mode == GW_RLH_IETF ? GW_RL_H_IETF : mode == GW_RLH_NONE ? GW_RL_H_RETRY : 0;
+	if (mode == GW_RLH_NONE && d.admitted)
+		return 0;
 	/* One piece of request memory holds the list entries and the numbers;
 	 * the text fixed per limit stays in the tables, which the request's
 	 * generation holds until the request completes, after libmicrohttpd
@@ -143,12 +149,6 @@ int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 	 * gwd_req_add_resp_header_ref each, because a rate-limited route pays
 	 * this on every request and should cost about what an unlimited one
 	 * does. */
-	/* The policy's choice of fields (docs/ratelimit.md): all five, the IETF
-	 * pair, or none -- a refusal's Retry-After is sent whatever it is. */
-	mode = n ? g->ratelimits[p->index].headers : GW_RLH_ALL;
-	first = mode == GW_RLH_IETF ? GW_RL_H_IETF : mode == GW_RLH_NONE ? GW_RL_H_RETRY : 0;
-	if (mode == GW_RLH_NONE && d.admitted)
-		return 0;
 	cap = gw_rl_headers_size(&d);
 	hs = gwd_req_alloc(r, GW_RL_HEADERS * sizeof *hs + cap);
 	if (hs && gw_rl_headers_render(&d, (char *)(hs + GW_RL_HEADERS), cap, &h) == 0 && h.n > first) {
