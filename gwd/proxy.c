@@ -660,6 +660,16 @@ static int wait_ms(const struct engine *g, uint64_t now)
 	return (int)((until - now + 999999u) / 1000000u);
 }
 
+/* Empty <g>'s eventfd (one read resets its counter) and return the wake-ups
+ * it counted: 0 when a racing drain emptied it first (EAGAIN: the descriptor
+ * is nonblocking). */
+static uint64_t drain_wake(struct engine *g)
+{
+	uint64_t v = 0;
+
+	return read(g->wakefd, &v, sizeof v) == (ssize_t)sizeof v ? v : 0;
+}
+
 /* The engine loop: submitted calls, libcurl's timer, socket events, finished
  * transfers, and every HANGUP_SCAN_MS the clients of running calls.  The
  * <asleep> flag lets submitters skip the wake-up write while the loop is
@@ -695,11 +705,9 @@ static void *engine(void *arg)
 		for (int i = 0; i < n; i++) {
 			uint32_t ev = g->evs[i].events;
 			int fd = g->evs[i].data.fd, still, mask;
-			uint64_t drain;
 
 			if (fd == g->wakefd) {
-				if (read(fd, &drain, sizeof drain) < 0 && errno != EAGAIN)
-					continue;
+				drain_wake(g);
 				continue;
 			}
 			mask = ((ev & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((ev & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
