@@ -869,7 +869,6 @@ int gwd_proxy_submit(struct gwd_pcall *c)
 	if (mine == UINT_MAX)
 		mine = atomic_fetch_add_explicit(&eng.next, 1, memory_order_relaxed);
 	g = &eng.e[mine % eng.n];
-	c->engine = g;
 	head = atomic_load_explicit(&g->inbox, memory_order_relaxed);
 	do
 		c->next = head;

@@ -72,7 +72,6 @@ struct gwd_pcall {
 	uint64_t t_start_ns, t_end_ns;
 
 	/* --- engine private --- */
-	void *engine;                  /* the engine running the call */
 	struct gwd_pcall *next;        /* inbox stack */
 	struct gwd_pcall *rnext, *rprev; /* running list */
 	CURL *easy;
