@@ -79,7 +79,7 @@ int gwd_edge_split_target(const char *t, size_t len, const char **path, size_t *
 		 * target; an upstream that drops "#..." would see another path
 		 * than the one gwd matched, e.g. "/admin#/../public") */
 		if (c <= 0x20 || c == 0x7F || c == '#')
-			return GWD_PB_BAD_TARGET + 1;
+			return -1;
 	}
 	if (len >= 7 && (strncasecmp(t, "http://", 7) == 0 ||
 			 (len >= 8 && strncasecmp(t, "https://", 8) == 0))) {
@@ -88,14 +88,14 @@ int gwd_edge_split_target(const char *t, size_t len, const char **path, size_t *
 		while (e < len && t[e] != '/' && t[e] != '?' && t[e] != '#')
 			e++;
 		if (e == a || !gwd_edge_host_ok(t + a, e - a))
-			return GWD_PB_BAD_TARGET + 1; /* no authority, or userinfo, ... */
+			return -1; /* no authority, or userinfo, ... */
 		*auth = t + a;
 		*alen = e - a;
 		start = e;
 		if (start == len || t[start] != '/')
-			return GWD_PB_BAD_TARGET + 1; /* "http://h" or "http://h?q" */
+			return -1; /* "http://h" or "http://h?q" */
 	} else if (len == 0 || t[0] != '/') {
-		return GWD_PB_BAD_TARGET + 1; /* "*", authority-form, relative */
+		return -1; /* "*", authority-form, relative */
 	}
 	q = memchr(t + start, '?', len - start);
 	*path = t + start;
@@ -195,8 +195,16 @@ static int layout_exact(const struct gwd_edge_field *f, size_t n,
 	return 1;
 }
 
+/* Set <*why> to <p>; returns -1 (refused) for the caller's return. */
+static int refuse(enum gwd_problem *why, enum gwd_problem p)
+{
+	*why = p;
+	return -1;
+}
+
 int gwd_edge_headers(const struct gwd_edge_field *f, size_t n,
-		     const struct gwd_edge_layout *layout, struct gwd_edge_facts *facts)
+		     const struct gwd_edge_layout *layout, struct gwd_edge_facts *facts,
+		     enum gwd_problem *why)
 {
 	unsigned ncl = 0, nte = 0, nhost = 0;
 	int exact = layout && layout->line_end && layout->head_end;
@@ -211,46 +219,46 @@ int gwd_edge_headers(const struct gwd_edge_field *f, size_t n,
 
 		facts->head_bytes += h->klen + h->vlen + 4;
 		if (!gwd_edge_is_token(h->key, h->klen))
-			return GWD_PB_BAD_HEADER + 1;
+			return refuse(why, GWD_PB_BAD_HEADER);
 		for (size_t k = 0; k < h->vlen; k++) {
 			unsigned char c = (unsigned char)h->val[k];
 
 			if ((c < 0x20 && c != '\t') || c == 0x7F)
-				return GWD_PB_BAD_HEADER + 1;
+				return refuse(why, GWD_PB_BAD_HEADER);
 		}
 		if (layout && !exact && !layout_ok(h, i + 1 < n ? f[i + 1].key : NULL))
-			return GWD_PB_BAD_HEADER + 1;
+			return refuse(why, GWD_PB_BAD_HEADER);
 		if (name_is(h->key, h->klen, "content-length")) {
 			if (++ncl > 1)
-				return GWD_PB_DUP_CONTENT_LENGTH + 1;
+				return refuse(why, GWD_PB_DUP_CONTENT_LENGTH);
 			if (parse_length(h->val, h->vlen, &facts->content_length) != 0)
-				return GWD_PB_BAD_HEADER + 1;
+				return refuse(why, GWD_PB_BAD_HEADER);
 		} else if (name_is(h->key, h->klen, "transfer-encoding")) {
 			size_t a = 0, b = h->vlen;
 
 			if (++nte > 1)
-				return GWD_PB_BAD_TE + 1;
+				return refuse(why, GWD_PB_BAD_TE);
 			while (a < b && (h->val[a] == ' ' || h->val[a] == '\t'))
 				a++;
 			while (b > a && (h->val[b - 1] == ' ' || h->val[b - 1] == '\t'))
 				b--;
 			if (!name_is(h->val + a, b - a, "chunked"))
-				return GWD_PB_BAD_TE + 1;
+				return refuse(why, GWD_PB_BAD_TE);
 			facts->chunked = 1;
 		} else if (name_is(h->key, h->klen, "host")) {
 			if (++nhost > 1)
-				return GWD_PB_DUP_HOST + 1;
+				return refuse(why, GWD_PB_DUP_HOST);
 			/* RFC 9110 section 7.2: an invalid Host is answered 400 (it is
 			 * what routes match on and what upstreams may be sent) */
 			if (!gwd_edge_host_ok(h->val, h->vlen))
-				return GWD_PB_BAD_HEADER + 1;
+				return refuse(why, GWD_PB_BAD_HEADER);
 			facts->host = h->val;
 			facts->host_len = h->vlen;
 		}
 	}
 	if (exact && !layout_exact(f, n, layout))
-		return GWD_PB_BAD_HEADER + 1;
+		return refuse(why, GWD_PB_BAD_HEADER);
 	if (ncl && nte)
-		return GWD_PB_CL_AND_TE + 1;
+		return refuse(why, GWD_PB_CL_AND_TE);
 	return 0;
 }

@@ -19,7 +19,7 @@
  *            obsolete line folding (seen as a field not where its line is);
  *            request line + fields larger than max_header_bytes (431)
  *
- * The functions are pure (no libmicrohttpd): server.c feeds them what the
+ * The functions are pure (no libmicrohttpd): pipeline.c feeds them what the
  * library parsed, the unit tests feed them tables.
  */
 #ifndef GWD_EDGE_H
@@ -77,9 +77,11 @@ struct gwd_edge_layout {
  * exact: every line must end the same way (all CRLF or all bare LF) and the
  * last field must end right before the empty line, so that a NUL just before
  * a line end is refused too; without them it cannot see that case.
- * Fills <facts>.  Returns 0, or the problem number + 1 on refusal. */
+ * Fills <facts>.  Returns 0 when the fields are accepted, -1 when they are
+ * refused: then <*why> holds the problem to answer. */
 int gwd_edge_headers(const struct gwd_edge_field *f, size_t n,
-		     const struct gwd_edge_layout *layout, struct gwd_edge_facts *facts);
+		     const struct gwd_edge_layout *layout, struct gwd_edge_facts *facts,
+		     enum gwd_problem *why);
 
 /* Whether <s> (<n> bytes) is a valid Host value or absolute-form authority
  * (RFC 9110 section 7.2, RFC 3986 section 3.2.2): reg-name, IPv4 or

@@ -200,24 +200,20 @@ static int run_policies(struct gwd_req *r, const char *origin, size_t olen)
 	return 0;
 }
 
-/* Everything decided when the head is complete: edge checks, normalisation,
- * matching, policies, handler preparation.  Returns 1 when <r->resp> holds an
- * answer already, 0 when the handler will run once the body is in. */
-static int head(struct gwd_req *r, const char *method, const char *version)
-{
-	struct gwd_gen *g = r->gen;
-	struct fields fs;
-	struct gwd_edge_facts facts;
-	const char *path, *query, *auth, *host, *origin, *acrm;
-	size_t plen, qlen, alen, hlen, olen = 0, acrm_len = 0, outlen;
-	int rc;
+/* The stages of the head, in order.  Each returns 0 when the request goes on
+ * to the next stage, 1 when it has answered (<r->resp> is set).  head() below
+ * reads as the list of them. */
 
-	memset(&fs, 0, offsetof(struct fields, f)); /* the field array needs no clearing */
-	MHD_get_connection_values_n(r->mhd, MHD_HEADER_KIND, collect_field, &fs);
-	if (fs.reqid && gwd_reqid_valid(fs.reqid, fs.reqid_len)) {
-		memcpy(r->reqid, fs.reqid, fs.reqid_len);
-		r->reqid[fs.reqid_len] = '\0';
-		r->reqid_len = (uint8_t)fs.reqid_len;
+/* Request id, method and version of <r>; the fields are walked once into <fs>. */
+static void identify(struct gwd_req *r, struct fields *fs, const char *method,
+		     const char *version)
+{
+	memset(fs, 0, offsetof(struct fields, f)); /* the field array needs no clearing */
+	MHD_get_connection_values_n(r->mhd, MHD_HEADER_KIND, collect_field, fs);
+	if (fs->reqid && gwd_reqid_valid(fs->reqid, fs->reqid_len)) {
+		memcpy(r->reqid, fs->reqid, fs->reqid_len);
+		r->reqid[fs->reqid_len] = '\0';
+		r->reqid_len = (uint8_t)fs->reqid_len;
 	} else {
 		r->reqid_len = (uint8_t)gwd_reqid_make(r->w, r->reqid);
 	}
@@ -225,42 +221,60 @@ static int head(struct gwd_req *r, const char *method, const char *version)
 	r->method = gw_method_bit(method, strlen(method));
 	r->is_head = r->method == GW_M_HEAD;
 	r->http11 = version && strcmp(version, "HTTP/1.0") != 0;
+}
 
-	/* -- limits of the connection -- */
+/* The connection's limits: a connection past one is answered 503 at once. */
+static int check_connection(struct gwd_req *r)
+{
 	if (r->conn && r->conn->over_limit) {
 		gwd_req_add_resp_header_ref(r, "Retry-After", 11, "1", 1);
 		return refuse(r, GWD_PB_TOO_MANY_CONNECTIONS, NULL);
 	}
-	if (!g || !r->target)
+	if (!r->gen || !r->target)
 		return refuse(r, GWD_PB_INTERNAL, NULL);
+	return 0;
+}
 
-	/* -- raw checks -- */
-	if (fs.overflow)
+/* The raw head (edge.h): field count, a NUL in the target, the fields
+ * themselves, Host, the head's size.  Notes the body's framing in <r>. */
+static int check_head(struct gwd_req *r, const struct fields *fs, const char *method,
+		      struct gwd_edge_facts *facts)
+{
+	enum gwd_problem why;
+
+	if (fs->overflow)
 		return refuse(r, GWD_PB_HEADERS_TOO_LARGE, "too many header fields");
 	if (r->edge_nul)
 		return refuse(r, GWD_PB_NUL_IN_PATH, NULL);
-	rc = gwd_edge_headers(fs.f, fs.n, &r->layout, &facts);
-	if (rc)
-		return refuse(r, (enum gwd_problem)(rc - 1), NULL);
-	if (!facts.host && r->http11)
+	if (gwd_edge_headers(fs->f, fs->n, &r->layout, facts, &why) < 0)
+		return refuse(r, why, NULL);
+	if (!facts->host && r->http11)
 		return refuse(r, GWD_PB_BAD_HEADER, "HTTP/1.1 request without Host");
-	if (facts.head_bytes + r->target_len + strlen(method) + 11 > g->settings.max_header_bytes)
+	if (facts->head_bytes + r->target_len + strlen(method) + 11 >
+	    r->gen->settings.max_header_bytes)
 		return refuse(r, GWD_PB_HEADERS_TOO_LARGE, NULL);
-	r->content_length = facts.content_length;
-	r->chunked = facts.chunked;
-	rc = gwd_edge_split_target(r->target, r->target_len, &path, &plen, &query, &qlen, &auth,
-				   &alen);
-	if (rc)
-		return refuse(r, (enum gwd_problem)(rc - 1), NULL);
+	r->content_length = facts->content_length;
+	r->chunked = facts->chunked;
+	return 0;
+}
+
+/* The raw target: split into path and query, the host taken from an
+ * absolute-form target or else Host; then the one normaliser (lib/path.h)
+ * on the raw path. */
+static int read_target(struct gwd_req *r, const struct gwd_edge_facts *facts)
+{
+	const char *path, *query, *auth;
+	size_t plen, qlen, alen, outlen;
+	int rc;
+
+	if (gwd_edge_split_target(r->target, r->target_len, &path, &plen, &query, &qlen, &auth,
+				  &alen) < 0)
+		return refuse(r, GWD_PB_BAD_TARGET, NULL);
 	r->path_raw_len = (uint32_t)(path + plen - r->target);
 	r->query = query;
 	r->query_len = (uint32_t)qlen;
-	host = auth ? auth : facts.host;
-	hlen = auth ? alen : facts.host_len;
-	r->host = host;
-	r->host_len = hlen;
-
-	/* -- normalise: the one normaliser, on the raw path -- */
+	r->host = auth ? auth : facts->host;
+	r->host_len = auth ? alen : facts->host_len;
 	r->path = gwd_req_alloc(r, plen + 2);
 	if (!r->path)
 		return refuse(r, GWD_PB_INTERNAL, NULL);
@@ -268,33 +282,46 @@ static int head(struct gwd_req *r, const char *method, const char *version)
 	if (rc != GW_PATH_OK)
 		return refuse(r, gwd_edge_path_problem(rc), gw_path_strerror(rc));
 	r->path_len = (uint32_t)outlen;
+	return 0;
+}
 
-	/* -- match: a CORS preflight is matched with the method it asks for -- */
-	origin = fs.origin;
-	olen = fs.origin_len;
-	acrm = r->method == GW_M_OPTIONS && origin ? fs.acrm : NULL;
-	acrm_len = fs.acrm_len;
-	if (acrm) {
-		unsigned want = gw_method_bit(acrm, acrm_len);
-		struct gw_match pm;
+/* A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method)
+ * is matched with the method it asks for; a route with a cors policy answers
+ * it.  Returns 0 when it is not such a preflight (or no cors route takes it):
+ * the request is then matched as itself. */
+static int preflight(struct gwd_req *r, const struct fields *fs)
+{
+	const struct gwd_gen *g = r->gen;
+	unsigned want;
+	struct gw_match pm;
+	const struct gwd_route *rt;
+	const struct gw_policy *cp;
 
-		if (want && gw_match(g->blob, host, hlen, want, r->path, r->path_len, &pm) ==
-				    GW_MATCH_FOUND) {
-			const struct gwd_route *rt = &g->routes[pm.route];
-			const struct gw_policy *cp = route_policy(g, rt, GW_P_CORS);
+	if (r->method != GW_M_OPTIONS || !fs->origin || !fs->acrm)
+		return 0;
+	want = gw_method_bit(fs->acrm, fs->acrm_len);
+	if (!want || gw_match(g->blob, r->host, r->host_len, want, r->path, r->path_len, &pm) !=
+			     GW_MATCH_FOUND)
+		return 0;
+	rt = &g->routes[pm.route];
+	cp = route_policy(g, rt, GW_P_CORS);
+	if (!cp)
+		return 0;
+	r->route = rt;
+	r->m = pm;
+	if (gwd_cors_preflight(r, &g->cors[cp->index], g->strlist, g->nstrlist, rt->r.methods,
+			       fs->origin, fs->origin_len, fs->acrm, fs->acrm_len) < 0)
+		return refuse(r, GWD_PB_INTERNAL, NULL);
+	return 1;
+}
 
-			if (cp) {
-				r->route = rt;
-				r->m = pm;
-				if (gwd_cors_preflight(r, &g->cors[cp->index], g->strlist,
-						       g->nstrlist, rt->r.methods, origin, olen, acrm,
-						       acrm_len) < 0)
-					return refuse(r, GWD_PB_INTERNAL, NULL);
-				return 1;
-			}
-		}
-	}
-	switch (gw_match(g->blob, host, hlen, r->method, r->path, r->path_len, &r->m)) {
+/* Match host, method and path (lib/match.h): 404, or 405 with Allow, or the
+ * route and its body limit. */
+static int match_route(struct gwd_req *r)
+{
+	const struct gwd_gen *g = r->gen;
+
+	switch (gw_match(g->blob, r->host, r->host_len, r->method, r->path, r->path_len, &r->m)) {
 	case GW_MATCH_FOUND:
 		break;
 	case GW_MATCH_NO_METHOD: {
@@ -311,12 +338,13 @@ static int head(struct gwd_req *r, const char *method, const char *version)
 	 * without bound */
 	r->body_limit = r->route->body_limit != UINT64_MAX ? r->route->body_limit
 							   : GWD_BODY_DEFAULT_LIMIT;
+	return 0;
+}
 
-	/* -- policies, in the route's order -- */
-	if (run_policies(r, origin, olen))
-		return 1;
-
-	/* -- prepare the handler for the body -- */
+/* Ready the route's handler for the body (what it keeps, its limit), then
+ * refuse an announced body over the limit. */
+static int prepare_handler(struct gwd_req *r)
+{
 	switch (r->route->r.handler) {
 	case GW_H_ECHO:
 		if (gwd_echo_prepare(r) < 0)
@@ -336,6 +364,20 @@ static int head(struct gwd_req *r, const char *method, const char *version)
 	if (r->content_length != UINT64_MAX && r->content_length > r->body_limit)
 		return refuse(r, GWD_PB_BODY_TOO_LARGE, NULL);
 	return 0;
+}
+
+/* Everything decided when the head is complete, stage by stage.  Returns 1
+ * when <r->resp> holds an answer already, 0 when the handler will run once
+ * the body is in. */
+static int head(struct gwd_req *r, const char *method, const char *version)
+{
+	struct fields fs;
+	struct gwd_edge_facts facts;
+
+	identify(r, &fs, method, version);
+	return check_connection(r) || check_head(r, &fs, method, &facts) ||
+	       read_target(r, &facts) || preflight(r, &fs) || match_route(r) ||
+	       run_policies(r, fs.origin, fs.origin_len) || prepare_handler(r);
 }
 
 /* ==== step 3: the body ======================================================== */
@@ -443,6 +485,38 @@ static enum MHD_Result send_response(struct gwd_req *r)
 
 /* ==== the access handler: steps 2 to 5 in libmicrohttpd's calls =============== */
 
+/* Where libmicrohttpd left the head of <r> in its read buffer, for the exact
+ * layout check (edge.h): it cut the head in place, the request line starting
+ * at <method>, and counts the head's bytes from there to after the empty
+ * line. */
+static void note_layout(struct gwd_req *r, const char *method, const char *version)
+{
+	const union MHD_ConnectionInfo *hs =
+		MHD_get_connection_info(r->mhd, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+
+	r->layout.line_end = version ? version + strlen(version) : NULL;
+	r->layout.head_end = hs && method && hs->header_size ? method + hs->header_size : NULL;
+}
+
+/* The head is complete (the first access call): the head stages, then the
+ * body's deadline (conn.h) when a body follows, since it must keep coming. */
+static enum MHD_Result on_head(struct gwd_req *r, struct MHD_Connection *mhd,
+			       const char *method, const char *version)
+{
+	r->stage = GWD_ST_BODY;
+	r->mhd = mhd;
+	gwd_conn_head_done(r->conn);
+	note_layout(r, method, version);
+	/* refusals that close the connection are queued at once; everything
+	 * else waits for the next call (keep-alive, see the file comment) */
+	if (head(r, method, version) && r->resp.close)
+		return send_response(r);
+	if (r->stage == GWD_ST_BODY &&
+	    (r->chunked || (r->content_length != UINT64_MAX && r->content_length > 0)))
+		gwd_conn_body_start(r->conn, gwd_now_ms());
+	return MHD_YES;
+}
+
 enum MHD_Result gwd_pipeline_access(struct gwd_req **rp, struct MHD_Connection *mhd,
 				    const char *method, const char *version, const char *upload_data,
 				    size_t *upload_data_size)
@@ -453,24 +527,24 @@ enum MHD_Result gwd_pipeline_access(struct gwd_req **rp, struct MHD_Connection *
 		/* no request-line callback ran (out of memory then): nothing to serve */
 		return MHD_NO;
 	}
-	if (r->stage == GWD_ST_LINE) {
-		r->stage = GWD_ST_BODY;
-		r->mhd = mhd;
-		gwd_conn_head_done(r->conn);
-		/* refusals that close the connection are queued at once; everything
-		 * else waits for the next call (keep-alive, see the file comment) */
-		if (head(r, method, version) && r->resp.close)
-			return send_response(r);
-		return MHD_YES;
-	}
+	if (r->stage == GWD_ST_LINE)
+		return on_head(r, mhd, method, version);
 	if (*upload_data_size) {
-		int rc = r->stage == GWD_ST_BODY ? body(r, upload_data, *upload_data_size) : 0;
+		int rc = 0;
 
+		if (r->stage == GWD_ST_BODY) {
+			/* the body's deadline moves back for what arrived */
+			gwd_conn_body_data(r->conn, *upload_data_size, gwd_now_ms());
+			rc = body(r, upload_data, *upload_data_size);
+		}
 		*upload_data_size = 0;
 		return rc < 0 ? MHD_NO : MHD_YES;
 	}
 	switch (r->stage) {
 	case GWD_ST_BODY:
+		/* the body is complete: no deadline while the handler works (a
+		 * proxy or login may take long) */
+		gwd_conn_head_done(r->conn);
 		if (!r->resp.status)
 			run_handler(r);
 		if (r->stage == GWD_ST_ASYNC)

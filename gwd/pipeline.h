@@ -10,7 +10,8 @@
  *                  (later call)           response headers -> queue
  *   completed      gwd_pipeline_end       access log + metrics, release
  *
- * server.c owns libmicrohttpd and calls these from its callbacks.
+ * server.c owns libmicrohttpd and calls these from its callbacks; the
+ * deadlines of the head and the body (conn.h) move here, as the journey goes.
  */
 #ifndef GWD_PIPELINE_H
 #define GWD_PIPELINE_H

@@ -103,7 +103,7 @@ struct gwd_req {
 	const char *host;              /* Host header value or NULL */
 	size_t host_len;
 	uint64_t content_length;       /* UINT64_MAX: none */
-	struct gwd_edge_layout layout; /* where the head lies (server.c sets it) */
+	struct gwd_edge_layout layout; /* where the head lies (pipeline.c sets it) */
 
 	/* routing */
 	const struct gwd_route *route; /* NULL when none matched */

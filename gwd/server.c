@@ -49,43 +49,15 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 	return gwd_pipeline_begin(c, sc ? sc->socket_context : NULL, uri);
 }
 
-/* The access handler. */
+/* The access handler: the pipeline's (pipeline.h). */
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
 				 const char *method, const char *version, const char *upload_data,
 				 size_t *upload_data_size, void **con_cls)
 {
-	struct gwd_req *r = *con_cls;
-	int at_head = r && r->stage == GWD_ST_LINE;
-	enum MHD_Result ret;
-
 	(void)cls;
-	(void)url;     /* already decoded by libmicrohttpd: the raw target is used */
-	/* the body's deadline (conn.h): credit for what arrived, cleared once
-	 * the body is complete (a handler may then take long: proxy, login) */
-	if (r && r->stage == GWD_ST_BODY) {
-		if (*upload_data_size)
-			gwd_conn_body_data(r->conn, *upload_data_size, gwd_now_ms());
-		else
-			gwd_conn_head_done(r->conn);
-	}
-	if (at_head) {
-		/* for the exact header layout check (edge.h): libmicrohttpd cut the
-		 * head in place, the request line starting at <method>, and counts
-		 * the head's bytes from there to after the empty line */
-		const union MHD_ConnectionInfo *hs =
-			MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-
-		r->layout.line_end = version ? version + strlen(version) : NULL;
-		r->layout.head_end = hs && method && hs->header_size ? method + hs->header_size
-								    : NULL;
-	}
-	ret = gwd_pipeline_access((struct gwd_req **)con_cls, c, method, version, upload_data,
-				  upload_data_size);
-	/* the head was just processed and a body follows: it must keep coming */
-	if (at_head && r->stage == GWD_ST_BODY &&
-	    (r->chunked || (r->content_length != UINT64_MAX && r->content_length > 0)))
-		gwd_conn_body_start(r->conn, gwd_now_ms());
-	return ret;
+	(void)url; /* already decoded by libmicrohttpd: the pipeline reads the raw target */
+	return gwd_pipeline_access((struct gwd_req **)con_cls, c, method, version, upload_data,
+				   upload_data_size);
 }
 
 /* MHD_OPTION_NOTIFY_COMPLETED: the response was sent, or the request aborted. */

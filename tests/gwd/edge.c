@@ -89,6 +89,17 @@ static int mhd_parse_from(struct parsed *p, size_t pos, size_t len, size_t *head
 	return 0;
 }
 
+/* The edge's verdict on the fields of <p>: ACCEPTED, or the problem it
+ * answers. */
+#define ACCEPTED (-1)
+static int verdict(const struct parsed *p, const struct gwd_edge_layout *lay,
+		   struct gwd_edge_facts *facts)
+{
+	enum gwd_problem why = GWD_PB_COUNT;
+
+	return gwd_edge_headers(p->f, p->n, lay, facts, &why) == 0 ? ACCEPTED : (int)why;
+}
+
 /* A head with NUL bytes inside, and its length. */
 #define H(s) s, sizeof(s) - 1
 
@@ -96,45 +107,45 @@ static const struct {
 	const char *name;
 	const char *head; /* NUL bytes written as \0 need explicit lengths: see len */
 	size_t len;       /* 0: strlen(head) */
-	int expect;       /* 0, or the problem + 1 */
+	int expect;       /* ACCEPTED, or the problem answered */
 } hcases[] = {
-	{ "plain", "Host: x\r\nAccept: */*\r\n\r\n", 0, 0 },
-	{ "bare LF lines", "Host: x\nAccept: */*\n\n", 0, 0 },
-	{ "empty value", "Host: x\r\nX-E:\r\nY: 1\r\n\r\n", 0, 0 },
-	{ "one content-length", "Host: x\r\nContent-Length: 12\r\n\r\n", 0, 0 },
-	{ "chunked", "Host: x\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 0 },
-	{ "chunked, case and blanks", "Host: x\r\nTransfer-Encoding: Chunked  \r\n\r\n", 0, 0 },
+	{ "plain", "Host: x\r\nAccept: */*\r\n\r\n", 0, ACCEPTED },
+	{ "bare LF lines", "Host: x\nAccept: */*\n\n", 0, ACCEPTED },
+	{ "empty value", "Host: x\r\nX-E:\r\nY: 1\r\n\r\n", 0, ACCEPTED },
+	{ "one content-length", "Host: x\r\nContent-Length: 12\r\n\r\n", 0, ACCEPTED },
+	{ "chunked", "Host: x\r\nTransfer-Encoding: chunked\r\n\r\n", 0, ACCEPTED },
+	{ "chunked, case and blanks", "Host: x\r\nTransfer-Encoding: Chunked  \r\n\r\n", 0, ACCEPTED },
 	{ "duplicate content-length", "Host: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", 0,
-	  GWD_PB_DUP_CONTENT_LENGTH + 1 },
-	{ "content-length not digits", "Host: x\r\nContent-Length: 1a\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
-	{ "content-length signed", "Host: x\r\nContent-Length: +1\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
+	  GWD_PB_DUP_CONTENT_LENGTH },
+	{ "content-length not digits", "Host: x\r\nContent-Length: 1a\r\n\r\n", 0, GWD_PB_BAD_HEADER },
+	{ "content-length signed", "Host: x\r\nContent-Length: +1\r\n\r\n", 0, GWD_PB_BAD_HEADER },
 	{ "content-length and chunked", "Host: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
-	  0, GWD_PB_CL_AND_TE + 1 },
+	  0, GWD_PB_CL_AND_TE },
 	{ "chunked and content-length", "Host: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
-	  0, GWD_PB_CL_AND_TE + 1 },
+	  0, GWD_PB_CL_AND_TE },
 	{ "duplicate transfer-encoding",
-	  "Host: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 0, GWD_PB_BAD_TE + 1 },
-	{ "gzip", "Host: x\r\nTransfer-Encoding: gzip\r\n\r\n", 0, GWD_PB_BAD_TE + 1 },
-	{ "gzip, chunked", "Host: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 0, GWD_PB_BAD_TE + 1 },
-	{ "identity", "Host: x\r\nTransfer-Encoding: identity\r\n\r\n", 0, GWD_PB_BAD_TE + 1 },
-	{ "duplicate host", "Host: x\r\nHost: y\r\n\r\n", 0, GWD_PB_DUP_HOST + 1 },
-	{ "duplicate host, other case", "Host: x\r\nhOST: x\r\n\r\n", 0, GWD_PB_DUP_HOST + 1 },
-	{ "CR in a value", "Host: x\r\nX-A: a\rb\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
-	{ "control byte in a value", "Host: x\r\nX-A: a\x01" "b\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
-	{ "DEL in a value", "Host: x\r\nX-A: a\x7f\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
-	{ "tab in a value is fine", "Host: x\r\nX-A: a\tb\r\n\r\n", 0, 0 },
-	{ "obs-text is fine", "Host: x\r\nX-A: caf\xc3\xa9\r\n\r\n", 0, 0 },
-	{ "NUL inside a value", H("Host: x\r\nX-A: a\0b\r\nX-B: c\r\n\r\n"), GWD_PB_BAD_HEADER + 1 },
-	{ "NUL inside the last value", H("Host: x\r\nX-A: a\0b\r\n\r\n"), GWD_PB_BAD_HEADER + 1 },
-	{ "NUL inside a value, bare LF", H("Host: x\nX-A: a\0b\nX-B: c\n\n"), GWD_PB_BAD_HEADER + 1 },
-	{ "folded line", "Host: x\r\nX-A: a\r\n b\r\nX-B: c\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
-	{ "space in a name", "Host: x\r\nBad Name: a\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
-	{ "space before the colon", "Host: x\r\nX-A : a\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
-	{ "empty name", "Host: x\r\n: a\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
-	{ "host with userinfo", "Host: u@x\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
-	{ "host with a blank", "Host: x y\r\n\r\n", 0, GWD_PB_BAD_HEADER + 1 },
-	{ "host IPv6 and port", "Host: [::1]:80\r\n\r\n", 0, 0 },
-	{ "empty host", "Host:\r\n\r\n", 0, 0 },
+	  "Host: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 0, GWD_PB_BAD_TE },
+	{ "gzip", "Host: x\r\nTransfer-Encoding: gzip\r\n\r\n", 0, GWD_PB_BAD_TE },
+	{ "gzip, chunked", "Host: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 0, GWD_PB_BAD_TE },
+	{ "identity", "Host: x\r\nTransfer-Encoding: identity\r\n\r\n", 0, GWD_PB_BAD_TE },
+	{ "duplicate host", "Host: x\r\nHost: y\r\n\r\n", 0, GWD_PB_DUP_HOST },
+	{ "duplicate host, other case", "Host: x\r\nhOST: x\r\n\r\n", 0, GWD_PB_DUP_HOST },
+	{ "CR in a value", "Host: x\r\nX-A: a\rb\r\n\r\n", 0, GWD_PB_BAD_HEADER },
+	{ "control byte in a value", "Host: x\r\nX-A: a\x01" "b\r\n\r\n", 0, GWD_PB_BAD_HEADER },
+	{ "DEL in a value", "Host: x\r\nX-A: a\x7f\r\n\r\n", 0, GWD_PB_BAD_HEADER },
+	{ "tab in a value is fine", "Host: x\r\nX-A: a\tb\r\n\r\n", 0, ACCEPTED },
+	{ "obs-text is fine", "Host: x\r\nX-A: caf\xc3\xa9\r\n\r\n", 0, ACCEPTED },
+	{ "NUL inside a value", H("Host: x\r\nX-A: a\0b\r\nX-B: c\r\n\r\n"), GWD_PB_BAD_HEADER },
+	{ "NUL inside the last value", H("Host: x\r\nX-A: a\0b\r\n\r\n"), GWD_PB_BAD_HEADER },
+	{ "NUL inside a value, bare LF", H("Host: x\nX-A: a\0b\nX-B: c\n\n"), GWD_PB_BAD_HEADER },
+	{ "folded line", "Host: x\r\nX-A: a\r\n b\r\nX-B: c\r\n\r\n", 0, GWD_PB_BAD_HEADER },
+	{ "space in a name", "Host: x\r\nBad Name: a\r\n\r\n", 0, GWD_PB_BAD_HEADER },
+	{ "space before the colon", "Host: x\r\nX-A : a\r\n\r\n", 0, GWD_PB_BAD_HEADER },
+	{ "empty name", "Host: x\r\n: a\r\n\r\n", 0, GWD_PB_BAD_HEADER },
+	{ "host with userinfo", "Host: u@x\r\n\r\n", 0, GWD_PB_BAD_HEADER },
+	{ "host with a blank", "Host: x y\r\n\r\n", 0, GWD_PB_BAD_HEADER },
+	{ "host IPv6 and port", "Host: [::1]:80\r\n\r\n", 0, ACCEPTED },
+	{ "empty host", "Host:\r\n\r\n", 0, ACCEPTED },
 };
 
 static void test_headers_table(void)
@@ -146,7 +157,7 @@ static void test_headers_table(void)
 		int rc;
 
 		CU_ASSERT_EQUAL_FATAL(mhd_parse(hcases[i].head, len, &p), 0);
-		rc = gwd_edge_headers(p.f, p.n, &nolay, &facts);
+		rc = verdict(&p, &nolay, &facts);
 		if (rc != hcases[i].expect)
 			fprintf(stderr, "\n  case '%s': got %d, expected %d\n", hcases[i].name, rc,
 				hcases[i].expect);
@@ -194,29 +205,29 @@ static void test_layout_exact(void)
 		size_t len;
 		int expect;
 	} c[] = {
-		{ "CRLF", H("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\r\nbody"), 0 },
-		{ "bare LF", H("GET / HTTP/1.1\nHost: x\nX-A: a\n\n"), 0 },
-		{ "trailing blanks", H("GET / HTTP/1.1\r\nHost: x\r\nX-A: a  \r\n\r\n"), 0 },
-		{ "no fields", H("GET / HTTP/1.1\r\n\r\n"), 0 },
-		{ "body of NULs after the head", H("GET / HTTP/1.1\r\nHost: x\r\n\r\n\0\0\0"), 0 },
+		{ "CRLF", H("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\r\nbody"), ACCEPTED },
+		{ "bare LF", H("GET / HTTP/1.1\nHost: x\nX-A: a\n\n"), ACCEPTED },
+		{ "trailing blanks", H("GET / HTTP/1.1\r\nHost: x\r\nX-A: a  \r\n\r\n"), ACCEPTED },
+		{ "no fields", H("GET / HTTP/1.1\r\n\r\n"), ACCEPTED },
+		{ "body of NULs after the head", H("GET / HTTP/1.1\r\nHost: x\r\n\r\n\0\0\0"), ACCEPTED },
 		{ "NUL before the last CRLF", H("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0\r\n\r\n"),
-		  GWD_PB_BAD_HEADER + 1 },
+		  GWD_PB_BAD_HEADER },
 		{ "NUL before the last LF", H("GET / HTTP/1.1\nHost: x\nX-A: a\0\n\n"),
-		  GWD_PB_BAD_HEADER + 1 },
+		  GWD_PB_BAD_HEADER },
 		{ "two NULs before the last LF", H("GET / HTTP/1.1\nHost: x\nX-A: a\0\0\n\n"),
-		  GWD_PB_BAD_HEADER + 1 },
+		  GWD_PB_BAD_HEADER },
 		{ "a NUL as the last value", H("GET / HTTP/1.1\r\nHost: x\r\nX-A: \0\r\n\r\n"),
-		  GWD_PB_BAD_HEADER + 1 },
+		  GWD_PB_BAD_HEADER },
 		{ "NUL before the only field's CRLF", H("GET / HTTP/1.0\r\nX-A: a\0\r\n\r\n"),
-		  GWD_PB_BAD_HEADER + 1 },
+		  GWD_PB_BAD_HEADER },
 		{ "NUL after the version", H("GET / HTTP/1.1\0\r\nHost: x\r\n\r\n"),
-		  GWD_PB_BAD_HEADER + 1 },
+		  GWD_PB_BAD_HEADER },
 		{ "NUL before a middle CRLF", H("GET / HTTP/1.1\r\nX-A: a\0\r\nHost: x\r\n\r\n"),
-		  GWD_PB_BAD_HEADER + 1 },
+		  GWD_PB_BAD_HEADER },
 		{ "mixed line endings", H("GET / HTTP/1.1\r\nHost: x\nX-A: a\r\n\r\n"),
-		  GWD_PB_BAD_HEADER + 1 },
+		  GWD_PB_BAD_HEADER },
 		{ "CRLF then a bare LF empty line", H("GET / HTTP/1.1\r\nHost: x\r\n\n"),
-		  GWD_PB_BAD_HEADER + 1 },
+		  GWD_PB_BAD_HEADER },
 	};
 
 	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
@@ -226,7 +237,7 @@ static void test_layout_exact(void)
 		int rc;
 
 		CU_ASSERT_EQUAL_FATAL(mhd_parse_request(c[i].req, c[i].len, &p, &lay), 0);
-		rc = gwd_edge_headers(p.f, p.n, &lay, &facts);
+		rc = verdict(&p, &lay, &facts);
 		if (rc != c[i].expect)
 			fprintf(stderr, "\n  case '%s': got %d, expected %d\n", c[i].name, rc,
 				c[i].expect);
@@ -257,7 +268,7 @@ static void test_header_facts(void)
 	const char *h = "Host: example.com:8080\r\nContent-Length: 1234\r\n\r\n";
 
 	CU_ASSERT_EQUAL_FATAL(mhd_parse(h, strlen(h), &p), 0);
-	CU_ASSERT_EQUAL(gwd_edge_headers(p.f, p.n, &nolay, &facts), 0);
+	CU_ASSERT_EQUAL(verdict(&p, &nolay, &facts), ACCEPTED);
 	CU_ASSERT_EQUAL(facts.content_length, 1234);
 	CU_ASSERT_EQUAL(facts.chunked, 0);
 	CU_ASSERT_EQUAL(facts.host_len, 16);
@@ -265,14 +276,14 @@ static void test_header_facts(void)
 	CU_ASSERT_EQUAL(facts.head_bytes, strlen(h) - 2); /* the empty line is not counted */
 	h = "Accept: x\r\n\r\n";
 	CU_ASSERT_EQUAL_FATAL(mhd_parse(h, strlen(h), &p), 0);
-	CU_ASSERT_EQUAL(gwd_edge_headers(p.f, p.n, &nolay, &facts), 0);
+	CU_ASSERT_EQUAL(verdict(&p, &nolay, &facts), ACCEPTED);
 	CU_ASSERT_PTR_NULL(facts.host);
 	CU_ASSERT_EQUAL(facts.content_length, UINT64_MAX);
 }
 
 static const struct {
 	const char *target;
-	int expect;             /* 0 or problem + 1 */
+	int expect;             /* 0, or -1: refused (bad-target) */
 	const char *path, *query, *auth;
 } tcases[] = {
 	{ "/", 0, "/", NULL, NULL },
@@ -280,20 +291,20 @@ static const struct {
 	{ "/a?", 0, "/a", "", NULL },
 	{ "http://h.example/a?q", 0, "/a", "q", "h.example" },
 	{ "HTTPS://h.example:8443/", 0, "/", NULL, "h.example:8443" },
-	{ "*", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "a/b", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "h.example:443", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "http://", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "http://h.example", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "/a b", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "/a\tb", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "/a?b\x7f", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "/a?b\r", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "/admin#/../api", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "/a?b#c", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "http://u:p@h.example/a", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
-	{ "http://h example/a", GWD_PB_BAD_TARGET + 1, NULL, NULL, NULL },
+	{ "*", -1, NULL, NULL, NULL },
+	{ "a/b", -1, NULL, NULL, NULL },
+	{ "", -1, NULL, NULL, NULL },
+	{ "h.example:443", -1, NULL, NULL, NULL },
+	{ "http://", -1, NULL, NULL, NULL },
+	{ "http://h.example", -1, NULL, NULL, NULL },
+	{ "/a b", -1, NULL, NULL, NULL },
+	{ "/a\tb", -1, NULL, NULL, NULL },
+	{ "/a?b\x7f", -1, NULL, NULL, NULL },
+	{ "/a?b\r", -1, NULL, NULL, NULL },
+	{ "/admin#/../api", -1, NULL, NULL, NULL },
+	{ "/a?b#c", -1, NULL, NULL, NULL },
+	{ "http://u:p@h.example/a", -1, NULL, NULL, NULL },
+	{ "http://h example/a", -1, NULL, NULL, NULL },
 	{ "http://[::1]:8080/a", 0, "/a", NULL, "[::1]:8080" },
 };
 
