@@ -98,21 +98,6 @@ uint32_t gwd_conn_count_for(const struct gwd_conn *c)
 	return n;
 }
 
-/* ---- clocks ------------------------------------------------------------------ */
-
-uint64_t gwd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t gwd_now_ms(void)
-{
-	return gwd_now_ns() / 1000000u;
-}
-
 /* ---- open / close -------------------------------------------------------------- */
 
 void gwd_conn_set_limits(uint32_t max_conns, uint32_t max_conns_per_ip,
@@ -179,7 +164,7 @@ struct gwd_conn *gwd_conn_opened(int fd, const struct sockaddr *sa, socklen_t sa
 	max_ip = atomic_load_explicit(&gwd_conn_limits.max_conns_per_ip, memory_order_relaxed);
 	c->over_limit = (max && total > max) || (max_ip && per_ip > max_ip);
 	atomic_store_explicit(&c->deadline_ms,
-			      gwd_now_ms() + atomic_load(&gwd_conn_limits.header_timeout_ms),
+			      gwd_clock_ms() + atomic_load(&gwd_conn_limits.header_timeout_ms),
 			      memory_order_relaxed);
 	pthread_mutex_lock(&w->conn_lock);
 	c->next = w->conns;
@@ -333,7 +318,7 @@ static void *reaper_main(void *arg)
 		if (reaper_stop)
 			break;
 		pthread_mutex_unlock(&reaper_lock);
-		gwd_conn_reap(gwd_now_ms());
+		gwd_conn_reap(gwd_clock_ms());
 		pthread_mutex_lock(&reaper_lock);
 	}
 	pthread_mutex_unlock(&reaper_lock);

@@ -36,6 +36,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "gwd/clock.h"
+
 struct gwd_worker;
 
 struct gwd_conn {
@@ -107,9 +109,5 @@ void gwd_conn_reaper_stop(void);
 /* One reaper pass at monotonic time <now_ms>: shut down overdue sockets.
  * Returns how many. (The thread calls it; tests call it directly.) */
 unsigned gwd_conn_reap(uint64_t now_ms);
-
-/* CLOCK_MONOTONIC in milliseconds / nanoseconds (vDSO, no syscall). */
-uint64_t gwd_now_ms(void);
-uint64_t gwd_now_ns(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "gwd/buf.h"
+#include "gwd/clock.h"
 #include "gwd/json.h"
 #include "gwd/reload.h"
 #include "gwd/reqctx.h"
@@ -25,18 +26,9 @@ static struct check {
 static unsigned nchecks = 2;
 static uint64_t start_ns;
 
-/* CLOCK_MONOTONIC now in nanoseconds. */
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void gwd_health_start(void)
 {
-	start_ns = mono_ns();
+	start_ns = gwd_clock_ns();
 }
 
 int gwd_health_register(const char *name, gwd_health_fn fn, void *ctx)
@@ -105,7 +97,7 @@ int gwd_health_handle(struct gwd_req *r)
 		gwd_buf_u64(&b, now.tv_sec > g->loaded_unix ? (uint64_t)(now.tv_sec - g->loaded_unix) : 0);
 	}
 	gwd_buf_puts(&b, ",\"uptime_s\":");
-	gwd_buf_u64(&b, (mono_ns() - start_ns) / 1000000000u);
+	gwd_buf_u64(&b, (gwd_clock_ns() - start_ns) / 1000000000u);
 	gwd_buf_puts(&b, ",\"checks\":{");
 	gwd_buf_add(&b, cb.p, cb.len);
 	gwd_buf_puts(&b, "}}");

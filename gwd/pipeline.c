@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <time.h>
 #include "gwd/accesslog.h"
+#include "gwd/clock.h"
 #include "gwd/conn.h"
 #include "gwd/cors.h"
 #include "gwd/echo.h"
@@ -67,7 +68,7 @@ struct gwd_req *gwd_pipeline_begin(struct MHD_Connection *mhd, struct gwd_conn *
 	atomic_fetch_add_explicit(&w->req_begun, 1, memory_order_relaxed);
 	r->mhd = mhd;
 	r->conn = conn;
-	r->t_start_ns = gwd_now_ns();
+	r->t_start_ns = gwd_clock_ns();
 	if (gwd_alog_enabled())
 		clock_gettime(CLOCK_REALTIME, &r->t_wall);
 	r->gen = gwd_gen_acquire(w);
@@ -513,7 +514,7 @@ static enum MHD_Result on_head(struct gwd_req *r, struct MHD_Connection *mhd,
 		return send_response(r);
 	if (r->stage == GWD_ST_BODY &&
 	    (r->chunked || (r->content_length != UINT64_MAX && r->content_length > 0)))
-		gwd_conn_body_start(r->conn, gwd_now_ms());
+		gwd_conn_body_start(r->conn, gwd_clock_ms());
 	return MHD_YES;
 }
 
@@ -534,7 +535,7 @@ enum MHD_Result gwd_pipeline_access(struct gwd_req **rp, struct MHD_Connection *
 
 		if (r->stage == GWD_ST_BODY) {
 			/* the body's deadline moves back for what arrived */
-			gwd_conn_body_data(r->conn, *upload_data_size, gwd_now_ms());
+			gwd_conn_body_data(r->conn, *upload_data_size, gwd_clock_ms());
 			rc = body(r, upload_data, *upload_data_size);
 		}
 		*upload_data_size = 0;
@@ -562,7 +563,7 @@ enum MHD_Result gwd_pipeline_access(struct gwd_req **rp, struct MHD_Connection *
 void gwd_pipeline_end(struct gwd_req *r, int ok)
 {
 	struct gwd_worker *w = gwd_worker_self();
-	uint64_t now_ns = gwd_now_ns(), dur_ns = now_ns - r->t_start_ns;
+	uint64_t now_ns = gwd_clock_ns(), dur_ns = now_ns - r->t_start_ns;
 	const struct gwd_route *rt = r->route;
 
 	(void)ok;

@@ -132,7 +132,7 @@ int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 			return refuse(r, GWD_PB_POLICY_UNAVAILABLE, "rate limiter not running");
 		rl_key(r, &g->ratelimits[p->index + i], &c[i].key);
 	}
-	/* the request line's clock reading (same clock as gw_rl_now), a few
+	/* the request line's clock reading (same clock as gwd_clock_ns), a few
 	 * microseconds old: one clock read less per request */
 	if (gw_rl_admit_all(c, n, r->t_start_ns, &d) < 0)
 		return refuse(r, GWD_PB_INTERNAL, NULL);

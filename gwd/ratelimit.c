@@ -55,7 +55,7 @@ static void seed_init(void)
 	}
 	memcpy(gw_rl_seed, buf, got == sizeof buf ? sizeof buf : 0);
 	if (got < sizeof buf) {
-		uint64_t x = gw_rl_now() ^ ((uint64_t)getpid() << 32);
+		uint64_t x = gwd_clock_ns() ^ ((uint64_t)getpid() << 32);
 
 		for (int i = 0; i < 4; i++) {
 			/* splitmix64 */

@@ -19,7 +19,7 @@
  * How the daemon uses it, per request (the clock is read once):
  *   struct gw_rl_check c[n] = { {table, key}, ... };   key from gw_rl_key_*()
  *   struct gw_rl_decision d;
- *   gw_rl_admit_all(c, n, gw_rl_now(), &d);
+ *   gw_rl_admit_all(c, n, gwd_clock_ns(), &d);
  *   size_t cap = gw_rl_headers_size(&d); char *buf = <cap bytes>;
  *   struct gw_rl_headers h;
  *   gw_rl_headers_render(&d, buf, cap, &h);  -> h.name[i]: h.value[i]
@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "gwd/clock.h"
 #include "gwd/ratelimit-t.h"
 #include "lib/model.h"
 
@@ -51,14 +52,7 @@ extern uint64_t gw_rl_seed[4];
 
 /* ---- clock and keys --------------------------------------------------- */
 
-/* CLOCK_MONOTONIC in ns: the <now> every call below expects. */
-static inline uint64_t gw_rl_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+/* The <now> every call below expects: gwd_clock_ns() (gwd/clock.h). */
 
 /* Fill <k> with the 16-byte address <ip> (IPv6, or IPv4 v4-mapped as
  * gw_clientip produces it): an IPv4 address as is, an IPv6 one by its /64
@@ -256,7 +250,7 @@ static inline struct gw_rl_cell *gw_rl_find(struct gw_rl_table *t, const struct 
 int gw_rl_admit_slow(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t h,
 		     uint64_t now, struct gw_rl_result *r);
 
-/* One request of key <k> against table <t> at <now> (gw_rl_now()).  Returns
+/* One request of key <k> against table <t> at <now> (gwd_clock_ns()).  Returns
  * 1 when admitted (the request is counted; gw_rl_rollback can return it), 0
  * when limited (nothing counted).  <r> is filled in both cases. */
 static inline int gw_rl_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,

@@ -6,7 +6,7 @@
  *   bin/bench_ratelimit [seconds-per-figure]     (default 1)
  *
  * Figures:
- *   - the clock read (gw_rl_now), which the daemon pays once per request;
+ *   - the clock read (gwd_clock_ns), which the daemon pays once per request;
  *   - one hot key, 1 thread and 2 threads (all admitted: a limit far above
  *     what the loop can send, so every call is a successful CAS);
  *   - one hot key over its limit (every call refused: a load, no CAS);
@@ -86,11 +86,11 @@ static void *hot_run(void *arg)
 	uint64_t t0, end, now;
 
 	pthread_barrier_wait(h->bar);
-	t0 = gw_rl_now();
+	t0 = gwd_clock_ns();
 	end = t0 + (uint64_t)(seconds * 1e9);
 	do {
 		for (int i = 0; i < 256; i++) {
-			now = gw_rl_now();
+			now = gwd_clock_ns();
 			h->admitted += (uint64_t)gw_rl_admit(h->t, &h->k, now, &r);
 		}
 		h->ops += 256;
@@ -133,15 +133,15 @@ static void bench_hot(const char *label, const struct gw_ratelimit *p, int nthre
 	gw_rl_table_free(t);
 }
 
-/* ns per gw_rl_now() call. */
+/* ns per gwd_clock_ns() call. */
 static void bench_clock(void)
 {
-	uint64_t t0 = gw_rl_now(), x = 0, n = 10000000;
+	uint64_t t0 = gwd_clock_ns(), x = 0, n = 10000000;
 
 	for (uint64_t i = 0; i < n; i++)
-		x += gw_rl_now();
-	uint64_t ns = gw_rl_now() - t0;
-	printf("%-44s %7.1f ns/call  (checksum %llu)\n", "clock read (gw_rl_now)",
+		x += gwd_clock_ns();
+	uint64_t ns = gwd_clock_ns() - t0;
+	printf("%-44s %7.1f ns/call  (checksum %llu)\n", "clock read (gwd_clock_ns)",
 	       (double)ns / (double)n, (unsigned long long)(x & 1));
 }
 
@@ -159,10 +159,10 @@ static void bench_decision(void)
 
 	if (!t)
 		return;
-	t0 = gw_rl_now();
+	t0 = gwd_clock_ns();
 	do {
 		for (int i = 0; i < 256; i++) {
-			now = gw_rl_now();
+			now = gwd_clock_ns();
 			gw_rl_admit_all(&c, 1, now, &d);
 			gw_rl_headers_render(&d, buf, sizeof buf, &h);
 		}
@@ -182,7 +182,7 @@ static void bench_million(void)
 	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
 	struct gw_rl_result r;
 	uint32_t *order;
-	uint64_t now = gw_rl_now();
+	uint64_t now = gwd_clock_ns();
 	unsigned seed = 1;
 
 	if (!t)
@@ -202,23 +202,23 @@ static void bench_million(void)
 	}
 	uint64_t rss_order = rss_bytes();
 
-	t0 = gw_rl_now();
+	t0 = gwd_clock_ns();
 	for (uint32_t i = 0; i < NKEYS; i++) {
 		struct gw_rl_keyval k = ipkey(0x0a000000u + i);
 		gw_rl_admit(t, &k, now, &r);
 	}
-	ns = gw_rl_now() - t0;
+	ns = gwd_clock_ns() - t0;
 	rss2 = rss_bytes();
 	printf("%-44s %7.1f ns/call  (%llu keys held, %llu fallbacks)\n",
 	       "1M distinct keys, first sight (insert)", (double)ns / NKEYS,
 	       (unsigned long long)gw_rl_table_keys(t),
 	       (unsigned long long)gw_rl_table_fallbacks(t));
-	t0 = gw_rl_now();
+	t0 = gwd_clock_ns();
 	for (uint32_t i = 0; i < NKEYS; i++) {
 		struct gw_rl_keyval k = ipkey(0x0a000000u + order[i]);
 		gw_rl_admit(t, &k, now, &r);
 	}
-	ns = gw_rl_now() - t0;
+	ns = gwd_clock_ns() - t0;
 	printf("%-44s %7.1f ns/call\n", "1M distinct keys, again, random order", (double)ns / NKEYS);
 
 	for (uint32_t i = 0; i < t->nshards; i++)

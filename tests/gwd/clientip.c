@@ -106,7 +106,7 @@ static void test_spoofing(void)
 	struct sockaddr_storage ss;
 	const struct sockaddr *peer = peer_of(&ss, "198.51.100.23");
 	unsigned admitted = 0;
-	uint64_t now = gw_rl_now();
+	uint64_t now = gwd_clock_ns();
 
 	memset(&p, 0, sizeof p);
 	p.name.p = "strict";

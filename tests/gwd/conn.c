@@ -68,7 +68,7 @@ static void test_reaper(void)
 	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	gwd_conn_set_limits(0, 0, 1000, 5000);
 	c = gwd_conn_opened(sv[0], (struct sockaddr *)&a, sizeof a);
-	now = gwd_now_ms();
+	now = gwd_clock_ms();
 	/* before the deadline: nothing */
 	CU_ASSERT_EQUAL(gwd_conn_reap(now + 500), 0);
 	/* the head completed: no deadline at all */
@@ -76,15 +76,15 @@ static void test_reaper(void)
 	CU_ASSERT_EQUAL(gwd_conn_reap(now + 100000), 0);
 	/* the response went out: the idle timeout runs; a new request line
 	 * tightens it to the header timeout */
-	gwd_conn_response_done(c, gwd_now_ms());
-	CU_ASSERT_EQUAL(gwd_conn_reap(gwd_now_ms() + 4000), 0);
-	gwd_conn_request_line(c, gwd_now_ms());
-	CU_ASSERT_EQUAL(gwd_conn_reap(gwd_now_ms() + 1500), 1);
+	gwd_conn_response_done(c, gwd_clock_ms());
+	CU_ASSERT_EQUAL(gwd_conn_reap(gwd_clock_ms() + 4000), 0);
+	gwd_conn_request_line(c, gwd_clock_ms());
+	CU_ASSERT_EQUAL(gwd_conn_reap(gwd_clock_ms() + 1500), 1);
 	CU_ASSERT_EQUAL(gwd_conn_reaped(), reaped + 1);
 	/* the peer sees the socket shut down */
 	CU_ASSERT_EQUAL(read(sv[1], &byte, 1), 0);
 	/* reaped once only */
-	CU_ASSERT_EQUAL(gwd_conn_reap(gwd_now_ms() + 100000), 0);
+	CU_ASSERT_EQUAL(gwd_conn_reap(gwd_clock_ms() + 100000), 0);
 	gwd_conn_closed(c);
 	close(sv[0]);
 	close(sv[1]);
@@ -104,7 +104,7 @@ static void test_body_deadline(void)
 	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	gwd_conn_set_limits(0, 0, 1000, 5000);
 	c = gwd_conn_opened(sv[0], (struct sockaddr *)&a, sizeof a);
-	t0 = gwd_now_ms();
+	t0 = gwd_clock_ms();
 	gwd_conn_head_done(c);
 	gwd_conn_body_start(c, t0);
 	/* a byte a second earns 1 ms each: still cut at about header_timeout */
@@ -122,7 +122,7 @@ static void test_body_deadline(void)
 
 	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	c = gwd_conn_opened(sv[0], (struct sockaddr *)&a, sizeof a);
-	t0 = gwd_now_ms();
+	t0 = gwd_clock_ms();
 	gwd_conn_head_done(c);
 	gwd_conn_body_start(c, t0);
 	/* a fast body earns time, but never more than idle_timeout from now */
@@ -135,7 +135,7 @@ static void test_body_deadline(void)
 
 	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	c = gwd_conn_opened(sv[0], (struct sockaddr *)&a, sizeof a);
-	t0 = gwd_now_ms();
+	t0 = gwd_clock_ms();
 	gwd_conn_body_start(c, t0);
 	/* the body complete: no deadline while the handler works */
 	gwd_conn_head_done(c);

@@ -56,7 +56,7 @@ static struct gwd_req *req_from(struct gwd_gen *g, struct gwd_conn *c, const cha
 	}
 	r->conn = c;
 	r->gen = g;
-	r->t_start_ns = gw_rl_now(); /* the pipeline's clock reading at the request line */
+	r->t_start_ns = gwd_clock_ns(); /* the pipeline's clock reading at the request line */
 	return r;
 }
 

@@ -306,9 +306,9 @@ static void *hammer_run(void *arg)
 	struct gw_rl_decision d;
 	uint64_t now, last = h->start;
 
-	while (gw_rl_now() < h->start)
+	while (gwd_clock_ns() < h->start)
 		;
-	while ((now = gw_rl_now()) < h->until) {
+	while ((now = gwd_clock_ns()) < h->until) {
 		int ok = h->checks ? gw_rl_admit_all(h->checks, h->nchecks, now, &d)
 				   : gw_rl_admit(h->t, &h->k, now, &r);
 		if (ok == 1)
@@ -392,7 +392,7 @@ static void test_accuracy_threads(void)
 	struct gw_rl_result r;
 
 	CU_ASSERT_FATAL(t != NULL);
-	start = gw_rl_now() + 200 * MS; /* every thread is spinning by then */
+	start = gwd_clock_ns() + 200 * MS; /* every thread is spinning by then */
 	for (int i = 0; i < NTHREADS; i++) {
 		memset(&h[i], 0, sizeof h[i]);
 		h[i].t = t;
@@ -419,7 +419,7 @@ static void test_accuracy_threads(void)
 	 * burst x T = 100 ms), and exactly the burst is admitted at once */
 	struct timespec ts = { 1, 0 };
 	nanosleep(&ts, NULL);
-	uint64_t now = gw_rl_now();
+	uint64_t now = gwd_clock_ns();
 	struct gw_rl_keyval k = ipkey(42);
 	unsigned ok = 0;
 	for (int i = 0; i < 150; i++)
@@ -494,7 +494,7 @@ static void test_multi_rollback_threads(void)
 	c[0].key = ipkey(9);
 	c[1].table = b;
 	c[1].key = ipkey(9);
-	start = gw_rl_now() + 100 * MS;
+	start = gwd_clock_ns() + 100 * MS;
 	for (int i = 0; i < NTHREADS; i++) {
 		memset(&h[i], 0, sizeof h[i]);
 		h[i].checks = c;
@@ -510,7 +510,7 @@ static void test_multi_rollback_threads(void)
 	}
 	CU_ASSERT(refused > 1000);
 	CU_ASSERT(admitted >= 50 && admitted <= 70); /* 10 + 100/s x 0.5 s */
-	CU_ASSERT_EQUAL(gw_rl_peek(a, &c[0].key, gw_rl_now(), &r), 1);
+	CU_ASSERT_EQUAL(gw_rl_peek(a, &c[0].key, gwd_clock_ns(), &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 1000000 - admitted);
 	gw_rl_table_free(a);
 	gw_rl_table_free(b);
@@ -624,7 +624,7 @@ static void *churn_run(void *arg)
 	uint64_t now;
 	int was_fallback = 0;
 
-	while ((now = gw_rl_now()) < c->until) {
+	while ((now = gwd_clock_ns()) < c->until) {
 		struct gw_rl_keyval k = ipkey((uint32_t)rand_r(&c->seed) % (1u << 20));
 
 		gw_rl_admit(c->t, &k, now, &r);
@@ -650,7 +650,7 @@ static void test_eviction_threads(void)
 	struct gw_rl_table *t = gw_rl_table_new(&p, 2);
 	struct churn c[NTHREADS];
 	pthread_t th[NTHREADS];
-	uint64_t start = gw_rl_now(), hot = 0;
+	uint64_t start = gwd_clock_ns(), hot = 0;
 
 	CU_ASSERT_FATAL(t != NULL);
 	for (int i = 0; i < NTHREADS; i++) {
