@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gwc/units.h"
+#include "lib/http.h"
 
 uint64_t gwc_fnv(uint64_t h, const void *p, size_t len)
 {
@@ -417,7 +418,7 @@ static int join_tokens(struct gwc_file *f, const struct ynode *n, const char *wh
 	for (uint32_t i = 0; i < n->n; i++) {
 		const struct ynode *k = n->kids[i];
 
-		if (k->type != YN_SCALAR || !gwc_is_token(k->s, k->len))
+		if (k->type != YN_SCALAR || !gw_http_is_token(k->s, k->len))
 			continue;
 		if (o) {
 			memcpy(buf + o, ", ", 2);

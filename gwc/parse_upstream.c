@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gwc/units.h"
+#include "lib/http.h"
 
 /* trusted_proxies: a list of CIDRs into conf.cidrs.  0, or -1 OOM. */
 static int trusted(struct gwc_file *f, const struct ynode *n)
@@ -40,7 +41,7 @@ static int sessions(struct gwc_file *f, const struct ynode *n)
 	c = gwc_get(n, "cookie");
 	if (c && gwc_want_str(f, c, "'cookie'") == 0) {
 		/* RFC 6265: cookie-name is a token. */
-		if (!gwc_is_token(c->s, c->len))
+		if (!gw_http_is_token(c->s, c->len))
 			gwc_err(f, c, "bad cookie name %s (a token: letters, digits and "
 				"!#$%%&'*+-.^_`|~)", gwc_show(c, b, sizeof b));
 		else if (gwc_copy(f, c, &s->session_cookie))

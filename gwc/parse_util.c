@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "gwc/units.h"
+#include "lib/http.h"
 
 /* ---- errors ------------------------------------------------------------- */
 
@@ -450,7 +451,7 @@ int gwc_check_header_name(struct gwc_file *f, const struct ynode *n, const char 
 
 	if (gwc_want_str(f, n, what))
 		return -1;
-	if (!gwc_is_token(n->s, n->len)) {
+	if (!gw_http_is_token(n->s, n->len)) {
 		gwc_err(f, n, "bad header name %s for %s (a token: letters, digits and "
 			"!#$%%&'*+-.^_`|~)", gwc_show(n, b, sizeof b), what);
 		return -1;
@@ -473,7 +474,7 @@ int gwc_check_header_value(struct gwc_file *f, const struct ynode *n, const char
 	for (uint32_t i = 0; i < n->len; i++) {
 		unsigned char c = (unsigned char)n->s[i];
 
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+		if (!gw_http_is_field_byte(c)) {
 			gwc_err(f, n, "the value of header '%s' contains a control character "
 				"(0x%02x): CR, LF and NUL would split or end the header", name, c);
 			return -1;

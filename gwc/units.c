@@ -272,18 +272,3 @@ int gwc_is_hostname(const char *s, size_t len)
 	}
 	return 1;
 }
-
-int gwc_is_token(const char *s, size_t len)
-{
-	if (len == 0)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (alnum(c))
-			continue;
-		if (!c || !strchr("!#$%&'*+-.^_`|~", c))
-			return 0;
-	}
-	return 1;
-}

@@ -1,6 +1,6 @@
 /* The scalar syntaxes of the route language (docs/routes.md, "Units"):
- * integers, durations, sizes, rates, CIDRs, HOST:PORT addresses, host names
- * and header-name tokens.
+ * integers, durations, sizes, rates, CIDRs, HOST:PORT addresses and host
+ * names (header-name tokens: lib/http.h).
  *
  * Each parser takes <len> bytes at <s> (not necessarily NUL-terminated, never
  * trimmed: YAML already removed the blanks around a plain scalar) and returns
@@ -59,8 +59,5 @@ int gwc_parse_hostport(const char *s, size_t len, size_t *host_off, size_t *host
  * hyphens, 1..63 bytes each, 253 in all, no trailing dot) or an IPv4 literal,
  * else 0.  Case is not checked. */
 int gwc_is_hostname(const char *s, size_t len);
-
-/* 1 when <s> is a non-empty RFC 9110 token (header names, cookie names), else 0. */
-int gwc_is_token(const char *s, size_t len);
 
 #endif

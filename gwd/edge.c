@@ -3,26 +3,8 @@
 
 #include <string.h>
 #include <strings.h>
+#include "lib/http.h"
 #include "lib/path.h"
-
-int gwd_edge_is_token(const char *s, size_t n)
-{
-	/* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
-	 *         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-			continue;
-		if (c == 0 || !strchr(extra, c))
-			return 0;
-	}
-	return 1;
-}
 
 int gwd_edge_host_ok(const char *s, size_t n)
 {
@@ -218,14 +200,10 @@ int gwd_edge_headers(const struct gwd_edge_field *f, size_t n,
 		const struct gwd_edge_field *h = &f[i];
 
 		facts->head_bytes += h->klen + h->vlen + 4;
-		if (!gwd_edge_is_token(h->key, h->klen))
+		if (!gw_http_is_token(h->key, h->klen))
 			return refuse(why, GWD_PB_BAD_HEADER);
-		for (size_t k = 0; k < h->vlen; k++) {
-			unsigned char c = (unsigned char)h->val[k];
-
-			if ((c < 0x20 && c != '\t') || c == 0x7F)
-				return refuse(why, GWD_PB_BAD_HEADER);
-		}
+		if (!gw_http_is_field_value(h->val, h->vlen))
+			return refuse(why, GWD_PB_BAD_HEADER);
 		if (layout && !exact && !layout_ok(h, i + 1 < n ? f[i + 1].key : NULL))
 			return refuse(why, GWD_PB_BAD_HEADER);
 		if (name_is(h->key, h->klen, "content-length")) {

@@ -89,7 +89,4 @@ int gwd_edge_headers(const struct gwd_edge_field *f, size_t n,
  * be empty); userinfo ('@'), blanks and other delimiters are not. */
 int gwd_edge_host_ok(const char *s, size_t n);
 
-/* Whether <s> (<n> bytes) is an HTTP token (RFC 9110 section 5.6.2). */
-int gwd_edge_is_token(const char *s, size_t n);
-
 #endif

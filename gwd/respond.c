@@ -6,18 +6,7 @@
 #include "gwd/json.h"
 #include "gwd/reload.h"
 #include "gwd/reqctx.h"
-
-/* The value of hex digit <c>, or -1. */
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "lib/http.h"
 
 /* Decode form-encoded <s> (<n> bytes) into <dst>. Returns the decoded length
  * (never more than <n>). */
@@ -30,8 +19,9 @@ static size_t form_decode(const char *s, size_t n, char *dst)
 
 		if (s[i] == '+') {
 			dst[o++] = ' ';
-		} else if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-			   (lo = hexval(s[i + 2])) >= 0) {
+		} else if (s[i] == '%' && i + 2 < n &&
+			   (hi = gw_http_hex((unsigned char)s[i + 1])) >= 0 &&
+			   (lo = gw_http_hex((unsigned char)s[i + 2])) >= 0) {
 			dst[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {

@@ -19,17 +19,7 @@
  */
 #include "lib/path.h"
 
-/* The value of hex digit <c>, or -1 when <c> is not one. */
-static int path_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "lib/http.h"
 
 /* Whether decoded byte <c>, after the decoded byte <prev> of the same
  * segment (-1 at its start), reveals an overlong UTF-8 sequence: the lead
@@ -80,8 +70,8 @@ int gw_path_normalize(const char *raw, size_t len, char *out, size_t cap, size_t
 
 				if (len - i < 3)
 					return GW_PATH_BAD_ESCAPE;
-				hi = path_hex(r[i + 1]);
-				lo = path_hex(r[i + 2]);
+				hi = gw_http_hex(r[i + 1]);
+				lo = gw_http_hex(r[i + 2]);
 				if (hi < 0 || lo < 0)
 					return GW_PATH_BAD_ESCAPE;
 				c = (unsigned char)(hi << 4 | lo);
@@ -104,7 +94,7 @@ int gw_path_normalize(const char *raw, size_t len, char *out, size_t cap, size_t
 			/* A '%' in the output came from "%25": with two hex
 			 * digits after it the path was encoded twice. */
 			if (o - seg >= 3 && out[o - 2] == '%' &&
-			    path_hex((unsigned char)out[o - 1]) >= 0 && path_hex(c) >= 0)
+			    gw_http_hex((unsigned char)out[o - 1]) >= 0 && gw_http_hex(c) >= 0)
 				return GW_PATH_DOUBLE_ESCAPE;
 			prev = c;
 			if (o >= cap)
