@@ -11,25 +11,10 @@
 
 #include "gwd/apikey.h"
 #include "gwd/store.h"
+#include "tests/gwd/db_fixture.h"
 
 int gw_suite_gwd_apikey(void);
 
-static char dir[256];
-
-static int suite_init(void)
-{
-	snprintf(dir, sizeof dir, "%s/gwkey.XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int suite_clean(void)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 /* Count rows of api_keys whose hash column or name contains <text>, on a
  * separate connection. */
@@ -59,7 +44,7 @@ static void test_keys(void)
 	char path[512], moved[600], err[256], key[GW_TOKEN_LEN + 1], key2[GW_TOKEN_LEN + 1];
 	char padded[80];
 
-	snprintf(path, sizeof path, "%s/keys.db", dir);
+	snprintf(path, sizeof path, "%s", fxdb_path("keys.db"));
 	CU_ASSERT_EQUAL_FATAL(gw_store_open(&st, path, GW_STORE_CREATE, 200, err, sizeof err), 0);
 	CU_ASSERT_EQUAL_FATAL(gw_apikeys_new(&ak, st, 16), 0);
 	CU_ASSERT_EQUAL_FATAL(gw_apikey_create(st, "ci-runner", key), 1);
@@ -127,7 +112,7 @@ static void test_keys(void)
 
 int gw_suite_gwd_apikey(void)
 {
-	CU_pSuite s = CU_add_suite("gwd/apikey", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("gwd/apikey", fxdb_init, fxdb_clean);
 
 	if (!s)
 		return -1;

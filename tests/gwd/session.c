@@ -20,6 +20,7 @@
 #include "gwd/kdf.h"
 #include "gwd/session.h"
 #include "gwd/store.h"
+#include "tests/gwd/db_fixture.h"
 
 int gw_suite_gwd_session(void);
 
@@ -27,28 +28,12 @@ int gw_suite_gwd_session(void);
 #define IDLE_MS 600000u     /* 10 min */
 #define LIFE_MS 3600000u    /* 1 h */
 
-static char dir[256];
 static _Atomic uint64_t fake_now;
 
 static uint64_t fake_clock(void *arg)
 {
 	(void)arg;
 	return atomic_load(&fake_now);
-}
-
-static int suite_init(void)
-{
-	snprintf(dir, sizeof dir, "%s/gwsess.XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int suite_clean(void)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 /* A test's world: a fresh database with user alice (password "wonderland",
@@ -68,7 +53,7 @@ static int world_open(struct world *w, const char *name, uint32_t cache_entries)
 	struct gw_sessions_opts o = { 0 };
 
 	memset(w, 0, sizeof *w);
-	snprintf(w->path, sizeof w->path, "%s/%s", dir, name);
+	snprintf(w->path, sizeof w->path, "%s", fxdb_path(name));
 	/* a short busy timeout: a test holds the write lock on purpose */
 	if (gw_store_open(&w->st, w->path, GW_STORE_CREATE, 200, err, sizeof err) < 0)
 		return -1;
@@ -784,19 +769,6 @@ static void test_unavailable(void)
 	world_close(&w);
 }
 
-/* Remove the database file <path> and its -wal and -shm companions (an
- * operator resetting the store; open connections keep the old inodes). */
-static void unlink_db(const char *path)
-{
-	char p[600];
-
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
-}
-
 /* The database is deleted and a fresh one made in its place (`rm`, then
  * `gwd users add alice`): the daemon reopens the new file, whose revision
  * counter starts at 0 again, the same number the old one had.  The sessions
@@ -813,7 +785,7 @@ static void test_db_replaced(void)
 	CU_ASSERT_EQUAL_FATAL(login(&w, "alice", "wonderland", &l), 1);
 	CU_ASSERT_EQUAL(bearer(&w, l.token, &who), 1);
 	CU_ASSERT_EQUAL(gw_sessions_cached(w.ss), 1);
-	unlink_db(w.path);
+	fxdb_unlink(w.path);
 	CU_ASSERT_EQUAL_FATAL(gw_store_open(&cli, w.path, GW_STORE_CREATE, 0, err, sizeof err), 0);
 	CU_ASSERT_EQUAL_FATAL(gw_kdf_hash("other", 5, 1000, h, sizeof h), 0);
 	CU_ASSERT_EQUAL(gw_store_user_add(cli, "alice", h, 1), 1);
@@ -868,7 +840,7 @@ static void test_background(void)
 
 int gw_suite_gwd_session(void)
 {
-	CU_pSuite s = CU_add_suite("gwd/session", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("gwd/session", fxdb_init, fxdb_clean);
 
 	if (!s)
 		return -1;

@@ -16,48 +16,19 @@
 
 #include "gwd/store.h"
 #include "gwd/token.h"
+#include "tests/gwd/db_fixture.h"
 
 int gw_suite_gwd_store(void);
 
-static char dir[256];
-
-/* <dir>/<name> into a static buffer (one at a time is enough here). */
-static const char *path_of(const char *name)
-{
-	static char p[512];
-
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	return p;
-}
-
-static int suite_init(void)
-{
-	snprintf(dir, sizeof dir, "%s/gwstore.XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int suite_clean(void)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* Open a fresh store at <dir>/<name> (removing any old file), or fail the
+/* Open a fresh store at <fxdb_dir>/<name> (removing any old file), or fail the
  * test. */
 static struct gw_store *fresh(const char *name, unsigned busy_ms)
 {
 	struct gw_store *st = NULL;
 	char err[600], p[512];
 
-	snprintf(p, sizeof p, "%s", path_of(name));
-	unlink(p);
-	snprintf(err, sizeof err, "%s-wal", p);
-	unlink(err);
-	snprintf(err, sizeof err, "%s-shm", p);
-	unlink(err);
+	snprintf(p, sizeof p, "%s", fxdb_path(name));
+	fxdb_unlink(p);
 	if (gw_store_open(&st, p, GW_STORE_CREATE, busy_ms, err, sizeof err) < 0) {
 		fprintf(stderr, "open %s: %s\n", p, err);
 		return NULL;
@@ -104,7 +75,7 @@ static void test_create(void)
 	char err[256], p[512], buf[64];
 	struct stat sb;
 
-	snprintf(p, sizeof p, "%s/a/b/c/gwd.db", dir);
+	snprintf(p, sizeof p, "%s/a/b/c/gwd.db", fxdb_dir);
 	CU_ASSERT_EQUAL_FATAL(gw_store_open(&st, p, GW_STORE_CREATE, 0, err, sizeof err), 0);
 	CU_ASSERT(gw_store_available(st));
 	CU_ASSERT_EQUAL(gw_store_schema_version(st), GW_STORE_VERSION);
@@ -116,7 +87,7 @@ static void test_create(void)
 	CU_ASSERT_EQUAL(side_int(p, "PRAGMA user_version"), GW_STORE_VERSION);
 	gw_store_close(st);
 	/* without CREATE a missing file is an error, with a message */
-	snprintf(p, sizeof p, "%s/missing/gwd.db", dir);
+	snprintf(p, sizeof p, "%s/missing/gwd.db", fxdb_dir);
 	CU_ASSERT_EQUAL(gw_store_open(&st, p, 0, 0, err, sizeof err), -1);
 	CU_ASSERT_PTR_NULL(st);
 	CU_ASSERT(strlen(err) > 0);
@@ -323,7 +294,7 @@ static void test_keys(void)
 	CU_ASSERT_EQUAL(gw_store_poll(st), 1);
 	CU_ASSERT_EQUAL(gw_store_revision(st), rev + 1);
 	/* only digests are stored: no column holds the key text */
-	CU_ASSERT_EQUAL(side_int(path_of("keys.db"),
+	CU_ASSERT_EQUAL(side_int(fxdb_path("keys.db"),
 	                         "SELECT count(*) FROM api_keys WHERE length(hash) = 32"), 1);
 	gw_store_close(st);
 }
@@ -346,7 +317,7 @@ static const char v1_schema[] =
 
 static void test_migrate_v1(void)
 {
-	const char *p = path_of("v1.db");
+	const char *p = fxdb_path("v1.db");
 	struct gw_store *st = NULL;
 	sqlite3 *db = NULL;
 	char err[256], h[GW_PWHASH_MAX + 1], tok[GW_TOKEN_LEN + 1], name[GW_NAME_MAX + 1];
@@ -389,7 +360,7 @@ static void test_uri_like_path(void)
 	char cwd[1024], err[256];
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(getcwd(cwd, sizeof cwd));
-	CU_ASSERT_EQUAL_FATAL(chdir(dir), 0);
+	CU_ASSERT_EQUAL_FATAL(chdir(fxdb_dir), 0);
 	CU_ASSERT_EQUAL(gw_store_open(&st, "file:uri.db", GW_STORE_CREATE, 0, err, sizeof err), 0);
 	CU_ASSERT_EQUAL(gw_store_user_add(st, "alice", "$h", 1), 1);
 	gw_store_close(st);
@@ -397,14 +368,14 @@ static void test_uri_like_path(void)
 	CU_ASSERT_EQUAL(stat("file:uri.db", &sb), 0);
 	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
 	CU_ASSERT(sb.st_size > 0);
-	CU_ASSERT_EQUAL(side_int(path_of("file:uri.db"), "SELECT count(*) FROM users"), 1);
+	CU_ASSERT_EQUAL(side_int(fxdb_path("file:uri.db"), "SELECT count(*) FROM users"), 1);
 	CU_ASSERT_EQUAL(chdir(cwd), 0);
 }
 
 /* A file from a newer gwd, and a file that is not a database, are refused. */
 static void test_refused(void)
 {
-	const char *p = path_of("newer.db");
+	const char *p = fxdb_path("newer.db");
 	struct gw_store *st = NULL;
 	sqlite3 *db = NULL;
 	char err[256];
@@ -419,7 +390,7 @@ static void test_refused(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "newer"));
 	CU_ASSERT_EQUAL(side_int(p, "PRAGMA user_version"), 99); /* untouched */
 
-	p = path_of("garbage.db");
+	p = fxdb_path("garbage.db");
 	f = fopen(p, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	for (int i = 0; i < 512; i++)
@@ -443,8 +414,8 @@ static void test_availability(void)
 	int64_t id;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	snprintf(p, sizeof p, "%s", path_of("avail.db"));
-	snprintf(q, sizeof q, "%s", path_of("avail.moved"));
+	snprintf(p, sizeof p, "%s", fxdb_path("avail.db"));
+	snprintf(q, sizeof q, "%s", fxdb_path("avail.moved"));
 	CU_ASSERT_EQUAL(gw_store_user_add(st, "alice", "$h", 1), 1);
 	CU_ASSERT_EQUAL(gw_store_poll(st), 1);
 	CU_ASSERT_EQUAL_FATAL(rename(p, q), 0);
@@ -498,11 +469,11 @@ static void test_read_only(void)
 	int64_t id;
 	int was;
 
-	snprintf(sub, sizeof sub, "%s/ro", dir);
+	snprintf(sub, sizeof sub, "%s/ro", fxdb_dir);
 	snprintf(p, sizeof p, "%s/ro.db", sub);
 	CU_ASSERT_EQUAL_FATAL(mkdir(sub, 0777), 0);
 	CU_ASSERT_EQUAL_FATAL(chmod(sub, 0777), 0);
-	CU_ASSERT_EQUAL_FATAL(chmod(dir, 0711), 0);
+	CU_ASSERT_EQUAL_FATAL(chmod(fxdb_dir, 0711), 0);
 	CU_ASSERT_EQUAL_FATAL(gw_store_open(&st, p, GW_STORE_CREATE, 0, err, sizeof err), 0);
 	CU_ASSERT_EQUAL(gw_store_user_add(st, "alice", "$h", 1), 1);
 	gw_store_close(st);
@@ -532,7 +503,7 @@ static void test_read_only(void)
 		CU_ASSERT_EQUAL(gw_store_user_add(st, "bob", "$h", 1), 1);
 	}
 	gw_store_close(st);
-	chmod(dir, 0700);
+	chmod(fxdb_dir, 0700);
 }
 
 /* Pages of the file overwritten with junk under an open store: every call
@@ -557,8 +528,8 @@ static void test_corrupt(void)
 		CU_ASSERT_EQUAL_FATAL(gw_store_session_add(st, d, uid, "alice", 1, 99), 0);
 	}
 	/* move everything from the WAL into the file, then damage the file */
-	CU_ASSERT_EQUAL(side_int(path_of("corrupt.db"), "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
-	fd = open(path_of("corrupt.db"), O_RDWR);
+	CU_ASSERT_EQUAL(side_int(fxdb_path("corrupt.db"), "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
+	fd = open(fxdb_path("corrupt.db"), O_RDWR);
 	CU_ASSERT_FATAL(fd >= 0);
 	memset(junk, 0xA5, sizeof junk);
 	for (off_t pg = 2; pg < 40; pg++)
@@ -589,7 +560,7 @@ static void test_locked(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
 	CU_ASSERT_EQUAL(gw_store_user_add(st, "alice", "$h", 1), 1);
-	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path_of("locked.db"), &other), SQLITE_OK);
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(fxdb_path("locked.db"), &other), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
 	                      SQLITE_OK);
 	CU_ASSERT_EQUAL(gw_store_user_add(st, "bob", "$h", 1), -1);
@@ -646,7 +617,7 @@ static void test_concurrent(void)
 	CU_ASSERT_EQUAL(gw_store_session_count(st), 800);
 	CU_ASSERT_EQUAL(gw_store_integrity_ok(st), 1);
 	gw_store_close(st);
-	CU_ASSERT_STRING_EQUAL(side_text(path_of("conc.db"), "PRAGMA integrity_check",
+	CU_ASSERT_STRING_EQUAL(side_text(fxdb_path("conc.db"), "PRAGMA integrity_check",
 	                                 h, sizeof h), "ok");
 }
 
@@ -668,7 +639,7 @@ static void test_names(void)
 
 int gw_suite_gwd_store(void)
 {
-	CU_pSuite s = CU_add_suite("gwd/store", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("gwd/store", fxdb_init, fxdb_clean);
 
 	if (!s)
 		return -1;
