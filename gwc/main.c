@@ -1,4 +1,4 @@
-/* gwc: the route compiler's command line (docs: shared PRODUCT.md, "Binaries").
+/* gwc: the route compiler's command line (README.md, docs/routes.md; `gwc --help`).
  *
  * main() only dispatches: `check` and `compile` are here because they are the
  * front end's two uses (parse every file, check, then write a blob or not);

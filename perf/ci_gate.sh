@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# perf/ci_gate.sh: the Locust gate of CI (issue 7), about a minute in all.
+# perf/ci_gate.sh: the Locust gate of CI, about a minute in all.
 #
 # After `make test`, .ci/run calls this: the mixed workload against the
 # default routes (MixedWorkloadUser, PublicRouteUser and the health monitor,

@@ -1,6 +1,6 @@
 """The Locust suite of gw: the user classes of the seed's performance README
 (../shared/seed-performance-testing.md), run against the default route set
-(routes/gateway.yaml, PRODUCT.md's table).
+(routes/gateway.yaml).
 
 Locust proves behaviour under realistic mixed load: every response is
 checked for its content (the echoed bytes, the JSON-escaped greeting, the
@@ -63,7 +63,7 @@ ACCOUNT_PREFIX = os.environ.get("GW_TEST_USER_PREFIX", "loadtest")
 PASSWORD = os.environ.get("GW_TEST_PASSWORD", "locust-load-test")
 LOGIN_RATE = float(os.environ.get("GW_LOGIN_RATE", "4"))
 
-# Headers every response of a rate-limited route carries (PRODUCT.md).
+# Headers every response of a rate-limited route carries (docs/ratelimit.md).
 RATELIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
                      "RateLimit-Policy", "RateLimit")
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # perf/run_load_test.sh: the seed's load-test scenarios, one command each,
-# each judging itself (issue 7; perf/README.md).
+# each judging itself (perf/README.md).
 #
 #   perf/run_load_test.sh SCENARIO [SCENARIO...]
 #   scenarios: light medium heavy ratelimit baseline stress endurance spike auth

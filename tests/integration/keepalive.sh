@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP/1.1 keep-alive holds (issue 3): two requests travel on one TCP
+# HTTP/1.1 keep-alive holds: two requests travel on one TCP
 # connection.  libmicrohttpd 0.9.75 closes the connection when a response is
 # queued in the first access-handler call of a request, which is where a
 # gateway naturally answers GETs and errors; this script catches a regression

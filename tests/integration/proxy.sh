@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Proxy routes (issue 6) against real upstream processes on loopback
+# Proxy routes against real upstream processes on loopback
 # (tests/integration/upstream.py): balancing spreads requests, hashing sticks,
 # a killed target is ejected and idempotent traffic moves without client
 # errors, a slow target gives 504 and a dead one 502 then 503 + Retry-After

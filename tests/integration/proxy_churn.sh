@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The proxy engines under fault churn (issue 6): wrk drives GETs through gwd
+# The proxy engines under fault churn: wrk drives GETs through gwd
 # to two real upstreams (gwd processes serving a fixed answer) while each of
 # them in turn is killed with SIGKILL and restarted, over and over; meanwhile clients
 # hang up mid-exchange and POST bodies.  Expected: no GET ever fails (a refused

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The raw-request suite of issue 3: gwd's edge checks, proved with exact bytes
+# The raw-request suite: gwd's edge checks, proved with exact bytes
 # on a socket.  libmicrohttpd decodes the target and tolerates duplicate
 # framing headers before gwd sees them, and curl never sends such requests, so
 # each case of tests/corpus/http/cases.txt is a file of bytes (NAME.req) sent

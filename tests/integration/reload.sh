@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SIGHUP reloads without dropping a request (issue 3, "Reload and shutdown").
+# SIGHUP reloads without dropping a request (docs/gwd.md, "Signals").
 #
 # gwd serves blob A; wrk loads it on 127.0.0.1 for the whole run; meanwhile
 # the blob path is swapped (rename, as gwc does) 50 times between two valid

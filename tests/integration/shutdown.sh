@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SIGTERM/SIGINT drain (issue 3, "Reload and shutdown"): stop accepting,
+# SIGTERM/SIGINT drain (docs/gwd.md, "Signals"): stop accepting,
 # finish in-flight work, flush the access log, exit 0.
 #
 # A 600 KiB POST /api/echo is trickled over about three seconds; SIGTERM

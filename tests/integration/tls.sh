@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gwd over TLS (issue 3, "TLS"): --tls-cert/--tls-key serve HTTPS through
+# gwd over TLS (docs/gwd.md, "TLS"): --tls-cert/--tls-key serve HTTPS through
 # GnuTLS with a modern priority.  A self-signed certificate for 127.0.0.1 is
 # made with certtool (gnutls-bin) in the test's temp dir; then:
 #   - curl --cacert over https gets 200 and the body, TLS 1.2 and 1.3 both;
