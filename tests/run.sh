@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 passed=0 failed=0
 failures=()
 
-count_unit() { # $1: label, $2...: the command (a unit runner)
-	local out rc p f
-	out=$("${@:2}" 2>&1); rc=$?
+# count_out LABEL RC OUTPUT: count a unit runner's summary line in OUTPUT
+# (its exit status RC).
+count_out() {
+	local out=$3 rc=$2 p f
 	printf '%s\n' "$out" | tail -n 25
 	p=$(printf '%s\n' "$out" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
 	f=$(printf '%s\n' "$out" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
@@ -23,18 +24,34 @@ count_unit() { # $1: label, $2...: the command (a unit runner)
 	[[ $rc -eq 0 && $f -eq 0 ]] || failures+=("$1: $f failed (rc $rc)")
 }
 
+count_unit() { # $1: label, $2...: the command (a unit runner)
+	local out rc
+	out=$("${@:2}" 2>&1); rc=$?
+	count_out "$1" "$rc" "$out"
+}
+
 echo "== unit (plain)"
 count_unit unit bin/unit
 echo "== unit (ASan+UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	count_unit unit-asan build/asan/bin/unit
-# valgrind's memcheck sees what the sanitizers do not (uninitialised reads);
-# about three minutes, most of it the password KDF's rounds.  GW_VALGRIND=0
-# skips it.
+# valgrind's memcheck sees what the sanitizers do not (uninitialised reads).
+# Most of its time is the password KDF's rounds (kdf, session, login and
+# users_cmd suites), so the suites run as two valgrind processes at once, one
+# per core: the KDF suites but session, and the rest.  Every suite still runs
+# once, whole.  GW_VALGRIND=0 skips it.
 if [[ ${GW_VALGRIND:-1} != 0 ]]; then
-	echo "== unit (valgrind memcheck)"
-	count_unit unit-valgrind valgrind -q --error-exitcode=9 --leak-check=full \
-		--errors-for-leak-kinds=definite bin/unit
+	echo "== unit (valgrind memcheck, two processes)"
+	vg=(valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite bin/unit)
+	kdf=(gwd_kdf gwd_login gwd_users_cmd)
+	vgdir=$(mktemp -d)
+	"${vg[@]}" "${kdf[@]}" >"$vgdir/a" 2>&1 & vga=$!
+	"${vg[@]}" -x "${kdf[@]}" >"$vgdir/b" 2>&1 & vgb=$!
+	wait "$vga"; rca=$?
+	wait "$vgb"; rcb=$?
+	count_out unit-valgrind-kdf "$rca" "$(cat "$vgdir/a")"
+	count_out unit-valgrind-rest "$rcb" "$(cat "$vgdir/b")"
+	rm -rf "$vgdir"
 fi
 
 # run_script LABEL SCRIPT: one integration script, its ok/not ok lines counted.
