@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gwc/units.h"
 #include "lib/match.h"
@@ -337,6 +338,24 @@ fail:
 
 /* ---- handlers ---- */
 
+/* Whether gwd's template escaping (JSON string escaping) is right for a
+ * body of media type <v> (<len> bytes, a Content-Type value): JSON
+ * (application/json, application/...+json) and text/plain, parameters
+ * allowed.  An HTML, XML or script body would need escaping of its own,
+ * so templates there are refused.  1 or 0. */
+static int escapable_type(const char *v, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && v[n] != ';' && v[n] != ' ' && v[n] != '\t')
+		n++;
+	if ((n == 16 && strncasecmp(v, "application/json", 16) == 0) ||
+	    (n == 10 && strncasecmp(v, "text/plain", 10) == 0))
+		return 1;
+	return n > 17 && strncasecmp(v, "application/", 12) == 0 &&
+	       strncasecmp(v + n - 5, "+json", 5) == 0;
+}
+
 /* respond into conf.responds; <*index> gets its index.  0, or -1 OOM. */
 static int respond(struct gwc_file *f, const struct ynode *n, const struct pat *pt,
 		   uint32_t *index)
@@ -395,6 +414,25 @@ static int respond(struct gwc_file *f, const struct ynode *n, const struct pat *
 		} else if (v && gwc_want_str(f, v, "'body'") == 0) {
 			if (tpl(f, v, "'body'", pt, &r.body_first, &r.body_count))
 				goto oom;
+			for (uint32_t i = 0; i < r.body_count; i++) {
+				const struct gw_header *ct = NULL;
+
+				if (f->conf->tpls.v[r.body_first + i].kind == GW_TPL_LITERAL)
+					continue;
+				for (uint32_t j = 0; j < r.hdr_count; j++) {
+					const struct gw_header *h = &f->conf->headers.v[r.hdr_first + j];
+
+					if (h->name.len == 12 && strncasecmp(h->name.p, "content-type", 12) == 0)
+						ct = h;
+				}
+				if (ct && !escapable_type(ct->value.p, ct->value.len))
+					gwc_err(f, v, "templates in a body of type '%.*s': values are "
+						"escaped for JSON and plain text only (make it "
+						"application/json, application/...+json or text/plain, "
+						"or drop the templates)",
+						(int)(ct->value.len < 64 ? ct->value.len : 64), ct->value.p);
+				break;
+			}
 			/* RFC 9110 6.4.1: these responses never carry content. */
 			if (r.status < 200 || r.status == 204 || r.status == 304)
 				gwc_err(f, v, "a response with status %u has no body", r.status);
