@@ -13,6 +13,8 @@
 #   - the session cookie's Secure follows settings.sessions.secure (auto:
 #     a trusted proxy's X-Forwarded-Proto: https);
 #   - a CORS preflight of a route behind an ip policy is refused outside;
+#   - routes/gateway.yaml's commented monitoring policy, once uncommented,
+#     keeps /health and /metrics from other addresses;
 #   - gwd's own answers carry nosniff, respond bodies a Content-Type, and
 #     gwc refuses templates in a body type it cannot escape for;
 #   - the database: a loose mode is warned about, a dangling symbolic link
@@ -194,6 +196,26 @@ if "$GWC" compile "$T_TMP/r2.yaml" -o "$T_TMP/r.gwb.new" 2>"$T_TMP/gwc.err" &&
 	check "secure: never: no Secure" bash -c '! grep -qi "^set-cookie:.*secure" "$1"' _ "$T_TMP/login.head"
 else
 	not_ok "settings: compile and reload ($(head -1 "$T_TMP/gwc.err"))"
+fi
+
+# ---- /health and /metrics behind the default route set's monitoring policy -----
+# routes/gateway.yaml carries the policy commented out; uncommented (with
+# loopback left out of its list), both routes refuse this client
+sed -e 's/^  # monitoring:/  monitoring:/; s/^  #   ip:/    ip:/' \
+	-e 's/^  #     allow: .*/      allow: [10.0.0.0\/8]/' \
+	-e 's/^    # policies: \[monitoring\]/    policies: [monitoring]/' \
+	"$GW_ROOT/routes/gateway.yaml" >"$T_TMP/gateway.yaml"
+if "$GWC" compile "$T_TMP/gateway.yaml" -o "$T_TMP/gateway.gwb" 2>"$T_TMP/gwc.err" &&
+	start_gwd "$T_TMP/gateway.gwb"; then
+	G=http://127.0.0.1:$PORT
+	get /metrics
+	expect_eq "monitoring: /metrics behind the ip policy" 403 "$ST"
+	get /health
+	expect_eq "monitoring: /health behind the ip policy" 403 "$ST"
+	get /api/hello
+	expect_eq "monitoring: other routes unchanged" 200 "$ST"
+else
+	not_ok "monitoring: the default routes with the policy uncommented ($(head -1 "$T_TMP/gwc.err"))"
 fi
 
 # ---- the database's file modes --------------------------------------------------
