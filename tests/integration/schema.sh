@@ -199,6 +199,25 @@ version: 1
 settings:
   sessions: { lifetime: 2w }   #<
 EOF
+bad session-secure-unknown <<'EOF'
+version: 1
+settings:
+  sessions: { secure: yes }   #<
+EOF
+bad underscore-headers-unknown <<'EOF'
+version: 1
+settings:
+  underscore_headers: reject   #<
+EOF
+gbad template-in-html-body <<'EOF'
+version: 1
+routes:
+  - path: /p/{id}
+    methods: [GET]
+    respond:
+      headers: { Content-Type: text/html }
+      body: '<p>${path.id}</p>'   #<
+EOF
 bad two-handlers <<'EOF'
 version: 1
 routes:
