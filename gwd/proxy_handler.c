@@ -482,7 +482,12 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 			n = snprintf(xffbuf, sizeof xffbuf, "%s", peer);
 		append(&w, "X-Forwarded-For", 15, xffbuf, (size_t)n);
 	}
-	append(&w, "X-Forwarded-Proto", 17, svc->tls ? "https" : "http", svc->tls ? 5 : 4);
+	/* the scheme the client used: gwd's own, or what a trusted proxy in
+	 * front says (the session cookie's Secure follows the same rule) */
+	if (gwd_req_https(r, svc->tls))
+		append(&w, "X-Forwarded-Proto", 17, "https", 5);
+	else
+		append(&w, "X-Forwarded-Proto", 17, "http", 4);
 	/* the authority that chose the route: an absolute-form target's, else
 	 * Host (a Host that disagrees with the target's authority is ignored,
 	 * RFC 9112 3.2.2) */

@@ -130,6 +130,11 @@ expect_eq "cookie: ... the other cookies do" "a=1" "$(up_hdr Cookie)"
 get /open/x -H 'X-Forwarded-For: 6.6.6.6' -H 'X-Forwarded-For: 1.2.3.4'
 expect_eq "xff: every line of a trusted peer's chain" "6.6.6.6, 1.2.3.4, 127.0.0.1" "$(up_hdr X-Forwarded-For)"
 
+get /open/p -H 'X-Forwarded-Proto: https'
+expect_eq "xfp: a trusted proxy's https is forwarded" "https" "$(up_hdr X-Forwarded-Proto)"
+get /open/p
+expect_eq "xfp: otherwise gwd's own scheme" "http" "$(up_hdr X-Forwarded-Proto)"
+
 # ---- look-alike fields ------------------------------------------------------------
 get /private/u -H "Cookie: gw_session=$TOKEN" -H 'X_Gw_User: admin' -H 'X_Forwarded_For: 9.9.9.9' \
 	-H 'Content_Length: 5' -H 'X_Custom: kept'
