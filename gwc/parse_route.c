@@ -17,6 +17,7 @@
 
 #include "gwc/units.h"
 #include "lib/match.h"
+#include "lib/path.h"
 
 /* What a template may refer to: the parameters of the route's path. */
 struct pat {
@@ -356,6 +357,36 @@ static int escapable_type(const char *v, size_t len)
 	       strncasecmp(v + n - 5, "+json", 5) == 0;
 }
 
+/* Whether the literal parts of rewrite <s> (<len> bytes) pass gwd's check of
+ * rendered paths (lib/path.h, gw_path_check_target): each "${...}" stands
+ * for a plain value, "$$" for '$'.  Without this a rewrite such as
+ * "/a/../b" would compile and then be refused on every request.  Returns
+ * GW_PATH_OK or the status. */
+static int rewrite_literal_ok(const char *s, size_t len)
+{
+	char buf[1024], scratch[1024];
+	size_t o = 0;
+
+	if (len >= sizeof buf)
+		return GW_PATH_OK; /* long rewrites are checked at run time only */
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '$' && i + 1 < len && s[i + 1] == '{') {
+			const char *e = memchr(s + i, '}', len - i);
+
+			if (!e)
+				return GW_PATH_OK; /* tpl() reports it */
+			buf[o++] = 'x';
+			i = (size_t)(e - s);
+		} else if (s[i] == '$' && i + 1 < len && s[i + 1] == '$') {
+			buf[o++] = '$';
+			i++;
+		} else {
+			buf[o++] = s[i];
+		}
+	}
+	return gw_path_check_target(buf, o, scratch, sizeof scratch);
+}
+
 /* respond into conf.responds; <*index> gets its index.  0, or -1 OOM. */
 static int respond(struct gwc_file *f, const struct ynode *n, const struct pat *pt,
 		   uint32_t *index)
@@ -462,6 +493,7 @@ static int proxy(struct gwc_file *f, const struct ynode *n, const struct pat *pt
 	struct gwc_ref ref = { .slot = f->conf->proxies.n }, *r;
 	const struct ynode *v, *rw, *sp;
 	char b[80], c[80];
+	int st;
 
 	p.rewrite_first = f->conf->tpls.n;
 	if (gwc_want_map(f, n, "'proxy'") == 0) {
@@ -498,6 +530,10 @@ static int proxy(struct gwc_file *f, const struct ynode *n, const struct pat *pt
 			if (!ok)
 				gwc_err(f, rw, "bad rewrite %s: it starts with '/' and holds no blanks, "
 					"control characters or '#'", gwc_show(rw, b, sizeof b));
+			else if ((st = rewrite_literal_ok(rw->s, rw->len)) != GW_PATH_OK)
+				gwc_err(f, rw, "bad rewrite %s: %s (gwd sends rendered paths only "
+					"when a client could have sent them)", gwc_show(rw, b, sizeof b),
+					gw_path_strerror(st));
 			else if (tpl(f, rw, "'rewrite'", pt, &p.rewrite_first, &p.rewrite_count))
 				return -1;
 		} else if (sp && gwc_want_str(f, sp, "'strip_prefix'") == 0) {

@@ -209,6 +209,15 @@ version: 1
 settings:
   underscore_headers: reject   #<
 EOF
+gbad rewrite-dot-segment <<'EOF'
+version: 1
+upstreams:
+  u: { targets: [{ address: 127.0.0.1:9000 }] }
+routes:
+  - path: /a/{id}
+    methods: [GET]
+    proxy: { upstream: u, rewrite: '/v1/../${path.id}' }   #<
+EOF
 gbad template-in-html-body <<'EOF'
 version: 1
 routes:
