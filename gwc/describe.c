@@ -530,5 +530,13 @@ int gwc_describe_settings(const struct gw_blob *b, struct gwc_desc *d)
 	gwc_desc_add(d, "idle_timeout", "%s", t);
 	gwc_desc_add(d, "max_connections", "%u", s.max_conns);
 	gwc_desc_add(d, "max_connections_per_ip", "%u", s.max_conns_per_ip);
+	gwc_desc_add(d, "session secure", "%s",
+		     s.session_secure == GW_SECURE_ALWAYS  ? "always"
+		     : s.session_secure == GW_SECURE_NEVER ? "never"
+							   : "auto");
+	gwc_desc_add(d, "underscore_headers", "%s",
+		     s.underscore_headers == GW_US_DROP    ? "drop"
+		     : s.underscore_headers == GW_US_ALLOW ? "allow"
+							   : "drop_lookalikes");
 	return d->oom ? -1 : 0;
 }

@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gwc/units.h"
 #include "lib/match.h"
+#include "lib/path.h"
 
 /* What a template may refer to: the parameters of the route's path. */
 struct pat {
@@ -337,6 +339,54 @@ fail:
 
 /* ---- handlers ---- */
 
+/* Whether gwd's template escaping (JSON string escaping) is right for a
+ * body of media type <v> (<len> bytes, a Content-Type value): JSON
+ * (application/json, application/...+json) and text/plain, parameters
+ * allowed.  An HTML, XML or script body would need escaping of its own,
+ * so templates there are refused.  1 or 0. */
+static int escapable_type(const char *v, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && v[n] != ';' && v[n] != ' ' && v[n] != '\t')
+		n++;
+	if ((n == 16 && strncasecmp(v, "application/json", 16) == 0) ||
+	    (n == 10 && strncasecmp(v, "text/plain", 10) == 0))
+		return 1;
+	return n > 17 && strncasecmp(v, "application/", 12) == 0 &&
+	       strncasecmp(v + n - 5, "+json", 5) == 0;
+}
+
+/* Whether the literal parts of rewrite <s> (<len> bytes) pass gwd's check of
+ * rendered paths (lib/path.h, gw_path_check_target): each "${...}" stands
+ * for a plain value, "$$" for '$'.  Without this a rewrite such as
+ * "/a/../b" would compile and then be refused on every request.  Returns
+ * GW_PATH_OK or the status. */
+static int rewrite_literal_ok(const char *s, size_t len)
+{
+	char buf[1024], scratch[1024];
+	size_t o = 0;
+
+	if (len >= sizeof buf)
+		return GW_PATH_OK; /* long rewrites are checked at run time only */
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '$' && i + 1 < len && s[i + 1] == '{') {
+			const char *e = memchr(s + i, '}', len - i);
+
+			if (!e)
+				return GW_PATH_OK; /* tpl() reports it */
+			buf[o++] = 'x';
+			i = (size_t)(e - s);
+		} else if (s[i] == '$' && i + 1 < len && s[i + 1] == '$') {
+			buf[o++] = '$';
+			i++;
+		} else {
+			buf[o++] = s[i];
+		}
+	}
+	return gw_path_check_target(buf, o, scratch, sizeof scratch);
+}
+
 /* respond into conf.responds; <*index> gets its index.  0, or -1 OOM. */
 static int respond(struct gwc_file *f, const struct ynode *n, const struct pat *pt,
 		   uint32_t *index)
@@ -395,6 +445,25 @@ static int respond(struct gwc_file *f, const struct ynode *n, const struct pat *
 		} else if (v && gwc_want_str(f, v, "'body'") == 0) {
 			if (tpl(f, v, "'body'", pt, &r.body_first, &r.body_count))
 				goto oom;
+			for (uint32_t i = 0; i < r.body_count; i++) {
+				const struct gw_header *ct = NULL;
+
+				if (f->conf->tpls.v[r.body_first + i].kind == GW_TPL_LITERAL)
+					continue;
+				for (uint32_t j = 0; j < r.hdr_count; j++) {
+					const struct gw_header *h = &f->conf->headers.v[r.hdr_first + j];
+
+					if (h->name.len == 12 && strncasecmp(h->name.p, "content-type", 12) == 0)
+						ct = h;
+				}
+				if (ct && !escapable_type(ct->value.p, ct->value.len))
+					gwc_err(f, v, "templates in a body of type '%.*s': values are "
+						"escaped for JSON and plain text only (make it "
+						"application/json, application/...+json or text/plain, "
+						"or drop the templates)",
+						(int)(ct->value.len < 64 ? ct->value.len : 64), ct->value.p);
+				break;
+			}
 			/* RFC 9110 6.4.1: these responses never carry content. */
 			if (r.status < 200 || r.status == 204 || r.status == 304)
 				gwc_err(f, v, "a response with status %u has no body", r.status);
@@ -424,6 +493,7 @@ static int proxy(struct gwc_file *f, const struct ynode *n, const struct pat *pt
 	struct gwc_ref ref = { .slot = f->conf->proxies.n }, *r;
 	const struct ynode *v, *rw, *sp;
 	char b[80], c[80];
+	int st;
 
 	p.rewrite_first = f->conf->tpls.n;
 	if (gwc_want_map(f, n, "'proxy'") == 0) {
@@ -460,6 +530,10 @@ static int proxy(struct gwc_file *f, const struct ynode *n, const struct pat *pt
 			if (!ok)
 				gwc_err(f, rw, "bad rewrite %s: it starts with '/' and holds no blanks, "
 					"control characters or '#'", gwc_show(rw, b, sizeof b));
+			else if ((st = rewrite_literal_ok(rw->s, rw->len)) != GW_PATH_OK)
+				gwc_err(f, rw, "bad rewrite %s: %s (gwd sends rendered paths only "
+					"when a client could have sent them)", gwc_show(rw, b, sizeof b),
+					gw_path_strerror(st));
 			else if (tpl(f, rw, "'rewrite'", pt, &p.rewrite_first, &p.rewrite_count))
 				return -1;
 		} else if (sp && gwc_want_str(f, sp, "'strip_prefix'") == 0) {

@@ -30,10 +30,13 @@ static int trusted(struct gwc_file *f, const struct ynode *n)
 /* settings.sessions.  0, or -1 OOM. */
 static int sessions(struct gwc_file *f, const struct ynode *n)
 {
-	static const char *const keys[] = { "cookie", "idle_timeout", "lifetime", NULL };
+	static const char *const keys[] = { "cookie", "idle_timeout", "lifetime", "secure", NULL };
+	/* in enum gw_secure's order */
+	static const char *const secure[] = { "auto", "always", "never", NULL };
 	struct gw_settings *s = &f->conf->settings;
 	const struct ynode *c;
 	char b[80];
+	int i;
 
 	if (gwc_is_null(n) || gwc_want_map(f, n, "'sessions'"))
 		return 0;
@@ -49,6 +52,9 @@ static int sessions(struct gwc_file *f, const struct ynode *n)
 	}
 	gwc_get_dur_ms(f, n, "idle_timeout", 1, &s->session_idle_ms);
 	gwc_get_dur_ms(f, n, "lifetime", 1, &s->session_lifetime_ms);
+	c = gwc_get(n, "secure");
+	if (c && gwc_enum(f, c, "'secure'", secure, &i) == 0)
+		s->session_secure = (uint8_t)i;
 	return 0;
 }
 
@@ -78,8 +84,13 @@ static int limits(struct gwc_file *f, const struct ynode *n)
 
 int gwc_parse_settings(struct gwc_file *f, const struct ynode *n)
 {
-	static const char *const keys[] = { "trusted_proxies", "sessions", "limits", NULL };
+	static const char *const keys[] = {
+		"trusted_proxies", "sessions", "limits", "underscore_headers", NULL,
+	};
+	/* in enum gw_underscore's order */
+	static const char *const underscores[] = { "drop_lookalikes", "drop", "allow", NULL };
 	const struct ynode *v;
+	int i;
 
 	if (gwc_is_null(n) || gwc_want_map(f, n, "'settings'"))
 		return 0;
@@ -93,6 +104,9 @@ int gwc_parse_settings(struct gwc_file *f, const struct ynode *n)
 	v = gwc_get(n, "limits");
 	if (v && limits(f, v))
 		return -1;
+	v = gwc_get(n, "underscore_headers");
+	if (v && gwc_enum(f, v, "'underscore_headers'", underscores, &i) == 0)
+		f->conf->settings.underscore_headers = (uint8_t)i;
 	return 0;
 }
 

@@ -15,6 +15,7 @@ _Static_assert(GWD_LOGIN_BODY_MAX == GW_LOGIN_BODY_MAX, "login body limits agree
  * wipes it) and the answer's buffers, in request memory. */
 struct login_job {
 	const struct gwd_services *svc;
+	int secure; /* the cookie gets Secure */
 	struct gw_login_req req;
 	char body[128];
 	char cookie[256];
@@ -38,7 +39,7 @@ static void login_job(struct gwd_req *r, void *arg)
 		return;
 	}
 	n = gw_session_login_body(&l, j->body, sizeof j->body);
-	if (n < 0 || gw_session_cookie(&r->gen->settings, &l, j->svc->tls, j->cookie,
+	if (n < 0 || gw_session_cookie(&r->gen->settings, &l, j->secure, j->cookie,
 				       sizeof j->cookie) < 0) {
 		explicit_bzero(&l, sizeof l);
 		explicit_bzero(j->body, sizeof j->body);
@@ -64,6 +65,23 @@ static void login_free(struct gwd_req *r)
 		explicit_bzero(r->body, r->body_len);
 }
 
+/* Whether the session cookie sent to <r>'s client gets Secure
+ * (settings.sessions.secure): always, never, or, by default, when the client
+ * came over HTTPS: to gwd itself, or to a trusted proxy in front that says
+ * so in X-Forwarded-Proto (a TLS-terminating balancer).  Read on the HTTP
+ * thread.  1 or 0. */
+static int cookie_secure(struct gwd_req *r, const struct gwd_services *svc)
+{
+	switch (r->gen->settings.session_secure) {
+	case GW_SECURE_ALWAYS:
+		return 1;
+	case GW_SECURE_NEVER:
+		return 0;
+	default:
+		return gwd_req_https(r, svc->tls);
+	}
+}
+
 /* Whether <r>'s Content-Type is application/json (parameters allowed).  A
  * login refuses anything else: an HTML form can post text/plain across
  * sites, but not application/json without a CORS preflight (login CSRF). */
@@ -86,6 +104,7 @@ int gwd_login_handle(struct gwd_req *r, const struct gwd_services *svc)
 	if (!j)
 		return gwd_problem(r, GWD_PB_INTERNAL, NULL);
 	j->svc = svc;
+	j->secure = cookie_secure(r, svc);
 	r->hctx = j;
 	r->hctx_free = login_free;
 	if (!json_body(r))
@@ -106,6 +125,7 @@ int gwd_login_handle(struct gwd_req *r, const struct gwd_services *svc)
  * connection is suspended), and the answer's cookie. */
 struct logout_job {
 	const struct gwd_services *svc;
+	int secure;
 	const char *authorization, *cookie_hdr;
 	char cookie[256];
 };
@@ -126,7 +146,7 @@ static void logout_job(struct gwd_req *r, void *arg)
 		gwd_problem(r, GWD_PB_UNAVAILABLE, "credential store unavailable");
 		return;
 	}
-	if (gw_session_cookie_clear(&r->gen->settings, j->svc->tls, j->cookie, sizeof j->cookie) >= 0)
+	if (gw_session_cookie_clear(&r->gen->settings, j->secure, j->cookie, sizeof j->cookie) >= 0)
 		gwd_req_add_resp_header_ref(r, "Set-Cookie", 10, j->cookie, strlen(j->cookie));
 	r->resp.status = 204;
 }
@@ -138,6 +158,7 @@ int gwd_logout_handle(struct gwd_req *r, const struct gwd_services *svc)
 	if (!svc->sessions || !j)
 		return gwd_problem(r, GWD_PB_UNAVAILABLE, "sessions not available");
 	j->svc = svc;
+	j->secure = cookie_secure(r, svc);
 	j->authorization = gwd_req_header(r, "Authorization", NULL);
 	j->cookie_hdr = gwd_req_header(r, "Cookie", NULL);
 	/* The write must not stall the HTTP thread's other connections while

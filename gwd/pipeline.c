@@ -310,6 +310,15 @@ static int preflight(struct gwd_req *r, const struct fields *fs)
 		return 0;
 	r->route = rt;
 	r->m = pm;
+	/* An ip policy keeps the route from other addresses, its preflight
+	 * included (the answer names the allowed origins, methods and headers).
+	 * Rate limits do not count preflights (docs/routes.md, "cors"). */
+	for (uint16_t i = 0; i < rt->npols; i++) {
+		const struct gw_policy *ip = &g->policies[rt->pols[i]];
+
+		if (ip->kind == GW_P_IP && gwd_policy_ip(r, ip))
+			return 1;
+	}
 	if (gwd_cors_preflight(r, &g->cors[cp->index], g->strlist, g->nstrlist, rt->r.methods,
 			       fs->origin, fs->origin_len, fs->acrm, fs->acrm_len) < 0)
 		return refuse(r, GWD_PB_INTERNAL, NULL);
@@ -471,6 +480,11 @@ static enum MHD_Result send_response(struct gwd_req *r)
 		return MHD_NO;
 	if (r->resp.ctype)
 		MHD_add_response_header(resp, "Content-Type", r->resp.ctype);
+	/* gwd's own answers may reflect request text (templates, echo): a
+	 * browser must take them for the type they name, never sniff HTML in
+	 * them.  An upstream's answer is sent as it came. */
+	if (!r->resp.upstream)
+		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Request-ID", r->reqid);
 	for (struct gwd_hdr *h = r->resp_hdrs; h; h = h->next)
 		MHD_add_response_header(resp, h->name, h->value);

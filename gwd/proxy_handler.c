@@ -20,6 +20,9 @@
 
 #include "gwd/clientip.h"
 #include "gwd/conn.h"
+#include "gwd/cookie.h"
+#include "gwd/edge.h"
+#include "lib/path.h"
 #include "gwd/pipeline.h"
 #include "gwd/problem.h"
 #include "gwd/proxy.h"
@@ -38,20 +41,6 @@
 
 #define PROXY_DEFAULT_BODY_MAX (1024u * 1024u)
 #define PROXY_PATH_MAX 8192
-
-/* Whether the socket peer of <r> is one of the settings' trusted proxies. */
-static int peer_trusted(struct gwd_req *r)
-{
-	const struct gw_settings *s = &r->gen->settings;
-	struct gw_ip ip;
-
-	if (!s->trusted_count || !r->conn || !r->conn->family ||
-	    s->trusted_first + s->trusted_count > r->gen->ncidrs)
-		return 0;
-	if (gw_ip_from_sockaddr(&ip, (const struct sockaddr *)&r->conn->addr) != 0)
-		return 0;
-	return gw_ip_in_cidrs(&ip, r->gen->cidrs + s->trusted_first, s->trusted_count);
-}
 
 /* Names a client may not send upstream: the gateway sets them itself. */
 static int gateway_owned(const char *name, size_t len)
@@ -92,10 +81,11 @@ struct hdr_walk {
 	const char *conn;          /* the client's Connection header, or NULL */
 	const struct gw_str *drop; /* user headers of the route's auth policies */
 	unsigned ndrop;
-	const char *xff;           /* the client's X-Forwarded-For (first), or NULL */
-	struct gw_str cookie;      /* the session cookie's name when a session policy
-	                              guards the route; empty otherwise */
+	const char *xff;           /* the client's X-Forwarded-For lines joined by ", " */
+	size_t xff_len;
+	struct gw_str cookie;      /* the session cookie's name */
 	int session_auth;          /* a session policy guards the route */
+	int underscores;           /* enum gw_underscore */
 	int saw_accept;
 	int oom;
 };
@@ -121,86 +111,153 @@ static int append(struct hdr_walk *w, const char *name, size_t nlen, const char 
 	return 0;
 }
 
-/* Append the Cookie header <value> without the session cookie's pairs; no
- * header at all when nothing else is left.  Returns 0, or -1 on OOM. */
+/* Add the X-Forwarded-For field line <value> (<vlen> bytes) to the chain
+ * read so far: a proxy in front may have added its own line rather than
+ * extend the client's (HAProxy's `option forwardfor` does), and every line
+ * belongs to the chain, as the client-address walk (clientip.h) reads it.
+ * Returns 0, or -1 on OOM. */
+static int add_xff(struct hdr_walk *w, const char *value, size_t vlen)
+{
+	char *j;
+
+	if (!w->xff) {
+		w->xff = value;
+		w->xff_len = vlen;
+		return 0;
+	}
+	j = gwd_req_alloc(w->r, w->xff_len + 2 + vlen + 1);
+	if (!j) {
+		w->oom = 1;
+		return -1;
+	}
+	memcpy(j, w->xff, w->xff_len);
+	memcpy(j + w->xff_len, ", ", 2);
+	memcpy(j + w->xff_len + 2, value, vlen);
+	w->xff_len += 2 + vlen;
+	j[w->xff_len] = '\0';
+	w->xff = j;
+	return 0;
+}
+
+/* Append the Cookie header <value> without the session cookie's pairs
+ * (gwd/cookie.h, the authenticator's own parser); no header at all when
+ * nothing else is left.  Returns 0, or -1 on OOM. */
 static int copy_cookie(struct hdr_walk *w, const char *key, size_t klen, const char *value,
 		       size_t vlen)
 {
-	/* "a=1;b=2" grows to "a=1; b=2": at most two bytes per separator */
 	char *out = gwd_req_alloc(w->r, 2 * vlen + 1);
-	size_t o = 0, i = 0;
+	size_t o;
 
 	if (!out) {
 		w->oom = 1;
 		return -1;
 	}
-	while (i < vlen) {
-		size_t start, end, name_end;
+	o = gwd_cookie_strip(value, vlen, w->cookie.p, w->cookie.len, out);
+	return o ? append(w, key, klen, out, o) : 0;
+}
 
-		while (i < vlen && (value[i] == ' ' || value[i] == ';'))
-			i++;
-		start = i;
-		while (i < vlen && value[i] != ';')
-			i++;
-		end = i;
-		for (name_end = start; name_end < end && value[name_end] != '='; name_end++)
-			;
-		while (name_end > start && value[name_end - 1] == ' ')
-			name_end--;
-		if (end == start || (name_end - start == w->cookie.len &&
-				     memcmp(value + start, w->cookie.p, w->cookie.len) == 0))
-			continue;
-		if (o) {
-			out[o++] = ';';
-			out[o++] = ' ';
-		}
-		memcpy(out + o, value + start, end - start);
-		o += end - start;
+/* Whether a client field named <name> (<len> bytes) is withheld from the
+ * upstream: hop-by-hop (also when the client's Connection names it), set by
+ * the gateway itself, an auth policy's user or key header, the bearer token
+ * behind a session policy, or removed or set by a headers policy (additions
+ * are sent apart).  1 or 0. */
+static int withheld(const struct hdr_walk *w, const char *name, size_t len)
+{
+	if (gwd_proxy_hop_header(name, len) || gateway_owned(name, len) ||
+	    (w->conn && named_by_connection(w->conn, name, len)))
+		return 1;
+	for (unsigned i = 0; i < w->ndrop; i++)
+		if (w->drop[i].len == len && strncasecmp(w->drop[i].p, name, len) == 0)
+			return 1;
+	/* The gateway's own credentials stop here: an upstream behind a session
+	 * policy never sees the bearer token (a copy in an upstream's logs
+	 * would be a live credential). */
+	if (w->session_auth && len == 13 && strncasecmp(name, "authorization", 13) == 0)
+		return 1;
+	for (const struct gwd_hdr *h = w->r->req_del; h; h = h->next)
+		if (h->nlen == len && strncasecmp(h->name, name, len) == 0)
+			return 1;
+	for (const struct gwd_hdr *h = w->r->req_add; h; h = h->next)
+		if (h->nlen == len && strncasecmp(h->name, name, len) == 0)
+			return 1;
+	return 0;
+}
+
+int gwd_proxy_lookalike(const char *name, size_t len, char *folded)
+{
+	int any = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		folded[i] = name[i] == '_' ? '-' : name[i];
+		any |= name[i] == '_';
 	}
-	if (o == 0)
-		return 0;
-	return append(w, key, klen, out, o);
+	return any;
 }
 
 static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *key,
 				   size_t klen, const char *value, size_t vlen)
 {
 	struct hdr_walk *w = cls;
-	size_t dummy;
 
 	(void)kind;
 	if (!key || !value)
 		return MHD_YES;
-	if (klen == 15 && strncasecmp(key, "x-forwarded-for", 15) == 0 && !w->xff)
-		w->xff = value;
+	if (klen == 15 && strncasecmp(key, "x-forwarded-for", 15) == 0)
+		return add_xff(w, value, vlen) ? MHD_NO : MHD_YES;
 	if (klen == 6 && strncasecmp(key, "accept", 6) == 0)
 		w->saw_accept = 1;
-	if (gwd_proxy_hop_header(key, klen) || gateway_owned(key, klen) ||
-	    (w->conn && named_by_connection(w->conn, key, klen)))
+	if (withheld(w, key, klen))
 		return MHD_YES;
-	for (unsigned i = 0; i < w->ndrop; i++)
-		if (w->drop[i].len == klen && strncasecmp(w->drop[i].p, key, klen) == 0)
+	/* "X_Gw_User" is "X-Gw-User" to a CGI, WSGI or PHP upstream (both
+	 * become HTTP_X_GW_USER): a name that is withheld once '_' is read as
+	 * '-' is withheld too (settings.underscore_headers) */
+	if (w->underscores != GW_US_ALLOW && memchr(key, '_', klen)) {
+		char *folded;
+
+		if (w->underscores == GW_US_DROP)
 			return MHD_YES;
-	/* The gateway's own credentials stop here: an upstream behind a session
-	 * policy never sees the bearer token or the session cookie (a copy in
-	 * an upstream's logs would be a live credential). */
-	if (w->session_auth && klen == 13 && strncasecmp(key, "authorization", 13) == 0)
-		return MHD_YES;
-	if (w->session_auth && klen == 6 && strncasecmp(key, "cookie", 6) == 0)
+		folded = gwd_req_alloc(w->r, klen);
+		if (!folded) {
+			w->oom = 1;
+			return MHD_NO;
+		}
+		gwd_proxy_lookalike(key, klen, folded);
+		if (withheld(w, folded, klen) ||
+		    (klen == 6 && strncasecmp(folded, "cookie", 6) == 0))
+			return MHD_YES;
+	}
+	/* The session cookie never goes upstream, whatever the route's
+	 * policies: the browser attaches it to every request (Path=/), and a
+	 * copy in an upstream's logs would be a live credential. */
+	if (klen == 6 && strncasecmp(key, "cookie", 6) == 0)
 		return copy_cookie(w, key, klen, value, vlen) ? MHD_NO : MHD_YES;
-	/* removed by a headers policy (gwd_req_header honours removals and
-	 * additions; additions are sent below) */
-	if (!gwd_req_header(w->r, key, &dummy))
-		return MHD_YES;
-	for (struct gwd_hdr *h = w->r->req_add; h; h = h->next)
-		if (h->nlen == klen && strncasecmp(h->name, key, klen) == 0)
-			return MHD_YES;
 	return append(w, key, klen, value, vlen) ? MHD_NO : MHD_YES;
 }
 
+const char *gwd_proxy_strip_prefix(const char *path, size_t len, const char *prefix,
+				   size_t plen, size_t *rest_len)
+{
+	/* at a segment boundary only (gwc checks that the prefix is a path):
+	 * "/api" strips "/api/x" and "/api", not "/apix" */
+	if (plen && len >= plen && memcmp(path, prefix, plen) == 0 &&
+	    (len == plen || path[plen] == '/')) {
+		path += plen;
+		len -= plen;
+	}
+	if (len == 0) {
+		path = "/";
+		len = 1;
+	}
+	*rest_len = len;
+	return path;
+}
+
 /* The upstream request target: rewrite, strip_prefix or the normalised
- * path, percent-encoded, then '?' and the query as the client sent it. */
-static char *upstream_target(struct gwd_req *r, const struct gw_proxy *px)
+ * path, percent-encoded, then '?' and the query as the client sent it.
+ * Returns it in request memory, or NULL: too long (<*bad> untouched), or a
+ * rendered rewrite that a client could not have sent as a path (<*bad> set
+ * to the gw_path status, see below). */
+static char *upstream_target(struct gwd_req *r, const struct gw_proxy *px, int *bad)
 {
 	char *out = gwd_req_alloc(r, PROXY_PATH_MAX);
 	long n;
@@ -268,25 +325,30 @@ static char *upstream_target(struct gwd_req *r, const struct gw_proxy *px)
 		if (o == 0 || out[0] != '/') {
 			if (o + 1 >= PROXY_PATH_MAX)
 				return NULL;
-			memmove(out + 1, out, o + 1);
+			memmove(out + 1, out, ++o);
 			out[0] = '/';
 		}
-	} else {
-		const char *p = r->path;
-		size_t len = r->path_len;
+		/* Values from the query are the client's and skipped the
+		 * normaliser: the rendered path obeys a client path's rules ("%00",
+		 * "%0D%0A", "%252e", "%2F" refused) and holds no dot segment, so
+		 * that "?account=.." cannot climb out of "/accounts/..." upstream. */
+		{
+			char *scratch = gwd_req_alloc(r, o + 1);
+			int st;
 
-		/* strip_prefix applies at a segment boundary only (gwc checks
-		 * that the prefix is a path); what remains starts with '/' */
-		if (px->strip_prefix.len && len >= px->strip_prefix.len &&
-		    memcmp(p, px->strip_prefix.p, px->strip_prefix.len) == 0 &&
-		    (len == px->strip_prefix.len || p[px->strip_prefix.len] == '/')) {
-			p += px->strip_prefix.len;
-			len -= px->strip_prefix.len;
+			if (!scratch)
+				return NULL;
+			st = gw_path_check_target(out, o, scratch, o + 1);
+			if (st != GW_PATH_OK) {
+				*bad = st;
+				return NULL;
+			}
 		}
-		if (len == 0) {
-			p = "/";
-			len = 1;
-		}
+	} else {
+		size_t len;
+		const char *p = gwd_proxy_strip_prefix(r->path, r->path_len, px->strip_prefix.p,
+						       px->strip_prefix.len, &len);
+
 		if (gwd_proxy_encode_path(p, len, 1, out, PROXY_PATH_MAX) < 0)
 			return NULL;
 	}
@@ -312,6 +374,7 @@ static void proxy_done(struct gwd_pcall *c, void *arg)
 
 	switch (c->error) {
 	case GWD_PX_OK:
+		r->resp.upstream = 1;
 		r->resp.status = (uint16_t)c->status;
 		r->resp.body = c->resp_body ? c->resp_body : "";
 		r->resp.len = c->resp_len;
@@ -370,8 +433,7 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 	struct gw_str drop[8];
 	const union MHD_ConnectionInfo *ci;
 	char xffbuf[1024];
-	const char *host;
-	size_t hlen;
+	int bad = GW_PATH_OK;
 
 	if (gw_blob_proxy(r->gen->blob, r->route->r.handler_index, &px) != 0 ||
 	    px.upstream >= r->gen->ups.n)
@@ -396,11 +458,11 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 			drop[w.ndrop++] = a.user_header;
 		if (a.type == GW_AUTH_API_KEY && a.header.len && w.ndrop < 8)
 			drop[w.ndrop++] = a.header; /* the key itself */
-		if (a.type == GW_AUTH_SESSION) {
+		if (a.type == GW_AUTH_SESSION)
 			w.session_auth = 1;
-			w.cookie = r->gen->settings.session_cookie;
-		}
 	}
+	w.cookie = r->gen->settings.session_cookie;
+	w.underscores = r->gen->settings.underscore_headers;
 	w.drop = drop;
 	w.tail = &w.head;
 	w.conn = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Connection");
@@ -412,18 +474,25 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 		 * a trusted proxy (otherwise it could be forged); the peer is
 		 * appended, as every proxy in a chain does */
 		const char *peer = gwd_req_peer_ip(r);
-		int n = w.xff && peer_trusted(r)
-				? snprintf(xffbuf, sizeof xffbuf, "%s, %s", w.xff, peer)
+		int n = w.xff && w.xff_len < sizeof xffbuf && gwd_req_peer_trusted(r)
+				? snprintf(xffbuf, sizeof xffbuf, "%.*s, %s", (int)w.xff_len, w.xff, peer)
 				: snprintf(xffbuf, sizeof xffbuf, "%s", peer);
 
 		if (n < 0 || (size_t)n >= sizeof xffbuf)
 			n = snprintf(xffbuf, sizeof xffbuf, "%s", peer);
 		append(&w, "X-Forwarded-For", 15, xffbuf, (size_t)n);
 	}
-	host = gwd_req_header(r, "Host", &hlen);
-	append(&w, "X-Forwarded-Proto", 17, svc->tls ? "https" : "http", svc->tls ? 5 : 4);
-	if (host)
-		append(&w, "X-Forwarded-Host", 16, host, hlen);
+	/* the scheme the client used: gwd's own, or what a trusted proxy in
+	 * front says (the session cookie's Secure follows the same rule) */
+	if (gwd_req_https(r, svc->tls))
+		append(&w, "X-Forwarded-Proto", 17, "https", 5);
+	else
+		append(&w, "X-Forwarded-Proto", 17, "http", 4);
+	/* the authority that chose the route: an absolute-form target's, else
+	 * Host (a Host that disagrees with the target's authority is ignored,
+	 * RFC 9112 3.2.2) */
+	if (r->host && r->host_len)
+		append(&w, "X-Forwarded-Host", 16, r->host, r->host_len);
 	append(&w, "X-Request-ID", 12, r->reqid, r->reqid_len);
 	/* libcurl adds this unless told not to (the engine suppresses its
 	 * Expect and Content-Type): the upstream sees what the client sent */
@@ -432,7 +501,9 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 	if (w.oom)
 		return -1;
 
-	c->path = upstream_target(r, &px);
+	c->path = upstream_target(r, &px, &bad);
+	if (!c->path && bad != GW_PATH_OK)
+		return gwd_problem(r, gwd_edge_path_problem(bad), gw_path_strerror(bad));
 	if (!c->path)
 		return gwd_problem(r, GWD_PB_URI_TOO_LONG, NULL);
 	c->headers = w.head;

@@ -10,6 +10,8 @@
 #ifndef GWD_PROXY_HANDLER_H
 #define GWD_PROXY_HANDLER_H
 
+#include <stddef.h>
+
 struct gwd_req;
 struct gwd_services;
 
@@ -22,6 +24,18 @@ int gwd_proxy_prepare(struct gwd_req *r);
  * (GWD_ST_ASYNC: the engine fills <r->resp> and resumes); -1 when memory runs
  * out. */
 int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc);
+
+/* The upstream path of a strip_prefix route: <path> (<len> bytes, the
+ * normalised path) without <prefix> (<plen> bytes) when it starts with it at
+ * a segment boundary, "/" when nothing is left.  Returns the path (borrowed
+ * from <path>, or a static "/") and sets <*rest_len>. */
+const char *gwd_proxy_strip_prefix(const char *path, size_t len, const char *prefix,
+				   size_t plen, size_t *rest_len);
+
+/* Write <name> (<len> bytes) into <folded> (<len> bytes) with every '_'
+ * read as '-', the way CGI-style upstreams merge them.  Returns 1 when
+ * <name> held a '_', 0 otherwise. */
+int gwd_proxy_lookalike(const char *name, size_t len, char *folded);
 
 /* Start <engines> engine threads (one per pool thread) and the health
  * checker; register the "upstreams" health check and the upstream metric

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include "gwd/conn.h"
+#include "gwd/reload.h"
 #include "gwd/worker.h"
 
 #define MAX_FREE_REQS 1024
@@ -295,4 +296,54 @@ void gwd_req_set_user(struct gwd_req *r, const char *name, size_t len)
 const char *gwd_req_peer_ip(const struct gwd_req *r)
 {
 	return r->conn ? r->conn->ip : "";
+}
+
+int gwd_req_peer_trusted(const struct gwd_req *r)
+{
+	const struct gw_settings *s = &r->gen->settings;
+	struct gw_ip ip;
+
+	if (!s->trusted_count || !r->conn || !r->conn->family ||
+	    s->trusted_first + s->trusted_count > r->gen->ncidrs)
+		return 0;
+	if (gw_ip_from_sockaddr(&ip, (const struct sockaddr *)&r->conn->addr) != 0)
+		return 0;
+	return gw_ip_in_cidrs(&ip, r->gen->cidrs + s->trusted_first, s->trusted_count);
+}
+
+/* The last X-Forwarded-Proto field line seen (a header walk). */
+static enum MHD_Result last_xfp(void *cls, enum MHD_ValueKind kind, const char *key,
+				size_t klen, const char *value, size_t vlen)
+{
+	struct gw_str *last = cls;
+
+	(void)kind;
+	if (key && value && klen == 17 && strncasecmp(key, "x-forwarded-proto", 17) == 0) {
+		last->p = value;
+		last->len = vlen;
+	}
+	return MHD_YES;
+}
+
+int gwd_req_https(struct gwd_req *r, int tls)
+{
+	struct gw_str v = { NULL, 0 };
+	size_t b;
+
+	if (tls)
+		return 1;
+	if (!r->mhd || !gwd_req_peer_trusted(r))
+		return 0;
+	MHD_get_connection_values_n(r->mhd, MHD_HEADER_KIND, last_xfp, &v);
+	if (!v.p)
+		return 0;
+	/* the proxy nearest to gwd speaks last: the last element of a list */
+	b = v.len;
+	while (b && v.p[b - 1] != ',')
+		b--;
+	while (b < v.len && (v.p[b] == ' ' || v.p[b] == '\t'))
+		b++;
+	while (v.len > b && (v.p[v.len - 1] == ' ' || v.p[v.len - 1] == '\t'))
+		v.len--;
+	return v.len - b == 5 && strncasecmp(v.p + b, "https", 5) == 0;
 }

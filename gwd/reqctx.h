@@ -60,6 +60,7 @@ struct gwd_resp {
 	uint16_t status;      /* 0: nothing decided yet */
 	uint8_t close;        /* add Connection: close */
 	uint8_t problem;      /* body is problem+json (set by problem.c) */
+	uint8_t upstream;     /* status, fields and body are an upstream's */
 	const char *ctype;    /* Content-Type, or NULL */
 	const char *body;
 	size_t len;
@@ -187,5 +188,14 @@ void gwd_req_set_user(struct gwd_req *r, const char *name, size_t len);
 /* The client's address as text ("127.0.0.1", "::1"), never NULL ("" when
  * unknown). */
 const char *gwd_req_peer_ip(const struct gwd_req *r);
+
+/* Whether the socket peer of <r> is one of the settings' trusted proxies:
+ * 1 or 0. */
+int gwd_req_peer_trusted(const struct gwd_req *r);
+
+/* Whether the client of <r> reached the gateway over HTTPS: <tls> (gwd
+ * serves TLS itself), or a trusted proxy's last X-Forwarded-Proto says
+ * "https".  1 or 0. */
+int gwd_req_https(struct gwd_req *r, int tls);
 
 #endif

@@ -147,6 +147,8 @@ int gwd_respond_handle(struct gwd_req *r)
 	if (rt->body_static) {
 		r->resp.body = rt->static_body;
 		r->resp.len = rt->static_len;
+		if (!r->resp.ctype && r->resp.len)
+			r->resp.ctype = GWD_RESPOND_DEFAULT_CTYPE;
 		return 0;
 	}
 	size_t cap = gwd_tpl_bound(rt->tpls, rt->ntpls, r->target_len);
@@ -165,5 +167,9 @@ int gwd_respond_handle(struct gwd_req *r)
 		return -1;
 	r->resp.body = mem;
 	r->resp.len = b.len;
+	/* a body always says what it is (gwc allows templates only in types
+	 * whose escaping gwd applies: JSON and plain text) */
+	if (!r->resp.ctype && r->resp.len)
+		r->resp.ctype = GWD_RESPOND_DEFAULT_CTYPE;
 	return 0;
 }

@@ -44,8 +44,13 @@ int gwd_tpl_render(struct gwd_buf *b, const struct gw_tpl *t, uint32_t n,
  * <target_len> bytes long (every substituted byte may become 6). */
 size_t gwd_tpl_bound(const struct gw_tpl *t, uint32_t n, size_t target_len);
 
-/* Answer <r> from its respond route: fills <r->resp> and the route's headers.
- * Returns 0, or -1 when memory runs out. */
+/* The Content-Type of a respond body whose route names none (docs/routes.md,
+ * "respond"). */
+#define GWD_RESPOND_DEFAULT_CTYPE "text/plain; charset=utf-8"
+
+/* Answer <r> from its respond route: fills <r->resp> and the route's headers,
+ * with Content-Type GWD_RESPOND_DEFAULT_CTYPE for a non-empty body of a route
+ * that names none.  Returns 0, or -1 when memory runs out. */
 int gwd_respond_handle(struct gwd_req *r);
 
 #endif

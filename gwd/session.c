@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "gwd/authcache.h"
+#include "gwd/cookie.h"
 #include "gwd/kdf.h"
 
 #define DEFAULT_CACHE 65536u
@@ -475,38 +476,10 @@ static int find_token(const char *authz, const char *cookie_hdr, const char *nam
 			return 1;
 		}
 	}
-	if (cookie_hdr) {
-		const char *p = cookie_hdr;
-		while (*p) {
-			const char *k, *eq, *end;
-			while (*p == ';' || is_blank(*p))
-				p++;
-			k = p;
-			end = strchr(p, ';');
-			if (!end)
-				end = p + strlen(p);
-			eq = memchr(k, '=', (size_t)(end - k));
-			if (eq) {
-				const char *ke = eq, *v = eq + 1, *ve = end;
-				while (ke > k && is_blank(ke[-1]))
-					ke--;
-				while (v < ve && is_blank(*v))
-					v++;
-				while (ve > v && is_blank(ve[-1]))
-					ve--;
-				if (ve - v >= 2 && *v == '"' && ve[-1] == '"') {
-					v++;
-					ve--;
-				}
-				if ((size_t)(ke - k) == nlen && memcmp(k, name, nlen) == 0) {
-					*tok = v;
-					*len = (size_t)(ve - v);
-					return 1;
-				}
-			}
-			p = end;
-		}
-	}
+	/* the same parser as the proxy's cookie stripper (gwd/cookie.h): what
+	 * authenticates here is what never reaches an upstream */
+	if (cookie_hdr)
+		return gwd_cookie_find(cookie_hdr, strlen(cookie_hdr), name, nlen, tok, len);
 	return 0;
 }
 

@@ -157,7 +157,8 @@ int gw_session_login_body(const struct gw_login *l, char *buf, size_t cap);
 
 /* Write the Set-Cookie value for <l> into <buf> (<cap> bytes, NUL-terminated):
  * NAME=TOKEN; Path=/; Max-Age=N; HttpOnly; SameSite=Strict[; Secure]
- * with NAME = <set>->session_cookie and Secure when <tls> is non-zero.  Returns
+ * with NAME = <set>->session_cookie and Secure when <tls> is non-zero (the
+ * caller decides: settings.sessions.secure).  Returns
  * its length, or -1 when <cap> is too small (128 + the name's length is
  * enough). */
 int gw_session_cookie(const struct gw_settings *set, const struct gw_login *l,

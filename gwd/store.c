@@ -303,6 +303,35 @@ fail:
 	return -1;
 }
 
+/* Check the modes of the database <path> (existing) and of its directory on
+ * the first open: password hashes and live session digests are stored
+ * there, and its -wal and -shm files take its mode.  A file that its group
+ * or others may read or write, or a directory that they may write (they
+ * could swap the file), is kept as the operator made it, with a warning on
+ * stderr. */
+static void check_modes(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	struct stat sb;
+
+	if (stat(path, &sb) == 0 && (sb.st_mode & 077))
+		fprintf(stderr, "gwd: warning: %s: mode %04o lets group or others read or write "
+			"the credential store (chmod 600 it)\n", path,
+			(unsigned)(sb.st_mode & 07777));
+	if (n >= sizeof dir)
+		return;
+	if (slash == path)
+		n = 1;
+	memcpy(dir, slash ? path : ".", slash ? n : 1);
+	dir[slash ? n : 1] = '\0';
+	if (stat(dir, &sb) == 0 && (sb.st_mode & 022) && !(sb.st_mode & S_ISVTX))
+		fprintf(stderr, "gwd: warning: %s: mode %04o lets group or others replace the "
+			"credential store in it (chmod go-w it)\n", dir,
+			(unsigned)(sb.st_mode & 07777));
+}
+
 /* Open both connections of <st> (caller holds both mutexes or is alone),
  * migrating to <migrate_to>.  Returns 0 and marks the store available, or -1
  * with a message in <err>. */
@@ -318,12 +347,22 @@ static int store_connect(struct gw_store *st, int migrate_to, char *err, size_t 
 			        strerror(errno));
 			return -1;
 		}
+		/* A dangling symbolic link would make open() (and SQLite's own
+		 * O_CREAT) create its target wherever it points: refused. */
+		if (lstat(st->path, &sb) == 0 && S_ISLNK(sb.st_mode) && stat(st->path, &sb) < 0 &&
+		    errno == ENOENT) {
+			set_err(err, errlen, "%s: a symbolic link to a missing file; refusing to "
+			        "create the database through it", st->path);
+			return -1;
+		}
 		/* Password hashes live here: the file is the owner's only.  SQLite
 		 * gives the -wal and -shm files the same mode. */
 		fd = open(st->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			close(fd);
 	}
+	if (!st->opened_once)
+		check_modes(st->path);
 	if (conn_open(st, &st->wr, create, 1, migrate_to, err, errlen) < 0)
 		return -1;
 	if (conn_open(st, &st->rd, 0, 0, migrate_to, err, errlen) < 0) {

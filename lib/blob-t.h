@@ -41,9 +41,9 @@
 #define GW_BLOB_MAGIC "\x89GWB\r\n\x1a\n"
 #define GW_BLOB_MAGIC_LEN 8
 #define GW_BLOB_TRAILER_MAGIC "GWND"
-#define GW_BLOB_READ_VERSION 2  /* the highest read_version this reader accepts */
-#define GW_BLOB_WRITE_VERSION 2 /* what this writer stores in write_version */
-#define GW_BLOB_OLDEST_READ_VERSION 2 /* older files are refused: their layout differs */
+#define GW_BLOB_READ_VERSION 3  /* the highest read_version this reader accepts */
+#define GW_BLOB_WRITE_VERSION 3 /* what this writer stores in write_version */
+#define GW_BLOB_OLDEST_READ_VERSION 3 /* older files are refused: their layout differs */
 #define GW_BLOB_MAX_SECTIONS 64
 #define GW_BLOB_ALIGN 8
 
@@ -324,7 +324,10 @@ enum gw_blob_table {
 #define GW_BLOB_SET_IDLE_TIMEOUT_MS 32
 #define GW_BLOB_SET_MAX_CONNS 36
 #define GW_BLOB_SET_MAX_CONNS_PER_IP 40
-#define GW_BLOB_SET_SIZE 44
+#define GW_BLOB_SET_SESSION_SECURE 44     /* u8 enum gw_secure */
+#define GW_BLOB_SET_UNDERSCORE_HEADERS 45 /* u8 enum gw_underscore */
+#define GW_BLOB_SET_RESERVED 46           /* u16, zero */
+#define GW_BLOB_SET_SIZE 48
 
 /* Record size of section <t>, or 0 for an id this reader does not know. */
 static inline unsigned gw_blob_record_size(unsigned t)

@@ -805,6 +805,14 @@ static int verify_settings(struct vctx *v)
 	for (size_t k = 0; k < sizeof pos / sizeof *pos; k++)
 		if (gw_get_u32le(r + pos[k].off) == 0)
 			return bad(v, GW_ECORRUPT, "SETTINGS[0]: %s is 0", pos[k].name);
+	if (r[GW_BLOB_SET_SESSION_SECURE] > GW_SECURE_NEVER)
+		return bad(v, GW_ECORRUPT, "SETTINGS[0]: session secure %u out of range",
+			   r[GW_BLOB_SET_SESSION_SECURE]);
+	if (r[GW_BLOB_SET_UNDERSCORE_HEADERS] > GW_US_ALLOW)
+		return bad(v, GW_ECORRUPT, "SETTINGS[0]: underscore headers %u out of range",
+			   r[GW_BLOB_SET_UNDERSCORE_HEADERS]);
+	if (gw_get_u16le(r + GW_BLOB_SET_RESERVED) != 0)
+		return bad(v, GW_ECORRUPT, "SETTINGS[0]: reserved bytes not zero");
 	return 0;
 }
 
@@ -1430,4 +1438,6 @@ void gw_blob_settings(const struct gw_blob *b, struct gw_settings *out)
 	out->idle_timeout_ms = gw_get_u32le(r + GW_BLOB_SET_IDLE_TIMEOUT_MS);
 	out->max_conns = gw_get_u32le(r + GW_BLOB_SET_MAX_CONNS);
 	out->max_conns_per_ip = gw_get_u32le(r + GW_BLOB_SET_MAX_CONNS_PER_IP);
+	out->session_secure = r[GW_BLOB_SET_SESSION_SECURE];
+	out->underscore_headers = r[GW_BLOB_SET_UNDERSCORE_HEADERS];
 }

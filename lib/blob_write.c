@@ -512,6 +512,8 @@ static void emit_upstreams_settings(struct w *w)
 	gw_put_u32le(r + GW_BLOB_SET_IDLE_TIMEOUT_MS, s->idle_timeout_ms);
 	gw_put_u32le(r + GW_BLOB_SET_MAX_CONNS, s->max_conns);
 	gw_put_u32le(r + GW_BLOB_SET_MAX_CONNS_PER_IP, s->max_conns_per_ip);
+	r[GW_BLOB_SET_SESSION_SECURE] = s->session_secure;
+	r[GW_BLOB_SET_UNDERSCORE_HEADERS] = s->underscore_headers;
 }
 
 /* Routes in trie order.  The order must be a permutation of the conf's

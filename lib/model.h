@@ -243,6 +243,24 @@ struct gw_settings {
 	uint32_t header_timeout_ms;  /* whole request head, from the first byte */
 	uint32_t idle_timeout_ms;    /* keep-alive idle */
 	uint32_t max_conns, max_conns_per_ip;
+	uint8_t session_secure;      /* enum gw_secure: the session cookie's Secure */
+	uint8_t underscore_headers;  /* enum gw_underscore: client fields with '_' */
+};
+
+/* settings.sessions.secure: when the session cookie carries Secure. */
+enum gw_secure {
+	GW_SECURE_AUTO = 0,   /* gwd serves TLS, or a trusted proxy says https */
+	GW_SECURE_ALWAYS = 1,
+	GW_SECURE_NEVER = 2,
+};
+
+/* settings.underscore_headers: what a proxy route forwards of a client
+ * field whose name holds '_' (CGI, WSGI and PHP read '_' and '-' alike). */
+enum gw_underscore {
+	GW_US_DROP_LOOKALIKES = 0, /* drop it when, '_' read as '-', the gateway
+	                              sets or withholds that name */
+	GW_US_DROP = 1,            /* drop every such field */
+	GW_US_ALLOW = 2,           /* forward them all */
 };
 
 #define GW_VEC(T) struct { T *v; uint32_t n, cap; }

@@ -42,7 +42,8 @@ static int path_overlong(int prev, unsigned char c)
  * <len> + 1 always suffices; with less, GW_PATH_TOO_LONG is returned as soon
  * as a byte would land past <cap>, which includes bytes of a segment that a
  * later ".." would have removed. */
-int gw_path_normalize(const char *raw, size_t len, char *out, size_t cap, size_t *outlen)
+static int path_walk(const char *raw, size_t len, char *out, size_t cap, size_t *outlen,
+		     int keep_dots)
 {
 	const unsigned char *r = (const unsigned char *)raw;
 	size_t i = 0, o = 0;
@@ -102,6 +103,9 @@ int gw_path_normalize(const char *raw, size_t len, char *out, size_t cap, size_t
 			out[o++] = (char)c;
 		}
 		/* The segment is out[seg] = '/' then out[seg+1 .. o). */
+		if (keep_dots && ((o - seg == 2 && out[seg + 1] == '.') ||
+				  (o - seg == 3 && out[seg + 1] == '.' && out[seg + 2] == '.')))
+			return GW_PATH_DOT_SEGMENT;
 		if (o - seg == 2 && out[seg + 1] == '.') {
 			o = seg; /* "." */
 		} else if (o - seg == 3 && out[seg + 1] == '.' && out[seg + 2] == '.') {
@@ -125,6 +129,22 @@ int gw_path_normalize(const char *raw, size_t len, char *out, size_t cap, size_t
 	out[o] = '\0';
 	*outlen = o;
 	return GW_PATH_OK;
+}
+
+int gw_path_normalize(const char *raw, size_t len, char *out, size_t cap, size_t *outlen)
+{
+	return path_walk(raw, len, out, cap, outlen, 0);
+}
+
+/* The rendered target is checked by the very walk that normalises client
+ * paths, so the two sets of rules cannot drift apart; only a dot segment,
+ * which the normaliser resolves, is refused here instead: a target that
+ * is sent as rendered must not hold one. */
+int gw_path_check_target(const char *raw, size_t len, char *scratch, size_t cap)
+{
+	size_t outlen;
+
+	return path_walk(raw, len, scratch, cap, &outlen, 1);
 }
 
 /* A static English reason for <status> (any int: unknown ones get a generic
@@ -154,6 +174,8 @@ const char *gw_path_strerror(int status)
 		return "overlong UTF-8 sequence in path";
 	case GW_PATH_DOUBLE_ESCAPE:
 		return "percent-escape encoded twice (%25 then two hex digits)";
+	case GW_PATH_DOT_SEGMENT:
+		return "'.' or '..' segment in a rendered path";
 	default:
 		return "invalid path";
 	}

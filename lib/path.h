@@ -34,12 +34,22 @@ enum gw_path_status {
 	GW_PATH_TOO_LONG = -8,    /* the output does not fit <cap> */
 	GW_PATH_OVERLONG = -9,    /* overlong UTF-8 (C0/C1, E0 80-9F, ...) */
 	GW_PATH_DOUBLE_ESCAPE = -10, /* "%25" then two hex digits */
+	GW_PATH_DOT_SEGMENT = -11, /* "." or ".." (gw_path_check_target only) */
 };
 
 /* Normalise <len> bytes of <raw> into <out> (<cap> bytes, NUL-terminated on
  * success).  Returns GW_PATH_OK and sets <*outlen>, or a negative status; <out>
  * is then undefined.  No allocation.  <out> may not alias <raw>. */
 int gw_path_normalize(const char *raw, size_t len, char *out, size_t cap, size_t *outlen);
+
+/* Check a path that gwd renders itself (a proxy route's rewrite, already
+ * percent-encoded) against the same rules: every refusal above applies, and
+ * a "." or ".." segment (raw or encoded) is refused too, with
+ * GW_PATH_DOT_SEGMENT, rather than resolved, since the path is sent as it
+ * is.  Empty segments pass.  <scratch> (<cap> bytes, <len> + 1 suffice)
+ * receives the normalised form, of no use to the caller.  Returns GW_PATH_OK
+ * or a negative status.  No allocation. */
+int gw_path_check_target(const char *raw, size_t len, char *scratch, size_t cap);
 
 /* A short English reason for a status. */
 const char *gw_path_strerror(int status);

@@ -199,6 +199,34 @@ version: 1
 settings:
   sessions: { lifetime: 2w }   #<
 EOF
+bad session-secure-unknown <<'EOF'
+version: 1
+settings:
+  sessions: { secure: yes }   #<
+EOF
+bad underscore-headers-unknown <<'EOF'
+version: 1
+settings:
+  underscore_headers: reject   #<
+EOF
+gbad rewrite-dot-segment <<'EOF'
+version: 1
+upstreams:
+  u: { targets: [{ address: 127.0.0.1:9000 }] }
+routes:
+  - path: /a/{id}
+    methods: [GET]
+    proxy: { upstream: u, rewrite: '/v1/../${path.id}' }   #<
+EOF
+gbad template-in-html-body <<'EOF'
+version: 1
+routes:
+  - path: /p/{id}
+    methods: [GET]
+    respond:
+      headers: { Content-Type: text/html }
+      body: '<p>${path.id}</p>'   #<
+EOF
 bad two-handlers <<'EOF'
 version: 1
 routes:

@@ -713,7 +713,8 @@ struct corruption {
 
 static void c_rv0(uint8_t *p, size_t *l) { (void)l; gw_put_u16le(p + GW_BLOB_HDR_READ_VERSION, 0); }
 static void c_rv1(uint8_t *p, size_t *l) { (void)l; gw_put_u16le(p + GW_BLOB_HDR_READ_VERSION, 1); }
-static void c_rv3(uint8_t *p, size_t *l) { (void)l; gw_put_u16le(p + GW_BLOB_HDR_READ_VERSION, 3); }
+static void c_rv2(uint8_t *p, size_t *l) { (void)l; gw_put_u16le(p + GW_BLOB_HDR_READ_VERSION, 2); }
+static void c_rv4(uint8_t *p, size_t *l) { (void)l; gw_put_u16le(p + GW_BLOB_HDR_READ_VERSION, 4); }
 static void c_flags(uint8_t *p, size_t *l) { (void)l; gw_put_u32le(p + GW_BLOB_HDR_FLAGS, 1); }
 static void c_hsize_small(uint8_t *p, size_t *l) { (void)l; gw_put_u32le(p + GW_BLOB_HDR_HEADER_SIZE, 60); }
 static void c_hsize_big(uint8_t *p, size_t *l) { (void)l; gw_put_u32le(p + GW_BLOB_HDR_HEADER_SIZE, 1u << 20); }
@@ -941,8 +942,9 @@ static const struct corruption cases[] = {
 	{ "truncated", fx_default, c_truncate, GW_ETRUNC, "header says 2432 bytes, the file has 1000", "truncated.blob", 1 },
 	{ "byte flipped", fx_default, c_flip, GW_ECHECKSUM, "stored crc32c", "checksum.blob", 1 },
 	{ "read version 0", fx_default, c_rv0, GW_ECORRUPT, "read version 0", NULL, 0 },
-	{ "read version 3", fx_default, c_rv3, GW_EVERSION, "read version 3, this reader knows up to 2", "version-3.blob", 1 },
+	{ "read version 4", fx_default, c_rv4, GW_EVERSION, "read version 4, this reader knows up to 3", "version-4.blob", 1 },
 	{ "read version 1", fx_default, c_rv1, GW_EVERSION, "read version 1, an older format: compile the routes again", "version-1.blob", 0 },
+	{ "read version 2", fx_default, c_rv2, GW_EVERSION, "read version 2, an older format: compile the routes again", NULL, 0 },
 	{ "unknown flag", fx_default, c_flags, GW_EVERSION, "flags 0x1 unknown", NULL, 0 },
 	{ "header size < 64", fx_default, c_hsize_small, GW_ECORRUPT, "header size 60 invalid", NULL, 0 },
 	{ "header size past end", fx_default, c_hsize_big, GW_ECORRUPT, "header size 1048576 invalid", NULL, 0 },

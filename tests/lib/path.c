@@ -205,10 +205,56 @@ static void test_path_too_long(void)
 /* Every status has its own reason. */
 static void test_path_strerror(void)
 {
-	for (int a = GW_PATH_DOUBLE_ESCAPE; a <= GW_PATH_OK; a++)
+	for (int a = GW_PATH_DOT_SEGMENT; a <= GW_PATH_OK; a++)
 		for (int b = a + 1; b <= GW_PATH_OK; b++)
 			CU_ASSERT_STRING_NOT_EQUAL(gw_path_strerror(a), gw_path_strerror(b));
 	CU_ASSERT_PTR_NOT_NULL(gw_path_strerror(-100));
+}
+
+/* gw_path_check_target: a rendered (already encoded) upstream path obeys a
+ * client path's rules, and holds no dot segment, raw or encoded. */
+static void test_path_check_target(void)
+{
+	static const struct {
+		const char *in;
+		int want;
+	} c[] = {
+		{ "/accounts/alice/profile", GW_PATH_OK },
+		{ "/accounts//profile", GW_PATH_OK },         /* empty value: kept */
+		{ "/a/%C3%A9t%C3%A9", GW_PATH_OK },           /* UTF-8 */
+		{ "/a/x%25y", GW_PATH_OK },                   /* '%' not before 2 hex digits */
+		{ "/a/..x/.y/x..", GW_PATH_OK },               /* not dot segments */
+		{ "/accounts/../profile", GW_PATH_DOT_SEGMENT },
+		{ "/accounts/./profile", GW_PATH_DOT_SEGMENT },
+		{ "/accounts/%2e%2E/profile", GW_PATH_DOT_SEGMENT },
+		{ "/accounts/.%2e", GW_PATH_DOT_SEGMENT },
+		{ "/..", GW_PATH_DOT_SEGMENT },
+		{ "/a/..", GW_PATH_DOT_SEGMENT },
+		{ "/a/%00/b", GW_PATH_NUL },
+		{ "/a/x%0D%0AEvil:%201", GW_PATH_CTL },
+		{ "/a/%252e%252e/b", GW_PATH_DOUBLE_ESCAPE },
+		{ "/a/x%2F..%2Fy", GW_PATH_ENC_SLASH },
+		{ "/a/%5C", GW_PATH_BACKSLASH },
+		{ "/a/%C0%AE", GW_PATH_OVERLONG },
+		{ "/a/%G0", GW_PATH_BAD_ESCAPE },
+		{ "a", GW_PATH_EMPTY },
+	};
+	char scratch[64];
+
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		int got = gw_path_check_target(c[i].in, strlen(c[i].in), scratch, sizeof scratch);
+
+		if (got != c[i].want)
+			fprintf(stderr, "\n%s: got %d, want %d\n", c[i].in, got, c[i].want);
+		CU_ASSERT_EQUAL(got, c[i].want);
+	}
+	/* the normaliser itself still resolves what the check refuses */
+	{
+		size_t n;
+
+		CU_ASSERT_EQUAL(gw_path_normalize("/a/../b", 7, scratch, sizeof scratch, &n), GW_PATH_OK);
+		CU_ASSERT_STRING_EQUAL(scratch, "/b");
+	}
 }
 
 /* Register the suite (runner contract: 0 on success). */
@@ -219,7 +265,8 @@ int gw_suite_lib_path(void)
 	if (!s || !CU_add_test(s, "table of raw paths", test_path_table) ||
 	    !CU_add_test(s, "exact output capacity", test_path_capacity) ||
 	    !CU_add_test(s, "output too small", test_path_too_long) ||
-	    !CU_add_test(s, "status reasons", test_path_strerror))
+	    !CU_add_test(s, "status reasons", test_path_strerror) ||
+	    !CU_add_test(s, "rendered targets checked", test_path_check_target))
 		return -1;
 	return 0;
 }
