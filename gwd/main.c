@@ -68,7 +68,7 @@ struct app {
 	struct gw_rl_registry *reg;
 	struct gwd_services deps;
 	int listen_fd;          /* passed by the service manager, or 0 */
-	char where[96];         /* what is served: "http://127.0.0.1:8080" */
+	char where[112];        /* what is served: "http://127.0.0.1:8080" */
 	/* the generation being served, as the notifications name it (kept by
 	 * the publish hook, on this thread) */
 	char fp[17];
@@ -377,12 +377,16 @@ static int start_serving(struct app *a)
 		fprintf(stderr, "gwd: %s\n", why);
 		return -1;
 	}
-	if (r == 1)
-		snprintf(a->where, sizeof a->where, "%s://(passed socket):%u",
-			 a->o.tls_cert ? "https" : "http", (unsigned)gwd_server_port());
-	else
+	if (r == 1) {
+		char addr[64];
+
+		gwd_service_sockname(a->listen_fd, addr, sizeof addr);
+		snprintf(a->where, sizeof a->where, "%s://%s (passed socket)",
+			 a->o.tls_cert ? "https" : "http", addr);
+	} else {
 		snprintf(a->where, sizeof a->where, "%s://%s", a->o.tls_cert ? "https" : "http",
 			 a->o.listen);
+	}
 	if (a->o.pid_file && write_pid(a->o.pid_file) != 0)
 		fprintf(stderr, "gwd: --pid-file %s: %s\n", a->o.pid_file, strerror(errno));
 	snprintf(status, sizeof status, "serving %s (fingerprint %s, %u routes) on %s",

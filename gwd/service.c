@@ -2,8 +2,10 @@
  * (service.h). */
 #include "gwd/service.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -45,6 +47,29 @@ int gwd_service_listen_fd(int *fd, char *why, size_t whylen)
 	}
 	*fd = SD_LISTEN_FDS_START;
 	return 1;
+}
+
+void gwd_service_sockname(int fd, char *buf, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char host[INET6_ADDRSTRLEN];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		snprintf(buf, cap, "?");
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+		snprintf(buf, cap, "[%s]:%u", host, (unsigned)ntohs(a->sin6_port));
+	} else if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+		snprintf(buf, cap, "%s:%u", host, (unsigned)ntohs(a->sin_port));
+	} else {
+		snprintf(buf, cap, "?");
+	}
 }
 
 void gwd_service_ready(const char *status)

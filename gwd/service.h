@@ -31,6 +31,10 @@
  * are removed from the environment either way. */
 int gwd_service_listen_fd(int *fd, char *why, size_t whylen);
 
+/* The local address of socket <fd> as "ADDR:PORT" or "[ADDR]:PORT" in <buf>
+ * (<cap> bytes; "?" when it cannot be read): what a passed socket serves. */
+void gwd_service_sockname(int fd, char *buf, size_t cap);
+
 /* Tell the service manager that gwd is ready: STATUS=<status>. */
 void gwd_service_ready(const char *status);
 

@@ -113,6 +113,18 @@ static void test_listen_fd(void)
 	CU_ASSERT_FATAL(bind(tcp, (struct sockaddr *)&a, sizeof a) == 0 && listen(tcp, 8) == 0);
 	CU_ASSERT_FATAL(bind(udp, (struct sockaddr *)&a, sizeof a) == 0);
 
+	{
+		struct sockaddr_in b;
+		socklen_t blen = sizeof b;
+		char want[64], got_s[64];
+
+		getsockname(tcp, (struct sockaddr *)&b, &blen);
+		snprintf(want, sizeof want, "127.0.0.1:%u", (unsigned)ntohs(b.sin_port));
+		gwd_service_sockname(tcp, got_s, sizeof got_s);
+		CU_ASSERT_STRING_EQUAL(got_s, want);
+		gwd_service_sockname(-1, got_s, sizeof got_s);
+		CU_ASSERT_STRING_EQUAL(got_s, "?");
+	}
 	/* nothing passed */
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_PID");

@@ -273,6 +273,8 @@ def test_activate():
     with open(os.path.join(TMP, "gwd-activate.err")) as f:
         text = f.read()
     ok("activate: the refusal says why", "not a listening TCP socket" in text, text[-300:])
+    ok("activate: gwd says it serves the passed socket's address",
+       "on http://127.0.0.1:%d (passed socket)" % port in text, text[:300])
 
 
 test_notify()
