@@ -97,8 +97,9 @@ DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libyam
 DEB_TEST  := curl gnutls-bin wrk python3 python3-locust python3-yaml python3-jsonschema valgrind sqlite3 procps
 DEB_BENCH := nginx-light haproxy clang libclang-rt-14-dev
 # `make deb`, and the tests of the installed service: the package build, a
-# Debian root to install it in, the man page linter, systemd-analyze
-DEB_PKG   := dpkg-dev debootstrap mandoc systemd logrotate
+# Debian root to install it in, the man page linter, systemd-analyze (which
+# asks man for the units' Documentation=), logrotate
+DEB_PKG   := dpkg-dev debootstrap mandoc man-db systemd logrotate
 
 deps:
 	$(Q)tests/install-deps.sh $(DEB_BUILD)
