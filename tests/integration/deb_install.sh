@@ -20,6 +20,17 @@
 # Needs root (chroot, dpkg in the root).
 source "$(dirname "$0")/lib.sh"
 
+# debootstrap mounts /proc and /sys (and may bind /dev) in the root it
+# builds while it runs: were it interrupted, nothing under T_TMP may stay
+# mounted when the EXIT trap removes T_TMP
+unmount_under_tmp() {
+	local m
+	for m in $(awk -v t="$T_TMP/" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+}
+trap 'unmount_under_tmp; t_cleanup' EXIT
+
 CACHE_DIR=${GW_CHROOT_CACHE:-$GW_ROOT/build/chroot}
 SUITE=bookworm
 ROOT=$T_TMP/root
