@@ -5,13 +5,15 @@
 #   make run        install, build, compile routes/gateway.yaml, serve it
 #   make bench      benchmarks under perf/ (WHAT=routing|ratelimit|http|policies|proxy)
 #   make fuzz       libFuzzer harnesses of tests/fuzz, bounded time
+#   make install    install under PREFIX (/usr/local) and DESTDIR; make uninstall
+#   make deb        build/gw_VERSION_ARCH.deb (dpkg-deb), a systemd service
 #   make V=1        show full command lines
 #
 # Objects go to build/ (build/asan/ for the sanitizer flavour), binaries to bin/.
 
 SHELL   := /bin/bash
 CC      ?= cc
-PKGS    := libmicrohttpd gnutls yaml-0.1 sqlite3 jansson libcurl
+PKGS    := libmicrohttpd gnutls yaml-0.1 sqlite3 jansson libcurl libsystemd
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wpointer-arith -Wcast-align -Wundef -Wnull-dereference
 OPT     ?= -O2
@@ -50,7 +52,8 @@ TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 GWC_MOD  := $(filter-out $(B)/gwc/main.o,$(GWC_OBJ))
 GWD_MOD  := $(filter-out $(B)/gwd/main.o,$(GWD_OBJ))
 
-.PHONY: all clean test unit unit-asan integration run deps bench fuzz examples
+.PHONY: all clean test unit unit-asan integration run deps bench fuzz examples install \
+	uninstall deb
 all: $(BIN)/gwc $(BIN)/gwd
 
 $(B)/%.o: %.c
@@ -98,15 +101,23 @@ $(BIN)/unit: $(B)/tests/runner.o $(TEST_OBJ) $(B)/gwc-mod.a $(B)/gwd-mod.a $(B)/
 
 # ---- dependencies (Debian 12) ------------------------------------------------
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libyaml-dev \
-             libsqlite3-dev libjansson-dev libcunit1-dev libcurl4-gnutls-dev
+             libsqlite3-dev libjansson-dev libcunit1-dev libcurl4-gnutls-dev \
+             libsystemd-dev
 DEB_TEST  := curl gnutls-bin wrk python3 python3-locust python3-yaml python3-jsonschema valgrind sqlite3 procps
 DEB_BENCH := nginx-light haproxy clang libclang-rt-14-dev
+# `make deb`, and the tests of the installed service: the package build, a
+# Debian root to install it in, the man page linter, systemd-analyze (which
+# asks man for the units' Documentation=), logrotate
+DEB_PKG   := dpkg-dev debootstrap mandoc man-db systemd logrotate
 
 deps:
 	$(Q)tests/install-deps.sh $(DEB_BUILD)
 
 deps-test:
-	$(Q)tests/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
+	$(Q)tests/install-deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_PKG)
+
+deps-deb:
+	$(Q)tests/install-deps.sh $(DEB_BUILD) $(DEB_PKG)
 
 deps-bench:
 	$(Q)tests/install-deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
@@ -146,7 +157,69 @@ $(BIN)/bench_ratelimit: $(B)/perf/bench_ratelimit.o $(B)/gwd/ratelimit.o
 fuzz: deps-bench
 	$(Q)tests/fuzz/run.sh
 
+# ---- install, Debian package ------------------------------------------------
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the binaries, the man pages,
+# the JSON Schema, the examples, the systemd units, the logrotate snippet, and
+# the default routes under SYSCONFDIR/gw, with their blob, each only when none
+# exists there (an operator's routes are never overwritten).
+PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
+MANDIR       ?= $(PREFIX)/share/man
+DATADIR      ?= $(PREFIX)/share/gw
+DOCDIR       ?= $(PREFIX)/share/doc/gw
+SYSCONFDIR   ?= /etc
+UNITDIR      ?= $(PREFIX)/lib/systemd/system
+LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
+INSTALL      ?= install
+VERSION      := $(shell sed -n 's/^\#define GW_VERSION "\(.*\)"$$/\1/p' lib/version.h)
+MANPAGES     := docs/man/gwc.1 docs/man/gw-routes.5 docs/man/gwd.8
+D            := $(DESTDIR)
+
+install: all
+	$(Q)$(INSTALL) -d $(D)$(BINDIR) $(D)$(MANDIR)/man1 $(D)$(MANDIR)/man5 $(D)$(MANDIR)/man8 \
+		$(D)$(DATADIR)/schema $(D)$(DOCDIR)/examples/split $(D)$(UNITDIR) \
+		$(D)$(LOGROTATEDIR) $(D)$(SYSCONFDIR)/gw
+	$(Q)$(INSTALL) -m 0755 bin/gwc bin/gwd $(D)$(BINDIR)/
+	$(Q)for m in $(MANPAGES); do \
+		$(INSTALL) -m 0644 $$m $(D)$(MANDIR)/man$${m##*.}/ || exit 1; done
+	$(Q)$(INSTALL) -m 0644 schema/gateway.schema.json $(D)$(DATADIR)/schema/
+	$(Q)$(INSTALL) -m 0644 examples/*.yaml $(D)$(DOCDIR)/examples/
+	$(Q)$(INSTALL) -m 0644 examples/split/* $(D)$(DOCDIR)/examples/split/
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/systemd/gwd.service.in >$(D)$(UNITDIR)/gwd.service
+	$(Q)chmod 0644 $(D)$(UNITDIR)/gwd.service
+	$(Q)$(INSTALL) -m 0644 dist/systemd/gwd.socket $(D)$(UNITDIR)/
+	$(Q)$(INSTALL) -m 0644 dist/logrotate/gw $(D)$(LOGROTATEDIR)/gw
+	$(Q)if [ ! -e $(D)$(SYSCONFDIR)/gw/gateway.yaml ]; then \
+		sed 's|^# yaml-language-server: $$schema=.*|# yaml-language-server: $$schema=$(DATADIR)/schema/gateway.schema.json|' \
+			routes/gateway.yaml >$(D)$(SYSCONFDIR)/gw/gateway.yaml && \
+		chmod 0644 $(D)$(SYSCONFDIR)/gw/gateway.yaml; \
+	else echo "install: $(D)$(SYSCONFDIR)/gw/gateway.yaml exists: kept"; fi
+	$(Q)if [ ! -e $(D)$(SYSCONFDIR)/gw/gateway.gwb ]; then \
+		bin/gwc compile $(D)$(SYSCONFDIR)/gw/gateway.yaml -o $(D)$(SYSCONFDIR)/gw/gateway.gwb; fi
+
+# What install wrote, but for SYSCONFDIR/gw (the operator's routes) and the
+# database (/var/lib/gw).
+uninstall:
+	$(Q)rm -f $(D)$(BINDIR)/gwc $(D)$(BINDIR)/gwd $(D)$(UNITDIR)/gwd.service \
+		$(D)$(UNITDIR)/gwd.socket $(D)$(LOGROTATEDIR)/gw
+	$(Q)for m in $(MANPAGES); do rm -f $(D)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	$(Q)rm -rf $(D)$(DATADIR) $(D)$(DOCDIR)
+	$(Q)echo "uninstall: kept $(D)$(SYSCONFDIR)/gw (routes) and /var/lib/gw (database)"
+
+# `make deb`: build/gw_VERSION_ARCH.deb from `make install` into a staging
+# tree (dist/debian/build-deb.sh: control, maintainer scripts, dpkg-deb).
+DEB_STAGE := build/deb/gw
+deb: deps-deb
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)rm -rf $(DEB_STAGE)
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(DEB_STAGE) PREFIX=/usr \
+		SYSCONFDIR=/etc UNITDIR=/lib/systemd/system
+	$(Q)rm -f $(DEB_STAGE)/etc/gw/gateway.gwb    # compiled by the postinst
+	$(Q)dist/debian/build-deb.sh $(CURDIR)/$(DEB_STAGE) $(VERSION) \
+		build/gw_$(VERSION)_$(shell dpkg --print-architecture).deb
+
 clean:
 	rm -rf build bin
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)

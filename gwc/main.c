@@ -8,34 +8,37 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <yaml.h>
 
 #include "gwc/cmds.h"
 #include "gwc/parse.h"
+#include "lib/blob-t.h"
 #include "lib/blob.h"
 #include "lib/diag.h"
 #include "lib/error.h"
 #include "lib/trie.h"
+#include "lib/version.h"
 
-#define GWC_VERSION "0.1.0"
 
 /* Print the overall usage to <out>. */
 static void usage(FILE *out)
 {
-	fputs("usage: gwc COMMAND [ARGS]\n"
+	fputs("usage: gwc check FILE...\n"
+	      "       gwc compile FILE... -o OUT.gwb\n"
+	      "       gwc inspect OUT.gwb\n"
+	      "       gwc match OUT.gwb METHOD PATH [--host HOST]\n"
+	      "       gwc diff A.gwb B.gwb\n"
+	      "       gwc --version | --help\n"
 	      "\n"
 	      "commands:\n"
-	      "  check FILE...                  validate route files; every error is printed as\n"
-	      "                                 FILE:LINE:COL: error: MESSAGE\n"
-	      "  compile FILE... -o OUT.gwb     validate, then write the blob atomically\n"
-	      "  inspect OUT.gwb                header, sections, routes, policies, upstreams\n"
-	      "  match OUT.gwb METHOD PATH [--host HOST]\n"
-	      "                                 the route that would serve a request\n"
-	      "  diff A.gwb B.gwb               routes and policies added, removed, changed\n"
+	      "  check      validate route files; every error is printed as\n"
+	      "             FILE:LINE:COL: error: MESSAGE\n"
+	      "  compile    validate, then write the blob atomically (same input, same bytes)\n"
+	      "  inspect    header, sections, routes, policies, upstreams, trie statistics\n"
+	      "  match      the route that would serve a request, its policies and parameters\n"
+	      "  diff       routes and policies added, removed, changed\n"
 	      "\n"
-	      "options:\n"
-	      "  -h, --help                     show this help\n"
-	      "  --version                      show the version\n"
-	      "\n"
+	      "`gwc COMMAND --help` describes one command; the route language is gw-routes(5).\n"
 	      "exit status: 0 success, 1 invalid input or a negative answer, 2 usage error\n",
 	      out);
 }
@@ -211,7 +214,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("gwc %s (route language version 1)\n", GWC_VERSION);
+		printf("gwc %s\n"
+		       "route language version 1\n"
+		       "blob format %d\n"
+		       "libyaml %s\n",
+		       GW_VERSION, GW_BLOB_WRITE_VERSION, yaml_get_version_string());
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)

@@ -1,22 +1,30 @@
-/* gwd: serve a compiled blob (PRODUCT.md, "Binaries"; docs/gwd.md).
+/* gwd: serve a compiled blob (PRODUCT.md, "Binaries"; docs/gwd.md, gwd(8)).
  *
  *   gwd --blob FILE [--listen ADDR:PORT] [--threads N] [--db PATH]
  *       [--tls-cert PEM --tls-key PEM] [--access-log PATH|-] [--pid-file PATH]
  *   gwd --check --blob FILE
  *   gwd users ... | gwd keys ...        (gwd/cmds.h)
+ *   gwd --version | --help
  *
- * main() sets everything up, then becomes the signal thread: every signal is
- * blocked in every thread (the mask is set before any thread starts and
- * inherited), and this thread takes them with sigtimedwait, so that reloads
- * and shutdown run as ordinary code, never in a signal handler.  Between
- * signals it frees the blob generations that no request holds any more.
+ * main() is start, signal loop, stop.  Start blocks every signal in every
+ * thread (the mask is set before any thread starts and inherited), loads the
+ * blob, opens the database, starts the threads and the server, and tells the
+ * service manager it is ready (gwd/service.h).  The loop is this thread
+ * taking the signals with sigtimedwait, so that reloads and shutdown run as
+ * ordinary code, never in a signal handler; between signals it frees the
+ * blob generations that no request holds any more.  Stop drains and frees in
+ * the order the threads depend on each other.
  */
 #include <errno.h>
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "gwd/accesslog.h"
@@ -31,14 +39,18 @@
 #include "gwd/reload.h"
 #include "gwd/reqid.h"
 #include "gwd/server.h"
+#include "gwd/service.h"
 #include "gwd/session.h"
 #include "gwd/store.h"
 #include "gwd/tls.h"
 #include "gwd/worker.h"
 #include "lib/blob-t.h"
+#include "lib/version.h"
 
 #define DRAIN_DEADLINE_MS 10000
 #define MAX_THREADS 128
+/* descriptors besides the clients' (log, database, upstreams, epoll, ...) */
+#define SPARE_FDS 128
 
 struct opts {
 	const char *blob, *listen, *db, *tls_cert, *tls_key, *access_log, *pid_file;
@@ -46,17 +58,68 @@ struct opts {
 	int check;
 };
 
-/* Print the usage to <f>. */
+/* Everything main() starts and stop() ends. */
+struct app {
+	struct opts o;
+	struct gwd_tls tls;
+	struct gw_store *st;
+	struct gw_sessions *ss;
+	struct gw_apikeys *ak;
+	struct gw_rl_registry *reg;
+	struct gwd_services deps;
+	int listen_fd;          /* passed by the service manager, or 0 */
+	char where[112];        /* what is served: "http://127.0.0.1:8080" */
+	/* the generation being served, as the notifications name it (kept by
+	 * the publish hook, on this thread) */
+	char fp[17];
+	uint32_t nroutes;
+	/* the first blob's limits, which the server takes at start only */
+	uint32_t max_header_bytes, idle_timeout_ms, max_conns;
+};
+
+/* Print the usage to <f>: a man page's synopsis, then the options. */
 static void usage(FILE *f)
 {
 	fputs("usage: gwd --blob FILE [--listen ADDR:PORT] [--threads N] [--db PATH]\n"
 	      "           [--tls-cert PEM --tls-key PEM] [--access-log PATH|-] [--pid-file PATH]\n"
 	      "       gwd --check --blob FILE\n"
-	      "       gwd users add|del|list ... | gwd keys add|del|list ...\n",
+	      "       gwd users add|del|list [NAME] [--db PATH]\n"
+	      "       gwd keys add|del|list [NAME] [--db PATH]\n"
+	      "       gwd --version | --help\n"
+	      "\n"
+	      "options:\n"
+	      "  --blob FILE            the compiled blob (gwc compile); SIGHUP reloads it\n"
+	      "  --listen ADDR:PORT     default 127.0.0.1:8080; [ADDR]:PORT for IPv6; ignored\n"
+	      "                         when the service manager passes a socket (LISTEN_FDS)\n"
+	      "  --threads N            libmicrohttpd pool threads, 1-128; default online CPUs\n"
+	      "  --db PATH              SQLite database of users, keys, sessions; default\n"
+	      "                         " GW_DEFAULT_DB "\n"
+	      "  --tls-cert PEM, --tls-key PEM\n"
+	      "                         serve HTTPS with this certificate chain and key\n"
+	      "  --access-log PATH|-    JSON lines; SIGHUP reopens PATH\n"
+	      "  --pid-file PATH        write the pid, removed at exit\n"
+	      "  --check                load and verify the blob, serve nothing; exit 0 or 1\n"
+	      "\n"
+	      "signals: SIGHUP reloads the blob and reopens the access log; SIGTERM, SIGINT\n"
+	      "drain in-flight requests and exit 0.  See gwd(8).\n",
 	      f);
 }
 
-/* Parse the serving flags into <o>. Returns 0, or 2 (usage error, printed). */
+/* `gwd --version`: gwd's, the blob format's and the libraries' versions. */
+static void print_version(void)
+{
+	printf("gwd %s\n"
+	       "blob format %d (reads %d to %d)\n"
+	       "libmicrohttpd %s\n"
+	       "GnuTLS %s\n"
+	       "SQLite %s\n",
+	       GW_VERSION, GW_BLOB_WRITE_VERSION, GW_BLOB_OLDEST_READ_VERSION,
+	       GW_BLOB_READ_VERSION, MHD_get_version(), gnutls_check_version(NULL),
+	       sqlite3_libversion());
+}
+
+/* Parse the serving flags into <o>. Returns 0, 1 when --help or --version
+ * was answered, or 2 (usage error, printed). */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -70,6 +133,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -79,7 +143,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->listen = "127.0.0.1:8080";
 	o->db = GW_DEFAULT_DB;
 	o->threads = n > 0 ? (unsigned)n : 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': o->blob = optarg; break;
 		case 'l': o->listen = optarg; break;
@@ -102,7 +166,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		}
 		case 'h':
 			usage(stdout);
-			exit(0);
+			return 1;
+		case 'V':
+			print_version();
+			return 1;
 		default:
 			usage(stderr);
 			return 2;
@@ -160,6 +227,16 @@ static void apply_sessions(const struct gwd_gen *g, void *ctx)
 	gw_sessions_configure(ctx, &g->settings);
 }
 
+/* Reload hook: what the notifications say of the generation served
+ * (<ctx>: the struct app). */
+static void note_generation(const struct gwd_gen *g, void *ctx)
+{
+	struct app *a = ctx;
+
+	snprintf(a->fp, sizeof a->fp, "%.16s", g->fp_hex);
+	a->nroutes = g->nroutes;
+}
+
 /* Health check "db": the store's availability flag (maintained by the session
  * flusher thread). */
 static int check_db(void *ctx, char *detail, size_t cap)
@@ -181,12 +258,199 @@ static int write_pid(const char *path)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
+/* Block every signal but the synchronous ones, in this thread and in every
+ * thread created from now on (they inherit the mask): signals come only to
+ * signal_loop's sigtimedwait. */
+static void block_signals(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGABRT);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Load the blob, open the database and wire the request path to them.
+ * Returns 0, or -1 with the reason printed. */
+static int start_state(struct app *a)
+{
+	struct gwd_gen *g;
+	char why[512];
+
+	gwd_reqid_init();
+	gwd_health_start();
+	a->reg = gw_rl_registry_new();
+	if (!a->reg) {
+		fputs("gwd: out of memory\n", stderr);
+		return -1;
+	}
+	gwd_reload_set_rl_registry(a->reg);
+	if (gwd_gen_load(a->o.blob, &g, why, sizeof why) != 0) {
+		fprintf(stderr, "gwd: %s\n", why);
+		return -1;
+	}
+	gwd_reload_on_publish(apply_limits, NULL);
+	gwd_reload_on_publish(note_generation, a);
+	a->max_header_bytes = g->settings.max_header_bytes;
+	a->idle_timeout_ms = g->settings.idle_timeout_ms;
+	a->max_conns = g->settings.max_conns;
+
+	/* the database: sessions and API keys (gwd/session.h) */
+	if (gw_store_open(&a->st, a->o.db, GW_STORE_CREATE | GW_STORE_LAZY, 0, why,
+			  sizeof why) != 0 ||
+	    gw_sessions_new(&a->ss, a->st, NULL) != 0 || gw_apikeys_new(&a->ak, a->st, 0) != 0) {
+		fprintf(stderr, "gwd: %s: %s\n", a->o.db, why[0] ? why : "cannot open the database");
+		gwd_gen_free(g);
+		return -1;
+	}
+	gwd_reload_on_publish(apply_sessions, a->ss);
+	gwd_health_register("db", check_db, a->st);
+	gwd_gen_publish(g);
+	if (gw_sessions_start(a->ss) != 0)
+		fputs("gwd: cannot start the session flusher\n", stderr);
+	a->deps.store = a->st;
+	a->deps.sessions = a->ss;
+	a->deps.apikeys = a->ak;
+	a->deps.tls = a->o.tls_cert != NULL;
+	gwd_pipeline_init(&a->deps);
+	return 0;
+}
+
+/* Warn when the descriptor limit (systemd: LimitNOFILE=) cannot hold
+ * <max_conns> clients: past it gwd lowers its own limit to fit. */
+static void check_nofile(uint32_t max_conns)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max < (rlim_t)max_conns + SPARE_FDS)
+		fprintf(stderr,
+			"gwd: the descriptor limit (%llu) is below max_connections (%u) + %d: "
+			"raise it (LimitNOFILE=, ulimit -n)\n",
+			(unsigned long long)rl.rlim_max, max_conns, SPARE_FDS);
+}
+
+/* Start the threads and the server, then tell the service manager.
+ * Returns 0, or -1 with the reason printed. */
+static int start_serving(struct app *a)
+{
+	char why[512], status[256];
+	int r;
+
+	if (a->o.access_log && gwd_alog_open(a->o.access_log) != 0) {
+		fprintf(stderr, "gwd: --access-log %s: %s\n", a->o.access_log, strerror(errno));
+		return -1;
+	}
+	if (a->o.tls_cert &&
+	    gwd_tls_load(&a->tls, a->o.tls_cert, a->o.tls_key, why, sizeof why) != 0) {
+		fprintf(stderr, "gwd: %s\n", why);
+		return -1;
+	}
+	r = gwd_service_listen_fd(&a->listen_fd, why, sizeof why);
+	if (r < 0) {
+		fprintf(stderr, "gwd: %s\n", why);
+		return -1;
+	}
+	if (gwd_jobs_start(2) != 0 || gwd_conn_reaper_start() != 0 ||
+	    gwd_proxy_service_start(a->o.threads) != 0) {
+		fputs("gwd: cannot start threads\n", stderr);
+		return -1;
+	}
+	check_nofile(a->max_conns);
+	struct gwd_server_opts so = {
+		.listen = a->o.listen,
+		.listen_fd = r == 1 ? a->listen_fd : 0,
+		.threads = a->o.threads,
+		.tls_cert = a->tls.cert,
+		.tls_key = a->tls.key,
+		.tls_priorities = GWD_TLS_PRIORITIES,
+		.max_header_bytes = a->max_header_bytes,
+		.idle_timeout_ms = a->idle_timeout_ms,
+		.max_conns = a->max_conns,
+	};
+	if (gwd_server_start(&so, why, sizeof why) != 0) {
+		fprintf(stderr, "gwd: %s\n", why);
+		return -1;
+	}
+	if (r == 1) {
+		char addr[64];
+
+		gwd_service_sockname(a->listen_fd, addr, sizeof addr);
+		snprintf(a->where, sizeof a->where, "%s://%s (passed socket)",
+			 a->o.tls_cert ? "https" : "http", addr);
+	} else {
+		snprintf(a->where, sizeof a->where, "%s://%s", a->o.tls_cert ? "https" : "http",
+			 a->o.listen);
+	}
+	if (a->o.pid_file && write_pid(a->o.pid_file) != 0)
+		fprintf(stderr, "gwd: --pid-file %s: %s\n", a->o.pid_file, strerror(errno));
+	snprintf(status, sizeof status, "serving %s (fingerprint %s, %u routes) on %s",
+		 a->o.blob, a->fp, a->nroutes, a->where);
+	fprintf(stderr, "gwd: %s with %u threads\n", status, a->o.threads);
+	gwd_service_ready(status);
+	return 0;
+}
+
+/* SIGHUP: reload the blob, reopen the access log, and say how it went. */
+static void reload(struct app *a)
+{
+	char why[512], status[768];
+
+	snprintf(status, sizeof status, "reloading %s", a->o.blob);
+	gwd_service_reloading(status);
+	if (gwd_reload(a->o.blob, why, sizeof why) == 0) {
+		snprintf(status, sizeof status, "reloaded %s (fingerprint %s, %u routes) on %s",
+			 a->o.blob, a->fp, a->nroutes, a->where);
+		fprintf(stderr, "gwd: reloaded %s\n", a->o.blob);
+	} else {
+		/* one line: the notification protocol is newline-separated */
+		why[strcspn(why, "\n")] = '\0';
+		snprintf(status, sizeof status,
+			 "reload refused (%s); serving %s (fingerprint %s, %u routes) on %s", why,
+			 a->o.blob, a->fp, a->nroutes, a->where);
+		fprintf(stderr, "gwd: reload refused, still serving the old blob: %s\n", why);
+	}
+	if (gwd_alog_reopen() != 0)
+		fprintf(stderr, "gwd: cannot reopen the access log: %s\n", strerror(errno));
+	gwd_service_reloaded(status);
+}
+
+/* Take signals until SIGTERM or SIGINT; reload on SIGHUP. */
+static void signal_loop(struct app *a)
+{
+	sigset_t wanted;
+
+	sigemptyset(&wanted);
+	sigaddset(&wanted, SIGHUP);
+	sigaddset(&wanted, SIGTERM);
+	sigaddset(&wanted, SIGINT);
+	for (;;) {
+		struct timespec tick = { 0, 100 * 1000000L };
+		int sig = sigtimedwait(&wanted, NULL, &tick);
+
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		if (sig == SIGHUP)
+			reload(a);
+		gwd_reload_reclaim();
+	}
+}
+
 /* Stop accepting, let in-flight requests finish within the deadline. */
 static void drain(void)
 {
 	struct timespec ts = { 0, 20 * 1000000L };
+	char status[128];
 	int waited = 0;
 
+	snprintf(status, sizeof status, "draining %llu requests in flight",
+		 (unsigned long long)gwd_worker_inflight());
+	gwd_service_stopping(status);
 	gwd_pipeline_drain();
 	gwd_server_quiesce();
 	while (gwd_worker_inflight() > 0 && waited < DRAIN_DEADLINE_MS) {
@@ -198,129 +462,9 @@ static void drain(void)
 			(unsigned long long)gwd_worker_inflight(), DRAIN_DEADLINE_MS / 1000);
 }
 
-int main(int argc, char **argv)
+/* Drain, then stop everything start_state and start_serving started. */
+static void stop(struct app *a)
 {
-	struct opts o;
-	struct gwd_gen *g;
-	struct gwd_tls tls = { 0 };
-	struct gw_store *st = NULL;
-	struct gw_sessions *ss = NULL;
-	struct gw_apikeys *ak = NULL;
-	struct gw_rl_registry *reg = NULL;
-	struct gwd_services deps = { 0 };
-	sigset_t all, wanted;
-	char why[512];
-	int rc;
-
-	if (argc > 1 && (strcmp(argv[1], "users") == 0 || strcmp(argv[1], "keys") == 0)) {
-		/* the command words (gwd/cmds.h) */
-		return strcmp(argv[1], "users") == 0 ? gwd_cmd_users(argc - 2, argv + 2)
-						     : gwd_cmd_keys(argc - 2, argv + 2);
-	}
-	rc = parse_opts(argc, argv, &o);
-	if (rc)
-		return rc;
-	if (o.check)
-		return cmd_check(o.blob);
-
-	/* every thread created from here inherits the mask: signals come only to
-	 * the sigtimedwait below */
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	sigdelset(&all, SIGABRT);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	gwd_reqid_init();
-	gwd_health_start();
-	reg = gw_rl_registry_new();
-	if (!reg) {
-		fputs("gwd: out of memory\n", stderr);
-		return 1;
-	}
-	gwd_reload_set_rl_registry(reg);
-	if (gwd_gen_load(o.blob, &g, why, sizeof why) != 0) {
-		fprintf(stderr, "gwd: %s\n", why);
-		return 1;
-	}
-	gwd_reload_on_publish(apply_limits, NULL);
-
-	/* the database: sessions and API keys (gwd/session.h) */
-	if (gw_store_open(&st, o.db, GW_STORE_CREATE | GW_STORE_LAZY, 0, why, sizeof why) != 0 ||
-	    gw_sessions_new(&ss, st, NULL) != 0 || gw_apikeys_new(&ak, st, 0) != 0) {
-		fprintf(stderr, "gwd: %s: %s\n", o.db, why[0] ? why : "cannot open the database");
-		return 1;
-	}
-	gwd_reload_on_publish(apply_sessions, ss);
-	gwd_health_register("db", check_db, st);
-	gwd_gen_publish(g);
-	if (gw_sessions_start(ss) != 0)
-		fputs("gwd: cannot start the session flusher\n", stderr);
-	deps.store = st;
-	deps.sessions = ss;
-	deps.apikeys = ak;
-	deps.tls = o.tls_cert != NULL;
-	gwd_pipeline_init(&deps);
-
-	if (o.access_log && gwd_alog_open(o.access_log) != 0) {
-		fprintf(stderr, "gwd: --access-log %s: %s\n", o.access_log, strerror(errno));
-		return 1;
-	}
-	if (o.tls_cert && gwd_tls_load(&tls, o.tls_cert, o.tls_key, why, sizeof why) != 0) {
-		fprintf(stderr, "gwd: %s\n", why);
-		return 1;
-	}
-	if (gwd_jobs_start(2) != 0 || gwd_conn_reaper_start() != 0 ||
-	    gwd_proxy_service_start(o.threads) != 0) {
-		fputs("gwd: cannot start threads\n", stderr);
-		return 1;
-	}
-	struct gwd_server_opts so = {
-		.listen = o.listen,
-		.threads = o.threads,
-		.tls_cert = tls.cert,
-		.tls_key = tls.key,
-		.tls_priorities = GWD_TLS_PRIORITIES,
-		.max_header_bytes = g->settings.max_header_bytes,
-		.idle_timeout_ms = g->settings.idle_timeout_ms,
-		.max_conns = g->settings.max_conns,
-	};
-	if (gwd_server_start(&so, why, sizeof why) != 0) {
-		fprintf(stderr, "gwd: %s\n", why);
-		return 1;
-	}
-	if (o.pid_file && write_pid(o.pid_file) != 0)
-		fprintf(stderr, "gwd: --pid-file %s: %s\n", o.pid_file, strerror(errno));
-	fprintf(stderr, "gwd: serving %s (fingerprint %.16s, %u routes) on %s://%s with %u threads\n",
-		o.blob, g->fp_hex, g->nroutes, o.tls_cert ? "https" : "http", o.listen, o.threads);
-
-	/* the signal thread */
-	sigemptyset(&wanted);
-	sigaddset(&wanted, SIGHUP);
-	sigaddset(&wanted, SIGTERM);
-	sigaddset(&wanted, SIGINT);
-	for (;;) {
-		struct timespec tick = { 0, 100 * 1000000L };
-		int sig = sigtimedwait(&wanted, NULL, &tick);
-
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-		if (sig == SIGHUP) {
-			if (gwd_reload(o.blob, why, sizeof why) == 0)
-				fprintf(stderr, "gwd: reloaded %s\n", o.blob);
-			else
-				fprintf(stderr, "gwd: reload refused, still serving the old blob: %s\n",
-					why);
-			if (gwd_alog_reopen() != 0)
-				fprintf(stderr, "gwd: cannot reopen the access log: %s\n",
-					strerror(errno));
-		}
-		gwd_reload_reclaim();
-	}
-
 	fputs("gwd: shutting down\n", stderr);
 	drain();
 	/* jobs first: a job resumes its connection, which must still exist */
@@ -329,14 +473,37 @@ int main(int argc, char **argv)
 	gwd_server_stop();
 	gwd_conn_reaper_stop();
 	gwd_alog_close();
-	gw_sessions_stop(ss);
-	gw_apikeys_free(ak);
-	gw_sessions_free(ss);
-	gw_store_close(st);
+	gw_sessions_stop(a->ss);
+	gw_apikeys_free(a->ak);
+	gw_sessions_free(a->ss);
+	gw_store_close(a->st);
 	gwd_reload_shutdown();
-	gw_rl_registry_free(reg);
-	gwd_tls_free(&tls);
-	if (o.pid_file)
-		unlink(o.pid_file);
+	gw_rl_registry_free(a->reg);
+	gwd_tls_free(&a->tls);
+	if (a->o.pid_file)
+		unlink(a->o.pid_file);
+}
+
+int main(int argc, char **argv)
+{
+	static struct app a;
+	int rc;
+
+	if (argc > 1 && (strcmp(argv[1], "users") == 0 || strcmp(argv[1], "keys") == 0)) {
+		/* the command words (gwd/cmds.h) */
+		return strcmp(argv[1], "users") == 0 ? gwd_cmd_users(argc - 2, argv + 2)
+						     : gwd_cmd_keys(argc - 2, argv + 2);
+	}
+	rc = parse_opts(argc, argv, &a.o);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (a.o.check)
+		return cmd_check(a.o.blob);
+
+	block_signals();
+	if (start_state(&a) != 0 || start_serving(&a) != 0)
+		return 1;
+	signal_loop(&a);
+	stop(&a);
 	return 0;
 }

@@ -158,11 +158,20 @@ int gwd_server_start(const struct gwd_server_opts *o, char *why, size_t whylen)
 	unsigned long limit = o->max_conns ? ((unsigned long)o->max_conns + 64) * o->threads : 1000000;
 	const union MHD_DaemonInfo *di;
 
-	if (gwd_server_parse_listen(o->listen, &ss) != 0) {
+	if (o->listen_fd > 0) {
+		/* passed by the service manager, bound and listening already */
+		struct sockaddr_storage bound;
+		socklen_t blen = sizeof bound;
+
+		memset(&ss, 0, sizeof ss);
+		if (getsockname(o->listen_fd, (struct sockaddr *)&bound, &blen) == 0 &&
+		    bound.ss_family == AF_INET6)
+			flags |= MHD_USE_IPv6;
+	} else if (gwd_server_parse_listen(o->listen, &ss) != 0) {
 		snprintf(why, whylen, "--listen %s: expected ADDR:PORT or [ADDR]:PORT", o->listen);
 		return -1;
 	}
-	if (ss.ss_family == AF_INET6)
+	if (o->listen_fd <= 0 && ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (o->tls_cert)
 		flags |= MHD_USE_TLS;
@@ -177,7 +186,8 @@ int gwd_server_start(const struct gwd_server_opts *o, char *why, size_t whylen)
 		/* one thread: libmicrohttpd's single internal thread, no pool */
 		{ o->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_LIMIT,
 		  o->threads > 1 ? (intptr_t)o->threads : (intptr_t)limit, NULL },
-		{ MHD_OPTION_SOCK_ADDR, 0, &ss },
+		{ o->listen_fd > 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_SOCK_ADDR,
+		  o->listen_fd > 0 ? (intptr_t)o->listen_fd : 0, o->listen_fd > 0 ? NULL : &ss },
 		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)limit, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT,
@@ -200,8 +210,12 @@ int gwd_server_start(const struct gwd_server_opts *o, char *why, size_t whylen)
 				   MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
 				   MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!daemon_) {
-		snprintf(why, whylen, "cannot serve on %s (address in use? TLS material?)",
-			 o->listen);
+		if (o->listen_fd > 0)
+			snprintf(why, whylen, "cannot serve on the passed socket %d (TLS material?)",
+				 o->listen_fd);
+		else
+			snprintf(why, whylen, "cannot serve on %s (address in use? TLS material?)",
+				 o->listen);
 		return -1;
 	}
 	di = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);

@@ -30,6 +30,9 @@
 
 struct gwd_server_opts {
 	const char *listen;          /* "ADDR:PORT", "[V6]:PORT"; port 0: any */
+	int listen_fd;               /* a listening socket to serve instead of
+	                                binding <listen> (socket activation:
+	                                service.h; >= 3), or 0: bind <listen> */
 	unsigned threads;            /* pool threads, >= 1 */
 	const char *tls_cert;        /* PEM text, or NULL for plain HTTP */
 	const char *tls_key;

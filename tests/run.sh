@@ -74,11 +74,20 @@ for t in tests/integration/*.sh; do
 	run_script "$t" "$t"
 done
 
-# The hostile-input suites once more against the ASan+UBSan builds of gwd and
-# gwc: raw requests, proxying (and under fault churn), sessions, the proxy's
-# hostile cases (lib.sh fails a script on any sanitizer report in gwd's stderr).
-for t in tests/integration/raw_requests.sh tests/integration/proxy.sh tests/integration/proxy_churn.sh \
-	tests/integration/sessions.sh tests/integration/proxy_security.sh; do
+# Once more against the ASan+UBSan builds of gwd and
+# gwc: the hostile-input suites (raw requests, proxying and its fault churn,
+# sessions, the proxy's hostile cases) and the service manager's protocols.
+# lib.sh fails a script on any sanitizer report in gwd's stderr.  One a line.
+asan_suites=(
+	raw_requests
+	proxy
+	proxy_churn
+	sessions
+	proxy_security
+	service
+)
+for n in "${asan_suites[@]}"; do
+	t=tests/integration/$n.sh
 	GWD=$PWD/build/asan/bin/gwd GWC=$PWD/build/asan/bin/gwc run_script "$t (ASan+UBSan)" "$t"
 done
 
