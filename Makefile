@@ -27,6 +27,19 @@ B       := build/asan
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 BIN     := build/asan/bin
+else ifeq ($(FUZZ),1)
+# FUZZ=1: the same sources built with clang for the libFuzzer harnesses of
+# tests/fuzz into build/fuzz (tests/fuzz/run.sh drives it; docs/fuzzing.md).
+B       := build/fuzz
+CC      := $(or $(FUZZ_CC),clang)
+OPT     := -O1
+# gcc's -Wcast-align says nothing on x86-64; clang's warns of every cast from
+# a byte pointer, even into memory the code aligned itself: off here, so that
+# both compilers hold the code to the same warning set.
+ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all -Wno-cast-align
+LDFLAGS += -fsanitize=fuzzer,address,undefined
+BIN     := build/fuzz/bin
 else
 B       := build
 BIN     := bin
@@ -50,7 +63,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 GWC_MOD  := $(filter-out $(B)/gwc/main.o,$(GWC_OBJ))
 GWD_MOD  := $(filter-out $(B)/gwd/main.o,$(GWD_OBJ))
 
-.PHONY: all clean test unit unit-asan integration run deps bench fuzz examples
+.PHONY: all clean test unit unit-asan integration run deps bench fuzz fuzz-build examples
 all: $(BIN)/gwc $(BIN)/gwd
 
 $(B)/%.o: %.c
@@ -90,7 +103,8 @@ $(BIN)/unit: $(B)/tests/runner.o $(TEST_OBJ) $(GWC_MOD) $(GWD_MOD) $(B)/libgw.a
 # ---- dependencies (Debian 12) ------------------------------------------------
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libyaml-dev \
              libsqlite3-dev libjansson-dev libcunit1-dev libcurl4-gnutls-dev
-DEB_TEST  := curl gnutls-bin wrk python3 python3-locust python3-yaml python3-jsonschema valgrind sqlite3 procps
+DEB_TEST  := curl gnutls-bin wrk python3 python3-locust python3-yaml python3-jsonschema valgrind sqlite3 procps \
+             clang libclang-rt-14-dev
 DEB_BENCH := nginx-light haproxy clang libclang-rt-14-dev
 
 deps:
@@ -134,8 +148,32 @@ $(BIN)/bench_ratelimit: $(B)/perf/bench_ratelimit.o $(B)/gwd/ratelimit.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
-fuzz: deps-bench
+fuzz: deps-test
 	$(Q)tests/fuzz/run.sh
+
+# The harnesses (FUZZ=1): each tests/fuzz/fuzz_NAME.c is one binary linked with
+# lib/, gwc/ and gwd/ (but their main.c) as archives, built once for all of
+# them; fuzz_blob.c is built a second time as fuzz_blob_fixcrc.
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%) fuzz_blob_fixcrc
+
+$(B)/libgwc.a: $(GWC_MOD)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/libgwd.a: $(GWD_MOD)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/tests/fuzz/fuzz_blob_fixcrc.o: tests/fuzz/fuzz_blob.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -DGW_FUZZ_FIXCRC $(PKG_CFLAGS) -c -o $@ $<
+
+$(BIN)/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libgwd.a $(B)/libgwc.a $(B)/libgw.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_NAMES:%=$(BIN)/%)
 
 clean:
 	rm -rf build bin
