@@ -175,6 +175,9 @@ $(BIN)/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libgwd.a $(B)/libgwc.a $(B)/libgw.a
 
 fuzz-build: $(FUZZ_NAMES:%=$(BIN)/%)
 
+# Kept, so that a rebuild relinks only what changed.
+.SECONDARY: $(FUZZ_NAMES:%=$(B)/tests/fuzz/%.o)
+
 clean:
 	rm -rf build bin
 
