@@ -29,6 +29,19 @@ B       := build/asan
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 BIN     := build/asan/bin
+else ifeq ($(FUZZ),1)
+# FUZZ=1: the same sources built with clang for the libFuzzer harnesses of
+# tests/fuzz into build/fuzz (tests/fuzz/run.sh drives it; docs/fuzzing.md).
+B       := build/fuzz
+CC      := $(or $(FUZZ_CC),clang)
+OPT     := -O1
+# gcc's -Wcast-align says nothing on x86-64; clang's warns of every cast from
+# a byte pointer, even into memory the code aligned itself: off here, so that
+# both compilers hold the code to the same warning set.
+ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all -Wno-cast-align
+LDFLAGS += -fsanitize=fuzzer,address,undefined
+BIN     := build/fuzz/bin
 else
 B       := build
 BIN     := bin
@@ -52,8 +65,9 @@ TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 GWC_MOD  := $(filter-out $(B)/gwc/main.o,$(GWC_OBJ))
 GWD_MOD  := $(filter-out $(B)/gwd/main.o,$(GWD_OBJ))
 
-.PHONY: all clean test unit unit-asan integration run deps bench fuzz examples install \
-	uninstall deb
+.PHONY: all clean test unit unit-asan integration run deps bench examples
+.PHONY: fuzz fuzz-build
+.PHONY: install uninstall deb
 all: $(BIN)/gwc $(BIN)/gwd
 
 $(B)/%.o: %.c
@@ -101,9 +115,11 @@ $(BIN)/unit: $(B)/tests/runner.o $(TEST_OBJ) $(B)/gwc-mod.a $(B)/gwd-mod.a $(B)/
 
 # ---- dependencies (Debian 12) ------------------------------------------------
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libyaml-dev \
-             libsqlite3-dev libjansson-dev libcunit1-dev libcurl4-gnutls-dev \
-             libsystemd-dev
+             libsqlite3-dev libjansson-dev libcunit1-dev libcurl4-gnutls-dev
 DEB_TEST  := curl gnutls-bin wrk python3 python3-locust python3-yaml python3-jsonschema valgrind sqlite3 procps
+# Each feature appends what it needs, one line each.
+DEB_BUILD += libsystemd-dev
+DEB_TEST  += clang libclang-rt-14-dev
 DEB_BENCH := nginx-light haproxy clang libclang-rt-14-dev
 # `make deb`, and the tests of the installed service: the package build, a
 # Debian root to install it in, the man page linter, systemd-analyze (which
@@ -154,7 +170,7 @@ $(BIN)/bench_ratelimit: $(B)/perf/bench_ratelimit.o $(B)/gwd/ratelimit.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
-fuzz: deps-bench
+fuzz: deps-test
 	$(Q)tests/fuzz/run.sh
 
 # ---- install, Debian package ------------------------------------------------
@@ -218,6 +234,27 @@ deb: deps-deb
 	$(Q)rm -f $(DEB_STAGE)/etc/gw/gateway.gwb    # compiled by the postinst
 	$(Q)dist/debian/build-deb.sh $(CURDIR)/$(DEB_STAGE) $(VERSION) \
 		build/gw_$(VERSION)_$(shell dpkg --print-architecture).deb
+
+# The harnesses (FUZZ=1): each tests/fuzz/fuzz_NAME.c is one binary linked with
+# lib/, gwc/ and gwd/ (but their main.c) as the unit runner's archives, built
+# once for all of them; fuzz_blob.c is built a second time as fuzz_blob_fixcrc.
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%) fuzz_blob_fixcrc
+
+$(B)/tests/fuzz/fuzz_blob_fixcrc.o: tests/fuzz/fuzz_blob.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -DGW_FUZZ_FIXCRC $(PKG_CFLAGS) -c -o $@ $<
+
+$(BIN)/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/gwd-mod.a $(B)/gwc-mod.a $(B)/libgw.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_NAMES:%=$(BIN)/%)
+
+# Kept, so that a rebuild relinks only what changed.
+.SECONDARY: $(FUZZ_NAMES:%=$(B)/tests/fuzz/%.o)
 
 clean:
 	rm -rf build bin

@@ -23,6 +23,7 @@
 /* Record a message at <at> for <st> with the cap of GWC_MAX_ERRORS: past it,
  * one message says the rest was dropped (a hostile file could otherwise make
  * millions). */
+__attribute__((format(printf, 4, 0)))
 static void verr(struct gw_diag *d, struct gwc_state *st, const struct gw_place *at,
 		 const char *fmt, va_list ap)
 {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test: the CUnit units (plain, then ASan+UBSan), then each
-# tests/integration/*.sh against the real binaries.  Integration scripts print
-# "ok - NAME" or "not ok - NAME" per check (tests/integration/lib.sh).
+# tests/integration/*.sh against the real binaries, then the fuzz harnesses.
+# Integration scripts print "ok - NAME" or "not ok - NAME" per check
+# (tests/integration/lib.sh; tests/fuzz/run.sh does the same).
 # The last line is the summary: "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -90,6 +91,14 @@ for n in "${asan_suites[@]}"; do
 	t=tests/integration/$n.sh
 	GWD=$PWD/build/asan/bin/gwd GWC=$PWD/build/asan/bin/gwc run_script "$t (ASan+UBSan)" "$t"
 done
+
+# Every libFuzzer harness of tests/fuzz (clang, ASan+UBSan): built, its kept
+# crashers of tests/fuzz/regressions/ replayed, then fuzzed GW_FUZZ_SECONDS
+# (default 10) from its seed corpus, two at a time: about 1.5 minutes with
+# the build (docs/fuzzing.md).  A harness that does not build counts as a
+# failure like one that crashes.
+FUZZ_CHECK=1 FUZZ_JOBS=2 FUZZ_SECONDS=${GW_FUZZ_SECONDS:-10} \
+	run_script "tests/fuzz/run.sh (libFuzzer)" tests/fuzz/run.sh
 
 if [[ ${#failures[@]} -gt 0 ]]; then
 	echo "== failures"

@@ -82,7 +82,7 @@ static void walk(const struct gw_blob *b)
 	EACH(GW_BLOB_EDGES, gw_blob_edge(b, i, &o.e)) touch(o.e.label, 0);
 	EACH(GW_BLOB_ROUTES, gw_blob_route(b, i, &o.r)) { touch(o.r.name, 1); touch(o.r.pattern, 1); }
 	EACH(GW_BLOB_RESPONDS, gw_blob_respond(b, i, &o.rs)) sink += o.rs.status;
-	EACH(GW_BLOB_PROXIES, gw_blob_proxy(b, i, &o.px)) { touch(o.px.strip_prefix, 1); touch(o.px.user_header, 1); }
+	EACH(GW_BLOB_PROXIES, gw_blob_proxy(b, i, &o.px)) touch(o.px.strip_prefix, 1);
 	EACH(GW_BLOB_TPLS, gw_blob_tpl(b, i, &o.t)) { touch(o.t.text, 1); touch(o.t.alt, 1); }
 	EACH(GW_BLOB_HEADERS, gw_blob_header(b, i, &o.h)) { touch(o.h.name, 1); touch(o.h.value, 1); }
 	EACH(GW_BLOB_STRLIST, gw_blob_strlist(b, i, &o.s)) touch(o.s, 1);
