@@ -51,8 +51,8 @@ struct gwd_edge_facts {
 /* Split raw target <t> (<len> bytes) into path and query.  Origin-form
  * ("/p?q") and absolute-form ("http://host/p?q", RFC 9112 section 3.2.2: the
  * authority then replaces Host; returned in <*auth>, else NULL).  Returns 0,
- * or GWD_PB_BAD_TARGET + 1 style: the problem number + 1 on refusal
- * (control bytes, other forms). */
+ * or -1 when the target is refused (control bytes, other forms): the answer
+ * is then GWD_PB_BAD_TARGET. */
 int gwd_edge_split_target(const char *t, size_t len, const char **path, size_t *plen,
 			  const char **query, size_t *qlen, const char **auth, size_t *alen);
 
