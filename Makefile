@@ -44,7 +44,7 @@ TEST_SRC := $(sort $(wildcard tests/lib/*.c tests/gwc/*.c tests/gwd/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 GWC_OBJ  := $(GWC_SRC:%.c=$(B)/%.o)
-GWD_OBJ  := $(GWD_SRC:%.c=$(B)/%.o)
+GWD_OBJ  := $(GWD_SRC:%.c=$(B)/%.o) $(B)/gen/status_page.o
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 # Test suites reach a binary's modules without its main().
 GWC_MOD  := $(filter-out $(B)/gwc/main.o,$(GWC_OBJ))
@@ -57,6 +57,19 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+# The status page, with Debian's dygraphs inlined, as a C array (gwd/status.h);
+# embed.sh says what to install when the library is missing.
+DYGRAPHS ?= /usr/share/javascript/dygraphs
+build/gen/status_page.c: gwd/status.html gwd/embed.sh
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)gwd/embed.sh gwd/status.html $(DYGRAPHS) > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/status_page.o: build/gen/status_page.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/libgw.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -89,8 +102,10 @@ $(BIN)/unit: $(B)/tests/runner.o $(TEST_OBJ) $(GWC_MOD) $(GWD_MOD) $(B)/libgw.a
 
 # ---- dependencies (Debian 12) ------------------------------------------------
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libyaml-dev \
-             libsqlite3-dev libjansson-dev libcunit1-dev libcurl4-gnutls-dev
-DEB_TEST  := curl gnutls-bin wrk python3 python3-locust python3-yaml python3-jsonschema valgrind sqlite3 procps
+             libsqlite3-dev libjansson-dev libcunit1-dev libcurl4-gnutls-dev \
+             libjs-dygraphs
+DEB_TEST  := curl gnutls-bin wrk python3 python3-locust python3-yaml python3-jsonschema valgrind sqlite3 procps \
+             chromium chromium-driver python3-selenium
 DEB_BENCH := nginx-light haproxy clang libclang-rt-14-dev
 
 deps:
