@@ -64,7 +64,7 @@ DYGRAPHS ?= /usr/share/javascript/dygraphs
 build/gen/status_page.c: gwd/status.html gwd/embed.sh
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  EMBED   $@")
-	$(Q)gwd/embed.sh gwd/status.html $(DYGRAPHS) > $@.tmp && mv $@.tmp $@
+	$(Q)gwd/embed.sh gwd/status.html $(DYGRAPHS) > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
 $(B)/gen/status_page.o: build/gen/status_page.c
 	@mkdir -p $(dir $@)

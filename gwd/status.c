@@ -423,7 +423,7 @@ static int wants_json(struct gwd_req *r)
 
 	if (r->query && r->query_len >= 11 && memmem(r->query, r->query_len, "format=json", 11))
 		return 1;
-	acc = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Accept");
+	acc = r->mhd ? MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Accept") : NULL;
 	return acc && strcasestr(acc, "application/json") && !strcasestr(acc, "text/html");
 }
 
