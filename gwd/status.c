@@ -121,6 +121,7 @@ static void put_u64(struct gwd_buf *b, const char *key, uint64_t v)
 	gwd_buf_u64(b, v);
 }
 
+/* The route-file spelling of handler kind <h> (static), "?" when unknown. */
 static const char *handler_name(unsigned h)
 {
 	static const char *const names[] = {
@@ -129,6 +130,7 @@ static const char *handler_name(unsigned h)
 	return h < sizeof names / sizeof *names ? names[h] : "?";
 }
 
+/* The route-file spelling of policy kind <k> (static), "?" when unknown. */
 static const char *policy_kind(unsigned k)
 {
 	switch (k) {

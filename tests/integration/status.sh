@@ -5,7 +5,8 @@
 # chromium, driven by python3-selenium, opens /status and the checks read what
 # a person would see there (tests/integration/status_browser.py).  The JSON
 # feed is validated against schema/status.schema.json.  Screenshots go to
-# $GW_TEST_OUT/status (default build/test-output/status).
+# $GW_TEST_OUT/status (default build/test-output/status).  STATUS_BROWSER=0:
+# the feed's checks only (tests/run.sh's sanitizer pass).
 source "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 OUT=${GW_TEST_OUT:-$GW_ROOT/build/test-output}/status
@@ -20,7 +21,7 @@ upstreams:
     targets:
       - address: 127.0.0.1:$A
       - address: 127.0.0.1:$DEAD
-    health_check: { path: /health, interval: 300ms, timeout: 200ms, healthy: 1, unhealthy: 1 }
+    health_check: { path: /health, interval: 300ms, timeout: 1s, healthy: 1, unhealthy: 2 }
 policies:
   # 5 at once, then one an hour: every request past the fifth is a 429
   tight:
