@@ -59,7 +59,7 @@ TEST_SRC := $(sort $(wildcard tests/lib/*.c tests/gwc/*.c tests/gwd/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 GWC_OBJ  := $(GWC_SRC:%.c=$(B)/%.o)
-GWD_OBJ  := $(GWD_SRC:%.c=$(B)/%.o)
+GWD_OBJ  := $(GWD_SRC:%.c=$(B)/%.o) $(B)/gen/status_page.o
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 # Test suites reach a binary's modules without its main().
 GWC_MOD  := $(filter-out $(B)/gwc/main.o,$(GWC_OBJ))
@@ -74,6 +74,19 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+# The status page, with Debian's dygraphs inlined, as a C array (gwd/status.h);
+# embed.sh says what to install when the library is missing.
+DYGRAPHS ?= /usr/share/javascript/dygraphs
+build/gen/status_page.c: gwd/status.html gwd/embed.sh
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)gwd/embed.sh gwd/status.html $(DYGRAPHS) > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+
+$(B)/gen/status_page.o: build/gen/status_page.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/libgw.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -120,6 +133,8 @@ DEB_TEST  := curl gnutls-bin wrk python3 python3-locust python3-yaml python3-jso
 # Each feature appends what it needs, one line each.
 DEB_BUILD += libsystemd-dev
 DEB_TEST  += clang libclang-rt-14-dev
+DEB_BUILD += libjs-dygraphs
+DEB_TEST  += chromium chromium-driver python3-selenium
 DEB_BENCH := nginx-light haproxy clang libclang-rt-14-dev
 # `make deb`, and the tests of the installed service: the package build, a
 # Debian root to install it in, the man page linter, systemd-analyze (which

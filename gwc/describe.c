@@ -299,7 +299,7 @@ char *gwc_route_title(const struct gw_blob *b, uint32_t i)
 static const char *handler_name(unsigned h)
 {
 	static const char *const names[] = {
-		"?", "respond", "echo", "proxy", "login", "logout", "health", "metrics",
+		"?", "respond", "echo", "proxy", "login", "logout", "health", "metrics", "status",
 	};
 	return h < sizeof names / sizeof *names ? names[h] : "?";
 }

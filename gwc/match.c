@@ -70,7 +70,7 @@ static const char *match_handler_name(unsigned h)
 	static const char *const names[] = {
 		[GW_H_RESPOND] = "respond", [GW_H_ECHO] = "echo",     [GW_H_PROXY] = "proxy",
 		[GW_H_LOGIN] = "login",     [GW_H_LOGOUT] = "logout", [GW_H_HEALTH] = "health",
-		[GW_H_METRICS] = "metrics",
+		[GW_H_METRICS] = "metrics", [GW_H_STATUS] = "status",
 	};
 
 	return h < sizeof names / sizeof *names && names[h] ? names[h] : "?";

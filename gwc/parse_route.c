@@ -567,7 +567,7 @@ static int proxy(struct gwc_file *f, const struct ynode *n, const struct pat *pt
 }
 
 static const char *const handler_names[] = {
-	"respond", "echo", "proxy", "login", "logout", "health", "metrics", NULL,
+	"respond", "echo", "proxy", "login", "logout", "health", "metrics", "status", NULL,
 };
 
 /* A handler without fields (echo, login, ...): {} or nothing. */
@@ -658,7 +658,7 @@ static int route(struct gwc_file *f, const struct ynode *n)
 {
 	static const char *const keys[] = {
 		"name", "path", "methods", "host", "policies", "respond", "echo", "proxy",
-		"login", "logout", "health", "metrics", NULL,
+		"login", "logout", "health", "metrics", "status", NULL,
 	};
 	struct gw_route r = { .name = { "", 0 }, .pattern = { "", 0 } }, *e;
 	const struct ynode *v, *path = NULL, *hk = NULL, *hv = NULL;
@@ -725,7 +725,7 @@ static int route(struct gwc_file *f, const struct ynode *n)
 	}
 	if (!hk) {
 		gwc_err(f, n, "a route needs a handler: one of respond, echo, proxy, login, "
-			"logout, health, metrics");
+			"logout, health, metrics, status");
 		usable = 0;
 	} else if (r.handler == GW_H_RESPOND) {
 		if (respond(f, hv, &pt, &r.handler_index))

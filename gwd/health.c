@@ -31,6 +31,24 @@ void gwd_health_start(void)
 	start_ns = gwd_clock_ns();
 }
 
+uint64_t gwd_health_uptime_s(void)
+{
+	return (gwd_clock_ns() - start_ns) / 1000000000u;
+}
+
+int gwd_health_check(const char *name, char *detail, size_t cap)
+{
+	int st = -1;
+
+	detail[0] = '\0';
+	pthread_mutex_lock(&reg_lock);
+	for (unsigned i = 0; i < nchecks; i++)
+		if (strcmp(checks[i].name, name) == 0 && checks[i].fn)
+			st = checks[i].fn(checks[i].ctx, detail, cap);
+	pthread_mutex_unlock(&reg_lock);
+	return st;
+}
+
 int gwd_health_register(const char *name, gwd_health_fn fn, void *ctx)
 {
 	int rc = -1;

@@ -15,6 +15,7 @@
 #define GWD_HEALTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct gwd_req;
 
@@ -34,6 +35,13 @@ int gwd_health_register(const char *name, gwd_health_fn fn, void *ctx);
 
 /* Record the process start (uptime's origin). */
 void gwd_health_start(void);
+
+/* Seconds since gwd_health_start(). */
+uint64_t gwd_health_uptime_s(void);
+
+/* Run the registered check <name> now: returns enum gwd_health_state, -1 when
+ * no module registered it (or no such name).  <detail> as for a check. */
+int gwd_health_check(const char *name, char *detail, size_t cap);
 
 /* Answer <r>.  Returns 0, or -1 when memory runs out. */
 int gwd_health_handle(struct gwd_req *r);

@@ -173,6 +173,85 @@ uint64_t gwd_metrics_count(uint32_t slot, unsigned method, unsigned code)
 	return total;
 }
 
+uint32_t gwd_metrics_nslots(void)
+{
+	return atomic_load(&nslots);
+}
+
+const char *gwd_metrics_slot_label(uint32_t slot)
+{
+	return slot < GWD_METRICS_MAX_ROUTES && slot < atomic_load(&nslots) && slot_label[slot]
+		       ? slot_label[slot] : "";
+}
+
+void gwd_metrics_sum(struct gwd_metrics_sum *out, uint32_t n, struct gwd_metrics_sum *total)
+{
+	unsigned nw = gwd_worker_count();
+	uint32_t used = atomic_load(&nslots);
+
+	if (n)
+		memset(out, 0, n * sizeof *out);
+	if (total)
+		memset(total, 0, sizeof *total);
+	for (unsigned i = 0; i < nw; i++) {
+		struct gwd_wmetrics *m = gwd_worker_get(i)->metrics;
+
+		if (!m)
+			continue;
+		for (unsigned j = 0; j < CODE_TAB; j++) {
+			uint32_t k = atomic_load_explicit(&m->codes[j].key, memory_order_acquire);
+			uint32_t slot = k >> 13, code = k & 1023;
+			uint64_t v;
+
+			if (!k)
+				continue;
+			v = atomic_load_explicit(&m->codes[j].n, memory_order_relaxed);
+			for (int pass = 0; pass < 2; pass++) {
+				struct gwd_metrics_sum *s = pass ? total : slot < n ? &out[slot] : NULL;
+
+				if (!s)
+					continue;
+				s->requests += v;
+				s->c4xx += code >= 400 && code < 500 ? v : 0;
+				s->c5xx += code >= 500 && code < 600 ? v : 0;
+				s->c429 += code == 429 ? v : 0;
+			}
+		}
+		for (uint32_t s = 0; s < GWD_METRICS_MAX_ROUTES; s++) {
+			if (s >= used && s != OTHER_SLOT)
+				continue;
+			for (unsigned k = 0; k <= GWD_METRICS_NBUCKETS; k++) {
+				uint64_t v = atomic_load_explicit(&m->hist[s][k], memory_order_relaxed);
+
+				if (s < n)
+					out[s].hist[k] += v;
+				if (total)
+					total->hist[k] += v;
+			}
+		}
+	}
+}
+
+double gwd_metrics_quantile_ms(const uint64_t *hist, double q)
+{
+	uint64_t total = 0, acc = 0;
+	double want;
+
+	for (unsigned k = 0; k <= GWD_METRICS_NBUCKETS; k++)
+		total += hist[k];
+	if (!total)
+		return -1;
+	want = q * (double)total;
+	for (unsigned k = 0; k < GWD_METRICS_NBUCKETS; k++) {
+		double lo = k ? (double)bucket_ns[k - 1] : 0, hi = (double)bucket_ns[k];
+
+		if (hist[k] && (double)(acc + hist[k]) >= want)
+			return (lo + (hi - lo) * (want - (double)acc) / (double)hist[k]) / 1e6;
+		acc += hist[k];
+	}
+	return (double)bucket_ns[GWD_METRICS_NBUCKETS - 1] / 1e6;
+}
+
 int gwd_metrics_add_family(void (*render)(struct gwd_buf *b, void *ctx), void *ctx)
 {
 	int rc = -1;

@@ -58,6 +58,30 @@ int gwd_metrics_add_family(void (*render)(struct gwd_buf *b, void *ctx), void *c
 /* Append a Prometheus label value <s> (<n> bytes) escaped (\\, \", \n). */
 int gwd_metrics_label(struct gwd_buf *b, const char *s, size_t n);
 
+/* The counters of one route slot (or of all), summed over every thread. */
+struct gwd_metrics_sum {
+	uint64_t requests, c4xx, c5xx, c429;
+	uint64_t hist[GWD_METRICS_NBUCKETS + 1]; /* durations, by bucket (not cumulative) */
+};
+
+/* The number of route slots in use (slot 0 included): slots below it, and
+ * GWD_METRICS_MAX_ROUTES - 1 (the overflow), may have counts. */
+uint32_t gwd_metrics_nslots(void);
+
+/* The label of <slot> (borrowed: lives as long as gwd), "" for slot 0. */
+const char *gwd_metrics_slot_label(uint32_t slot);
+
+/* Sum every thread's counters by slot into <out>[0..<n>) (cleared first; may
+ * be NULL when <n> is 0) and over every slot into <total> (may be NULL).
+ * Reads without a lock, off the request path (status page, its sampler): a
+ * moment's view, each counter whole. */
+void gwd_metrics_sum(struct gwd_metrics_sum *out, uint32_t n, struct gwd_metrics_sum *total);
+
+/* The <q> quantile (0 < q < 1) in milliseconds of the duration histogram
+ * <hist> (GWD_METRICS_NBUCKETS + 1 counts), interpolated linearly within its
+ * bucket; the +Inf bucket answers the last finite bound.  -1 when empty. */
+double gwd_metrics_quantile_ms(const uint64_t *hist, double q);
+
 /* The sum over all threads of requests counted with <slot>, <method>, <code>
  * (tests). */
 uint64_t gwd_metrics_count(uint32_t slot, unsigned method, unsigned code);

@@ -36,6 +36,7 @@
 #include "gwd/reqctx.h"
 #include "gwd/reqid.h"
 #include "gwd/respond.h"
+#include "gwd/status.h"
 #include "gwd/worker.h"
 #include "lib/path.h"
 
@@ -441,6 +442,9 @@ static void run_handler(struct gwd_req *r)
 		break;
 	case GW_H_METRICS:
 		rc = gwd_metrics_handle(r);
+		break;
+	case GW_H_STATUS:
+		rc = gwd_status_handle(r, &svc);
 		break;
 	case GW_H_LOGIN: /* dispatch point: sessions (gwd/session.h) */
 		rc = gwd_login_handle(r, &svc);

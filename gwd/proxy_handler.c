@@ -33,6 +33,7 @@
 #include "gwd/services.h"
 #include "gwd/health.h"
 #include "gwd/metrics.h"
+#include "gwd/status.h"
 #include "gwd/buf.h"
 #include "gwd/worker.h"
 #include <pthread.h>
@@ -558,7 +559,8 @@ static uint64_t mono_ns(void)
 
 /* The active health checker: every 100 ms, the targets of the current
  * generation that are due are probed (gwd_health_round).  It holds the
- * generation only for the round, so a reload's old blob is freed soon after. */
+ * generation only for the round, so a reload's old blob is freed soon after.
+ * It also ticks the status page's sampler (off the request path). */
 static void *checker(void *arg)
 {
 	struct gwd_worker *w = gwd_worker_self();
@@ -572,6 +574,7 @@ static void *checker(void *arg)
 			gwd_health_round(&g->ups, mono_ns());
 			gwd_gen_release(g, w);
 		}
+		gwd_status_tick(mono_ns());
 		nanosleep(&tick, NULL);
 	}
 	return NULL;

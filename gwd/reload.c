@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include "gwd/metrics.h"
 #include "gwd/ratelimit.h"
@@ -18,6 +19,9 @@ static struct gwd_gen *retired;
 static uint64_t next_serial = 1;
 static struct gw_rl_registry *rl_registry;
 static _Atomic uint64_t reloads_ok, reloads_err;
+static pthread_mutex_t refused_lock = PTHREAD_MUTEX_INITIALIZER;
+static char refused_why[256];
+static int64_t refused_at;
 
 static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
@@ -228,6 +232,7 @@ int gwd_gen_load(const char *path, struct gwd_gen **out, char *why, size_t whyle
 {
 	struct gw_blob *b = NULL;
 	char reason[200] = "";
+	struct stat st;
 	int rc;
 
 	*out = NULL;
@@ -241,6 +246,8 @@ int gwd_gen_load(const char *path, struct gwd_gen **out, char *why, size_t whyle
 		snprintf(why, whylen, "%s: %s", path, reason);
 		return -1;
 	}
+	if (stat(path, &st) == 0)
+		(*out)->compiled_unix = (int64_t)st.st_mtim.tv_sec;
 	return 0;
 }
 
@@ -338,6 +345,10 @@ int gwd_reload(const char *path, char *why, size_t whylen)
 	struct gwd_gen *g;
 
 	if (gwd_gen_load(path, &g, why, whylen) != 0) {
+		pthread_mutex_lock(&refused_lock);
+		snprintf(refused_why, sizeof refused_why, "%s", why);
+		refused_at = (int64_t)time(NULL);
+		pthread_mutex_unlock(&refused_lock);
 		atomic_fetch_add(&reloads_err, 1);
 		return -1;
 	}
@@ -368,6 +379,20 @@ void gwd_reload_shutdown(void)
 uint64_t gwd_reload_count(int ok)
 {
 	return atomic_load(ok ? &reloads_ok : &reloads_err);
+}
+
+int gwd_reload_last_refused(char *why, size_t cap, int64_t *when)
+{
+	int any;
+
+	pthread_mutex_lock(&refused_lock);
+	any = refused_at != 0;
+	if (any && cap) {
+		snprintf(why, cap, "%s", refused_why);
+		*when = refused_at;
+	}
+	pthread_mutex_unlock(&refused_lock);
+	return any;
 }
 
 int gwd_reload_on_publish(void (*fn)(const struct gwd_gen *g, void *ctx), void *ctx)

@@ -56,6 +56,9 @@ struct gwd_gen {
 	struct gw_blob *blob;
 	uint64_t serial;           /* 1 for the first generation, +1 per reload */
 	int64_t loaded_unix;       /* when it was loaded (CLOCK_REALTIME s) */
+	int64_t compiled_unix;     /* the blob file's modification time (gwc writes
+	                              it once, atomically; the bytes hold no time,
+	                              so that a compile is reproducible); 0: unknown */
 	char fp_hex[65];           /* blob fingerprint, lower-case hex */
 	struct gw_settings settings;
 	uint32_t nroutes;
@@ -122,6 +125,11 @@ void gwd_reload_shutdown(void);
 
 /* Reloads done since start: <ok> non-zero for successes, zero for failures. */
 uint64_t gwd_reload_count(int ok);
+
+/* The last refused reload: returns 1 and copies its reason into <why> (<cap>
+ * bytes, NUL-terminated) and its time (CLOCK_REALTIME s) into <*when>; 0 when
+ * no reload was refused. */
+int gwd_reload_last_refused(char *why, size_t cap, int64_t *when);
 
 /* Register <fn> to be called with each newly published generation (on the
  * reloading thread, before the old one is retired); for modules that keep

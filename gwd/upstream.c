@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* FNV-1a 64, then a final avalanche: a client address or user name must spread
  * across targets, and the weights below make it weighted rendezvous hashing. */
@@ -125,8 +126,11 @@ void gwd_upstreams_inherit(struct gwd_upstreams *ups, const struct gwd_upstreams
 					CARRY(t->fails, ot->fails);
 					CARRY(t->ejected_until, ot->ejected_until);
 				}
-				if (same_check)
+				if (same_check) {
 					CARRY(t->healthy, ot->healthy);
+					CARRY(t->last_check_ms, ot->last_check_ms);
+					CARRY(t->last_check_ok, ot->last_check_ok);
+				}
 				CARRY(t->requests, ot->requests);
 				CARRY(t->failures, ot->failures);
 				/* the checker's streaks are its own (no atomics):
@@ -364,8 +368,16 @@ void gwd_health_round(struct gwd_upstreams *ups, uint64_t now_ns)
 		u->next_check_ns = now_ns + (uint64_t)u->cfg.hc_interval_ms * 1000000ull;
 		for (uint32_t j = 0; j < u->n; j++) {
 			struct gwd_target_state *t = &u->t[j];
+			int ok = probe(u, t);
+			struct timespec wall;
 
-			if (probe(u, t)) {
+			/* when and how it went, for the status page */
+			clock_gettime(CLOCK_REALTIME, &wall);
+			atomic_store_explicit(&t->last_check_ok, (uint32_t)ok, memory_order_relaxed);
+			atomic_store_explicit(&t->last_check_ms,
+					      (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000,
+					      memory_order_relaxed);
+			if (ok) {
 				t->hc_bad = 0;
 				if (++t->hc_ok >= u->cfg.hc_healthy)
 					atomic_store_explicit(&t->healthy, 1, memory_order_relaxed);

@@ -34,6 +34,8 @@ struct gwd_target_state {
 	_Atomic uint32_t healthy;       /* active check verdict; 1 without checks */
 	_Atomic uint64_t requests;      /* sent to this target */
 	_Atomic uint64_t failures;      /* failed (connect, broken, timeout) */
+	_Atomic int64_t last_check_ms;  /* last active check (CLOCK_REALTIME ms); 0: none */
+	_Atomic uint32_t last_check_ok; /* its outcome: 1 answered 2xx/3xx */
 	uint32_t weight;
 	uint32_t hc_ok, hc_bad;         /* health thread only: current streaks */
 	char hostport[GWD_HOSTPORT_MAX];/* for URLs and metrics labels */

@@ -732,7 +732,7 @@ static int verify_rattrs(struct vctx *v)
 		TRY(check_index(v, GW_BLOB_RATTRS, i, "host", gw_get_u32le(r + GW_BLOB_RATTR_HOST),
 				GW_BLOB_HOSTS, 0));
 		TRY(check_enum(v, GW_BLOB_RATTRS, i, "methods", methods, 1, GW_M_ALL));
-		TRY(check_enum(v, GW_BLOB_RATTRS, i, "handler", handler, GW_H_RESPOND, GW_H_METRICS));
+		TRY(check_enum(v, GW_BLOB_RATTRS, i, "handler", handler, GW_H_RESPOND, GW_H_STATUS));
 		TRY(check_enum(v, GW_BLOB_RATTRS, i, "nparams", np, 0, GW_MAX_PARAMS));
 		TRY(check_range(v, GW_BLOB_RATTRS, i, "policy refs",
 				gw_get_u32le(r + GW_BLOB_RATTR_POL_FIRST),

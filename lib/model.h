@@ -50,6 +50,7 @@ enum gw_handler_kind {
 	GW_H_LOGOUT = 5,
 	GW_H_HEALTH = 6,
 	GW_H_METRICS = 7,
+	GW_H_STATUS = 8,
 };
 
 enum gw_policy_kind {

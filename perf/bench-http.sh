@@ -7,6 +7,8 @@
 #
 #   perf/bench-http.sh [hello|proxy|policies]
 #   env: ROUNDS (5), DURATION (10s), CONNS (64), THREADS (2), GWD_THREADS (nproc)
+#        GWD_B (hello only: another gwd binary, e.g. a build of the previous
+#        commit, measured as "gwd-b" in the same alternating rounds)
 #
 # hello: the direct response.  proxy: GET through the gateway to an upstream
 # (a second gwd serving the same hello route), gwd's proxy route against
@@ -52,6 +54,13 @@ PIDS+=($!)
 sed -e "s#@PORT@#$NG_PORT#g" -e "s#@DIR@#$DIR#g" -e "s#@UPORT@#$UP_PORT#g" perf/nginx-hello.conf >"$DIR/nginx.conf"
 nginx -c "$DIR/nginx.conf" -e "$DIR/nginx-error.log" -g "daemon on;"
 TARGETS=("gwd http://127.0.0.1:$GW_PORT/api/hello" "nginx http://127.0.0.1:$NG_PORT/api/hello")
+if [[ -n ${GWD_B:-} && $MODE == hello ]]; then
+	GWB_PORT=$(port)
+	"$GWD_B" --blob "$DIR/bench.gwb" --listen "127.0.0.1:$GWB_PORT" --threads "$GWD_THREADS" \
+		--db "$DIR/gwd-b.db" --access-log "$DIR/gwd-b-access.log" >"$DIR/gwd-b.out" 2>&1 &
+	PIDS+=($!)
+	TARGETS=("${TARGETS[0]}" "gwd-b http://127.0.0.1:$GWB_PORT/api/hello" "${TARGETS[1]}")
+fi
 if [[ $MODE == policies ]]; then
 	wait_up "http://127.0.0.1:$GW_PORT/health"
 	printf 'bench-password\n' | bin/gwd users add bench --db "$DIR/gwd.db" >/dev/null
@@ -96,6 +105,7 @@ server_pids() {
 	case $1 in
 	nginx) local m; m=$(cat "$DIR/nginx.pid"); echo "$m" $(pgrep -P "$m") ;;
 	haproxy) cat "$DIR/haproxy.pid" ;;
+	gwd-b) echo "${PIDS[1]}" ;;
 	*) echo "${PIDS[0]}" ;;
 	esac
 }

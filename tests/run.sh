@@ -92,6 +92,10 @@ for n in "${asan_suites[@]}"; do
 	GWD=$PWD/build/asan/bin/gwd GWC=$PWD/build/asan/bin/gwc run_script "$t (ASan+UBSan)" "$t"
 done
 
+# The status feed under real traffic (its browser checks ran above, once).
+GWD=$PWD/build/asan/bin/gwd GWC=$PWD/build/asan/bin/gwc STATUS_BROWSER=0 \
+	run_script "tests/integration/status.sh (ASan+UBSan, feed only)" tests/integration/status.sh
+
 # Every libFuzzer harness of tests/fuzz (clang, ASan+UBSan): built, its kept
 # crashers of tests/fuzz/regressions/ replayed, then fuzzed GW_FUZZ_SECONDS
 # (default 10) from its seed corpus, two at a time: about 1.5 minutes with

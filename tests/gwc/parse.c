@@ -960,7 +960,7 @@ static void test_err_routes(void)
 	       "t.yaml:52:11: error: bad route name 'has space' (a letter or digit, then letters, "
 	       "digits, '_', '.' or '-', at most 64 bytes)\n"
 	       "t.yaml:55:5: error: a route needs a handler: one of respond, echo, proxy, login, "
-	       "logout, health, metrics\n"
+	       "logout, health, metrics, status\n"
 	       "t.yaml:60:5: error: a route has exactly one handler; 'health' comes after 'echo'\n"
 	       "t.yaml:63:15: error: unknown key 'x' in 'metrics' (it takes no fields)\n"
 	       "t.yaml:66:13: error: expected {} for 'logout' (it takes no fields), got '5'\n"

@@ -19,7 +19,7 @@ printf 'not a blob\n' >"$T_TMP/bad.gwb"
 # --check
 out=$("$GWD" --check --blob "$T_TMP/gw.gwb" 2>&1); rc=$?
 expect_eq "gwd_basic: --check accepts a good blob" 0 "$rc"
-check "gwd_basic: --check prints a summary" grep -q "ok: fingerprint [0-9a-f]*, 9 routes" <<<"$out"
+check "gwd_basic: --check prints a summary" grep -q "ok: fingerprint [0-9a-f]*, 10 routes" <<<"$out"
 "$GWD" --check --blob "$T_TMP/bad.gwb" >/dev/null 2>&1
 expect_eq "gwd_basic: --check refuses a bad blob" 1 $?
 "$GWD" --check --blob "$T_TMP/missing.gwb" >/dev/null 2>&1
@@ -89,6 +89,9 @@ for fam in gateway_requests_total gateway_request_duration_seconds_bucket gatewa
 done
 check "gwd_basic: /metrics counts the hello requests" \
 	grep -qE '^gateway_requests_total\{route="/api/hello",method="GET",code="200"\} [0-9]+' <<<"$out"
+# the status page of the default routes: open to loopback, as `make run` serves it
+ctype=$(curl -s -m 5 -o /dev/null -w '%{http_code} %{content_type}' "$URL/status")
+expect_eq "gwd_basic: /status serves its page to loopback" "200 text/html; charset=utf-8" "$ctype"
 
 # access log: buffered, written within about a second
 sleep 1.5
@@ -109,6 +112,12 @@ expect_eq "gwd_basic: a bad blob on SIGHUP: the old one serves on" 200 "$code"
 check "gwd_basic: the refused reload is counted" \
 	grep -q '^gateway_reloads_total{result="error"} 1' <(curl -s -m 5 "$URL/metrics")
 check "gwd_basic: the refused reload is logged" grep -q "reload refused" "$T_TMP/gwd.err"
+check "gwd_basic: the status feed names the refused reload's reason" python3 -c '
+import json, sys
+b = json.loads(sys.argv[1])["blob"]
+assert b["reloads"] == {"ok": 0, "refused": 1, "last_refused": b["reloads"]["last_refused"]}
+assert "live.gwb" in b["reloads"]["last_refused"]["reason"], b' \
+	"$(curl -s -m 5 "$URL/status?format=json")"
 
 # SIGTERM: exit 0, pid file removed
 kill -TERM "$GWD_PID"

@@ -776,7 +776,7 @@ static void c_str_nonul(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES,
 static void c_polref(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_POLREFS, 0, 0, 9); }
 static void c_polrange(uint8_t *p, size_t *l) { (void)l; A32(p, 2, GW_BLOB_RATTR_POL_FIRST, 0xFFFFFFFF); }
 static void c_host(uint8_t *p, size_t *l) { (void)l; A32(p, 0, GW_BLOB_RATTR_HOST, 1); }
-static void c_handler(uint8_t *p, size_t *l) { (void)l; A8(p, 0, GW_BLOB_RATTR_HANDLER, 8); }
+static void c_handler(uint8_t *p, size_t *l) { (void)l; A8(p, 0, GW_BLOB_RATTR_HANDLER, 9); }
 static void c_methods0(uint8_t *p, size_t *l) { (void)l; A16(p, 0, GW_BLOB_RATTR_METHODS, 0); }
 static void c_methods80(uint8_t *p, size_t *l) { (void)l; A16(p, 0, GW_BLOB_RATTR_METHODS, 0x81); }
 static void c_respond(uint8_t *p, size_t *l) { (void)l; A32(p, 3, GW_BLOB_RATTR_HANDLER_INDEX, 50); }
@@ -968,7 +968,7 @@ static const struct corruption cases[] = {
 	{ "policy ref", fx_default, c_polref, GW_ECORRUPT, "POLREFS[0]: policy 9 out of range (5 policies)", "policy-ref.blob", 0 },
 	{ "route policy range", fx_default, c_polrange, GW_ECORRUPT, "RATTRS[2]: policy refs 4294967295+2 out of range", NULL, 0 },
 	{ "route host", fx_default, c_host, GW_ECORRUPT, "RATTRS[0]: host 1 out of range (1 hosts)", NULL, 0 },
-	{ "route handler", fx_default, c_handler, GW_ECORRUPT, "RATTRS[0]: handler 8 not in 1..7", NULL, 0 },
+	{ "route handler", fx_default, c_handler, GW_ECORRUPT, "RATTRS[0]: handler 9 not in 1..8", NULL, 0 },
 	{ "route methods 0", fx_default, c_methods0, GW_ECORRUPT, "RATTRS[0]: methods 0 not in 1..127", NULL, 0 },
 	{ "route methods 0x81", fx_default, c_methods80, GW_ECORRUPT, "RATTRS[0]: methods 129", NULL, 0 },
 	{ "route respond", fx_default, c_respond, GW_ECORRUPT, "RATTRS[3]: respond 50 out of range (2 responds)", NULL, 0 },
