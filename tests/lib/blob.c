@@ -869,7 +869,7 @@ static void c_cidr_family(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS,
 static void c_cidr_prefix(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS, 0, GW_BLOB_CIDR_PREFIX, 33); }
 static void c_cidr_bits(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS, 0, GW_BLOB_CIDR_ADDR + 1, 1); }
 static void c_cors_cred(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CORS, 0, GW_BLOB_CORS_CREDENTIALS, 2); }
-static void c_auth_type(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_AUTHS, 0, GW_BLOB_AUTH_TYPE, 3); }
+static void c_auth_type(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_AUTHS, 0, GW_BLOB_AUTH_TYPE, 4); }
 static void c_hdrpol(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_HDRPOLS, 0, GW_BLOB_HDRPOL_RESP_DEL_COUNT, 40); }
 static void c_ipf(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_IPFILTERS, 0, GW_BLOB_IPF_DENY_FIRST, 4); }
 static void c_full_tplparam(uint8_t *p, size_t *l) { (void)l; A8(p, 4, GW_BLOB_RATTR_NPARAMS, 0); }
@@ -938,7 +938,7 @@ static void c_truncate(uint8_t *p, size_t *l) { (void)p; *l = 1000; }
 static void c_flip(uint8_t *p, size_t *l) { (void)l; p[1000] ^= 0x10; }
 
 static const struct corruption cases[] = {
-	{ "truncated", fx_default, c_truncate, GW_ETRUNC, "header says 2432 bytes, the file has 1000", "truncated.blob", 1 },
+	{ "truncated", fx_default, c_truncate, GW_ETRUNC, "header says 2464 bytes, the file has 1000", "truncated.blob", 1 },
 	{ "byte flipped", fx_default, c_flip, GW_ECHECKSUM, "stored crc32c", "checksum.blob", 1 },
 	{ "read version 0", fx_default, c_rv0, GW_ECORRUPT, "read version 0", NULL, 0 },
 	{ "read version 3", fx_default, c_rv3, GW_EVERSION, "read version 3, this reader knows up to 2", "version-3.blob", 1 },
@@ -948,9 +948,9 @@ static const struct corruption cases[] = {
 	{ "header size past end", fx_default, c_hsize_big, GW_ECORRUPT, "header size 1048576 invalid", NULL, 0 },
 	{ "65 sections", fx_default, c_nsec_65, GW_ECORRUPT, "65 sections, more than 64", NULL, 0 },
 	{ "2^28 sections", fx_default, c_nsec_huge, GW_ECORRUPT, "more than 64", NULL, 0 },
-	{ "table over data", fx_default, c_nsec_over, GW_ECORRUPT, "section 0 (STRS): bytes 464+", NULL, 0 },
+	{ "table over data", fx_default, c_nsec_over, GW_ECORRUPT, "section 0 (STRS): bytes 496+", NULL, 0 },
 	{ "section past end", fx_default, c_sec_past_end, GW_ECORRUPT, "section 5 (ROUTES): bytes", NULL, 0 },
-	{ "section size 4G", fx_default, c_sec_size_huge, GW_ECORRUPT, "section 0 (STRS): bytes 464+4294967288 outside", NULL, 0 },
+	{ "section size 4G", fx_default, c_sec_size_huge, GW_ECORRUPT, "section 0 (STRS): bytes 496+4294967288 outside", NULL, 0 },
 	{ "section misaligned", fx_default, c_sec_misaligned, GW_ECORRUPT, "section 3 (NODES): offset", NULL, 0 },
 	{ "sections overlap", fx_default, c_sec_overlap, GW_ECORRUPT, "section 5 (ROUTES) overlaps section 3 (NODES)", "sections-overlap.blob", 0 },
 	{ "count != size", fx_default, c_sec_count, GW_ECORRUPT, "NODES: size 208 is not count 14 * record size 16", NULL, 0 },
@@ -1020,7 +1020,7 @@ static const struct corruption cases[] = {
 	{ "cidr prefix", fx_full, c_cidr_prefix, GW_ECORRUPT, "CIDRS[0]: prefix /33", NULL, 0 },
 	{ "cidr host bits", fx_full, c_cidr_bits, GW_ECORRUPT, "CIDRS[0]: host bits set past /8", NULL, 0 },
 	{ "cors credentials", fx_full, c_cors_cred, GW_ECORRUPT, "CORS[0]: credentials 2 not in 0..1", NULL, 0 },
-	{ "auth type", fx_full, c_auth_type, GW_ECORRUPT, "AUTHS[0]: type 3 not in 1..2", NULL, 0 },
+	{ "auth type", fx_full, c_auth_type, GW_ECORRUPT, "AUTHS[0]: type 4 not in 1..3", NULL, 0 },
 	{ "header policy range", fx_full, c_hdrpol, GW_ECORRUPT, "HDRPOLS[0]: response removals", NULL, 0 },
 	{ "ip filter range", fx_full, c_ipf, GW_ECORRUPT, "IPFILTERS[0]: deny 4+1 out of range (4 cidrs)", NULL, 0 },
 	{ "wild route parameter", fx_full, c_full_tplparam, GW_ECORRUPT, "RATTRS[4]: template part", NULL, 0 },
