@@ -394,6 +394,20 @@ int gwc_parse_jwt(struct gwc_file *f, const struct ynode *n, struct gw_auth *a, 
 	v = gwc_get(n, "scopes");
 	if (v && strs(f, v, "'scopes'", &j.scope_first, &j.scope_count))
 		return -1;
+	/* RFC 6749 3.3 scope-token: printable, no space, quote or backslash
+	 * (they are quoted in WWW-Authenticate) */
+	for (uint32_t i = 0; i < j.scope_count; i++) {
+		const struct gw_str *x = &c->strlist.v[j.scope_first + i];
+
+		for (uint32_t k = 0; k < x->len; k++)
+			if ((unsigned char)x->p[k] <= 0x20 || x->p[k] == '"' || x->p[k] == '\\' ||
+			    (unsigned char)x->p[k] >= 0x7f) {
+				gwc_err(f, v->type == YN_SEQ ? v->kids[i] : v, "bad scope %s (printable "
+					"characters but space, quote and backslash)",
+					gwc_show_bytes(x->p, x->len, s, sizeof s));
+				break;
+			}
+	}
 	v = gwc_get(n, "scopes_match");
 	if (v && gwc_enum(f, v, "'scopes_match'", matches, &t) == 0)
 		j.scope_any = (uint8_t)t;

@@ -31,6 +31,8 @@ struct gwd_jwks {
 	int want;                        /* an unknown kid asked for a refetch */
 	int failing;                     /* the last attempt failed */
 	uint64_t n_ok, n_err;
+	uint64_t body_hash;              /* FNV-1a 64 of the serving set's document */
+	_Atomic uint64_t serial;         /* bumped when the key set changes */
 	char err[96];
 };
 
@@ -245,6 +247,11 @@ struct gwd_jwks_set *gwd_jwks_get(struct gwd_jwks *s)
 	return set;
 }
 
+uint64_t gwd_jwks_serial(struct gwd_jwks *s)
+{
+	return atomic_load_explicit(&s->serial, memory_order_acquire);
+}
+
 void gwd_jwks_want(struct gwd_jwks *s)
 {
 	int signal = 0;
@@ -324,7 +331,7 @@ static void fetch_one(struct gwd_jwks *s)
 	char why[96] = "";
 	CURL *e = curl_easy_init();
 	long status = 0;
-	uint64_t t = now_ms(), wait_s;
+	uint64_t t = now_ms(), wait_s, hash = 0xcbf29ce484222325ull;
 	CURLcode rc = CURLE_FAILED_INIT;
 
 	if (e) {
@@ -349,6 +356,8 @@ static void fetch_one(struct gwd_jwks *s)
 		snprintf(why, sizeof why, "HTTP %ld", status);
 	else
 		gwd_jwks_parse(f.buf ? f.buf : "", f.len, &set, why, sizeof why);
+	for (size_t i = 0; set && i < f.len; i++)
+		hash = (hash ^ (uint8_t)f.buf[i]) * 0x100000001b3ull;
 	free(f.buf);
 	/* max-age bounded to [min, max]; a failure retries after min */
 	wait_s = set && f.max_age >= 0 ? (uint64_t)f.max_age : set ? s->max_s : s->min_s;
@@ -366,6 +375,10 @@ static void fetch_one(struct gwd_jwks *s)
 		s->last_ok_ms = t;
 		s->failing = 0;
 		s->n_ok++;
+		if (hash != s->body_hash || !old) {
+			s->body_hash = hash;
+			atomic_fetch_add_explicit(&s->serial, 1, memory_order_release);
+		}
 	} else {
 		s->failing = 1;
 		s->n_err++;

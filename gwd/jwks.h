@@ -51,6 +51,11 @@ void gwd_jwks_release(struct gwd_jwks *s);
 struct gwd_jwks_set *gwd_jwks_get(struct gwd_jwks *s);
 void gwd_jwks_set_put(struct gwd_jwks_set *set);
 
+/* A number that changes whenever the key set of <s> does (not when a refresh
+ * brings the same document): the jwt policy forgets its verified tokens then,
+ * so that a key removed from the set stops admitting tokens at once. */
+uint64_t gwd_jwks_serial(struct gwd_jwks *s);
+
 /* Ask for a refetch of <s> (a token named a kid the set lacks).  Returns at
  * once; the thread fetches unless it did within the refetch interval. */
 void gwd_jwks_want(struct gwd_jwks *s);

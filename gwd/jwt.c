@@ -2,6 +2,7 @@
 #include "gwd/jwt.h"
 
 #include <gnutls/crypto.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -542,6 +543,14 @@ int gwd_jwt_check(struct gwd_req *r, struct gwd_jwt_pol *pol)
 	now_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, tok, len, digest) < 0)
 		return refuse(r, pol, GWD_JWT_NOMEM, NULL);
+	if (pol->src) {
+		/* the key set changed: tokens verified with a removed key go */
+		uint64_t serial = gwd_jwks_serial(pol->src);
+
+		if (serial != atomic_load_explicit(&pol->seen_serial, memory_order_relaxed) &&
+		    atomic_exchange(&pol->seen_serial, serial) != serial)
+			gw_acache_clear(pol->cache);
+	}
 	gen = gw_acache_gen(pol->cache, digest);
 	if (gw_acache_get(pol->cache, digest, now_ms, 0, 0, 0, name, &nlen) == GW_AC_HIT) {
 		/* verified before, and not past exp + leeway: only the claims that

@@ -59,6 +59,7 @@ struct gwd_jwt_pol {
 	struct gwd_jwks_key *keys;       /* the JWKS file's, imported */
 	struct gwd_jwks *src;            /* the JWKS URL's, or NULL */
 	struct gw_acache *cache;
+	_Atomic uint64_t seen_serial;    /* the source's serial the cache matches */
 	char *www;                       /* "Bearer realm=\"...\"" */
 	size_t www_len;
 	char *scopes;                    /* the scopes, space-separated ("" none) */

@@ -1022,7 +1022,7 @@ static void test_err_handlers(void)
 	       "trailing '/'\n"
 	       "t.yaml:38:35: error: 'rewrite' refers to ${path.idx} but the path has no {idx}\n"
 	       "t.yaml:41:16: error: policy 'per-user' limits by user: it needs an auth policy of "
-	       "type session before it on the route\n"
+	       "type session or jwt before it on the route\n"
 	       "t.yaml:41:29: error: unknown policy 'missing'\n"
 	       "t.yaml:41:41: error: policy 'k' is listed twice on the route\n");
 }

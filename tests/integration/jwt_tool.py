@@ -9,6 +9,13 @@ and python3-cryptography.
   jwt_tool.py jwks DIR KID...     print a public JWKS of the named keys
   jwt_tool.py mint DIR KID ALG CLAIMS_JSON [HEADER_JSON]
                                   print a token signed with key KID
+  jwt_tool.py batch DIR < LINES   each line NAME KID ALG CLAIMS_JSON [HEADER_JSON]
+                                  (the claims object, then the header's); prints NAME=TOKEN lines.
+                                  KID "raw" signs nothing: HEADER_JSON and
+                                  CLAIMS_JSON are encoded as given, with the
+                                  signature ALG ("-": empty; "hmac-pem:KID":
+                                  HS256 keyed with KID's public key PEM, the
+                                  algorithm-confusion attack)
   jwt_tool.py serve PORT DIR      a JWKS server: GET /jwks answers the bytes of
                                   DIR/served.json (read at each request) with
                                   Cache-Control max-age=DIR/maxage (default 1),
@@ -96,6 +103,44 @@ def mint(d, kid, alg, claims, header):
     return jwt.encode(c, key, algorithm=alg, headers=h)
 
 
+def b64(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def raw(d, alg, claims, header):
+    import hashlib
+    import hmac
+    now = int(time.time())
+    c = {"iat": now, "exp": now + 300}
+    c.update(claims)
+    si = b64(json.dumps(header).encode()) + "." + b64(json.dumps(c).encode())
+    if alg == "-":
+        return si + "."
+    if alg.startswith("hmac-pem:"):
+        mat = load(d)[alg[9:]]
+        pub = serialization.load_pem_private_key(mat.encode(), None).public_key()
+        key = pub.public_bytes(serialization.Encoding.PEM,
+                               serialization.PublicFormat.SubjectPublicKeyInfo)
+        return si + "." + b64(hmac.new(key, si.encode(), hashlib.sha256).digest())
+    return si + "." + b64(b"x" * 32)
+
+
+def batch(d):
+    for line in sys.stdin:
+        f = line.split(None, 3)
+        if not f:
+            continue
+        name, kid, alg = f[0], f[1], f[2]
+        dec = json.JSONDecoder()
+        claims, end = dec.raw_decode(f[3])
+        rest = f[3][end:].strip()
+        header = json.loads(rest) if rest else {}
+        if kid == "raw":
+            print("%s=%s" % (name, raw(d, alg, claims, header)))
+        else:
+            print("%s=%s" % (name, mint(d, kid, alg, claims, header)))
+
+
 def serve(port, d):
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -137,6 +182,8 @@ def main():
     elif cmd == "mint":
         header = json.loads(sys.argv[6]) if len(sys.argv) > 6 else {}
         print(mint(sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]), header))
+    elif cmd == "batch":
+        batch(sys.argv[2])
     elif cmd == "serve":
         serve(sys.argv[2], sys.argv[3])
     else:
