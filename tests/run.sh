@@ -58,10 +58,10 @@ for t in tests/integration/*.sh; do
 done
 
 # The hostile-input suites once more against the ASan+UBSan builds of gwd and
-# gwc: raw requests, proxying (and under fault churn), sessions (lib.sh fails a script on any
+# gwc: raw requests, proxying (and under fault churn), sessions, jwt (lib.sh fails a script on any
 # sanitizer report in gwd's stderr).
 for t in tests/integration/raw_requests.sh tests/integration/proxy.sh tests/integration/proxy_churn.sh \
-	tests/integration/sessions.sh; do
+	tests/integration/sessions.sh tests/integration/jwt.sh; do
 	GWD=$PWD/build/asan/bin/gwd GWC=$PWD/build/asan/bin/gwc run_script "$t (ASan+UBSan)" "$t"
 done
 

@@ -6,7 +6,8 @@
 #
 # Each tests/fuzz/fuzz_NAME.c is built with clang -fsanitize=fuzzer,address,
 # undefined into build/fuzz/fuzz_NAME, linked with lib/ (and gwc/ but its
-# main.c, for harnesses that need the front end).  fuzz_blob.c is built a
+# main.c, for harnesses that need the front end; fuzz_jwt also with gwd/ but
+# its main.c).  fuzz_blob.c is built a
 # second time as fuzz_blob_fixcrc (-DGW_FUZZ_FIXCRC), which repairs sizes and
 # the CRC before the loader sees the bytes.  Seeds are read from
 # tests/fuzz/corpus/<harness>/ (fuzz_blob_fixcrc shares fuzz_blob's); new
@@ -31,12 +32,15 @@ read -r -a PKG_LIBS <<<"$(pkg-config --libs $PKGS 2>/dev/null)"
 LIB_SRC=(lib/*.c)
 GWC_SRC=()
 for f in gwc/*.c; do [[ $f == gwc/main.c ]] || GWC_SRC+=("$f"); done
+GWD_SRC=()
+for f in gwd/*.c; do [[ $f == gwd/main.c ]] || GWD_SRC+=("$f"); done
 
 # build NAME SRC [EXTRA CFLAGS...]: one harness binary.
 build() {
 	local name=$1 src=$2; shift 2
 	local srcs=("$src" "${LIB_SRC[@]}")
 	[[ $name == fuzz_blob* ]] || srcs+=("${GWC_SRC[@]}")
+	[[ $name == fuzz_jwt ]] && srcs+=("${GWD_SRC[@]}")
 	echo "fuzz: building $name"
 	"$CC" "${CFLAGS[@]}" "$@" "${PKG_CFLAGS[@]}" -o "$OUT/$name" "${srcs[@]}" \
 		"${PKG_LIBS[@]}" -lpthread -lm
