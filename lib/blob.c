@@ -583,7 +583,7 @@ static int is_token(const char *p, uint32_t len)
 	return 1;
 }
 
-/* [V6][V8] JWKS keys: a known type and a curve that fits it, algorithms the
+/* [V10] JWKS keys: a known type and a curve that fits it, algorithms the
  * type serves (so an HMAC algorithm never meets an RSA modulus: the
  * confusion of RFC 8725 3.1 cannot be written), parameters in the base64url
  * alphabet, the second one present exactly for RSA and EC. */
@@ -622,7 +622,7 @@ static int verify_jwkeys(struct vctx *v)
 	return 0;
 }
 
-/* [V6][V7][V8] jwt policies: one per AUTHS record of type jwt, in AUTHS
+/* [V10] jwt policies: one per AUTHS record of type jwt, in AUTHS
  * order (so an auth finds its record by binary search and none has two);
  * algorithms known and not none; flags 0 or 1; ranges in their tables;
  * claim names non-empty and upstream header names tokens (they are written
