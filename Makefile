@@ -134,6 +134,11 @@ $(BIN)/bench_ratelimit: $(B)/perf/bench_ratelimit.o $(B)/gwd/ratelimit.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
+# The jwt policy's uncached verification per algorithm (docs/performance.md).
+$(BIN)/bench_jwt: $(B)/perf/bench_jwt.o $(GWC_MOD) $(GWD_MOD) $(B)/libgw.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 fuzz: deps-bench
 	$(Q)tests/fuzz/run.sh
 
