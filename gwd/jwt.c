@@ -521,6 +521,75 @@ static int claim_headers(struct gwd_req *r, const struct gwd_jwt_pol *pol, json_
 	return 0;
 }
 
+/* What the cache keeps of a verified token, in the 64 name bytes of a
+ * struct gw_acache_val, so that a hit reads no JSON:
+ *
+ *   [0] 0: the claim headers' values follow; 1: they did not fit (a hit
+ *       decodes the payload again)
+ *   [1] length of sub (0: none or longer than fits), then sub's bytes
+ *   per claim header, when [0] is 0: a length byte (0xFF: the token lacks
+ *   the claim) and the value's bytes (checked when the token was verified)
+ *
+ * Returns the record's length. */
+static uint8_t pack(const struct gwd_jwt_pol *pol, json_t *claims, char *out)
+{
+	json_t *sub = json_object_get(claims, "sub");
+	size_t o = 2, l = 0;
+	char buf[32];
+
+	out[0] = 0;
+	out[1] = 0;
+	if (json_is_string(sub) && json_string_length(sub) <= GW_NAME_MAX - 2) {
+		out[1] = (char)json_string_length(sub);
+		memcpy(out + 2, json_string_value(sub), (size_t)(uint8_t)out[1]);
+		o += (uint8_t)out[1];
+	}
+	for (uint32_t i = 0; i < pol->cfg.hdr_count; i++) {
+		const struct gw_header *h = &pol->headers[pol->cfg.hdr_first + i];
+		const char *t = claim_text(json_object_get(claims, h->name.p), buf, sizeof buf, &l);
+
+		if (o + 1 + (t ? l : 0) > GW_NAME_MAX || (t && l >= 0xFF)) {
+			out[0] = 1;
+			return (uint8_t)(2 + (uint8_t)out[1]);
+		}
+		out[o++] = t ? (char)l : (char)0xFF;
+		if (t)
+			memcpy(out + o, t, l);
+		o += t ? l : 0;
+	}
+	return (uint8_t)o;
+}
+
+/* The claim headers of <pol> from a packed cache record <p> (<n> bytes, [0]
+ * 0): the client's copies removed, the values added.  0, or -1 OOM. */
+static int packed_headers(struct gwd_req *r, const struct gwd_jwt_pol *pol, const char *p,
+			  size_t n)
+{
+	size_t o = 2 + (uint8_t)p[1];
+
+	for (uint32_t i = 0; i < pol->cfg.hdr_count && o < n; i++) {
+		const struct gw_header *h = &pol->headers[pol->cfg.hdr_first + i];
+		uint8_t l = (uint8_t)p[o++];
+		struct gwd_hdr *a;
+
+		if (drop_header(r, &h->value))
+			return -1;
+		if (l == 0xFF)
+			continue;
+		if (o + l > n)
+			break;
+		a = gwd_req_alloc(r, sizeof *a);
+		if (!a)
+			return -1;
+		*a = (struct gwd_hdr){ r->req_add, h->value.p, gwd_req_strdup(r, p + o, l), h->value.len, l };
+		if (!a->value)
+			return -1;
+		r->req_add = a;
+		o += l;
+	}
+	return 0;
+}
+
 int gwd_jwt_check(struct gwd_req *r, struct gwd_jwt_pol *pol)
 {
 	uint8_t digest[GW_DIGEST_LEN];
@@ -552,10 +621,17 @@ int gwd_jwt_check(struct gwd_req *r, struct gwd_jwt_pol *pol)
 			gw_acache_clear(pol->cache);
 	}
 	gen = gw_acache_gen(pol->cache, digest);
+	rc = 0;
 	if (gw_acache_get(pol->cache, digest, now_ms, 0, 0, 0, name, &nlen) == GW_AC_HIT) {
-		/* verified before, and not past exp + leeway: only the claims that
-		 * become headers are read again (no signature, no checks) */
-		if (pol->cfg.hdr_count) {
+		/* verified before, and not past exp + leeway: the user and the
+		 * claim headers' values come from the cache; only values too long
+		 * for it make the payload be read again (no signature, no checks) */
+		if (nlen < 2 || 2 + (size_t)(uint8_t)name[1] > nlen)
+			return refuse(r, pol, GWD_JWT_NOMEM, NULL);
+		if (pol->cfg.hdr_count && name[0] == 0) {
+			if (packed_headers(r, pol, name, nlen))
+				return refuse(r, pol, GWD_JWT_NOMEM, NULL);
+		} else if (pol->cfg.hdr_count) {
 			struct gwd_jwt_parts p;
 			uint8_t body[MAX_BODY_BYTES];
 
@@ -563,31 +639,32 @@ int gwd_jwt_check(struct gwd_req *r, struct gwd_jwt_pol *pol)
 			    gwd_jwt_decode_json(p.payload, p.payload_len, body, sizeof body, &claims))
 				return refuse(r, pol, GWD_JWT_INVALID, "malformed claims");
 		}
-		gwd_req_set_user(r, name, nlen);
+		gwd_req_set_user(r, name + 2, (uint8_t)name[1]);
 	} else {
 		struct gw_acache_val v = { 0 };
-		json_t *sub;
 
 		rc = gwd_jwt_verify(pol, tok, len, ts.tv_sec, &claims, &exp, &reason);
 		if (rc != GWD_JWT_OK) {
 			json_decref(claims);
 			return refuse(r, pol, rc, reason);
 		}
-		sub = json_object_get(claims, "sub");
-		if (json_is_string(sub) && json_string_length(sub) <= GW_NAME_MAX) {
-			v.len = (uint8_t)json_string_length(sub);
-			memcpy(v.name, json_string_value(sub), v.len);
+		rc = claim_headers(r, pol, claims);
+		if (rc == 0) {
+			/* cached only when its headers are sendable too */
+			v.len = pack(pol, claims, v.name);
+			v.expires_ms = (uint64_t)(exp + pol->cfg.leeway_s) * 1000u;
+			v.created_ms = now_ms;
+			v.last_seen_ms = now_ms;
+			gw_acache_put(pol->cache, digest, gen, &v, 0);
+			gwd_req_set_user(r, v.name + 2, (uint8_t)v.name[1]);
 		}
-		v.expires_ms = (uint64_t)(exp + pol->cfg.leeway_s) * 1000u;
-		v.created_ms = now_ms;
-		v.last_seen_ms = now_ms;
-		gw_acache_put(pol->cache, digest, gen, &v, 0);
-		gwd_req_set_user(r, v.name, v.len);
+		json_decref(claims);
+		claims = NULL;
 	}
-	rc = claims ? claim_headers(r, pol, claims) : 0;
-	if (rc == 0 && pol->cfg.hdr_count && !claims)
-		rc = claim_headers(r, pol, NULL);
-	json_decref(claims);
+	if (claims) {
+		rc = claim_headers(r, pol, claims);
+		json_decref(claims);
+	}
 	if (rc < 0)
 		return refuse(r, pol, GWD_JWT_NOMEM, NULL);
 	if (rc > 0)
