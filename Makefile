@@ -135,6 +135,7 @@ DEB_BUILD += libsystemd-dev
 DEB_TEST  += clang libclang-rt-14-dev
 DEB_BUILD += libjs-dygraphs
 DEB_TEST  += chromium chromium-driver python3-selenium
+DEB_TEST  += python3-jwt python3-cryptography
 DEB_BENCH := nginx-light haproxy clang libclang-rt-14-dev
 # `make deb`, and the tests of the installed service: the package build, a
 # Debian root to install it in, the man page linter, systemd-analyze (which
@@ -184,6 +185,11 @@ $(BIN)/bench_match: $(B)/perf/bench_match.o $(B)/libgw.a
 $(BIN)/bench_ratelimit: $(B)/perf/bench_ratelimit.o $(B)/gwd/ratelimit.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+# The jwt policy's uncached verification per algorithm (docs/performance.md).
+$(BIN)/bench_jwt: $(B)/perf/bench_jwt.o $(GWC_MOD) $(GWD_MOD) $(B)/libgw.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz: deps-test
 	$(Q)tests/fuzz/run.sh

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/blob-t.h"
+#include "lib/jwk.h"
 
 /* describe.h. */
 void gwc_desc_add(struct gwc_desc *d, const char *key, const char *fmt, ...)
@@ -383,6 +384,58 @@ static void describe_ratelimits(const struct gw_blob *b, const struct gw_policy 
 	}
 }
 
+/* The parameters of jwt record <i>: issuer, audiences, algorithms, claims,
+ * scopes, token source, headers, keys (kid, type, algorithms; never the key
+ * bytes) and the JWKS URL's timings. */
+static void describe_jwt(const struct gw_blob *b, uint32_t i, struct gwc_desc *d)
+{
+	struct gw_jwt j;
+	char buf[64];
+
+	if (gw_blob_jwt(b, i, &j) < 0)
+		return;
+	gwc_desc_add(d, "issuer", "%s", j.issuer.p);
+	ADD_WITH(d, "audiences", put_strlist(f, b, j.aud_first, j.aud_count));
+	ADD_WITH(d, "algorithms", for (unsigned k = 0; k < 12; k++)
+		if (j.algs & (1u << k))
+			fprintf(f, "%s%s", (j.algs & ((1u << k) - 1)) ? ", " : "", gw_jwa_name(1u << k)));
+	gwc_fmt_ms(buf, sizeof buf, j.leeway_s * 1000u);
+	gwc_desc_add(d, "leeway", "%s", buf);
+	if (j.has_count)
+		ADD_WITH(d, "required_claims", put_strlist(f, b, j.has_first, j.has_count));
+	if (j.eq_count)
+		ADD_WITH(d, "claims", put_headers(f, b, j.eq_first, j.eq_count));
+	if (j.scope_count) {
+		ADD_WITH(d, "scopes", put_strlist(f, b, j.scope_first, j.scope_count));
+		gwc_desc_add(d, "scopes_match", "%s", j.scope_any ? "any" : "all");
+	}
+	gwc_desc_add(d, "token", "%s%s", j.cookie.len ? "cookie " : "Authorization: Bearer",
+		     j.cookie.p);
+	if (j.hdr_count)
+		ADD_WITH(d, "claim_headers", put_headers(f, b, j.hdr_first, j.hdr_count));
+	gwc_desc_add(d, "forward_authorization", "%s", j.forward_auth ? "true" : "false");
+	gwc_desc_add(d, "realm", "%s", j.realm.p);
+	for (uint32_t k = 0; k < j.key_count; k++) {
+		struct gw_jwk x;
+
+		if (gw_blob_jwk(b, j.key_first + k, &x) < 0)
+			continue;
+		ADD_WITH(d, "key", {
+			fprintf(f, "kid %s, %s%s%s, ", x.kid.len ? x.kid.p : "(none)",
+				gw_jwk_kty_name(x.kty), x.crv ? " " : "", gw_jwk_crv_name(x.crv));
+			for (unsigned a = 0; a < 12; a++)
+				if (x.algs & (1u << a))
+					fprintf(f, "%s%s", (x.algs & ((1u << a) - 1)) ? " " : "",
+						gw_jwa_name(1u << a));
+		});
+	}
+	if (j.jwks_url.len) {
+		gwc_desc_add(d, "jwks_url", "%s", j.jwks_url.p);
+		gwc_desc_add(d, "jwks_refresh", "%us..%us, unknown kid: at most every %us",
+			     j.refresh_min_s, j.refresh_max_s, j.refetch_s);
+	}
+}
+
 /* describe.h: kind, the kind's parameters, ident, source. */
 int gwc_describe_policy(const struct gw_blob *b, uint32_t i, struct gwc_desc *d)
 {
@@ -404,11 +457,14 @@ int gwc_describe_policy(const struct gw_blob *b, uint32_t i, struct gwc_desc *d)
 
 		if (gw_blob_auth(b, p.index, &a) < 0)
 			break;
-		gwc_desc_add(d, "type", "%s", a.type == GW_AUTH_SESSION ? "session" : "api_key");
+		gwc_desc_add(d, "type", "%s", a.type == GW_AUTH_SESSION ? "session" :
+			     a.type == GW_AUTH_API_KEY ? "api_key" : "jwt");
 		if (a.header.len)
 			gwc_desc_add(d, "header", "%s", a.header.p);
 		if (a.user_header.len)
 			gwc_desc_add(d, "user_header", "%s", a.user_header.p);
+		if (a.type == GW_AUTH_JWT && a.jwt != GW_NONE)
+			describe_jwt(b, a.jwt, d);
 		break;
 	}
 	case GW_P_BODY_LIMIT: {

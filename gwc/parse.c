@@ -79,8 +79,8 @@ static int walk(struct gwc_file *f, const struct ynode *root)
 /* Record <name> as the next file of <conf> and hash its header into the
  * fingerprint.  Returns the file index, or -1 (OOM, or too many files:
  * reported). */
-static long add_file(struct gw_conf *conf, struct gw_diag *d, struct gwc_state *st,
-		     const char *name, size_t len)
+long gwc_add_file(struct gw_conf *conf, struct gw_diag *d, struct gwc_state *st,
+		  const char *name, size_t len)
 {
 	struct gw_str *e;
 	uint8_t le[8];
@@ -141,7 +141,7 @@ int gwc_parse_mem(struct gw_conf *conf, const char *name, const void *buf, size_
 		  struct gw_diag *d, struct gwc_state *st)
 {
 	unsigned before = st->nerrors;
-	long file = add_file(conf, d, st, name, len);
+	long file = gwc_add_file(conf, d, st, name, len);
 
 	if (file == -1)
 		return GW_ENOMEM;
@@ -199,7 +199,7 @@ int gwc_parse_file(struct gw_conf *conf, const char *path, struct gw_diag *d,
 			len += (size_t)r;
 		}
 	}
-	long file = add_file(conf, d, st, path, err ? 0 : len);
+	long file = gwc_add_file(conf, d, st, path, err ? 0 : len);
 	if (file == -1) {
 		rc = -1;
 		goto fail;

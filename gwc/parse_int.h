@@ -191,7 +191,21 @@ void gwc_names_free(struct gwc_names *t);
 int gwc_define(struct gwc_file *f, struct gwc_names *t, const struct ynode *name,
 	       const char *kind, uint32_t index);
 
+/* ---- files (parse.c) ---- */
+
+/* Record <name> as the next file of <conf> and hash its path and length
+ * <len> into the fingerprint (the caller hashes the bytes).  Returns the file
+ * index, -1 OOM, or -2 when there are too many files (reported). */
+long gwc_add_file(struct gw_conf *conf, struct gw_diag *d, struct gwc_state *st,
+		  const char *name, size_t len);
+
 /* ---- constructs ---- */
+
+/* The rest of an auth policy <n> of type jwt (parse_jwt.c): its keys, its
+ * JWKS file read and checked, a conf.jwts record for auth <a> (conf.auths
+ * index <auth>, about to be added).  0, or -1 OOM. */
+int gwc_parse_jwt(struct gwc_file *f, const struct ynode *n, struct gw_auth *a, uint32_t auth);
+
 
 int gwc_parse_settings(struct gwc_file *f, const struct ynode *n);   /* parse_upstream.c */
 int gwc_parse_upstreams(struct gwc_file *f, const struct ynode *n);  /* parse_upstream.c */

@@ -105,6 +105,27 @@ static uint64_t ident(const struct gw_conf *c, const struct gw_policy *p)
 
 		h = gwc_fnv(h, &a->type, 1);
 		h = h_str(h_str(h, &a->header), &a->user_header);
+		if (a->jwt < c->jwts.n) {
+			const struct gw_jwt *j = &c->jwts.v[a->jwt];
+
+			h = h_u32(h_u32(h, j->algs), (uint32_t)j->scope_any << 8 | j->forward_auth);
+			h = h_str(h_str(h_str(h_str(h, &j->issuer), &j->cookie), &j->realm),
+				  &j->jwks_url);
+			h = h_strs(h, c, j->aud_first, j->aud_count);
+			h = h_strs(h, c, j->scope_first, j->scope_count);
+			h = h_strs(h, c, j->has_first, j->has_count);
+			h = h_headers(h, c, j->eq_first, j->eq_count);
+			h = h_headers(h, c, j->hdr_first, j->hdr_count);
+			h = h_u32(h_u32(h, j->leeway_s), j->refetch_s);
+			h = h_u32(h_u32(h, j->refresh_min_s), j->refresh_max_s);
+			h = h_u32(h, j->key_count);
+			for (uint32_t k = 0; k < j->key_count; k++) {
+				const struct gw_jwk *x = &c->jwks.v[j->key_first + k];
+
+				h = h_u32(h, (uint32_t)x->kty << 24 | (uint32_t)x->crv << 16 | x->algs);
+				h = h_str(h_str(h_str(h, &x->kid), &x->a), &x->b);
+			}
+		}
 		break;
 	}
 	case GW_P_BODY_LIMIT:
@@ -301,19 +322,24 @@ static int rate_limit(struct gwc_file *f, const struct ynode *n, struct gw_polic
 static int auth(struct gwc_file *f, const struct ynode *n, struct gw_policy *p)
 {
 	static const char *const keys[] = { "type", "header", "user_header", NULL };
-	static const char *const types[] = { "session", "api_key", NULL };
-	struct gw_auth a = { 0 }, *e;
+	static const char *const types[] = { "session", "api_key", "jwt", NULL };
+	struct gw_auth a = { .jwt = GW_NONE }, *e;
 	const struct ynode *v, *h;
 	int t;
 
 	p->index = f->conf->auths.n;
 	if (gwc_want_map(f, n, "'auth'") == 0) {
-		gwc_check_keys(f, n, keys, "'auth'");
 		v = gwc_get(n, "type");
 		if (!v)
-			gwc_err(f, n, "missing required key 'type' in 'auth' (session or api_key)");
+			gwc_err(f, n, "missing required key 'type' in 'auth' (session, api_key or jwt)");
 		else if (gwc_enum(f, v, "'type'", types, &t) == 0)
 			a.type = (uint8_t)(GW_AUTH_SESSION + t);
+		if (a.type == GW_AUTH_JWT) {
+			if (gwc_parse_jwt(f, n, &a, p->index))
+				return -1;
+			goto add;
+		}
+		gwc_check_keys(f, n, keys, "'auth'");
 		h = gwc_get(n, "header");
 		if (h && a.type == GW_AUTH_SESSION) {
 			gwc_err(f, gwc_key(n, "header"), "'header' applies only with 'type: api_key'");
@@ -329,6 +355,7 @@ static int auth(struct gwc_file *f, const struct ynode *n, struct gw_policy *p)
 		    gwc_copy(f, h, &a.user_header))
 			return -1;
 	}
+add:
 	if (!a.header.p)
 		a.header = (struct gw_str){ "", 0 };
 	if (!a.user_header.p)

@@ -787,7 +787,8 @@ int gwc_finish_routes(struct gw_conf *conf, struct gw_diag *d, struct gwc_state 
 			mark[p] = i;
 			pol = &conf->policies.v[p];
 			if (pol->kind == GW_P_AUTH && pol->index < conf->auths.n) {
-				session |= conf->auths.v[pol->index].type == GW_AUTH_SESSION;
+				session |= conf->auths.v[pol->index].type == GW_AUTH_SESSION ||
+					   conf->auths.v[pol->index].type == GW_AUTH_JWT;
 				api_key |= conf->auths.v[pol->index].type == GW_AUTH_API_KEY;
 			}
 			if (pol->kind != GW_P_RATE_LIMIT)
@@ -800,7 +801,7 @@ int gwc_finish_routes(struct gw_conf *conf, struct gw_diag *d, struct gwc_state 
 				if (key == GW_RLK_USER && !session) {
 					gwc_show_bytes(ref->name.p, ref->name.len, b, sizeof b);
 					gwc_err_at(conf, d, st, &ref->at, "policy %s limits by user: it needs "
-						   "an auth policy of type session before it on the route", b);
+						   "an auth policy of type session or jwt before it on the route", b);
 					break;
 				}
 				if (key == GW_RLK_API_KEY && !api_key) {

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include "gwd/apikey.h"
 #include "gwd/conn.h"
+#include "gwd/jwt.h"
 #include "gwd/problem.h"
 #include "gwd/ratelimit.h"
 #include "gwd/reload.h"
@@ -172,6 +173,9 @@ int gwd_policy_auth(struct gwd_req *r, const struct gw_policy *p, const struct g
 	if (p->index >= r->gen->nauths)
 		return refuse(r, GWD_PB_INTERNAL, NULL);
 	a = &r->gen->auths[p->index];
+	if (a->type == GW_AUTH_JWT)
+		return a->jwt < r->gen->njwts ? gwd_jwt_check(r, &r->gen->jwts[a->jwt])
+					      : refuse(r, GWD_PB_INTERNAL, NULL);
 	who = gwd_req_alloc(r, sizeof *who);
 	if (!who)
 		return refuse(r, GWD_PB_INTERNAL, NULL);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "gwd/jwks.h"
+#include "gwd/jwt.h"
 #include "gwd/metrics.h"
 #include "gwd/ratelimit.h"
 #include "lib/blob-t.h"
@@ -48,6 +50,9 @@ void gwd_gen_free(struct gwd_gen *g)
 		free(g->rl_tables);
 	}
 	free(g->ratelimits);
+	for (uint32_t i = 0; g->jwts && i < g->njwts; i++)
+		gwd_jwt_pol_free(&g->jwts[i]);
+	free(g->jwts);
 	free(g->auths);
 	free(g->routes);
 	free(g->policies);
@@ -182,6 +187,18 @@ int gwd_gen_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t why
 	DECODE(b, GW_BLOB_BODYLIMITS, g->body_limits, g->nbody_limits, gw_blob_body_limit);
 	DECODE(b, GW_BLOB_RATELIMITS, g->ratelimits, g->nratelimits, gw_blob_ratelimit);
 	DECODE(b, GW_BLOB_AUTHS, g->auths, g->nauths, gw_blob_auth);
+	/* jwt policies: their file keys imported, their JWKS URLs' sources
+	 * taken (shared across generations: a reload keeps the fetched keys) */
+	g->njwts = gw_blob_count(b, GW_BLOB_JWTS);
+	g->jwts = calloc(g->njwts ? g->njwts : 1, sizeof *g->jwts);
+	if (!g->jwts)
+		goto fail_nomem;
+	for (uint32_t i = 0; i < g->njwts; i++)
+		if (gwd_jwt_pol_init(&g->jwts[i], b, i, g->strlist, g->headers, why, whylen)) {
+			g->njwts = i + 1;
+			gwd_gen_free(g);
+			return -1;
+		}
 	g->rl_tables = calloc(g->nratelimits ? g->nratelimits : 1, sizeof *g->rl_tables);
 	if (!g->rl_tables)
 		goto fail_nomem;
@@ -298,6 +315,8 @@ void gwd_gen_publish(struct gwd_gen *g)
 	old = atomic_load(&current);
 	if (old)
 		gwd_upstreams_inherit(&g->ups, &old->ups);
+	if (g->njwts && gwd_jwks_activate() != 0)
+		fprintf(stderr, "gwd: cannot start the JWKS fetch thread\n");
 	old = atomic_exchange(&current, g);
 	if (old) {
 		pthread_mutex_lock(&retire_lock);
@@ -360,6 +379,8 @@ int gwd_reload(const char *path, char *why, size_t whylen)
 void gwd_reload_shutdown(void)
 {
 	struct gwd_gen *g = atomic_exchange(&current, NULL);
+
+	gwd_jwks_shutdown();
 
 	if (g) {
 		pthread_mutex_lock(&retire_lock);

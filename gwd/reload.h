@@ -76,6 +76,7 @@ struct gwd_gen {
 	uint64_t *body_limits;       uint32_t nbody_limits;
 	struct gw_ratelimit *ratelimits; uint32_t nratelimits;
 	struct gw_auth *auths;       uint32_t nauths;
+	struct gwd_jwt_pol *jwts;    uint32_t njwts; /* jwt policies (gwd/jwt.h) */
 	struct gw_rl_table **rl_tables; /* per ratelimit record: its live table, or
 	                                   NULL (no registry: --check, tests) */
 	char *static_bodies;         /* concatenated multi-part literal bodies */

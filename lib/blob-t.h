@@ -101,8 +101,14 @@ enum gw_blob_table {
 	GW_BLOB_SETTINGS = 22,
 	GW_BLOB_RATTRS = 23,
 	GW_BLOB_EHASH = 24,
-	GW_BLOB_NTABLES = 25
+	GW_BLOB_JWTS = 25,
+	GW_BLOB_JWKEYS = 26,
+	GW_BLOB_NTABLES = 27
 };
+
+/* Sections a blob may lack (written by a gwc that did not know them): the
+ * reader takes them as empty. */
+#define GW_BLOB_FIRST_OPTIONAL GW_BLOB_JWTS
 
 /* Shared record pieces. */
 #define GW_BLOB_STR_OFF 0
@@ -244,6 +250,36 @@ enum gw_blob_table {
 #define GW_BLOB_AUTH_USER_HEADER 12
 #define GW_BLOB_AUTH_SIZE 20
 
+/* JWTS (struct gw_jwt): one per AUTHS record of type jwt, in AUTHS order. */
+#define GW_BLOB_JWT_AUTH 0            /* u32 AUTHS index, type jwt, increasing */
+#define GW_BLOB_JWT_ALGS 4            /* u16 enum gw_jwa mask */
+#define GW_BLOB_JWT_SCOPE_ANY 6       /* u8, 0 or 1 */
+#define GW_BLOB_JWT_FORWARD_AUTH 7    /* u8, 0 or 1 */
+#define GW_BLOB_JWT_ISSUER 8
+#define GW_BLOB_JWT_AUD_FIRST 16      /* range STRLIST */
+#define GW_BLOB_JWT_SCOPE_FIRST 24    /* range STRLIST */
+#define GW_BLOB_JWT_HAS_FIRST 32      /* range STRLIST */
+#define GW_BLOB_JWT_EQ_FIRST 40       /* range HEADERS */
+#define GW_BLOB_JWT_HDR_FIRST 48      /* range HEADERS */
+#define GW_BLOB_JWT_KEY_FIRST 56      /* range JWKEYS */
+#define GW_BLOB_JWT_COOKIE 64
+#define GW_BLOB_JWT_REALM 72
+#define GW_BLOB_JWT_JWKS_URL 80
+#define GW_BLOB_JWT_LEEWAY_S 88
+#define GW_BLOB_JWT_REFRESH_MIN_S 92
+#define GW_BLOB_JWT_REFRESH_MAX_S 96
+#define GW_BLOB_JWT_REFETCH_S 100
+#define GW_BLOB_JWT_SIZE 104
+
+/* JWKEYS (struct gw_jwk): keys of JWKS files. */
+#define GW_BLOB_JWK_KID 0
+#define GW_BLOB_JWK_KTY 8             /* u8 enum gw_jwk_kty */
+#define GW_BLOB_JWK_CRV 9             /* u8 enum gw_jwk_crv */
+#define GW_BLOB_JWK_ALGS 10           /* u16 enum gw_jwa mask */
+#define GW_BLOB_JWK_A 12              /* base64url: n, x or k */
+#define GW_BLOB_JWK_B 20              /* base64url: e or y */
+#define GW_BLOB_JWK_SIZE 28
+
 /* BODYLIMITS: u64 bytes. */
 #define GW_BLOB_BODYLIMIT_BYTES 0
 #define GW_BLOB_BODYLIMIT_SIZE 8
@@ -358,6 +394,8 @@ static inline unsigned gw_blob_record_size(unsigned t)
 		[GW_BLOB_SETTINGS] = GW_BLOB_SET_SIZE,
 		[GW_BLOB_RATTRS] = GW_BLOB_RATTR_SIZE,
 		[GW_BLOB_EHASH] = GW_BLOB_EHASH_SIZE,
+		[GW_BLOB_JWTS] = GW_BLOB_JWT_SIZE,
+		[GW_BLOB_JWKEYS] = GW_BLOB_JWK_SIZE,
 	};
 	return t < GW_BLOB_NTABLES ? sizes[t] : 0;
 }
@@ -385,6 +423,7 @@ static inline const char *gw_blob_table_name(unsigned t)
 		"PROXIES", "TPLS", "HEADERS", "STRLIST", "POLREFS", "POLICIES",
 		"RATELIMITS", "AUTHS", "BODYLIMITS", "CORS", "HDRPOLS", "IPFILTERS",
 		"CIDRS", "UPSTREAMS", "TARGETS", "SETTINGS", "RATTRS", "EHASH",
+		"JWTS", "JWKEYS",
 	};
 	return t < GW_BLOB_NTABLES ? names[t] : "?";
 }

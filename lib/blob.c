@@ -28,6 +28,7 @@
 #include "lib/blob-t.h"
 #include "lib/bytes.h"
 #include "lib/crc32c.h"
+#include "lib/jwk.h"
 #include "lib/match.h"
 
 struct gw_blob {
@@ -50,7 +51,7 @@ static const char *const table_noun[GW_BLOB_NTABLES] = {
 	"proxies", "template parts", "headers", "list strings", "policy refs",
 	"policies", "rate limits", "auths", "body limits", "cors records",
 	"header policies", "ip filters", "cidrs", "upstreams", "targets", "settings",
-	"route attributes", "hash slots",
+	"route attributes", "hash slots", "jwt policies", "jwks keys",
 };
 
 /* Write the explanation <fmt> to v->why (when the caller gave room) and return
@@ -557,10 +558,142 @@ static int verify_auths(struct vctx *v)
 		const uint8_t *r = rec(v->b, GW_BLOB_AUTHS, i);
 
 		TRY(check_enum(v, GW_BLOB_AUTHS, i, "type", r[GW_BLOB_AUTH_TYPE], GW_AUTH_SESSION,
-			       GW_AUTH_API_KEY));
+			       GW_AUTH_JWT));
 		TRY(check_reserved(v, GW_BLOB_AUTHS, i, r + GW_BLOB_AUTH_RESERVED, 3));
 		TRY(check_str(v, GW_BLOB_AUTHS, i, "header", r + GW_BLOB_AUTH_HEADER, 1));
 		TRY(check_str(v, GW_BLOB_AUTHS, i, "user_header", r + GW_BLOB_AUTH_USER_HEADER, 1));
+	}
+	return 0;
+}
+
+/* 1 when the <len> bytes at <p> are an HTTP token (RFC 9110 tchar), non-empty. */
+static int is_token(const char *p, uint32_t len)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (!len)
+		return 0;
+	for (uint32_t k = 0; k < len; k++) {
+		unsigned char c = (unsigned char)p[k];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c && strchr(extra, c))))
+			return 0;
+	}
+	return 1;
+}
+
+/* [V10] JWKS keys: a known type and a curve that fits it, algorithms the
+ * type serves (so an HMAC algorithm never meets an RSA modulus: the
+ * confusion of RFC 8725 3.1 cannot be written), parameters in the base64url
+ * alphabet, the second one present exactly for RSA and EC. */
+static int verify_jwkeys(struct vctx *v)
+{
+	for (uint32_t i = 0; i < v->b->t[GW_BLOB_JWKEYS].n; i++) {
+		const uint8_t *r = rec(v->b, GW_BLOB_JWKEYS, i);
+		unsigned kty = r[GW_BLOB_JWK_KTY], crv = r[GW_BLOB_JWK_CRV];
+		unsigned algs = gw_get_u16le(r + GW_BLOB_JWK_ALGS), fits;
+		struct gw_str a, b2;
+
+		TRY(check_str(v, GW_BLOB_JWKEYS, i, "kid", r + GW_BLOB_JWK_KID, 1));
+		TRY(check_str(v, GW_BLOB_JWKEYS, i, "a", r + GW_BLOB_JWK_A, 1));
+		TRY(check_str(v, GW_BLOB_JWKEYS, i, "b", r + GW_BLOB_JWK_B, 1));
+		TRY(check_enum(v, GW_BLOB_JWKEYS, i, "kty", kty, GW_KTY_RSA, GW_KTY_OCT));
+		TRY(check_enum(v, GW_BLOB_JWKEYS, i, "crv", crv, GW_CRV_NONE, GW_CRV_ED25519));
+		fits = gw_jwk_fits(kty, crv);
+		if (!fits)
+			return bad(v, GW_ECORRUPT, "JWKEYS[%u]: curve %u does not fit key type %u", i,
+				   crv, kty);
+		if (!algs || (algs & ~fits))
+			return bad(v, GW_ECORRUPT, "JWKEYS[%u]: algorithms 0x%x do not fit key type %u",
+				   i, algs, kty);
+		a = str_at(v->b, r + GW_BLOB_JWK_A);
+		b2 = str_at(v->b, r + GW_BLOB_JWK_B);
+		if (!a.len || (kty == GW_KTY_RSA || kty == GW_KTY_EC) != (b2.len != 0))
+			return bad(v, GW_ECORRUPT, "JWKEYS[%u]: key parameters missing or extra", i);
+		for (uint32_t k = 0; k < a.len + b2.len; k++) {
+			char c = k < a.len ? a.p[k] : b2.p[k - a.len];
+
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+			      (c >= 'A' && c <= 'Z') || c == '-' || c == '_'))
+				return bad(v, GW_ECORRUPT, "JWKEYS[%u]: parameter byte not base64url", i);
+		}
+	}
+	return 0;
+}
+
+/* [V10] jwt policies: one per AUTHS record of type jwt, in AUTHS
+ * order (so an auth finds its record by binary search and none has two);
+ * algorithms known and not none; flags 0 or 1; ranges in their tables;
+ * claim names non-empty and upstream header names tokens (they are written
+ * into the upstream request); keys from the file or a URL; refresh bounds
+ * ordered and at least 1 s. */
+static int verify_jwts(struct vctx *v)
+{
+	const struct gw_blob *b = v->b;
+	uint32_t njwt_auths = 0, prev = 0;
+
+	for (uint32_t i = 0; i < b->t[GW_BLOB_AUTHS].n; i++)
+		njwt_auths += rec(b, GW_BLOB_AUTHS, i)[GW_BLOB_AUTH_TYPE] == GW_AUTH_JWT;
+	if (njwt_auths != b->t[GW_BLOB_JWTS].n)
+		return bad(v, GW_ECORRUPT, "JWTS: %u records for %u jwt auths", b->t[GW_BLOB_JWTS].n,
+			   njwt_auths);
+	for (uint32_t i = 0; i < b->t[GW_BLOB_JWTS].n; i++) {
+		const uint8_t *r = rec(b, GW_BLOB_JWTS, i);
+		uint32_t auth = gw_get_u32le(r + GW_BLOB_JWT_AUTH);
+		unsigned algs = gw_get_u16le(r + GW_BLOB_JWT_ALGS);
+		static const struct { unsigned off, target; const char *name; } rg[] = {
+			{ GW_BLOB_JWT_AUD_FIRST, GW_BLOB_STRLIST, "audiences" },
+			{ GW_BLOB_JWT_SCOPE_FIRST, GW_BLOB_STRLIST, "scopes" },
+			{ GW_BLOB_JWT_HAS_FIRST, GW_BLOB_STRLIST, "present claims" },
+			{ GW_BLOB_JWT_EQ_FIRST, GW_BLOB_HEADERS, "equal claims" },
+			{ GW_BLOB_JWT_HDR_FIRST, GW_BLOB_HEADERS, "claim headers" },
+			{ GW_BLOB_JWT_KEY_FIRST, GW_BLOB_JWKEYS, "keys" },
+		};
+		uint32_t first, count;
+
+		TRY(check_index(v, GW_BLOB_JWTS, i, "auth", auth, GW_BLOB_AUTHS, 0));
+		if (rec(b, GW_BLOB_AUTHS, auth)[GW_BLOB_AUTH_TYPE] != GW_AUTH_JWT || (i && auth <= prev))
+			return bad(v, GW_ECORRUPT, "JWTS[%u]: auth %u not the next jwt auth", i, auth);
+		prev = auth;
+		if (!algs || (algs & ~GW_JWA_ALL))
+			return bad(v, GW_ECORRUPT, "JWTS[%u]: algorithms 0x%x invalid", i, algs);
+		TRY(check_enum(v, GW_BLOB_JWTS, i, "scope_any", r[GW_BLOB_JWT_SCOPE_ANY], 0, 1));
+		TRY(check_enum(v, GW_BLOB_JWTS, i, "forward_auth", r[GW_BLOB_JWT_FORWARD_AUTH], 0, 1));
+		TRY(check_str(v, GW_BLOB_JWTS, i, "issuer", r + GW_BLOB_JWT_ISSUER, 1));
+		TRY(check_str(v, GW_BLOB_JWTS, i, "cookie", r + GW_BLOB_JWT_COOKIE, 1));
+		TRY(check_str(v, GW_BLOB_JWTS, i, "realm", r + GW_BLOB_JWT_REALM, 1));
+		TRY(check_str(v, GW_BLOB_JWTS, i, "jwks_url", r + GW_BLOB_JWT_JWKS_URL, 1));
+		for (size_t k = 0; k < sizeof rg / sizeof *rg; k++)
+			TRY(check_range(v, GW_BLOB_JWTS, i, rg[k].name, gw_get_u32le(r + rg[k].off),
+					gw_get_u32le(r + rg[k].off + 4), rg[k].target));
+		/* a realm is quoted in WWW-Authenticate: no quote, backslash or control */
+		{
+			struct gw_str realm = str_at(b, r + GW_BLOB_JWT_REALM);
+
+			for (uint32_t k = 0; k < realm.len; k++)
+				if ((unsigned char)realm.p[k] < 0x20 || realm.p[k] == '"' ||
+				    realm.p[k] == '\\' || realm.p[k] == 0x7f)
+					return bad(v, GW_ECORRUPT, "JWTS[%u]: realm byte %u invalid", i, k);
+		}
+		first = gw_get_u32le(r + GW_BLOB_JWT_HDR_FIRST);
+		count = gw_get_u32le(r + GW_BLOB_JWT_HDR_FIRST + 4);
+		for (uint32_t k = first; k < first + count; k++) {
+			const uint8_t *h = rec(b, GW_BLOB_HEADERS, k);
+			struct gw_str claim = str_at(b, h + GW_BLOB_HEADER_NAME);
+			struct gw_str name = str_at(b, h + GW_BLOB_HEADER_VALUE);
+
+			if (!claim.len || !is_token(name.p, name.len))
+				return bad(v, GW_ECORRUPT, "JWTS[%u]: claim header %u invalid", i, k - first);
+		}
+		if (gw_get_u32le(r + GW_BLOB_JWT_KEY_FIRST + 4) == 0 &&
+		    gw_get_u32le(r + GW_BLOB_JWT_JWKS_URL + GW_BLOB_STR_LEN) == 0)
+			return bad(v, GW_ECORRUPT, "JWTS[%u]: no key and no JWKS URL", i);
+		if (gw_get_u32le(r + GW_BLOB_JWT_REFRESH_MIN_S) == 0 ||
+		    gw_get_u32le(r + GW_BLOB_JWT_REFRESH_MIN_S) >
+			    gw_get_u32le(r + GW_BLOB_JWT_REFRESH_MAX_S) ||
+		    gw_get_u32le(r + GW_BLOB_JWT_REFETCH_S) == 0)
+			return bad(v, GW_ECORRUPT, "JWTS[%u]: refresh bounds invalid", i);
 	}
 	return 0;
 }
@@ -928,7 +1061,7 @@ static int verify_sections(struct vctx *v, const uint8_t *p, size_t len)
 		v->b->t[id].p = p + off;
 		v->b->t[id].n = count;
 	}
-	for (unsigned t = 0; t < GW_BLOB_NTABLES; t++)
+	for (unsigned t = 0; t < GW_BLOB_FIRST_OPTIONAL; t++)
 		if (!seen[t])
 			return bad(v, GW_ECORRUPT, "%s: section missing", gw_blob_table_name(t));
 	if (v->b->t[GW_BLOB_SETTINGS].n != 1)
@@ -944,6 +1077,7 @@ static int verify(struct gw_blob *b, const uint8_t *p, size_t len, char *why, si
 	static int (*const steps[])(struct vctx *) = {
 		verify_files, verify_hosts, verify_tpls, verify_headers, verify_strlist,
 		verify_cidrs, verify_targets, verify_polrefs, verify_ratelimits, verify_auths,
+		verify_jwkeys, verify_jwts,
 		verify_cors, verify_hdrpols, verify_ipfilters, verify_policies,
 		verify_upstreams, verify_responds, verify_proxies, verify_rattrs,
 		verify_routes, verify_edges, verify_ehash, verify_nodes, verify_settings,
@@ -1314,6 +1448,73 @@ int gw_blob_auth(const struct gw_blob *b, uint32_t i, struct gw_auth *out)
 	out->type = r[GW_BLOB_AUTH_TYPE];
 	out->header = str_at(b, r + GW_BLOB_AUTH_HEADER);
 	out->user_header = str_at(b, r + GW_BLOB_AUTH_USER_HEADER);
+	out->jwt = GW_NONE;
+	if (out->type == GW_AUTH_JWT) {
+		/* JWTS is in AUTHS order, one per jwt auth (verify_jwts) */
+		uint32_t lo = 0, hi = b->t[GW_BLOB_JWTS].n;
+
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			uint32_t a = gw_get_u32le(rec(b, GW_BLOB_JWTS, mid) + GW_BLOB_JWT_AUTH);
+
+			if (a == i) {
+				out->jwt = mid;
+				break;
+			}
+			if (a < i)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	return 0;
+}
+
+int gw_blob_jwt(const struct gw_blob *b, uint32_t i, struct gw_jwt *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_JWTS, i);
+
+	if (!r)
+		return -1;
+	out->auth = gw_get_u32le(r + GW_BLOB_JWT_AUTH);
+	out->algs = gw_get_u16le(r + GW_BLOB_JWT_ALGS);
+	out->scope_any = r[GW_BLOB_JWT_SCOPE_ANY];
+	out->forward_auth = r[GW_BLOB_JWT_FORWARD_AUTH];
+	out->issuer = str_at(b, r + GW_BLOB_JWT_ISSUER);
+	out->aud_first = gw_get_u32le(r + GW_BLOB_JWT_AUD_FIRST);
+	out->aud_count = gw_get_u32le(r + GW_BLOB_JWT_AUD_FIRST + 4);
+	out->scope_first = gw_get_u32le(r + GW_BLOB_JWT_SCOPE_FIRST);
+	out->scope_count = gw_get_u32le(r + GW_BLOB_JWT_SCOPE_FIRST + 4);
+	out->has_first = gw_get_u32le(r + GW_BLOB_JWT_HAS_FIRST);
+	out->has_count = gw_get_u32le(r + GW_BLOB_JWT_HAS_FIRST + 4);
+	out->eq_first = gw_get_u32le(r + GW_BLOB_JWT_EQ_FIRST);
+	out->eq_count = gw_get_u32le(r + GW_BLOB_JWT_EQ_FIRST + 4);
+	out->hdr_first = gw_get_u32le(r + GW_BLOB_JWT_HDR_FIRST);
+	out->hdr_count = gw_get_u32le(r + GW_BLOB_JWT_HDR_FIRST + 4);
+	out->key_first = gw_get_u32le(r + GW_BLOB_JWT_KEY_FIRST);
+	out->key_count = gw_get_u32le(r + GW_BLOB_JWT_KEY_FIRST + 4);
+	out->cookie = str_at(b, r + GW_BLOB_JWT_COOKIE);
+	out->realm = str_at(b, r + GW_BLOB_JWT_REALM);
+	out->jwks_url = str_at(b, r + GW_BLOB_JWT_JWKS_URL);
+	out->leeway_s = gw_get_u32le(r + GW_BLOB_JWT_LEEWAY_S);
+	out->refresh_min_s = gw_get_u32le(r + GW_BLOB_JWT_REFRESH_MIN_S);
+	out->refresh_max_s = gw_get_u32le(r + GW_BLOB_JWT_REFRESH_MAX_S);
+	out->refetch_s = gw_get_u32le(r + GW_BLOB_JWT_REFETCH_S);
+	return 0;
+}
+
+int gw_blob_jwk(const struct gw_blob *b, uint32_t i, struct gw_jwk *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_JWKEYS, i);
+
+	if (!r)
+		return -1;
+	out->kid = str_at(b, r + GW_BLOB_JWK_KID);
+	out->kty = r[GW_BLOB_JWK_KTY];
+	out->crv = r[GW_BLOB_JWK_CRV];
+	out->algs = gw_get_u16le(r + GW_BLOB_JWK_ALGS);
+	out->a = str_at(b, r + GW_BLOB_JWK_A);
+	out->b = str_at(b, r + GW_BLOB_JWK_B);
 	return 0;
 }
 

@@ -56,6 +56,8 @@ int gw_blob_polref(const struct gw_blob *b, uint32_t i, uint32_t *out);
 int gw_blob_policy(const struct gw_blob *b, uint32_t i, struct gw_policy *out);
 int gw_blob_ratelimit(const struct gw_blob *b, uint32_t i, struct gw_ratelimit *out);
 int gw_blob_auth(const struct gw_blob *b, uint32_t i, struct gw_auth *out);
+int gw_blob_jwt(const struct gw_blob *b, uint32_t i, struct gw_jwt *out);
+int gw_blob_jwk(const struct gw_blob *b, uint32_t i, struct gw_jwk *out);
 int gw_blob_body_limit(const struct gw_blob *b, uint32_t i, uint64_t *out);
 int gw_blob_cors(const struct gw_blob *b, uint32_t i, struct gw_cors *out);
 int gw_blob_hdrpol(const struct gw_blob *b, uint32_t i, struct gw_hdrpol *out);

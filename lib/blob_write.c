@@ -240,6 +240,18 @@ static void enc_strlist(struct w *w, uint8_t *r, uint32_t i)
 	put_str(w, r + GW_BLOB_STRLIST_STR, &w->c->strlist.v[i]);
 }
 
+static void enc_jwk(struct w *w, uint8_t *r, uint32_t i)
+{
+	const struct gw_jwk *k = &w->c->jwks.v[i];
+
+	put_str(w, r + GW_BLOB_JWK_KID, &k->kid);
+	r[GW_BLOB_JWK_KTY] = k->kty;
+	r[GW_BLOB_JWK_CRV] = k->crv;
+	gw_put_u16le(r + GW_BLOB_JWK_ALGS, k->algs);
+	put_str(w, r + GW_BLOB_JWK_A, &k->a);
+	put_str(w, r + GW_BLOB_JWK_B, &k->b);
+}
+
 static void enc_polref(struct w *w, uint8_t *r, uint32_t i)
 {
 	gw_put_u32le(r + GW_BLOB_POLREF_POLICY, w->c->polrefs.v[i]);
@@ -419,6 +431,39 @@ static void emit_policies(struct w *w)
 		r[GW_BLOB_AUTH_TYPE] = s->type;
 		put_str(w, r + GW_BLOB_AUTH_HEADER, &s->header);
 		put_str(w, r + GW_BLOB_AUTH_USER_HEADER, &s->user_header);
+	}
+	/* JWTS in conf order, which is AUTHS order: gwc adds a jwt record when
+	 * it adds its auth */
+	for (uint32_t i = 0; i < c->jwts.n; i++) {
+		const struct gw_jwt *s = &c->jwts.v[i];
+		uint8_t *r = add(w, GW_BLOB_JWTS);
+
+		if (!r)
+			return;
+		gw_put_u32le(r + GW_BLOB_JWT_AUTH, s->auth);
+		gw_put_u16le(r + GW_BLOB_JWT_ALGS, s->algs);
+		r[GW_BLOB_JWT_SCOPE_ANY] = s->scope_any;
+		r[GW_BLOB_JWT_FORWARD_AUTH] = s->forward_auth;
+		put_str(w, r + GW_BLOB_JWT_ISSUER, &s->issuer);
+		RANGE(w, r + GW_BLOB_JWT_AUD_FIRST, GW_BLOB_STRLIST, strlist, s->aud_first,
+		      s->aud_count, enc_strlist);
+		RANGE(w, r + GW_BLOB_JWT_SCOPE_FIRST, GW_BLOB_STRLIST, strlist, s->scope_first,
+		      s->scope_count, enc_strlist);
+		RANGE(w, r + GW_BLOB_JWT_HAS_FIRST, GW_BLOB_STRLIST, strlist, s->has_first,
+		      s->has_count, enc_strlist);
+		RANGE(w, r + GW_BLOB_JWT_EQ_FIRST, GW_BLOB_HEADERS, headers, s->eq_first,
+		      s->eq_count, enc_header);
+		RANGE(w, r + GW_BLOB_JWT_HDR_FIRST, GW_BLOB_HEADERS, headers, s->hdr_first,
+		      s->hdr_count, enc_header);
+		RANGE(w, r + GW_BLOB_JWT_KEY_FIRST, GW_BLOB_JWKEYS, jwks, s->key_first,
+		      s->key_count, enc_jwk);
+		put_str(w, r + GW_BLOB_JWT_COOKIE, &s->cookie);
+		put_str(w, r + GW_BLOB_JWT_REALM, &s->realm);
+		put_str(w, r + GW_BLOB_JWT_JWKS_URL, &s->jwks_url);
+		gw_put_u32le(r + GW_BLOB_JWT_LEEWAY_S, s->leeway_s);
+		gw_put_u32le(r + GW_BLOB_JWT_REFRESH_MIN_S, s->refresh_min_s);
+		gw_put_u32le(r + GW_BLOB_JWT_REFRESH_MAX_S, s->refresh_max_s);
+		gw_put_u32le(r + GW_BLOB_JWT_REFETCH_S, s->refetch_s);
 	}
 	for (uint32_t i = 0; i < c->body_limits.n; i++) {
 		uint8_t *r = add(w, GW_BLOB_BODYLIMITS);

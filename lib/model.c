@@ -64,6 +64,8 @@ void gw_conf_free(struct gw_conf *c)
 	FREE_VEC(c->policies);
 	FREE_VEC(c->ratelimits);
 	FREE_VEC(c->auths);
+	FREE_VEC(c->jwts);
+	FREE_VEC(c->jwks);
 	FREE_VEC(c->body_limits);
 	FREE_VEC(c->cors);
 	FREE_VEC(c->hdrpols);

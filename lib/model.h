@@ -80,6 +80,41 @@ enum gw_rl_hdrmode {
 enum gw_auth_type {
 	GW_AUTH_SESSION = 1,
 	GW_AUTH_API_KEY = 2,
+	GW_AUTH_JWT = 3,
+};
+
+/* JWS algorithms a jwt policy accepts, and a key fits, as a bit mask
+ * (docs/routes.md, "jwt"). */
+enum gw_jwa {
+	GW_JWA_RS256 = 1u << 0,
+	GW_JWA_RS384 = 1u << 1,
+	GW_JWA_RS512 = 1u << 2,
+	GW_JWA_PS256 = 1u << 3,
+	GW_JWA_PS384 = 1u << 4,
+	GW_JWA_PS512 = 1u << 5,
+	GW_JWA_ES256 = 1u << 6,
+	GW_JWA_ES384 = 1u << 7,
+	GW_JWA_EDDSA = 1u << 8,
+	GW_JWA_HS256 = 1u << 9,
+	GW_JWA_HS384 = 1u << 10,
+	GW_JWA_HS512 = 1u << 11,
+};
+#define GW_JWA_ALL 0xFFFu
+#define GW_JWA_RSA 0x3Fu   /* RS* and PS*: RSA keys */
+#define GW_JWA_HMAC 0xE00u /* HS*: oct keys */
+
+/* JWK key types and curves (struct gw_jwk). */
+enum gw_jwk_kty {
+	GW_KTY_RSA = 1,
+	GW_KTY_EC = 2,
+	GW_KTY_OKP = 3,
+	GW_KTY_OCT = 4,
+};
+enum gw_jwk_crv {
+	GW_CRV_NONE = 0,
+	GW_CRV_P256 = 1,
+	GW_CRV_P384 = 2,
+	GW_CRV_ED25519 = 3,
 };
 
 enum gw_balance {
@@ -182,6 +217,38 @@ struct gw_auth {
 	struct gw_str header;      /* API_KEY: header carrying the key ("X-API-Key") */
 	struct gw_str user_header; /* header set towards upstreams with the user/key name;
 	                              a client-sent copy is removed; may be empty */
+	uint32_t jwt;              /* JWT: index into conf.jwts; else GW_NONE */
+};
+
+/* A jwt auth policy's parameters (docs/routes.md, "jwt"). */
+struct gw_jwt {
+	uint32_t auth;                     /* the conf.auths record it belongs to */
+	uint16_t algs;                     /* enum gw_jwa mask, never 0 */
+	uint8_t scope_any;                 /* 0: every scope needed; 1: one of them */
+	uint8_t forward_auth;              /* pass the Authorization header upstream */
+	struct gw_str issuer;              /* the token's iss, exactly */
+	uint32_t aud_first, aud_count;     /* into conf.strlist: the aud must hold one */
+	uint32_t scope_first, scope_count; /* into conf.strlist */
+	uint32_t has_first, has_count;     /* into conf.strlist: claims that must be present */
+	uint32_t eq_first, eq_count;       /* into conf.headers: claim name = value */
+	uint32_t hdr_first, hdr_count;     /* into conf.headers: claim name -> header name */
+	uint32_t key_first, key_count;     /* into conf.jwks: keys of the JWKS file */
+	struct gw_str cookie;              /* token from this cookie; "": Authorization */
+	struct gw_str realm;               /* WWW-Authenticate realm */
+	struct gw_str jwks_url;            /* fetched by gwd; "" = none */
+	uint32_t leeway_s;                 /* exp, nbf, iat tolerance */
+	uint32_t refresh_min_s, refresh_max_s; /* bounds on the JWKS max-age */
+	uint32_t refetch_s;                /* unknown kid: at most one refetch per this */
+};
+
+/* One key of a JWKS file, its parameters as base64url text. */
+struct gw_jwk {
+	struct gw_str kid;  /* may be empty */
+	uint8_t kty;        /* enum gw_jwk_kty */
+	uint8_t crv;        /* enum gw_jwk_crv: EC and OKP; else NONE */
+	uint16_t algs;      /* enum gw_jwa: the algorithms the key serves */
+	struct gw_str a;    /* RSA n, EC/OKP x, oct k */
+	struct gw_str b;    /* RSA e, EC y; else empty */
 };
 
 struct gw_cors {
@@ -281,6 +348,8 @@ struct gw_conf {
 	GW_VEC(struct gw_policy) policies;
 	GW_VEC(struct gw_ratelimit) ratelimits;
 	GW_VEC(struct gw_auth) auths;
+	GW_VEC(struct gw_jwt) jwts;
+	GW_VEC(struct gw_jwk) jwks;
 	GW_VEC(uint64_t) body_limits;  /* bytes */
 	GW_VEC(struct gw_cors) cors;
 	GW_VEC(struct gw_hdrpol) hdrpols;

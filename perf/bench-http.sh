@@ -5,7 +5,7 @@
 # machine's noise falls on all three alike.  Prints every round, then the
 # median requests/s and p99 of each and the ratios gwd/nginx, gwd/haproxy.
 #
-#   perf/bench-http.sh [hello|proxy|policies]
+#   perf/bench-http.sh [hello|proxy|policies|jwt]
 #   env: ROUNDS (5), DURATION (10s), CONNS (64), THREADS (2), GWD_THREADS (nproc)
 #        GWD_B (hello only: another gwd binary, e.g. a build of the previous
 #        commit, measured as "gwd-b" in the same alternating rounds)
@@ -15,7 +15,8 @@
 # nginx's proxy_pass with upstream keepalive (HAProxy not included).
 # policies: gwd alone, the same fixed answer with no policy, behind the
 # admit-all rate limit (all five fields, the IETF pair only, none), and behind
-# a session (a real login's bearer token).
+# a session (a real login's bearer token).  jwt: the same answer with no
+# policy, behind a jwt policy and behind one that sends claims as headers.
 # cpu_us/req: the server's own CPU time (user + system, every thread and
 # worker) per request of the round, from /proc: less noisy than req/s when
 # other work shares the cores.
@@ -71,6 +72,34 @@ if [[ $MODE == policies ]]; then
 	TARGETS=("plain http://127.0.0.1:$GW_PORT/api/plain" "ratelimit http://127.0.0.1:$GW_PORT/api/hello"
 		 "rl-ietf http://127.0.0.1:$GW_PORT/api/hello-ietf" "rl-none http://127.0.0.1:$GW_PORT/api/hello-quiet"
 		 "session http://127.0.0.1:$GW_PORT/api/session")
+elif [[ $MODE == jwt ]]; then
+	# the same answer with no policy, behind a jwt policy (RS256, a key of the
+	# JWKS file), and behind one that also sends two claims upstream as headers
+	# (the cached path decodes the payload again); one token, minted by
+	# python3-jwt, verified once and then served from the cache
+	/usr/bin/python3 tests/integration/jwt_tool.py genkeys "$DIR/keys"
+	/usr/bin/python3 tests/integration/jwt_tool.py jwks "$DIR/keys" rsa1 >"$DIR/bench.jwks"
+	cat >"$DIR/jwt.yaml" <<YAML
+version: 1
+policies:
+  jwt: { auth: { type: jwt, issuer: https://idp.test/, audiences: [api], algorithms: [RS256], jwks_file: bench.jwks } }
+  jwt-hdrs: { auth: { type: jwt, issuer: https://idp.test/, audiences: [api], algorithms: [RS256], jwks_file: bench.jwks, claim_headers: { sub: X-User-Id, tenant: X-Tenant } } }
+routes:
+  - { path: /health, methods: [GET], health: {} }
+  - { path: /api/plain, methods: [GET], respond: { headers: { Content-Type: application/json }, body: '{"message":"hello"}' } }
+  - { path: /api/jwt, methods: [GET], policies: [jwt], respond: { headers: { Content-Type: application/json }, body: '{"message":"hello"}' } }
+  - { path: /api/jwt-hdrs, methods: [GET], policies: [jwt-hdrs], respond: { headers: { Content-Type: application/json }, body: '{"message":"hello"}' } }
+YAML
+	bin/gwc compile "$DIR/jwt.yaml" -o "$DIR/jwt.gwb"
+	kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
+	bin/gwd --blob "$DIR/jwt.gwb" --listen "127.0.0.1:$GW_PORT" --threads "$GWD_THREADS" \
+		--db "$DIR/gwd.db" --access-log "$DIR/gwd-access.log" >"$DIR/gwd.out" 2>&1 &
+	PIDS[0]=$!
+	token=$(/usr/bin/python3 tests/integration/jwt_tool.py mint "$DIR/keys" rsa1 RS256 \
+		'{"iss":"https://idp.test/","aud":"api","sub":"bench-user","tenant":"acme","exp":4100000000}')
+	WRK_HDR=(-H "Authorization: Bearer $token")
+	TARGETS=("plain http://127.0.0.1:$GW_PORT/api/plain" "jwt http://127.0.0.1:$GW_PORT/api/jwt"
+		 "jwt-hdrs http://127.0.0.1:$GW_PORT/api/jwt-hdrs")
 elif [[ $MODE == hello ]]; then
 	sed -e "s#@PORT@#$HA_PORT#g" -e "s#@DIR@#$DIR#g" perf/haproxy-hello.cfg >"$DIR/haproxy.cfg"
 	haproxy -D -f "$DIR/haproxy.cfg"
@@ -150,7 +179,7 @@ first=${TARGETS[0]%% *}
 g=$(median <<<"${RPS[$first]}")
 for t in "${TARGETS[@]:1}"; do
 	n=${t%% *}
-	if [[ $MODE == policies ]]; then
+	if [[ $MODE == policies || $MODE == jwt ]]; then
 		# by req/s, and by CPU per request (plain's over the route's: the
 		# throughput ratio a CPU-bound server would show, less noisy)
 		printf 'ratio %s/%s: %s (cpu: %s)\n' "$n" "$first" \

@@ -86,6 +86,7 @@ asan_suites=(
 	sessions
 	proxy_security
 	service
+	jwt
 )
 for n in "${asan_suites[@]}"; do
 	t=tests/integration/$n.sh

@@ -822,10 +822,10 @@ static void test_err_policies(void)
 	       "t.yaml:9:37: error: missing required key 'header' (key is header)\n"
 	       "t.yaml:10:32: error: 'header' applies only with 'key: header'\n"
 	       "t.yaml:11:30: error: 'header' applies only with 'type: api_key'\n"
-	       "t.yaml:12:15: error: missing required key 'type' in 'auth' (session or api_key)\n"
+	       "t.yaml:12:15: error: missing required key 'type' in 'auth' (session, api_key or jwt)\n"
 	       "t.yaml:12:29: error: header 'Connection' is a framing or hop-by-hop header and "
 	       "cannot be set or removed\n"
-	       "t.yaml:13:22: error: bad value 'oauth' for 'type' (expected one of: session, api_key)\n"
+	       "t.yaml:13:22: error: bad value 'oauth' for 'type' (expected one of: session, api_key, jwt)\n"
 	       "t.yaml:14:21: error: 'body_limit' cannot be negative\n"
 	       "t.yaml:15:21: error: bad size '1 MB' for 'body_limit' (expected an integer, "
 	       "optionally with a unit: B, KB, MB, GB, KiB, MiB or GiB)\n"
@@ -1022,7 +1022,7 @@ static void test_err_handlers(void)
 	       "trailing '/'\n"
 	       "t.yaml:38:35: error: 'rewrite' refers to ${path.idx} but the path has no {idx}\n"
 	       "t.yaml:41:16: error: policy 'per-user' limits by user: it needs an auth policy of "
-	       "type session before it on the route\n"
+	       "type session or jwt before it on the route\n"
 	       "t.yaml:41:29: error: unknown policy 'missing'\n"
 	       "t.yaml:41:41: error: policy 'k' is listed twice on the route\n");
 }

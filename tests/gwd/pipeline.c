@@ -209,8 +209,9 @@ static void test_target_and_match(void)
 }
 
 /* An OPTIONS preflight is answered by the cors policy before the route's
- * other policies (the ip policy would refuse this client); without
- * Access-Control-Request-Method it is an ordinary OPTIONS request. */
+ * other policies, but for its ip policy: an address it allows gets the
+ * preflight's answer, another 403.  Without Access-Control-Request-Method it
+ * is an ordinary OPTIONS request. */
 static void test_preflight(void)
 {
 	struct fxg f;
@@ -225,10 +226,15 @@ static void test_preflight(void)
 	fs.origin_len = strlen(fs.origin);
 	fs.acrm = "PUT";
 	fs.acrm_len = 3;
-	r = req(f.g, &conn, "192.0.2.1", GW_M_OPTIONS, "/cors");
+	r = req(f.g, &conn, "10.0.0.1", GW_M_OPTIONS, "/cors");
 	r->http11 = 0;
 	CU_ASSERT_EQUAL(route(r, &fs, &facts), 1);
 	CU_ASSERT_EQUAL(r->resp.status, 204);
+	gwd_req_put(r);
+	r = req(f.g, &conn, "192.0.2.1", GW_M_OPTIONS, "/cors");
+	r->http11 = 0;
+	CU_ASSERT_EQUAL(route(r, &fs, &facts), 1);
+	CU_ASSERT(answered(r, 403, "forbidden"));
 	gwd_req_put(r);
 	fs.acrm = NULL;
 	r = req(f.g, &conn, "192.0.2.1", GW_M_OPTIONS, "/cors");

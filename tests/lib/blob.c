@@ -235,7 +235,28 @@ static void check_roundtrip(const struct fx *f, const struct gw_blob *b)
 
 		CU_ASSERT(gw_blob_auth(b, i, &x) == 0 && x.type == c->auths.v[i].type &&
 			  cstr_eq(x.header, c->auths.v[i].header) &&
-			  cstr_eq(x.user_header, c->auths.v[i].user_header));
+			  cstr_eq(x.user_header, c->auths.v[i].user_header) &&
+			  (x.type != GW_AUTH_JWT || x.jwt == c->auths.v[i].jwt));
+	}
+	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_JWTS), c->jwts.n);
+	for (uint32_t i = 0; i < c->jwts.n; i++) {
+		const struct gw_jwt *w = &c->jwts.v[i];
+		struct gw_jwt x;
+
+		CU_ASSERT_FATAL(gw_blob_jwt(b, i, &x) == 0);
+		CU_ASSERT(x.auth == w->auth && x.algs == w->algs && cstr_eq(x.issuer, w->issuer) &&
+			  x.aud_count == w->aud_count && x.hdr_count == w->hdr_count &&
+			  x.key_count == w->key_count && cstr_eq(x.realm, w->realm) &&
+			  cstr_eq(x.jwks_url, w->jwks_url) && x.leeway_s == w->leeway_s &&
+			  x.refresh_max_s == w->refresh_max_s && x.refetch_s == w->refetch_s);
+		for (uint32_t k = 0; k < x.key_count; k++) {
+			struct gw_jwk y;
+			const struct gw_jwk *z = &c->jwks.v[w->key_first + k];
+
+			CU_ASSERT(gw_blob_jwk(b, x.key_first + k, &y) == 0 && cstr_eq(y.kid, z->kid) &&
+				  y.kty == z->kty && y.crv == z->crv && y.algs == z->algs &&
+				  cstr_eq(y.a, z->a) && cstr_eq(y.b, z->b));
+		}
 	}
 	for (uint32_t i = 0; i < c->body_limits.n; i++) {
 		uint64_t x;
@@ -870,7 +891,23 @@ static void c_cidr_family(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS,
 static void c_cidr_prefix(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS, 0, GW_BLOB_CIDR_PREFIX, 33); }
 static void c_cidr_bits(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS, 0, GW_BLOB_CIDR_ADDR + 1, 1); }
 static void c_cors_cred(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CORS, 0, GW_BLOB_CORS_CREDENTIALS, 2); }
-static void c_auth_type(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_AUTHS, 0, GW_BLOB_AUTH_TYPE, 3); }
+static void c_auth_type(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_AUTHS, 0, GW_BLOB_AUTH_TYPE, 4); }
+static void c_jwt_orphan(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_AUTHS, 2, GW_BLOB_AUTH_TYPE, 1); }
+static void c_jwt_auth(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_JWTS, 0, GW_BLOB_JWT_AUTH, 7); }
+static void c_jwt_jwt2(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_AUTHS, 0, GW_BLOB_AUTH_TYPE, 3); }
+static void c_jwt_algs(uint8_t *p, size_t *l) { (void)l; gw_put_u16le(recp(p, GW_BLOB_JWTS, 0) + GW_BLOB_JWT_ALGS, 0x1000); }
+static void c_jwt_noalg(uint8_t *p, size_t *l) { (void)l; gw_put_u16le(recp(p, GW_BLOB_JWTS, 0) + GW_BLOB_JWT_ALGS, 0); }
+static void c_jwt_flag(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_JWTS, 0, GW_BLOB_JWT_FORWARD_AUTH, 2); }
+static void c_jwt_keys(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_JWTS, 0, GW_BLOB_JWT_KEY_FIRST + 4, 2); }
+static void c_jwt_aud(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_JWTS, 0, GW_BLOB_JWT_AUD_FIRST, 0xFFFFFFF0u); }
+static void c_jwt_refresh(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_JWTS, 0, GW_BLOB_JWT_REFRESH_MIN_S, 7200); }
+static void c_jwt_issuer(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_JWTS, 0, GW_BLOB_JWT_ISSUER + 4, 0xFFFFFFF0u); }
+static void c_jwt_hdrname(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_JWTS, 0, GW_BLOB_JWT_HDR_FIRST, 0); }
+static void c_jwk_kty(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_JWKEYS, 0, GW_BLOB_JWK_KTY, 5); }
+static void c_jwk_crv(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_JWKEYS, 0, GW_BLOB_JWK_CRV, GW_CRV_P256); }
+static void c_jwk_confusion(uint8_t *p, size_t *l) { (void)l; gw_put_u16le(recp(p, GW_BLOB_JWKEYS, 0) + GW_BLOB_JWK_ALGS, GW_JWA_EDDSA | GW_JWA_HS256); }
+static void c_jwk_b(uint8_t *p, size_t *l) { (void)l; memcpy(recp(p, GW_BLOB_JWKEYS, 0) + GW_BLOB_JWK_B, recp(p, GW_BLOB_JWKEYS, 0) + GW_BLOB_JWK_A, 8); }
+static void c_jwk_alpha(uint8_t *p, size_t *l) { (void)l; memcpy(recp(p, GW_BLOB_JWKEYS, 0) + GW_BLOB_JWK_A, recp(p, GW_BLOB_JWTS, 0) + GW_BLOB_JWT_JWKS_URL, 8); }
 static void c_hdrpol(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_HDRPOLS, 0, GW_BLOB_HDRPOL_RESP_DEL_COUNT, 40); }
 static void c_ipf(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_IPFILTERS, 0, GW_BLOB_IPF_DENY_FIRST, 4); }
 static void c_full_tplparam(uint8_t *p, size_t *l) { (void)l; A8(p, 4, GW_BLOB_RATTR_NPARAMS, 0); }
@@ -939,7 +976,7 @@ static void c_truncate(uint8_t *p, size_t *l) { (void)p; *l = 1000; }
 static void c_flip(uint8_t *p, size_t *l) { (void)l; p[1000] ^= 0x10; }
 
 static const struct corruption cases[] = {
-	{ "truncated", fx_default, c_truncate, GW_ETRUNC, "header says 2432 bytes, the file has 1000", "truncated.blob", 1 },
+	{ "truncated", fx_default, c_truncate, GW_ETRUNC, "header says 2464 bytes, the file has 1000", "truncated.blob", 1 },
 	{ "byte flipped", fx_default, c_flip, GW_ECHECKSUM, "stored crc32c", "checksum.blob", 1 },
 	{ "read version 0", fx_default, c_rv0, GW_ECORRUPT, "read version 0", NULL, 0 },
 	{ "read version 4", fx_default, c_rv4, GW_EVERSION, "read version 4, this reader knows up to 3", "version-4.blob", 1 },
@@ -950,9 +987,9 @@ static const struct corruption cases[] = {
 	{ "header size past end", fx_default, c_hsize_big, GW_ECORRUPT, "header size 1048576 invalid", NULL, 0 },
 	{ "65 sections", fx_default, c_nsec_65, GW_ECORRUPT, "65 sections, more than 64", NULL, 0 },
 	{ "2^28 sections", fx_default, c_nsec_huge, GW_ECORRUPT, "more than 64", NULL, 0 },
-	{ "table over data", fx_default, c_nsec_over, GW_ECORRUPT, "section 0 (STRS): bytes 464+", NULL, 0 },
+	{ "table over data", fx_default, c_nsec_over, GW_ECORRUPT, "section 0 (STRS): bytes 496+", NULL, 0 },
 	{ "section past end", fx_default, c_sec_past_end, GW_ECORRUPT, "section 5 (ROUTES): bytes", NULL, 0 },
-	{ "section size 4G", fx_default, c_sec_size_huge, GW_ECORRUPT, "section 0 (STRS): bytes 464+4294967288 outside", NULL, 0 },
+	{ "section size 4G", fx_default, c_sec_size_huge, GW_ECORRUPT, "section 0 (STRS): bytes 496+4294967288 outside", NULL, 0 },
 	{ "section misaligned", fx_default, c_sec_misaligned, GW_ECORRUPT, "section 3 (NODES): offset", NULL, 0 },
 	{ "sections overlap", fx_default, c_sec_overlap, GW_ECORRUPT, "section 5 (ROUTES) overlaps section 3 (NODES)", "sections-overlap.blob", 0 },
 	{ "count != size", fx_default, c_sec_count, GW_ECORRUPT, "NODES: size 208 is not count 14 * record size 16", NULL, 0 },
@@ -1022,7 +1059,23 @@ static const struct corruption cases[] = {
 	{ "cidr prefix", fx_full, c_cidr_prefix, GW_ECORRUPT, "CIDRS[0]: prefix /33", NULL, 0 },
 	{ "cidr host bits", fx_full, c_cidr_bits, GW_ECORRUPT, "CIDRS[0]: host bits set past /8", NULL, 0 },
 	{ "cors credentials", fx_full, c_cors_cred, GW_ECORRUPT, "CORS[0]: credentials 2 not in 0..1", NULL, 0 },
-	{ "auth type", fx_full, c_auth_type, GW_ECORRUPT, "AUTHS[0]: type 3 not in 1..2", NULL, 0 },
+	{ "auth type", fx_full, c_auth_type, GW_ECORRUPT, "AUTHS[0]: type 4 not in 1..3", NULL, 0 },
+	{ "jwt record without its auth", fx_full, c_jwt_orphan, GW_ECORRUPT, "JWTS: 1 records for 0 jwt auths", NULL, 0 },
+	{ "jwt auth out of range", fx_full, c_jwt_auth, GW_ECORRUPT, "JWTS[0]: auth 7 out of range", NULL, 0 },
+	{ "jwt auth without a record", fx_full, c_jwt_jwt2, GW_ECORRUPT, "JWTS: 1 records for 2 jwt auths", NULL, 0 },
+	{ "jwt unknown algorithm", fx_full, c_jwt_algs, GW_ECORRUPT, "JWTS[0]: algorithms 0x1000 invalid", NULL, 0 },
+	{ "jwt no algorithm", fx_full, c_jwt_noalg, GW_ECORRUPT, "JWTS[0]: algorithms 0x0 invalid", NULL, 0 },
+	{ "jwt flag", fx_full, c_jwt_flag, GW_ECORRUPT, "JWTS[0]: forward_auth 2 not in 0..1", NULL, 0 },
+	{ "jwt keys range", fx_full, c_jwt_keys, GW_ECORRUPT, "JWTS[0]: keys 0+2 out of range (1 jwks keys)", NULL, 0 },
+	{ "jwt audiences range", fx_full, c_jwt_aud, GW_ECORRUPT, "JWTS[0]: audiences 4294967280+1 out of range", NULL, 0 },
+	{ "jwt refresh bounds", fx_full, c_jwt_refresh, GW_ECORRUPT, "JWTS[0]: refresh bounds invalid", NULL, 0 },
+	{ "jwt issuer string", fx_full, c_jwt_issuer, GW_ECORRUPT, "JWTS[0]: issuer string", NULL, 0 },
+	{ "jwt claim header name", fx_full, c_jwt_hdrname, GW_ECORRUPT, "JWTS[0]: claim header 0 invalid", NULL, 0 },
+	{ "jwk type", fx_full, c_jwk_kty, GW_ECORRUPT, "JWKEYS[0]: kty 5 not in 1..4", NULL, 0 },
+	{ "jwk curve of another type", fx_full, c_jwk_crv, GW_ECORRUPT, "JWKEYS[0]: curve 1 does not fit key type 3", NULL, 0 },
+	{ "jwk HMAC with a public key", fx_full, c_jwk_confusion, GW_ECORRUPT, "JWKEYS[0]: algorithms 0x300 do not fit key type 3", NULL, 0 },
+	{ "jwk extra parameter", fx_full, c_jwk_b, GW_ECORRUPT, "JWKEYS[0]: key parameters missing or extra", NULL, 0 },
+	{ "jwk parameter alphabet", fx_full, c_jwk_alpha, GW_ECORRUPT, "JWKEYS[0]: parameter byte not base64url", NULL, 0 },
 	{ "header policy range", fx_full, c_hdrpol, GW_ECORRUPT, "HDRPOLS[0]: response removals", NULL, 0 },
 	{ "ip filter range", fx_full, c_ipf, GW_ECORRUPT, "IPFILTERS[0]: deny 4+1 out of range (4 cidrs)", NULL, 0 },
 	{ "wild route parameter", fx_full, c_full_tplparam, GW_ECORRUPT, "RATTRS[4]: template part", NULL, 0 },

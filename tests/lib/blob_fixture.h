@@ -561,6 +561,44 @@ static FX_UNUSED void fx_full(struct fx *f)
 	keyp = fx_policy(f, "machines", GW_P_AUTH, 1, 0, fx_at(0, 30, 3));
 	sess = fx_policy(f, "session", GW_P_AUTH, 1, 1, fx_at(0, 34, 3));
 	{
+		/* a jwt auth: one Ed25519 key (RFC 8037 A.2), a JWKS URL, a claim header */
+		struct gw_auth *a = &FX_PUSH(f->c.auths);
+		struct gw_jwt *j;
+		struct gw_jwk *k;
+
+		f->c.auths.v[0].jwt = f->c.auths.v[1].jwt = GW_NONE;
+		a->type = GW_AUTH_JWT;
+		a->header = fx_s("");
+		a->user_header = fx_s("");
+		a->jwt = 0;
+		j = &FX_PUSH(f->c.jwts);
+		j->auth = 2;
+		j->algs = GW_JWA_EDDSA | GW_JWA_RS256;
+		j->issuer = fx_s("https://idp.example.com/");
+		j->aud_first = f->c.strlist.n;
+		FX_PUSH(f->c.strlist) = fx_s("api");
+		j->aud_count = 1;
+		j->hdr_first = fx_header(f, "sub", "X-User-Id");
+		j->hdr_count = 1;
+		j->key_first = f->c.jwks.n;
+		j->key_count = 1;
+		j->cookie = fx_s("");
+		j->realm = fx_s("api");
+		j->jwks_url = fx_s("https://idp.example.com/jwks");
+		j->leeway_s = 30;
+		j->refresh_min_s = 60;
+		j->refresh_max_s = 3600;
+		j->refetch_s = 30;
+		k = &FX_PUSH(f->c.jwks);
+		k->kid = fx_s("ed-1");
+		k->kty = GW_KTY_OKP;
+		k->crv = GW_CRV_ED25519;
+		k->algs = GW_JWA_EDDSA;
+		k->a = fx_s("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+		k->b = fx_s("");
+		fx_policy(f, "idp", GW_P_AUTH, 1, 2, fx_at(0, 36, 3));
+	}
+	{
 		struct gw_cors *c = &FX_PUSH(f->c.cors);
 
 		c->origin_first = f->c.strlist.n;
