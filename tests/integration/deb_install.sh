@@ -15,8 +15,8 @@
 # The root is cached as build/chroot/bookworm-minbase-HASH.tar.gz (HASH of
 # the package list; GW_CHROOT_CACHE=DIR puts it elsewhere): the first run
 # builds it from the Debian mirror of /etc/apt/sources.list* (45 s on a quiet
-# 2-core machine, 4 min under other builds' load), later runs unpack it in a
-# few seconds.
+# 2-core machine, 4 to 6.5 min under other builds' load), later runs unpack
+# it in a few seconds.
 # Needs root (chroot, dpkg in the root).
 source "$(dirname "$0")/lib.sh"
 
