@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "gwd/accesslog.h"
 #include "gwd/apikey.h"
+
 #include "gwd/cmds.h"
 #include "gwd/conn.h"
 #include "gwd/health.h"
@@ -41,7 +42,7 @@
 #define MAX_THREADS 128
 
 struct opts {
-	const char *blob, *listen, *db, *tls_cert, *tls_key, *access_log, *pid_file;
+	const char *blob, *listen, *db, *store, *tls_cert, *tls_key, *access_log, *pid_file;
 	unsigned threads;
 	int check;
 };
@@ -51,6 +52,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: gwd --blob FILE [--listen ADDR:PORT] [--threads N] [--db PATH]\n"
 	      "           [--tls-cert PEM --tls-key PEM] [--access-log PATH|-] [--pid-file PATH]\n"
+	      "           [--store redis://[:password@]host:port[/db]]\n"
 	      "       gwd --check --blob FILE\n"
 	      "       gwd users add|del|list ... | gwd keys add|del|list ...\n",
 	      f);
@@ -64,6 +66,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "db", required_argument, NULL, 'd' },
+		{ "store", required_argument, NULL, 's' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
 		{ "access-log", required_argument, NULL, 'a' },
@@ -84,6 +87,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'b': o->blob = optarg; break;
 		case 'l': o->listen = optarg; break;
 		case 'd': o->db = optarg; break;
+		case 's': o->store = optarg; break;
 		case 'c': o->tls_cert = optarg; break;
 		case 'k': o->tls_key = optarg; break;
 		case 'a': o->access_log = optarg; break;
@@ -212,6 +216,8 @@ int main(int argc, char **argv)
 	char why[512];
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "store") == 0)
+		return gwd_cmd_store(argc - 2, argv + 2);
 	if (argc > 1 && (strcmp(argv[1], "users") == 0 || strcmp(argv[1], "keys") == 0)) {
 		/* the command words (gwd/cmds.h) */
 		return strcmp(argv[1], "users") == 0 ? gwd_cmd_users(argc - 2, argv + 2)
@@ -249,9 +255,11 @@ int main(int argc, char **argv)
 	gwd_reload_on_publish(apply_limits, NULL);
 
 	/* the database: sessions and API keys (gwd/session.h) */
-	if (gw_store_open(&st, o.db, GW_STORE_CREATE | GW_STORE_LAZY, 0, why, sizeof why) != 0 ||
+	if (gw_store_open(&st, o.store ? o.store : o.db, GW_STORE_CREATE | GW_STORE_LAZY, 0,
+			  why, sizeof why) != 0 ||
 	    gw_sessions_new(&ss, st, NULL) != 0 || gw_apikeys_new(&ak, st, 0) != 0) {
-		fprintf(stderr, "gwd: %s: %s\n", o.db, why[0] ? why : "cannot open the database");
+		fprintf(stderr, "gwd: %s: %s\n", o.store ? "--store" : o.db,
+			why[0] ? why : "cannot open the database");
 		return 1;
 	}
 	gwd_reload_on_publish(apply_sessions, ss);
