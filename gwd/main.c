@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "gwd/accesslog.h"
 #include "gwd/apikey.h"
+#include "gwd/cluster_rl.h"
 
 #include "gwd/cmds.h"
 #include "gwd/conn.h"
@@ -228,6 +229,7 @@ int main(int argc, char **argv)
 		return rc;
 	if (o.check)
 		return cmd_check(o.blob);
+	gwd_cluster_configure(o.store);
 
 	/* every thread created from here inherits the mask: signals come only to
 	 * the sigtimedwait below */
@@ -257,7 +259,8 @@ int main(int argc, char **argv)
 	/* the database: sessions and API keys (gwd/session.h) */
 	if (gw_store_open(&st, o.store ? o.store : o.db, GW_STORE_CREATE | GW_STORE_LAZY, 0,
 			  why, sizeof why) != 0 ||
-	    gw_sessions_new(&ss, st, NULL) != 0 || gw_apikeys_new(&ak, st, 0) != 0) {
+	    gw_sessions_new(&ss, st, NULL) != 0 || gw_apikeys_new(&ak, st, 0) != 0 ||
+	    gwd_cluster_start(st, why, sizeof why) != 0) {
 		fprintf(stderr, "gwd: %s: %s\n", o.store ? "--store" : o.db,
 			why[0] ? why : "cannot open the database");
 		return 1;
@@ -338,6 +341,7 @@ int main(int argc, char **argv)
 	gwd_conn_reaper_stop();
 	gwd_alog_close();
 	gw_sessions_stop(ss);
+	gwd_cluster_stop();
 	gw_apikeys_free(ak);
 	gw_sessions_free(ss);
 	gw_store_close(st);

@@ -14,6 +14,7 @@
  * get at most one client's worth of traffic until cells expire.
  */
 #include "gwd/ratelimit.h"
+#include "gwd/cluster_rl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +73,13 @@ static void seed_init(void)
 static void seed(void)
 {
 	pthread_once(&seed_once, seed_init);
+}
+
+void gw_rl_set_key_seed(uint64_t k0, uint64_t k1)
+{
+	seed();
+	gw_rl_seed[2] = k0;
+	gw_rl_seed[3] = k1;
 }
 
 /* ---- keys ---------------------------------------------------------------- */
@@ -204,6 +212,8 @@ struct gw_rl_table *gw_rl_table_new(const struct gw_ratelimit *p, unsigned nshar
 	t->burst = p->burst;
 	t->max_keys = p->max_keys;
 	t->kind = p->key;
+	t->scope = p->scope;
+	t->on_err = p->on_store_error;
 	if (p->name.p)
 		snprintf(t->name, sizeof t->name, "%.*s", (int)p->name.len, p->name.p);
 	table_hdr_init(t);
@@ -251,6 +261,8 @@ void gw_rl_table_free(struct gw_rl_table *t)
 {
 	if (!t)
 		return;
+	gwd_cluster_lim_free(t->cl);
+	t->cl = NULL;
 	for (uint32_t i = 0; i < t->nshards; i++) {
 		pthread_mutex_destroy(&t->shards[i].lock);
 		free(t->shards[i].mem);
@@ -404,6 +416,10 @@ void gw_rl_rollback(const struct gw_rl_keyval *k, struct gw_rl_result *r)
 	struct gw_rl_table *t = r->table;
 	uint64_t tat;
 
+	if (r->cluster && r->admitted) {
+		gwd_cluster_rollback(k, r);
+		return;
+	}
 	if (!c || !r->admitted)
 		return;
 	r->cell = NULL;
@@ -431,6 +447,7 @@ int gw_rl_peek(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now
 	int ok;
 
 	r->fallback = 0;
+	r->cluster = 0;
 	if (t->nshards == 0)
 		tat = atomic_load_explicit(&t->shared.tat, memory_order_acquire);
 	else if (!gw_rl_find(t, k, gw_rl_hash(k), &tat))
@@ -764,6 +781,7 @@ static int same_params(const struct gw_rl_table *t, const struct gw_ratelimit *p
 		snprintf(name, sizeof name, "%.*s", (int)p->name.len, p->name.p);
 	return t->quota == p->quota && t->period_ms == p->period_ms &&
 	       t->burst == p->burst && t->max_keys == p->max_keys && t->kind == p->key &&
+	       t->scope == p->scope && t->on_err == p->on_store_error &&
 	       strcmp(t->name, name) == 0;
 }
 
@@ -782,6 +800,11 @@ struct gw_rl_table *gw_rl_registry_acquire(struct gw_rl_registry *reg, uint64_t 
 	if (t) {
 		t->ident = ident;
 		t->index = index;
+		if (p->scope == GW_RLS_CLUSTER && !(t->cl = gwd_cluster_lim_new(t))) {
+			gw_rl_table_free(t);
+			t = NULL;
+			goto done;
+		}
 		t->refs = 1;
 		t->next = reg->tables;
 		reg->tables = t;

@@ -60,6 +60,11 @@ static inline uint64_t gw_rl_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Replace the key of gw_rl_key_bytes's hashes by <k0>, <k1>: instances of a
+ * cluster share it, so that a user's cluster bucket is the same everywhere
+ * (gwd/cluster_rl.h).  Call before serving. */
+void gw_rl_set_key_seed(uint64_t k0, uint64_t k1);
+
 /* Fill <k> with the 16-byte address <ip> (IPv6, or IPv4 v4-mapped as
  * gw_clientip produces it): an IPv4 address as is, an IPv6 one by its /64
  * (the least a site or a home gets: its hosts pick addresses in it at will). */
@@ -256,13 +261,14 @@ static inline struct gw_rl_cell *gw_rl_find(struct gw_rl_table *t, const struct 
 int gw_rl_admit_slow(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t h,
 		     uint64_t now, struct gw_rl_result *r);
 
-/* One request of key <k> against table <t> at <now> (gw_rl_now()).  Returns
- * 1 when admitted (the request is counted; gw_rl_rollback can return it), 0
- * when limited (nothing counted).  <r> is filled in both cases. */
-static inline int gw_rl_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
-			      struct gw_rl_result *r)
+/* One request of key <k> against table <t>'s own (local) buckets at <now>:
+ * gw_rl_admit for a local table, and a cluster table's fallback while the
+ * store cannot be reached.  Same returns as gw_rl_admit. */
+static inline int gw_rl_admit_local(struct gw_rl_table *t, const struct gw_rl_keyval *k,
+				    uint64_t now, struct gw_rl_result *r)
 {
 	r->fallback = 0;
+	r->cluster = 0;
 	if (t->nshards == 0) {
 		uint64_t tat = atomic_load_explicit(&t->shared.tat, memory_order_acquire);
 
@@ -279,6 +285,22 @@ static inline int gw_rl_admit(struct gw_rl_table *t, const struct gw_rl_keyval *
 			return ret;
 	}
 	return gw_rl_admit_slow(t, k, h, now, r);
+}
+
+/* The leases of a cluster table (gwd/cluster_rl.h). */
+int gwd_cluster_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
+		      struct gw_rl_result *r);
+
+/* One request of key <k> against table <t> at <now> (gw_rl_now()).  Returns
+ * 1 when admitted (the request is counted; gw_rl_rollback can return it), 0
+ * when limited (nothing counted).  <r> is filled in both cases.  A cluster
+ * table (scope: cluster) answers from its lease (gwd/cluster_rl.h). */
+static inline int gw_rl_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
+			      struct gw_rl_result *r)
+{
+	if (__builtin_expect(t->cl != NULL, 0))
+		return gwd_cluster_admit(t, k, now, r);
+	return gw_rl_admit_local(t, k, now, r);
 }
 
 /* Give back the request that gw_rl_admit counted in <r> (key <k>) because a
