@@ -90,7 +90,8 @@ $(BIN)/unit: $(B)/tests/runner.o $(TEST_OBJ) $(GWC_MOD) $(GWD_MOD) $(B)/libgw.a
 # ---- dependencies (Debian 12) ------------------------------------------------
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libyaml-dev \
              libsqlite3-dev libjansson-dev libcunit1-dev libcurl4-gnutls-dev libhiredis-dev
-DEB_TEST  := curl gnutls-bin wrk python3 python3-locust python3-yaml python3-jsonschema valgrind sqlite3 procps
+DEB_TEST  := curl gnutls-bin wrk python3 python3-locust python3-yaml python3-jsonschema valgrind sqlite3 procps \
+             redis-server redis-tools haproxy
 DEB_BENCH := nginx-light haproxy clang libclang-rt-14-dev
 
 deps:

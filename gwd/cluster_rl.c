@@ -76,8 +76,12 @@ struct gwd_cluster_lim {
 };
 
 static int configured;
+#define LEASE_TIMEOUT_MS 500u   /* the lease thread's own store timeout: it
+                                   blocks no request, and a slow round must
+                                   not be mistaken for a dead store */
+
 static struct gw_store *store;
-static struct gwd_redis_pool *pool;
+static struct gwd_redis_pool *pool;      /* the lease thread's own connection */
 static pthread_mutex_t lims_mu = PTHREAD_MUTEX_INITIALIZER; /* list + rounds */
 static struct gwd_cluster_lim *lims;
 static pthread_t thr;
@@ -307,7 +311,7 @@ int gwd_cluster_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint6
 		e->last_use = now;
 		if (e->tokens > 0) {
 			e->tokens--;
-			if (e->tokens * 2 < cl->slice || (e->tokens == 0 && cl->slice == 1))
+			if (e->tokens * 2 <= cl->slice)
 				enqueue(s, e);
 			fill(t, 1, e->tokens, e->remote, 0, r);
 			pthread_mutex_unlock(&s->mu);
@@ -487,7 +491,7 @@ static void run_round(struct job *jobs, size_t n)
 static void *lease_main(void *arg)
 {
 	static struct job jobs[MAX_BATCH];
-	uint64_t last_sweep = 0;
+	uint64_t last_sweep = 0, healed_at = 0, backoff = 50000000u;
 
 	(void)arg;
 	for (;;) {
@@ -496,6 +500,14 @@ static void *lease_main(void *arg)
 		int sweep = stop || now - last_sweep >= 100000000u;
 		size_t n;
 
+		/* reconnect with backoff (50 ms doubling to 1 s) */
+		if (!gwd_redis_pool_available(pool) && now - healed_at >= backoff) {
+			healed_at = now;
+			if (gwd_redis_pool_heal(pool))
+				backoff = 50000000u;
+			else if (backoff < 1000000000u)
+				backoff *= 2;
+		}
 		pthread_mutex_lock(&lims_mu);
 		do {
 			n = collect(jobs, MAX_BATCH, stop ? UINT64_MAX : now, sweep);
@@ -588,11 +600,22 @@ static int share_seed(void)
 /* See cluster_rl.h. */
 int gwd_cluster_start(struct gw_store *st, char *err, size_t errlen)
 {
+	struct gwd_redis_pool *sp = gw_store_redis_pool(st);
+	struct gwd_redis_conf conf;
+
 	store = st;
-	pool = gw_store_redis_pool(st);
-	if (!pool)
+	if (!sp)
 		return 0;
-	timeout_ns = (uint64_t)gwd_redis_pool_conf(pool)->timeout_ms * 1000000u;
+	conf = *gwd_redis_pool_conf(sp);
+	timeout_ns = (uint64_t)conf.timeout_ms * 1000000u;
+	if (conf.timeout_ms < LEASE_TIMEOUT_MS)
+		conf.timeout_ms = LEASE_TIMEOUT_MS;
+	if (gwd_redis_pool_new(&pool, &conf, 1) < 0) {
+		explicit_bzero(&conf, sizeof conf);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	explicit_bzero(&conf, sizeof conf);
 	gwd_metrics_add_family(metrics, NULL);
 	if (share_seed() < 0)
 		fprintf(stderr, "gwd: store: cannot share the rate-limit key seed yet: limits "
@@ -617,5 +640,6 @@ void gwd_cluster_stop(void)
 	pthread_join(thr, NULL);
 	running = 0;
 	pthread_cond_destroy(&wake_cv);
+	gwd_redis_pool_free(pool);
 	pool = NULL;
 }

@@ -310,10 +310,11 @@ const struct gwd_redis_conf *gwd_redis_pool_conf(const struct gwd_redis_pool *p)
 }
 
 /* See redis.h.  Connecting happens outside the slot's mutex: a request that
- * meets a dead slot fails at once instead of waiting for the connect. */
+ * meets a dead slot fails at once instead of waiting for the connect.  Every
+ * live slot is PINGed: a Redis restart leaves each idle connection broken. */
 int gwd_redis_pool_heal(struct gwd_redis_pool *p)
 {
-	int ok = 1, pinged = 0;
+	int ok = 1;
 
 	for (unsigned i = 0; i < p->n; i++) {
 		struct slot *s = &p->slots[i];
@@ -322,7 +323,7 @@ int gwd_redis_pool_heal(struct gwd_redis_pool *p)
 
 		pthread_mutex_lock(&s->mu);
 		dead = s->ctx == NULL;
-		if (!dead && !pinged) {
+		if (!dead) {
 			uint64_t t0 = mono_us();
 			redisReply *r = redisCommand(s->ctx, "PING");
 			if (!r || r->type == REDIS_REPLY_ERROR) {
@@ -335,7 +336,6 @@ int gwd_redis_pool_heal(struct gwd_redis_pool *p)
 				ok = 0;
 			} else {
 				count_latency(mono_us() - t0);
-				pinged = 1;
 			}
 			if (r)
 				freeReplyObject(r);
@@ -388,7 +388,17 @@ static void kill_slot(struct gwd_redis_pool *p, struct slot *s)
 	gwd_redis_pool_fail(p);
 }
 
-/* See redis.h. */
+/* 1 when the failure of <c> was its timeout (the socket's EAGAIN), 0 for a
+ * connection refused, reset or closed. */
+static int timed_out(const redisContext *c)
+{
+	return c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* See redis.h.  A connection found broken (Redis restarted, the peer closed
+ * it) is replaced and the commands sent once more, right away: a restart of
+ * Redis costs no failed request.  A timeout is not retried: nobody waits
+ * twice. */
 int gwd_redis_pipeline(struct gwd_redis_pool *p, size_t n, const int *argc,
                        const char *const *const *argv, const size_t *const *lens,
                        redisReply **replies)
@@ -396,6 +406,7 @@ int gwd_redis_pipeline(struct gwd_redis_pool *p, size_t n, const int *argc,
 	struct slot *s;
 	uint64_t t0;
 	size_t i;
+	int retried = 0;
 
 	for (i = 0; i < n; i++)
 		replies[i] = NULL;
@@ -403,10 +414,16 @@ int gwd_redis_pipeline(struct gwd_redis_pool *p, size_t n, const int *argc,
 		return -1;
 	s = take(p);
 	if (!s->ctx) {
-		pthread_mutex_unlock(&s->mu);
-		gwd_redis_pool_fail(p);
-		return -1;
+		/* closed after a timeout: one connect, bounded by the timeout */
+		s->ctx = gwd_redis_connect(&p->conf, NULL, 0);
+		if (!s->ctx) {
+			pthread_mutex_unlock(&s->mu);
+			gwd_redis_count_error();
+			gwd_redis_pool_fail(p);
+			return -1;
+		}
 	}
+again:
 	t0 = mono_us();
 	for (i = 0; i < n; i++)
 		if (redisAppendCommandArgv(s->ctx, argc[i], (const char **)argv[i],
@@ -428,6 +445,25 @@ fail:
 		if (replies[i])
 			freeReplyObject(replies[i]);
 		replies[i] = NULL;
+	}
+	if (timed_out(s->ctx)) {
+		/* slow, not gone: this connection is spent (hiredis cannot use it
+		 * after an error), the pool stays available */
+		redisFree(s->ctx);
+		s->ctx = NULL;
+		gwd_redis_count_error();
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	if (!retried) {
+		redisContext *fresh = gwd_redis_connect(&p->conf, NULL, 0);
+		gwd_redis_count_error();
+		if (fresh) {
+			redisFree(s->ctx);
+			s->ctx = fresh;
+			retried = 1;
+			goto again;
+		}
 	}
 	kill_slot(p, s);
 	pthread_mutex_unlock(&s->mu);

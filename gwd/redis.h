@@ -5,9 +5,8 @@
  *
  *   pool
  *    |- conf          host, port, db, password, timeout (docs/cluster.md)
- *    |- avail         0 after an I/O error or timeout: calls fail at once
- *    |                (no request waits twice) until gwd_redis_pool_heal()
- *    |                reconnects every dead slot
+ *    |- avail         0 once Redis refuses connections: calls fail at once
+ *    |                until gwd_redis_pool_heal() reconnects every slot
  *    '- slot[0..n)    mutex + redisContext (NULL: dead); a call trylocks
  *                     the slots in turn and waits on one only when all are busy
  *
@@ -86,8 +85,10 @@ const struct gwd_redis_conf *gwd_redis_pool_conf(const struct gwd_redis_pool *p)
  * connection of <p> and store their replies in <replies> (freed by the
  * caller with freeReplyObject).  Returns 0 when every reply arrived (some
  * may be REDIS_REPLY_ERROR: gwd_redis_failed says), or -1 when the pool is
- * unavailable or the connection failed or timed out (the slot is closed and
- * the pool marked unavailable; <replies> are all NULL). */
+ * unavailable, timed out (the connection is closed, the pool stays
+ * available: Redis is slow, not gone) or the connection broke and a new one
+ * cannot be made (the pool is marked unavailable); <replies> are then NULL.
+ * A connection found broken is replaced and the commands sent once more. */
 int gwd_redis_pipeline(struct gwd_redis_pool *p, size_t n, const int *argc,
                        const char *const *const *argv, const size_t *const *lens,
                        redisReply **replies);

@@ -759,7 +759,7 @@ int gwd_redis_store_key_del(struct gwd_redis_store *rs, const char *name)
 	if (!gw_store_name_ok(name, strlen(name)))
 		return 0;
 	key_of(kn, sizeof kn, "gw:kn:", name);
-	r = eval(rs, LUA_KEY_DEL, 1, 1, (const char *const[]){ kn, name });
+	r = eval(rs, LUA_KEY_DEL, 1, 2, (const char *const[]){ kn, name });
 	return r < 0 ? -1 : r > 0;
 }
 
