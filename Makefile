@@ -3,6 +3,7 @@
 #   make            build bin/gwc and bin/gwd
 #   make test       install missing Debian packages, build, run every test
 #   make run        install, build, compile routes/gateway.yaml, serve it
+#   make cluster    the same behind HAProxy: three gwd instances sharing a local Redis
 #   make bench      benchmarks under perf/ (WHAT=routing|ratelimit|http|policies|proxy)
 #   make fuzz       libFuzzer harnesses of tests/fuzz, bounded time
 #   make V=1        show full command lines
@@ -50,7 +51,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 GWC_MOD  := $(filter-out $(B)/gwc/main.o,$(GWC_OBJ))
 GWD_MOD  := $(filter-out $(B)/gwd/main.o,$(GWD_OBJ))
 
-.PHONY: all clean test unit unit-asan integration run deps bench fuzz examples
+.PHONY: all clean test unit unit-asan integration run deps bench fuzz examples cluster
 all: $(BIN)/gwc $(BIN)/gwd
 
 $(B)/%.o: %.c
@@ -119,6 +120,11 @@ unit: $(BIN)/unit
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)routes/serve.sh
+
+# a local three-instance cluster (docs/cluster.md)
+cluster: deps-test
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)routes/cluster.sh
 
 # ---- benchmarks and fuzzing --------------------------------------------------
 bench: deps-bench

@@ -124,10 +124,18 @@ static void cond_init_mono(pthread_cond_t *cv)
 	pthread_condattr_destroy(&ca);
 }
 
+static const struct gw_rl_cluster_ops ops = {
+	.lim_new = gwd_cluster_lim_new,
+	.lim_free = gwd_cluster_lim_free,
+	.admit = gwd_cluster_admit,
+	.rollback = gwd_cluster_rollback,
+};
+
 /* See cluster_rl.h. */
 void gwd_cluster_configure(const char *store_url)
 {
 	configured = gwd_redis_is_url(store_url);
+	gw_rl_set_cluster_ops(&ops);
 }
 
 /* See cluster_rl.h. */

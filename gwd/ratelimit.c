@@ -14,7 +14,6 @@
  * get at most one client's worth of traffic until cells expire.
  */
 #include "gwd/ratelimit.h"
-#include "gwd/cluster_rl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +72,13 @@ static void seed_init(void)
 static void seed(void)
 {
 	pthread_once(&seed_once, seed_init);
+}
+
+const struct gw_rl_cluster_ops *gw_rl_cluster;
+
+void gw_rl_set_cluster_ops(const struct gw_rl_cluster_ops *ops)
+{
+	gw_rl_cluster = ops;
 }
 
 void gw_rl_set_key_seed(uint64_t k0, uint64_t k1)
@@ -261,7 +267,8 @@ void gw_rl_table_free(struct gw_rl_table *t)
 {
 	if (!t)
 		return;
-	gwd_cluster_lim_free(t->cl);
+	if (t->cl)
+		gw_rl_cluster->lim_free(t->cl);
 	t->cl = NULL;
 	for (uint32_t i = 0; i < t->nshards; i++) {
 		pthread_mutex_destroy(&t->shards[i].lock);
@@ -416,8 +423,8 @@ void gw_rl_rollback(const struct gw_rl_keyval *k, struct gw_rl_result *r)
 	struct gw_rl_table *t = r->table;
 	uint64_t tat;
 
-	if (r->cluster && r->admitted) {
-		gwd_cluster_rollback(k, r);
+	if (r->cluster && r->admitted && gw_rl_cluster) {
+		gw_rl_cluster->rollback(k, r);
 		return;
 	}
 	if (!c || !r->admitted)
@@ -800,7 +807,8 @@ struct gw_rl_table *gw_rl_registry_acquire(struct gw_rl_registry *reg, uint64_t 
 	if (t) {
 		t->ident = ident;
 		t->index = index;
-		if (p->scope == GW_RLS_CLUSTER && !(t->cl = gwd_cluster_lim_new(t))) {
+		if (p->scope == GW_RLS_CLUSTER &&
+		    (!gw_rl_cluster || !(t->cl = gw_rl_cluster->lim_new(t)))) {
 			gw_rl_table_free(t);
 			t = NULL;
 			goto done;

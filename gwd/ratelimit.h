@@ -287,9 +287,22 @@ static inline int gw_rl_admit_local(struct gw_rl_table *t, const struct gw_rl_ke
 	return gw_rl_admit_slow(t, k, h, now, r);
 }
 
-/* The leases of a cluster table (gwd/cluster_rl.h). */
-int gwd_cluster_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
-		      struct gw_rl_result *r);
+/* What cluster tables (scope: cluster) need from gwd/cluster_rl.c, which
+ * installs it: a hook table rather than calls, so that the limiter links
+ * alone (perf/bench_ratelimit.c) and knows nothing of Redis. */
+struct gw_rl_cluster_ops {
+	struct gwd_cluster_lim *(*lim_new)(const struct gw_rl_table *t);
+	void (*lim_free)(struct gwd_cluster_lim *cl);
+	int (*admit)(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
+		     struct gw_rl_result *r);
+	void (*rollback)(const struct gw_rl_keyval *k, struct gw_rl_result *r);
+};
+
+/* The installed hooks (NULL: none; a cluster table then cannot be made). */
+extern const struct gw_rl_cluster_ops *gw_rl_cluster;
+
+/* Install <ops> (static storage) before any cluster table is made. */
+void gw_rl_set_cluster_ops(const struct gw_rl_cluster_ops *ops);
 
 /* One request of key <k> against table <t> at <now> (gw_rl_now()).  Returns
  * 1 when admitted (the request is counted; gw_rl_rollback can return it), 0
@@ -299,7 +312,7 @@ static inline int gw_rl_admit(struct gw_rl_table *t, const struct gw_rl_keyval *
 			      struct gw_rl_result *r)
 {
 	if (__builtin_expect(t->cl != NULL, 0))
-		return gwd_cluster_admit(t, k, now, r);
+		return gw_rl_cluster->admit(t, k, now, r);
 	return gw_rl_admit_local(t, k, now, r);
 }
 
