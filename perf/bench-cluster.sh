@@ -30,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "bench: $1 did not come up" >&2; exit 1; }
+wait_up() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "bench: $1 did not come up: $(curl -s "$1")" >&2; cat "$DIR"/*.err >&2; exit 1; }
 for b in wrk redis-server haproxy; do command -v "$b" >/dev/null || { echo "bench: $b missing" >&2; exit 1; }; done
 [[ -x bin/gwd && -x bin/gwc ]] || { echo "bench: build first (make)" >&2; exit 1; }
 
@@ -140,12 +140,16 @@ if [[ ${STRESS:-0} != 0 ]]; then
 		bin/gwd --blob "$DIR/gw.gwb" --listen "127.0.0.1:${GP[$i]}" --threads "$GWD_THREADS" \
 			--store "$STORE" 2>"$DIR/g$i.err" &
 		PIDS+=($!)
+	done
+	# /health is ok once the upstream's first health check passed
+	for i in 1 2 3; do
+		for _ in $(seq 150); do curl -sf -o /dev/null "http://127.0.0.1:${GP[$i]}/health" && break; sleep 0.2; done
 		wait_up "http://127.0.0.1:${GP[$i]}/health"
 	done
 	LB=$(port)
 	cat >"$DIR/haproxy.cfg" <<CFG
 global
-  maxconn 20000
+  maxconn 4000
 defaults
   mode tcp
   timeout connect 1s

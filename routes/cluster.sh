@@ -47,7 +47,7 @@ for i in 1 2 3; do
 done
 cat >"$DATA/haproxy.cfg" <<CFG
 global
-  maxconn 20000
+  maxconn 4000
 defaults
   mode tcp
   timeout connect 1s
