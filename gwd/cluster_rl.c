@@ -19,7 +19,7 @@
 
 #define LEASE_MS 10u           /* a slice: this long of the limit's rate */
 #define LEASE_IDLE_NS 200000000ull /* an unused lease goes back after 200 ms */
-#define TICK_NS 2000000ll       /* the lease thread's round period */
+#define TICK_NS 100000000ll     /* the lease thread's sleep when nobody kicks it */
 #define NSHARDS 16u
 #define MAX_ENTRIES 65536u      /* leases per limit (keys held at once) */
 #define PROBES 16u              /* linear probes before a key takes the fallback */
@@ -89,6 +89,7 @@ static int running;
 static _Atomic int stopping;
 static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cv;
+static int kicked;               /* under wake_mu: a lease was queued */
 static uint64_t timeout_ns = (uint64_t)GWD_REDIS_TIMEOUT_MS * 1000000u;
 static _Atomic uint64_t n_rounds, n_scripts, n_waits, n_fallbacks, n_denied;
 
@@ -246,13 +247,24 @@ static struct lease *lease_get(struct lshard *s, uint32_t home, const struct gw_
 	return free_slot;
 }
 
-/* Queue lease <e> of <s> (locked) for the next round. */
+/* Wake the lease thread for a round now.  Once per slice of a key (or per
+ * wait), so the global mutex stays off the common path. */
+static void kick(void)
+{
+	pthread_mutex_lock(&wake_mu);
+	kicked = 1;
+	pthread_cond_signal(&wake_cv);
+	pthread_mutex_unlock(&wake_mu);
+}
+
+/* Queue lease <e> of <s> (locked) for the next round and wake the thread. */
 static void enqueue(struct lshard *s, struct lease *e)
 {
 	if (e->queued)
 		return;
 	e->queued = 1;
 	s->queue[s->nq++] = (uint32_t)(e - s->ents);
+	kick();
 }
 
 /* Fill <r> for a request of table <t> from a lease holding <tokens> after
@@ -339,7 +351,6 @@ int gwd_cluster_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint6
 		 * round (it runs at once: the thread is woken) */
 		enqueue(s, e);
 		e->waiters++;
-		pthread_cond_signal(&wake_cv);
 		atomic_fetch_add_explicit(&n_waits, 1, memory_order_relaxed);
 		struct timespec dl = deadline_in(deadline - now);
 		pthread_cond_timedwait(&s->cv, &s->mu, &dl);
@@ -494,8 +505,8 @@ static void run_round(struct job *jobs, size_t n)
 	}
 }
 
-/* The lease thread: a round every TICK (at once when a request waits),
- * idle leases swept every 100 ms, everything given back at the stop. */
+/* The lease thread: a round as soon as a lease is queued (kick), else every
+ * 100 ms for the sweep of idle leases; everything given back at the stop. */
 static void *lease_main(void *arg)
 {
 	static struct job jobs[MAX_BATCH];
@@ -528,8 +539,11 @@ static void *lease_main(void *arg)
 		if (stop)
 			break;
 		pthread_mutex_lock(&wake_mu);
-		struct timespec dl = deadline_in((uint64_t)TICK_NS);
-		pthread_cond_timedwait(&wake_cv, &wake_mu, &dl);
+		if (!kicked && !atomic_load(&stopping)) {
+			struct timespec dl = deadline_in((uint64_t)TICK_NS);
+			pthread_cond_timedwait(&wake_cv, &wake_mu, &dl);
+		}
+		kicked = 0;
 		pthread_mutex_unlock(&wake_mu);
 	}
 	return NULL;
@@ -644,7 +658,7 @@ void gwd_cluster_stop(void)
 	if (!running)
 		return;
 	atomic_store(&stopping, 1);
-	pthread_cond_signal(&wake_cv);
+	kick();
 	pthread_join(thr, NULL);
 	running = 0;
 	pthread_cond_destroy(&wake_cv);

@@ -24,6 +24,7 @@
                                the instances' caches know better (last_seen
                                reaches Redis once a flush period) */
 #define SCAN_COUNT "1000"
+#define CLI_TIMEOUT_MS 5000u /* the store timeout of the commands */
 
 static const char LUA_USER_ADD[] =
 	"if redis.call('EXISTS',KEYS[1])==1 then return 0 end\n"
@@ -287,6 +288,10 @@ int gwd_redis_store_open(struct gwd_redis_store **out, const char *url, unsigned
 	*out = NULL;
 	if (gwd_redis_parse_url(url, &conf, err, errlen) < 0)
 		return -1;
+	/* the commands (users, keys, store copy) keep no request waiting: they
+	 * may wait for a busy Redis longer than the daemon's requests do */
+	if (!(flags & GW_STORE_LAZY) && !getenv("GWD_STORE_TIMEOUT_MS"))
+		conf.timeout_ms = CLI_TIMEOUT_MS;
 	rs = calloc(1, sizeof *rs);
 	if (!rs || gwd_redis_pool_new(&rs->pool, &conf, POOL_SLOTS) < 0) {
 		snprintf(err, errlen, "out of memory");

@@ -121,6 +121,10 @@ out=$("$GWD" store copy --db "$T_TMP/old.db" --store "$STORE" 2>&1)
 check "store copy again copies nothing" grep -q '^users: 0 copied, 2 already there$' <<<"$out"
 
 # ---- four instances, three behind HAProxy ------------------------------------
+# The store timeout is 50 ms by default; this machine is shared with other
+# builds (load averages of 15-20 on 2 cores were seen), where a Redis round
+# trip can stall that long: 250 ms here keeps the checks about behaviour.
+export GWD_STORE_TIMEOUT_MS=250
 declare -a P GPID
 start_instance() { # $1: index
 	P[$1]=${P[$1]:-$(free_port)}
@@ -195,8 +199,14 @@ check "users del: every instance refuses its session within 100 ms ($ms ms)" \
 
 # ---- cluster limit accuracy: 200/s, burst 50, clients on four instances -------
 # two clients per instance at 200 requests/s each: 8x the limit
-read -r adm ref oth secs < <($PY spread "${P[1]},${P[2]},${P[3]},${P[4]}" /limited 6 2 200)
 want=$((200 * 6 + 50))
+for attempt in 1 2; do
+	read -r adm ref oth secs < <($PY spread "${P[1]},${P[2]},${P[3]},${P[4]}" /limited 6 2 200)
+	# a starved machine cannot offer the load (2 x 4 x 200/s): measure again
+	[[ $((adm + ref)) -ge $((3 * want)) ]] && break
+	echo "# the clients offered only $((adm + ref)) requests (machine busy): again"
+	sleep 1.5
+done
 check "cluster limit: admitted $adm of $((adm + ref)) across 4 instances, expected $want +-2%" \
 	awk -v a="$adm" -v w="$want" 'BEGIN { d = a - w; if (d < 0) d = -d; exit !(d <= w * 0.02) }'
 check "cluster limit: the excess was refused with 429 ($ref), nothing else ($oth)" \
