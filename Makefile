@@ -3,6 +3,7 @@
 #   make            build bin/gwc and bin/gwd
 #   make test       install missing Debian packages, build, run every test
 #   make run        install, build, compile routes/gateway.yaml, serve it
+#   make cluster    the same behind HAProxy: three gwd instances sharing a local Redis
 #   make bench      benchmarks under perf/ (WHAT=routing|ratelimit|http|policies|proxy)
 #   make fuzz       libFuzzer harnesses of tests/fuzz, bounded time
 #   make install    install under PREFIX (/usr/local) and DESTDIR; make uninstall
@@ -13,7 +14,7 @@
 
 SHELL   := /bin/bash
 CC      ?= cc
-PKGS    := libmicrohttpd gnutls yaml-0.1 sqlite3 jansson libcurl libsystemd
+PKGS    := libmicrohttpd gnutls yaml-0.1 sqlite3 jansson libcurl libsystemd hiredis
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wpointer-arith -Wcast-align -Wundef -Wnull-dereference
 OPT     ?= -O2
@@ -68,6 +69,7 @@ GWD_MOD  := $(filter-out $(B)/gwd/main.o,$(GWD_OBJ))
 .PHONY: all clean test unit unit-asan integration run deps bench examples
 .PHONY: fuzz fuzz-build
 .PHONY: install uninstall deb
+.PHONY: cluster
 all: $(BIN)/gwc $(BIN)/gwd
 
 $(B)/%.o: %.c
@@ -136,6 +138,8 @@ DEB_TEST  += clang libclang-rt-14-dev
 DEB_BUILD += libjs-dygraphs
 DEB_TEST  += chromium chromium-driver python3-selenium
 DEB_TEST  += python3-jwt python3-cryptography
+DEB_BUILD += libhiredis-dev
+DEB_TEST  += redis-server redis-tools haproxy
 DEB_BENCH := nginx-light haproxy clang libclang-rt-14-dev
 # `make deb`, and the tests of the installed service: the package build, a
 # Debian root to install it in, the man page linter, systemd-analyze (which
@@ -170,6 +174,11 @@ unit: $(BIN)/unit
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)routes/serve.sh
+
+# a local three-instance cluster (docs/cluster.md)
+cluster: deps-test
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)routes/cluster.sh
 
 # ---- benchmarks and fuzzing --------------------------------------------------
 bench: deps-bench

@@ -381,6 +381,13 @@ static void describe_ratelimits(const struct gw_blob *b, const struct gw_policy 
 		 * not choose stay as they were */
 		if (rl.headers != GW_RLH_ALL && j == 0)
 			gwc_desc_add(d, "headers", "%s", rl.headers == GW_RLH_IETF ? "ietf" : "none");
+		/* likewise: local scope is not shown */
+		if (rl.scope == GW_RLS_CLUSTER) {
+			snprintf(key, sizeof key, "%s%sscope", pre, *pre ? " " : "");
+			gwc_desc_add(d, key, "cluster");
+			snprintf(key, sizeof key, "%s%son_store_error", pre, *pre ? " " : "");
+			gwc_desc_add(d, key, "%s", rl.on_store_error == GW_RLE_DENY ? "deny" : "allow");
+		}
 	}
 }
 

@@ -98,6 +98,12 @@ static uint64_t ident(const struct gw_conf *c, const struct gw_policy *p)
 			h = h_str(h, &r->header);
 			h = h_u32(h_u32(h, r->quota), r->period_ms);
 			h = h_u32(h_u32(h, r->burst), r->max_keys);
+			/* fed only when not the default, so that the identities
+			 * of limits written before these settings stay the same */
+			if (r->scope != GW_RLS_LOCAL || r->on_store_error != GW_RLE_ALLOW) {
+				h = gwc_fnv(h, &r->scope, 1);
+				h = gwc_fnv(h, &r->on_store_error, 1);
+			}
 		}
 		break;
 	case GW_P_AUTH: {
@@ -197,8 +203,11 @@ static int limit(struct gwc_file *f, const struct ynode *n, const struct gw_str 
 		 const char *dflt, struct gwc_names *seen)
 {
 	static const char *const keys[] = {
-		"name", "rate", "burst", "key", "header", "max_keys", "headers", NULL,
+		"name", "rate", "burst", "key", "header", "max_keys", "headers", "scope",
+		"on_store_error", NULL,
 	};
+	static const char *const scopes[] = { "local", "cluster", NULL };
+	static const char *const onerrs[] = { "allow", "deny", NULL };
 	static const char *const kinds[] = { "ip", "user", "api_key", "header", "route", NULL };
 	static const char *const hmodes[] = { "all", "ietf", "none", NULL };
 	struct gw_ratelimit r = {
@@ -253,6 +262,16 @@ static int limit(struct gwc_file *f, const struct ynode *n, const struct gw_str 
 	v = gwc_get(n, "headers");
 	if (v && gwc_enum(f, v, "'headers'", hmodes, &k) == 0)
 		r.headers = (uint8_t)(GW_RLH_ALL + k);
+	v = gwc_get(n, "scope");
+	if (v && gwc_enum(f, v, "'scope'", scopes, &k) == 0)
+		r.scope = (uint8_t)(GW_RLS_LOCAL + k);
+	v = gwc_get(n, "on_store_error");
+	if (v && gwc_enum(f, v, "'on_store_error'", onerrs, &k) == 0) {
+		r.on_store_error = (uint8_t)(GW_RLE_ALLOW + k);
+		if (r.scope != GW_RLS_CLUSTER)
+			gwc_err(f, gwc_key(n, "on_store_error"),
+				"'on_store_error' applies only with 'scope: cluster'");
+	}
 	v = gwc_get(n, "key");
 	if (v && gwc_enum(f, v, "'key'", kinds, &k) == 0)
 		r.key = (uint8_t)(GW_RLK_IP + k);

@@ -15,6 +15,14 @@ struct gw_apikeys {
 	struct gw_acache *cache;
 };
 
+/* Store hook: another process deleted the key <digest> (gw_store_on_evict). */
+static void evict_key(void *arg, const uint8_t digest[GW_DIGEST_LEN])
+{
+	struct gw_apikeys *ak = arg;
+
+	(void)gw_acache_remove(ak->cache, digest);
+}
+
 /* See apikey.h. */
 int gw_apikeys_new(struct gw_apikeys **out, struct gw_store *st,
                    uint32_t cache_entries)
@@ -30,6 +38,11 @@ int gw_apikeys_new(struct gw_apikeys **out, struct gw_store *st,
 	}
 	ak->st = st;
 	gw_acache_sync(ak->cache, gw_store_revision(st));
+	if (gw_store_on_evict(st, 'k', evict_key, ak) < 0) {
+		gw_acache_free(ak->cache);
+		free(ak);
+		return -1;
+	}
 	*out = ak;
 	return 0;
 }
@@ -53,7 +66,7 @@ int gw_apikey_check(struct gw_apikeys *ak, const char *value,
 	uint64_t gen;
 	int r;
 
-	if (!gw_store_available(ak->st))
+	if (!gw_store_available(ak->st) && !gw_store_shared(ak->st))
 		return -1;
 	if (!value)
 		return 0;

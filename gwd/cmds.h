@@ -7,4 +7,6 @@
 int gwd_cmd_users(int argc, char **argv); /* users add|del|list [--db PATH]  (users_cmd.c) */
 int gwd_cmd_keys(int argc, char **argv);  /* keys add|del|list [--db PATH]   (users_cmd.c) */
 
+int gwd_cmd_store(int argc, char **argv);  /* store copy --db PATH --store URL (store_cmd.c) */
+
 #endif

@@ -29,6 +29,8 @@
 #include <unistd.h>
 #include "gwd/accesslog.h"
 #include "gwd/apikey.h"
+#include "gwd/cluster_rl.h"
+
 #include "gwd/cmds.h"
 #include "gwd/conn.h"
 #include "gwd/health.h"
@@ -53,7 +55,7 @@
 #define SPARE_FDS 128
 
 struct opts {
-	const char *blob, *listen, *db, *tls_cert, *tls_key, *access_log, *pid_file;
+	const char *blob, *listen, *db, *store, *tls_cert, *tls_key, *access_log, *pid_file;
 	unsigned threads;
 	int check;
 };
@@ -82,9 +84,11 @@ static void usage(FILE *f)
 {
 	fputs("usage: gwd --blob FILE [--listen ADDR:PORT] [--threads N] [--db PATH]\n"
 	      "           [--tls-cert PEM --tls-key PEM] [--access-log PATH|-] [--pid-file PATH]\n"
+	      "           [--store redis://[:password@]host:port[/db]]\n"
 	      "       gwd --check --blob FILE\n"
-	      "       gwd users add|del|list [NAME] [--db PATH]\n"
-	      "       gwd keys add|del|list [NAME] [--db PATH]\n"
+	      "       gwd users add|del|list [NAME] [--db PATH | --store URL]\n"
+	      "       gwd keys add|del|list [NAME] [--db PATH | --store URL]\n"
+	      "       gwd store copy --db PATH --store URL\n"
 	      "       gwd --version | --help\n"
 	      "\n"
 	      "options:\n"
@@ -94,6 +98,8 @@ static void usage(FILE *f)
 	      "  --threads N            libmicrohttpd pool threads, 1-128; default online CPUs\n"
 	      "  --db PATH              SQLite database of users, keys, sessions; default\n"
 	      "                         " GW_DEFAULT_DB "\n"
+	      "  --store URL            redis://[:password@]host:port[/db]: users, keys,\n"
+	      "                         sessions and cluster limits in Redis (docs/cluster.md)\n"
 	      "  --tls-cert PEM, --tls-key PEM\n"
 	      "                         serve HTTPS with this certificate chain and key\n"
 	      "  --access-log PATH|-    JSON lines; SIGHUP reopens PATH\n"
@@ -127,6 +133,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "db", required_argument, NULL, 'd' },
+		{ "store", required_argument, NULL, 's' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
 		{ "access-log", required_argument, NULL, 'a' },
@@ -148,6 +155,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'b': o->blob = optarg; break;
 		case 'l': o->listen = optarg; break;
 		case 'd': o->db = optarg; break;
+		case 's': o->store = optarg; break;
 		case 'c': o->tls_cert = optarg; break;
 		case 'k': o->tls_key = optarg; break;
 		case 'a': o->access_log = optarg; break;
@@ -301,10 +309,12 @@ static int start_state(struct app *a)
 	a->max_conns = g->settings.max_conns;
 
 	/* the database: sessions and API keys (gwd/session.h) */
-	if (gw_store_open(&a->st, a->o.db, GW_STORE_CREATE | GW_STORE_LAZY, 0, why,
-			  sizeof why) != 0 ||
-	    gw_sessions_new(&a->ss, a->st, NULL) != 0 || gw_apikeys_new(&a->ak, a->st, 0) != 0) {
-		fprintf(stderr, "gwd: %s: %s\n", a->o.db, why[0] ? why : "cannot open the database");
+	if (gw_store_open(&a->st, a->o.store ? a->o.store : a->o.db,
+			  GW_STORE_CREATE | GW_STORE_LAZY, 0, why, sizeof why) != 0 ||
+	    gw_sessions_new(&a->ss, a->st, NULL) != 0 || gw_apikeys_new(&a->ak, a->st, 0) != 0 ||
+	    gwd_cluster_start(a->st, why, sizeof why) != 0) {
+		fprintf(stderr, "gwd: %s: %s\n", a->o.store ? "--store" : a->o.db,
+			why[0] ? why : "cannot open the database");
 		gwd_gen_free(g);
 		return -1;
 	}
@@ -474,6 +484,7 @@ static void stop(struct app *a)
 	gwd_conn_reaper_stop();
 	gwd_alog_close();
 	gw_sessions_stop(a->ss);
+	gwd_cluster_stop();
 	gw_apikeys_free(a->ak);
 	gw_sessions_free(a->ss);
 	gw_store_close(a->st);
@@ -489,6 +500,8 @@ int main(int argc, char **argv)
 	static struct app a;
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "store") == 0)
+		return gwd_cmd_store(argc - 2, argv + 2);
 	if (argc > 1 && (strcmp(argv[1], "users") == 0 || strcmp(argv[1], "keys") == 0)) {
 		/* the command words (gwd/cmds.h) */
 		return strcmp(argv[1], "users") == 0 ? gwd_cmd_users(argc - 2, argv + 2)
@@ -499,6 +512,7 @@ int main(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	if (a.o.check)
 		return cmd_check(a.o.blob);
+	gwd_cluster_configure(a.o.store);
 
 	block_signals();
 	if (start_state(&a) != 0 || start_serving(&a) != 0)

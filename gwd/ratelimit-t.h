@@ -46,6 +46,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+struct gwd_cluster_lim;
+
 #define GW_RL_LOCKED UINT64_MAX /* TAT of a cell being re-keyed */
 #define GW_RL_NIL 0             /* end of a chain: links hold index + 1, so
                                    that zeroed (untouched) memory is empty */
@@ -104,6 +106,10 @@ struct gw_rl_table {
 	uint64_t tol_ns;           /* burst * t_ns: admit while new TAT - now <= it */
 	uint32_t quota, period_ms, burst, max_keys;
 	uint8_t kind;              /* enum gw_rl_key of lib/model.h */
+	uint8_t scope;             /* enum gw_rl_scope */
+	uint8_t on_err;            /* enum gw_rl_onerr */
+	struct gwd_cluster_lim *cl; /* scope cluster: the leases (gwd/cluster_rl.h),
+	                              made by the registry; NULL otherwise */
 	uint32_t nshards;          /* power of two; 0 for kind ROUTE */
 	uint32_t smask;            /* nshards - 1 */
 	struct gw_rl_shard *shards;
@@ -131,6 +137,7 @@ struct gw_rl_result {
 	struct gw_rl_cell *cell;  /* consumed cell, NULL when nothing consumed */
 	uint8_t admitted;         /* 1 admitted, 0 limited */
 	uint8_t fallback;         /* 1 when charged to the shared fallback bucket */
+	uint8_t cluster;          /* 1 when a cluster lease was charged */
 	uint32_t limit;           /* the quota of the limit */
 	uint32_t remaining;       /* requests admitted right after this one */
 	uint32_t reset_s;         /* seconds until the bucket is full again

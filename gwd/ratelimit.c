@@ -74,6 +74,20 @@ static void seed(void)
 	pthread_once(&seed_once, seed_init);
 }
 
+const struct gw_rl_cluster_ops *gw_rl_cluster;
+
+void gw_rl_set_cluster_ops(const struct gw_rl_cluster_ops *ops)
+{
+	gw_rl_cluster = ops;
+}
+
+void gw_rl_set_key_seed(uint64_t k0, uint64_t k1)
+{
+	seed();
+	gw_rl_seed[2] = k0;
+	gw_rl_seed[3] = k1;
+}
+
 /* ---- keys ---------------------------------------------------------------- */
 
 void gw_rl_key_ip(struct gw_rl_keyval *k, const uint8_t ip[16])
@@ -204,6 +218,8 @@ struct gw_rl_table *gw_rl_table_new(const struct gw_ratelimit *p, unsigned nshar
 	t->burst = p->burst;
 	t->max_keys = p->max_keys;
 	t->kind = p->key;
+	t->scope = p->scope;
+	t->on_err = p->on_store_error;
 	if (p->name.p)
 		snprintf(t->name, sizeof t->name, "%.*s", (int)p->name.len, p->name.p);
 	table_hdr_init(t);
@@ -251,6 +267,9 @@ void gw_rl_table_free(struct gw_rl_table *t)
 {
 	if (!t)
 		return;
+	if (t->cl)
+		gw_rl_cluster->lim_free(t->cl);
+	t->cl = NULL;
 	for (uint32_t i = 0; i < t->nshards; i++) {
 		pthread_mutex_destroy(&t->shards[i].lock);
 		free(t->shards[i].mem);
@@ -404,6 +423,10 @@ void gw_rl_rollback(const struct gw_rl_keyval *k, struct gw_rl_result *r)
 	struct gw_rl_table *t = r->table;
 	uint64_t tat;
 
+	if (r->cluster && r->admitted && gw_rl_cluster) {
+		gw_rl_cluster->rollback(k, r);
+		return;
+	}
 	if (!c || !r->admitted)
 		return;
 	r->cell = NULL;
@@ -431,6 +454,7 @@ int gw_rl_peek(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now
 	int ok;
 
 	r->fallback = 0;
+	r->cluster = 0;
 	if (t->nshards == 0)
 		tat = atomic_load_explicit(&t->shared.tat, memory_order_acquire);
 	else if (!gw_rl_find(t, k, gw_rl_hash(k), &tat))
@@ -764,6 +788,7 @@ static int same_params(const struct gw_rl_table *t, const struct gw_ratelimit *p
 		snprintf(name, sizeof name, "%.*s", (int)p->name.len, p->name.p);
 	return t->quota == p->quota && t->period_ms == p->period_ms &&
 	       t->burst == p->burst && t->max_keys == p->max_keys && t->kind == p->key &&
+	       t->scope == p->scope && t->on_err == p->on_store_error &&
 	       strcmp(t->name, name) == 0;
 }
 
@@ -782,6 +807,12 @@ struct gw_rl_table *gw_rl_registry_acquire(struct gw_rl_registry *reg, uint64_t 
 	if (t) {
 		t->ident = ident;
 		t->index = index;
+		if (p->scope == GW_RLS_CLUSTER &&
+		    (!gw_rl_cluster || !(t->cl = gw_rl_cluster->lim_new(t)))) {
+			gw_rl_table_free(t);
+			t = NULL;
+			goto done;
+		}
 		t->refs = 1;
 		t->next = reg->tables;
 		reg->tables = t;

@@ -54,6 +54,11 @@ extern uint64_t gw_rl_seed[4];
 
 /* The <now> every call below expects: gwd_clock_ns() (gwd/clock.h). */
 
+/* Replace the key of gw_rl_key_bytes's hashes by <k0>, <k1>: instances of a
+ * cluster share it, so that a user's cluster bucket is the same everywhere
+ * (gwd/cluster_rl.h).  Call before serving. */
+void gw_rl_set_key_seed(uint64_t k0, uint64_t k1);
+
 /* Fill <k> with the 16-byte address <ip> (IPv6, or IPv4 v4-mapped as
  * gw_clientip produces it): an IPv4 address as is, an IPv6 one by its /64
  * (the least a site or a home gets: its hosts pick addresses in it at will). */
@@ -250,13 +255,14 @@ static inline struct gw_rl_cell *gw_rl_find(struct gw_rl_table *t, const struct 
 int gw_rl_admit_slow(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t h,
 		     uint64_t now, struct gw_rl_result *r);
 
-/* One request of key <k> against table <t> at <now> (gwd_clock_ns()).  Returns
- * 1 when admitted (the request is counted; gw_rl_rollback can return it), 0
- * when limited (nothing counted).  <r> is filled in both cases. */
-static inline int gw_rl_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
-			      struct gw_rl_result *r)
+/* One request of key <k> against table <t>'s own (local) buckets at <now>:
+ * gw_rl_admit for a local table, and a cluster table's fallback while the
+ * store cannot be reached.  Same returns as gw_rl_admit. */
+static inline int gw_rl_admit_local(struct gw_rl_table *t, const struct gw_rl_keyval *k,
+				    uint64_t now, struct gw_rl_result *r)
 {
 	r->fallback = 0;
+	r->cluster = 0;
 	if (t->nshards == 0) {
 		uint64_t tat = atomic_load_explicit(&t->shared.tat, memory_order_acquire);
 
@@ -273,6 +279,35 @@ static inline int gw_rl_admit(struct gw_rl_table *t, const struct gw_rl_keyval *
 			return ret;
 	}
 	return gw_rl_admit_slow(t, k, h, now, r);
+}
+
+/* What cluster tables (scope: cluster) need from gwd/cluster_rl.c, which
+ * installs it: a hook table rather than calls, so that the limiter links
+ * alone (perf/bench_ratelimit.c) and knows nothing of Redis. */
+struct gw_rl_cluster_ops {
+	struct gwd_cluster_lim *(*lim_new)(const struct gw_rl_table *t);
+	void (*lim_free)(struct gwd_cluster_lim *cl);
+	int (*admit)(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
+		     struct gw_rl_result *r);
+	void (*rollback)(const struct gw_rl_keyval *k, struct gw_rl_result *r);
+};
+
+/* The installed hooks (NULL: none; a cluster table then cannot be made). */
+extern const struct gw_rl_cluster_ops *gw_rl_cluster;
+
+/* Install <ops> (static storage) before any cluster table is made. */
+void gw_rl_set_cluster_ops(const struct gw_rl_cluster_ops *ops);
+
+/* One request of key <k> against table <t> at <now> (gwd_clock_ns()).  Returns
+ * 1 when admitted (the request is counted; gw_rl_rollback can return it), 0
+ * when limited (nothing counted).  <r> is filled in both cases.  A cluster
+ * table (scope: cluster) answers from its lease (gwd/cluster_rl.h). */
+static inline int gw_rl_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
+			      struct gw_rl_result *r)
+{
+	if (__builtin_expect(t->cl != NULL, 0))
+		return gw_rl_cluster->admit(t, k, now, r);
+	return gw_rl_admit_local(t, k, now, r);
 }
 
 /* Give back the request that gw_rl_admit counted in <r> (key <k>) because a

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "gwd/cluster_rl.h"
 #include "gwd/jwks.h"
 #include "gwd/jwt.h"
 #include "gwd/metrics.h"
@@ -212,6 +213,15 @@ int gwd_gen_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t why
 		if ((uint64_t)p->index + p->count > g->nratelimits)
 			goto fail_corrupt;
 		for (uint32_t k = 0; k < p->count; k++) {
+			/* a cluster budget lives in the store: without one there
+			 * is nothing to share it through */
+			if (g->ratelimits[p->index + k].scope == GW_RLS_CLUSTER &&
+			    !gwd_cluster_configured()) {
+				snprintf(why, whylen, "policy '%.*s' has a cluster-scope rate limit: "
+					 "gwd needs --store redis://... to serve it",
+					 (int)p->name.len, p->name.p);
+				goto fail;
+			}
 			g->rl_tables[p->index + k] = gw_rl_registry_acquire(
 				rl_registry, p->ident, k, &g->ratelimits[p->index + k]);
 			if (!g->rl_tables[p->index + k])
@@ -237,6 +247,9 @@ int gwd_gen_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t why
 	return 0;
 fail_nomem:
 	snprintf(why, whylen, "out of memory");
+	gwd_gen_free(g);
+	return -1;
+fail:
 	gwd_gen_free(g);
 	return -1;
 fail_corrupt:

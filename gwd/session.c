@@ -99,6 +99,14 @@ static void install_wiping_free(void)
 	json_set_alloc_funcs(malloc, wiping_free);
 }
 
+/* Store hook: another instance ended session <digest> (gw_store_on_evict). */
+static void evict_session(void *arg, const uint8_t digest[GW_DIGEST_LEN])
+{
+	struct gw_sessions *ss = arg;
+
+	(void)gw_acache_remove(ss->cache, digest);
+}
+
 /* See session.h. */
 int gw_sessions_new(struct gw_sessions **out, struct gw_store *st,
                     const struct gw_sessions_opts *o)
@@ -122,6 +130,11 @@ int gw_sessions_new(struct gw_sessions **out, struct gw_store *st,
 	atomic_store(&ss->idle_ms, GW_DEFAULT_SESSION_IDLE_MS);
 	atomic_store(&ss->lifetime_ms, GW_DEFAULT_SESSION_LIFETIME_MS);
 	gw_acache_sync(ss->cache, gw_store_revision(st));
+	if (gw_store_on_evict(st, 's', evict_session, ss) < 0) {
+		gw_acache_free(ss->cache);
+		free(ss);
+		return -1;
+	}
 	pthread_mutex_init(&ss->flush_mu, NULL);
 	pthread_mutex_init(&ss->mu, NULL);
 	pthread_condattr_t ca;
@@ -138,6 +151,7 @@ void gw_sessions_configure(struct gw_sessions *ss, const struct gw_settings *set
 {
 	atomic_store(&ss->idle_ms, idle_of(set));
 	atomic_store(&ss->lifetime_ms, lifetime_of(set));
+	gw_store_set_session_idle(ss->st, idle_of(set));
 }
 
 /* See session.h.  Batches are collected under one shard lock at a time and
@@ -511,7 +525,9 @@ int gw_session_check(struct gw_sessions *ss, const struct gw_settings *set,
 	uint64_t now, gen;
 	int r;
 
-	if (!gw_store_available(ss->st))
+	/* A shared store (Redis) that is unreachable leaves the cached
+	 * sessions valid: nobody can end them meanwhile (gw_store_shared). */
+	if (!gw_store_available(ss->st) && !gw_store_shared(ss->st))
 		return -1;
 	if (!request_digest(set, authorization, cookie_hdr, who->digest))
 		return 0;

@@ -16,6 +16,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "gwd/redis_store.h"
+
 #define DEFAULT_BUSY_MS 5000u
 #define SWEEP_BATCH 1000 /* rows deleted per sweep transaction */
 
@@ -94,6 +96,8 @@ struct conn {
 };
 
 struct gw_store {
+	struct gwd_redis_store *rs; /* the Redis backend (gwd/redis_store.h), or
+	                               NULL: the SQLite one below */
 	char *path;
 	unsigned flags;
 	unsigned busy_ms;
@@ -439,6 +443,22 @@ int gw_store_open(struct gw_store **out, const char *path, unsigned flags,
 		set_err(err, errlen, "empty database path");
 		return -1;
 	}
+	if (gwd_redis_is_url(path)) {
+		st = calloc(1, sizeof *st);
+		if (!st) {
+			set_err(err, errlen, "out of memory");
+			return -1;
+		}
+		pthread_mutex_init(&st->reopen_mu, NULL);
+		pthread_mutex_init(&st->rd.mu, NULL);
+		pthread_mutex_init(&st->wr.mu, NULL);
+		if (gwd_redis_store_open(&st->rs, path, flags, err, errlen) < 0) {
+			gw_store_close(st);
+			return -1;
+		}
+		*out = st;
+		return 0;
+	}
 	if (store_alloc(&st, path, flags, busy_ms) < 0) {
 		set_err(err, errlen, "out of memory");
 		return -1;
@@ -457,6 +477,7 @@ void gw_store_close(struct gw_store *st)
 {
 	if (!st)
 		return;
+	gwd_redis_store_close(st->rs);
 	conn_close(&st->rd);
 	conn_close(&st->wr);
 	pthread_mutex_destroy(&st->rd.mu);
@@ -469,6 +490,8 @@ void gw_store_close(struct gw_store *st)
 /* See store.h. */
 int gw_store_available(const struct gw_store *st)
 {
+	if (st->rs)
+		return gwd_redis_store_available(st->rs);
 	return atomic_load_explicit(&st->avail, memory_order_acquire);
 }
 
@@ -572,6 +595,8 @@ int gw_store_poll(struct gw_store *st)
 	struct stat sb;
 	int ok;
 
+	if (st->rs)
+		return gwd_redis_store_poll(st->rs);
 	pthread_mutex_lock(&st->reopen_mu);
 	if (gw_store_available(st)) {
 		if (stat(st->path, &sb) < 0 || sb.st_dev != st->dev || sb.st_ino != st->ino) {
@@ -607,6 +632,8 @@ uint64_t gw_store_revision(const struct gw_store *st)
 	uint64_t rev = atomic_load_explicit(&st->revision, memory_order_acquire);
 	uint64_t reopens = atomic_load_explicit(&st->reopens, memory_order_acquire);
 
+	if (st->rs)
+		return gwd_redis_store_revision(st->rs);
 	/* 2^40 deletions between two reopens will not happen. */
 	return reopens << 40 | (rev & ((1ull << 40) - 1));
 }
@@ -616,6 +643,8 @@ int gw_store_schema_version(struct gw_store *st)
 {
 	int64_t v = -1;
 
+	if (st->rs)
+		return gwd_redis_store_available(st->rs) ? GW_STORE_VERSION : -1;
 	if (acquire(st, &st->rd) < 0)
 		return -1;
 	if (query_int(st->rd.db, "PRAGMA user_version", &v) != SQLITE_OK)
@@ -630,6 +659,8 @@ int gw_store_integrity_ok(struct gw_store *st)
 	sqlite3_stmt *s = NULL;
 	int rc, ok = -1;
 
+	if (st->rs)
+		return gwd_redis_store_available(st->rs) ? 1 : -1;
 	if (acquire(st, &st->rd) < 0)
 		return -1;
 	if (sqlite3_prepare_v2(st->rd.db, "PRAGMA integrity_check", -1, &s, NULL) ==
@@ -750,6 +781,8 @@ int gw_store_user_add(struct gw_store *st, const char *name, const char *pwhash,
 {
 	size_t len = strlen(pwhash);
 
+	if (st->rs)
+		return gwd_redis_store_user_add(st->rs, name, pwhash, now_s);
 	if (len == 0 || len > GW_PWHASH_MAX)
 		return -1;
 	return add_named(st, S_USER_ADD, name, pwhash, (int)len, 1, now_s);
@@ -758,6 +791,8 @@ int gw_store_user_add(struct gw_store *st, const char *name, const char *pwhash,
 /* See store.h. */
 int gw_store_user_del(struct gw_store *st, const char *name)
 {
+	if (st->rs)
+		return gwd_redis_store_user_del(st->rs, name);
 	return del_named(st, S_USER_DEL, name);
 }
 
@@ -768,6 +803,8 @@ int gw_store_user_get(struct gw_store *st, const char *name, int64_t *id,
 	sqlite3_stmt *s;
 	int rc, found = 0;
 
+	if (st->rs)
+		return gwd_redis_store_user_get(st->rs, name, id, pwhash, cap);
 	if (!gw_store_name_ok(name, strlen(name)))
 		return 0;
 	if (acquire(st, &st->rd) < 0)
@@ -804,6 +841,8 @@ int gw_store_user_set_hash(struct gw_store *st, int64_t id, const char *old,
 	size_t len = strlen(pwhash);
 	int n;
 
+	if (st->rs)
+		return gwd_redis_store_user_set_hash(st->rs, id, old, pwhash);
 	if (len == 0 || len > GW_PWHASH_MAX)
 		return -1;
 	if (acquire(st, &st->wr) < 0)
@@ -822,6 +861,8 @@ int gw_store_user_list(struct gw_store *st,
                        int (*fn)(const char *name, int64_t created_s, void *arg),
                        void *arg)
 {
+	if (st->rs)
+		return gwd_redis_store_user_list(st->rs, fn, arg);
 	return list_named(st, S_USER_LIST, fn, arg);
 }
 
@@ -833,6 +874,8 @@ int gw_store_session_add(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
 	sqlite3_stmt *s;
 	int n;
 
+	if (st->rs)
+		return gwd_redis_store_session_add(st->rs, hash, user_id, name, created_ms, expires_ms);
 	if (acquire(st, &st->wr) < 0)
 		return -1;
 	s = st->wr.st[S_SESS_ADD];
@@ -853,6 +896,8 @@ int gw_store_session_get(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
 	sqlite3_stmt *s;
 	int rc, found = 0;
 
+	if (st->rs)
+		return gwd_redis_store_session_get(st->rs, hash, out);
 	if (acquire(st, &st->rd) < 0)
 		return -1;
 	s = st->rd.st[S_SESS_GET];
@@ -883,6 +928,8 @@ int gw_store_session_del(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN])
 	sqlite3_stmt *s;
 	int n;
 
+	if (st->rs)
+		return gwd_redis_store_session_del(st->rs, hash);
 	if (acquire(st, &st->wr) < 0)
 		return -1;
 	s = st->wr.st[S_SESS_DEL];
@@ -900,6 +947,8 @@ int gw_store_session_touch(struct gw_store *st, const struct gw_store_touch *t,
 	sqlite3_stmt *s;
 	int rc;
 
+	if (st->rs)
+		return gwd_redis_store_session_touch(st->rs, t, n);
 	if (n == 0)
 		return 0;
 	if (acquire(st, c) < 0)
@@ -925,6 +974,8 @@ long gw_store_session_sweep(struct gw_store *st, uint64_t now_ms,
 {
 	long total = 0;
 
+	if (st->rs)
+		return gwd_redis_store_session_sweep(st->rs);
 	for (;;) {
 		sqlite3_stmt *s;
 		int n;
@@ -953,6 +1004,8 @@ long gw_store_session_count(struct gw_store *st)
 	long n = -1;
 	int rc;
 
+	if (st->rs)
+		return gwd_redis_store_session_count(st->rs);
 	if (acquire(st, &st->rd) < 0)
 		return -1;
 	s = st->rd.st[S_SESS_COUNT];
@@ -970,12 +1023,16 @@ long gw_store_session_count(struct gw_store *st)
 int gw_store_key_add(struct gw_store *st, const char *name,
                      const uint8_t hash[GW_DIGEST_LEN], int64_t now_s)
 {
+	if (st->rs)
+		return gwd_redis_store_key_add(st->rs, name, hash, now_s);
 	return add_named(st, S_KEY_ADD, name, hash, GW_DIGEST_LEN, 0, now_s);
 }
 
 /* See store.h. */
 int gw_store_key_del(struct gw_store *st, const char *name)
 {
+	if (st->rs)
+		return gwd_redis_store_key_del(st->rs, name);
 	return del_named(st, S_KEY_DEL, name);
 }
 
@@ -986,6 +1043,8 @@ int gw_store_key_get(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
 	sqlite3_stmt *s;
 	int rc, found = 0;
 
+	if (st->rs)
+		return gwd_redis_store_key_get(st->rs, hash, name);
 	if (acquire(st, &st->rd) < 0)
 		return -1;
 	s = st->rd.st[S_KEY_GET];
@@ -1010,5 +1069,130 @@ int gw_store_key_list(struct gw_store *st,
                       int (*fn)(const char *name, int64_t created_s, void *arg),
                       void *arg)
 {
+	if (st->rs)
+		return gwd_redis_store_key_list(st->rs, fn, arg);
 	return list_named(st, S_KEY_LIST, fn, arg);
+}
+
+/* ---- backends ---- */
+
+/* See store.h. */
+int gw_store_shared(const struct gw_store *st)
+{
+	return st->rs != NULL;
+}
+
+/* See store.h. */
+int gw_store_on_evict(struct gw_store *st, char kind,
+                      void (*fn)(void *arg, const uint8_t digest[GW_DIGEST_LEN]),
+                      void *arg)
+{
+	if (st->rs)
+		return gwd_redis_store_on_evict(st->rs, kind, fn, arg);
+	return 0;
+}
+
+/* See store.h. */
+void gw_store_set_session_idle(struct gw_store *st, uint32_t idle_ms)
+{
+	if (st->rs)
+		gwd_redis_store_set_idle(st->rs, idle_ms);
+}
+
+/* See store.h. */
+struct gwd_redis_pool *gw_store_redis_pool(struct gw_store *st)
+{
+	return st->rs ? gwd_redis_store_pool(st->rs) : NULL;
+}
+
+/* Prepare <sql> on the reader of <st> (held: the caller calls acquire).
+ * Returns the statement or NULL. */
+static sqlite3_stmt *prepare_rd(struct gw_store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->rd.db, sql, -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	return s;
+}
+
+/* See store.h. */
+int gw_store_key_each(struct gw_store *st,
+                      int (*fn)(const char *name, const uint8_t hash[GW_DIGEST_LEN],
+                                int64_t created_s, void *arg),
+                      void *arg)
+{
+	sqlite3_stmt *s;
+	int rc, n = 0;
+
+	if (st->rs || acquire(st, &st->rd) < 0)
+		return -1;
+	s = prepare_rd(st, "SELECT name, hash, created_at FROM api_keys ORDER BY name");
+	if (!s) {
+		pthread_mutex_unlock(&st->rd.mu);
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(s, 0);
+		const void *h = sqlite3_column_blob(s, 1);
+		if (!name || !h || sqlite3_column_bytes(s, 1) != GW_DIGEST_LEN)
+			continue;
+		n++;
+		if (fn((const char *)name, h, sqlite3_column_int64(s, 2), arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->rd.mu);
+	return rc == SQLITE_DONE ? n : fail_rc(st, rc);
+}
+
+/* See store.h. */
+int gw_store_session_each(struct gw_store *st,
+                          int (*fn)(const uint8_t hash[GW_DIGEST_LEN],
+                                    const struct gw_store_session *row, void *arg),
+                          void *arg)
+{
+	sqlite3_stmt *s;
+	int rc, n = 0;
+
+	if (st->rs || acquire(st, &st->rd) < 0)
+		return -1;
+	s = prepare_rd(st, "SELECT s.hash, u.name, s.created_ms, s.expires_ms, s.last_seen_ms"
+	                   " FROM sessions s JOIN users u ON u.id = s.user_id");
+	if (!s) {
+		pthread_mutex_unlock(&st->rd.mu);
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct gw_store_session row;
+		const void *h = sqlite3_column_blob(s, 0);
+		const unsigned char *name = sqlite3_column_text(s, 1);
+		size_t nl = (size_t)sqlite3_column_bytes(s, 1);
+		if (!h || sqlite3_column_bytes(s, 0) != GW_DIGEST_LEN || !name ||
+		    !gw_store_name_ok((const char *)name, nl))
+			continue;
+		memcpy(row.name, name, nl + 1);
+		row.created_ms = (uint64_t)sqlite3_column_int64(s, 2);
+		row.expires_ms = (uint64_t)sqlite3_column_int64(s, 3);
+		row.last_seen_ms = (uint64_t)sqlite3_column_int64(s, 4);
+		n++;
+		if (fn(h, &row, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->rd.mu);
+	return rc == SQLITE_DONE ? n : fail_rc(st, rc);
+}
+
+/* See store.h. */
+int gw_store_session_put(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
+                         const struct gw_store_session *row)
+{
+	if (!st->rs)
+		return -1;
+	return gwd_redis_store_session_put(st->rs, hash, row->name, row);
 }

@@ -63,6 +63,8 @@
 #define GW_DEFAULT_DB "var/gwd.db"
 
 struct gw_store; /* opaque */
+struct gw_store_session;
+struct gwd_redis_pool;
 
 /* Flags of gw_store_open(). */
 enum {
@@ -115,6 +117,56 @@ int gw_store_integrity_ok(struct gw_store *st);
  * or key name: 1..GW_NAME_MAX bytes of [A-Za-z0-9._@-], not starting with '-'
  * (so it cannot be taken for an option); 0 otherwise. */
 int gw_store_name_ok(const char *name, size_t len);
+
+/* ---- backends ----
+ *
+ * gw_store_open() with a <path> of the form redis://... opens the Redis
+ * backend (gwd/redis_store.h) instead: the same functions, the same
+ * guarantees, shared by every gwd instance pointed at that Redis.  The
+ * functions below are what the two backends do differently. */
+
+/* 1 when <st> is shared with other instances (Redis): credentials cached
+ * from it stay valid while it is unreachable (no other instance can delete
+ * them meanwhile) and deletions arrive through gw_store_on_evict.  0 for
+ * SQLite, where an unavailable store refuses even cached credentials. */
+int gw_store_shared(const struct gw_store *st);
+
+/* Ask <st> to call <fn>(<arg>, digest) when another process ends a session
+ * (<kind> 's') or deletes an API key (<kind> 'k'); called from the store's
+ * own thread.  Returns 0, or -1 when no more hooks fit.  SQLite: nothing
+ * is ever called (its daemon learns deletions from gw_store_revision). */
+int gw_store_on_evict(struct gw_store *st, char kind,
+                      void (*fn)(void *arg, const uint8_t digest[GW_DIGEST_LEN]),
+                      void *arg);
+
+/* Tell <st> the session idle timeout served now: Redis drops a session
+ * nobody used for that long itself.  SQLite: ignored (its sweep is told). */
+void gw_store_set_session_idle(struct gw_store *st, uint32_t idle_ms);
+
+/* The Redis connection pool of <st> (borrowed), NULL for SQLite: the
+ * cluster rate limits (gwd/cluster_rl.h) share it. */
+struct gwd_redis_pool *gw_store_redis_pool(struct gw_store *st);
+
+/* Walk every API key of a SQLite store (name order): <fn> gets its name,
+ * digest and creation time; returns 0 to go on.  Returns the number visited,
+ * -1 on a store error or for a Redis store.  For `gwd store copy`. */
+int gw_store_key_each(struct gw_store *st,
+                      int (*fn)(const char *name, const uint8_t hash[GW_DIGEST_LEN],
+                                int64_t created_s, void *arg),
+                      void *arg);
+
+/* Walk every session of a SQLite store: <fn> gets its digest and row.
+ * Returns the number visited, -1 on a store error or for a Redis store. */
+int gw_store_session_each(struct gw_store *st,
+                          int (*fn)(const uint8_t hash[GW_DIGEST_LEN],
+                                    const struct gw_store_session *row, void *arg),
+                          void *arg);
+
+/* Copy session <row> (digest <hash>) into a Redis store unless it is there
+ * already.  Returns 1 copied, 0 present or its user missing, -1 on a store
+ * error or for a SQLite store. */
+int gw_store_session_put(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
+                         const struct gw_store_session *row);
 
 /* ---- users ---- */
 

@@ -12,7 +12,10 @@
  *   gwd keys del NAME / gwd keys list
  *
  * Every form takes --db PATH (or --db=PATH) before or after NAME; the default
- * is var/gwd.db, created with its directory when missing.  Exit status: 0 done,
+ * is var/gwd.db, created with its directory when missing.  --store URL (or
+ * --store=URL) names a Redis store instead (redis://[:password@]host:port[/db],
+ * the password better given as GWD_STORE_PASSWORD or GWD_STORE_PASSWORD_FILE):
+ * the same commands, on the users and keys every instance of a cluster shares.  Exit status: 0 done,
  * 1 failed (message on stderr), 2 usage error.
  */
 #include "gwd/cmds.h"
@@ -48,7 +51,7 @@ static void usage(FILE *f, const char *word)
 	        "       gwd %s del NAME [--db PATH]\n"
 	        "       gwd %s list [--db PATH]\n"
 	        "NAME: 1-%d characters of A-Z a-z 0-9 . _ @ -, not starting with '-'.\n"
-	        "--db defaults to %s.\n",
+	        "--db defaults to %s; --store redis://[:password@]host:port[/db] uses Redis.\n",
 	        word, strcmp(word, "users") == 0 ? "   (password on stdin)" : "",
 	        word, word, GW_NAME_MAX, GW_DEFAULT_DB);
 }
@@ -71,6 +74,18 @@ static int parse(int argc, char **argv, const char *word, struct cmdline *cl)
 		}
 		if (opts && strcmp(a, "--") == 0) {
 			opts = 0;
+		} else if (opts && strcmp(a, "--store") == 0) {
+			if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+				fprintf(stderr, "gwd %s: --store needs a URL\n", word);
+				return 2;
+			}
+			cl->db = argv[++i];
+		} else if (opts && strncmp(a, "--store=", 8) == 0) {
+			if (a[8] == '\0') {
+				fprintf(stderr, "gwd %s: --store needs a URL\n", word);
+				return 2;
+			}
+			cl->db = a + 8;
 		} else if (opts && strcmp(a, "--db") == 0) {
 			if (i + 1 >= argc || argv[i + 1][0] == '\0') {
 				fprintf(stderr, "gwd %s: --db needs a path\n", word);

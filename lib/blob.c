@@ -543,7 +543,10 @@ static int verify_ratelimits(struct vctx *v)
 			return bad(v, GW_ECORRUPT, "RATELIMITS[%u]: header key without a header name", i);
 		TRY(check_enum(v, GW_BLOB_RATELIMITS, i, "headers", r[GW_BLOB_RL_HEADERS], GW_RLH_ALL,
 			       GW_RLH_NONE));
-		TRY(check_reserved(v, GW_BLOB_RATELIMITS, i, r + GW_BLOB_RL_RESERVED, 2));
+		TRY(check_enum(v, GW_BLOB_RATELIMITS, i, "scope", r[GW_BLOB_RL_SCOPE], GW_RLS_LOCAL,
+			       GW_RLS_CLUSTER));
+		TRY(check_enum(v, GW_BLOB_RATELIMITS, i, "on_store_error", r[GW_BLOB_RL_ONERR],
+			       GW_RLE_ALLOW, GW_RLE_DENY));
 		for (size_t k = 0; k < sizeof pos / sizeof *pos; k++)
 			if (gw_get_u32le(r + pos[k].off) == 0)
 				return bad(v, GW_ECORRUPT, "RATELIMITS[%u]: %s is 0", i, pos[k].name);
@@ -1431,6 +1434,8 @@ int gw_blob_ratelimit(const struct gw_blob *b, uint32_t i, struct gw_ratelimit *
 	out->name = str_at(b, r + GW_BLOB_RL_NAME);
 	out->key = r[GW_BLOB_RL_KEY];
 	out->headers = r[GW_BLOB_RL_HEADERS];
+	out->scope = r[GW_BLOB_RL_SCOPE];
+	out->on_store_error = r[GW_BLOB_RL_ONERR];
 	out->header = str_at(b, r + GW_BLOB_RL_HEADER);
 	out->quota = gw_get_u32le(r + GW_BLOB_RL_QUOTA);
 	out->period_ms = gw_get_u32le(r + GW_BLOB_RL_PERIOD_MS);

@@ -417,6 +417,8 @@ static void emit_policies(struct w *w)
 		put_str(w, r + GW_BLOB_RL_HEADER, &s->header);
 		r[GW_BLOB_RL_KEY] = s->key;
 		r[GW_BLOB_RL_HEADERS] = s->headers;
+		r[GW_BLOB_RL_SCOPE] = s->scope;
+		r[GW_BLOB_RL_ONERR] = s->on_store_error;
 		gw_put_u32le(r + GW_BLOB_RL_QUOTA, s->quota);
 		gw_put_u32le(r + GW_BLOB_RL_PERIOD_MS, s->period_ms);
 		gw_put_u32le(r + GW_BLOB_RL_BURST, s->burst);

@@ -856,7 +856,8 @@ static void c_set_trusted(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_SETTI
 static void c_rl_period(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_RATELIMITS, 1, GW_BLOB_RL_PERIOD_MS, 0); }
 static void c_rl_key(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_RATELIMITS, 1, GW_BLOB_RL_KEY, 0); }
 static void c_rl_headers(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_RATELIMITS, 1, GW_BLOB_RL_HEADERS, 3); }
-static void c_rl_reserved(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_RATELIMITS, 1, GW_BLOB_RL_RESERVED + 1, 1); }
+static void c_rl_scope(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_RATELIMITS, 1, GW_BLOB_RL_SCOPE, 2); }
+static void c_rl_onerr(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_RATELIMITS, 1, GW_BLOB_RL_ONERR, 2); }
 static void c_pol_kind(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_POLICIES, 0, GW_BLOB_POLICY_KIND, 7); }
 static void c_pol_count(uint8_t *p, size_t *l) { (void)l; P16(p, GW_BLOB_POLICIES, 0, GW_BLOB_POLICY_COUNT, 0); }
 static void c_pol_index(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_POLICIES, 3, GW_BLOB_POLICY_INDEX, 1); }
@@ -1041,7 +1042,8 @@ static const struct corruption cases[] = {
 	{ "rate limit period", fx_default, c_rl_period, GW_ECORRUPT, "RATELIMITS[1]: period is 0", NULL, 0 },
 	{ "rate limit key", fx_default, c_rl_key, GW_ECORRUPT, "RATELIMITS[1]: key 0 not in 1..5", NULL, 0 },
 	{ "rate limit headers mode", fx_default, c_rl_headers, GW_ECORRUPT, "RATELIMITS[1]: headers 3 not in 0..2", NULL, 0 },
-	{ "rate limit reserved", fx_default, c_rl_reserved, GW_ECORRUPT, "RATELIMITS[1]: reserved", NULL, 0 },
+	{ "rate limit scope", fx_default, c_rl_scope, GW_ECORRUPT, "RATELIMITS[1]: scope 2 not in 0..1", NULL, 0 },
+	{ "rate limit on_store_error", fx_default, c_rl_onerr, GW_ECORRUPT, "RATELIMITS[1]: on_store_error 2 not in 0..1", NULL, 0 },
 	{ "policy kind", fx_default, c_pol_kind, GW_ECORRUPT, "POLICIES[0]: kind 7 not in 1..6", NULL, 0 },
 	{ "policy count", fx_default, c_pol_count, GW_ECORRUPT, "POLICIES[0]: count 0 invalid", NULL, 0 },
 	{ "policy index", fx_default, c_pol_index, GW_ECORRUPT, "POLICIES[3]: records 1+1 out of range (1 body limits)", NULL, 0 },

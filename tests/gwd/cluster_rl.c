@@ -1,0 +1,147 @@
+/* Tests of gwd/cluster_rl.c against a real redis-server: a cluster limit
+ * admits its burst and then refuses with Retry-After, the budget is in
+ * Redis (a second table of the same identity, as another instance would
+ * hold, shares it), a refused request's token goes back with rollback, and
+ * with Redis gone `on_store_error: allow` falls back to the local limit
+ * while `deny` refuses. */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gwd/clock.h"
+#include "gwd/cluster_rl.h"
+#include "gwd/ratelimit.h"
+#include "gwd/store.h"
+#include "tests/gwd/redis_fixture.h"
+
+int gw_suite_gwd_cluster_rl(void);
+
+static struct redis_fx fx;
+static struct gw_store *st;
+
+static int suite_init(void)
+{
+	char err[128];
+
+	setenv("GWD_STORE_TIMEOUT_MS", "2000", 1);
+	if (fx_redis_start(&fx) < 0)
+		return -1;
+	gwd_cluster_configure(fx.url);
+	if (gw_store_open(&st, fx.url, 0, 0, err, sizeof err) < 0)
+		return -1;
+	return gwd_cluster_start(st, err, sizeof err);
+}
+
+static int suite_clean(void)
+{
+	gwd_cluster_stop();
+	gw_store_close(st);
+	fx_redis_clean(&fx);
+	unsetenv("GWD_STORE_TIMEOUT_MS");
+	return 0;
+}
+
+/* A cluster limit of <quota> per second, burst <burst>, as policy <ident>. */
+static struct gw_rl_table *cluster_table(struct gw_rl_registry *reg, uint64_t ident,
+                                         uint32_t quota, uint32_t burst, uint8_t onerr)
+{
+	struct gw_ratelimit p = {
+		.name = { "c", 1 }, .key = GW_RLK_IP, .quota = quota, .period_ms = 1000,
+		.burst = burst, .max_keys = 1000, .scope = GW_RLS_CLUSTER,
+		.on_store_error = onerr,
+	};
+
+	return gw_rl_registry_acquire(reg, ident, 0, &p);
+}
+
+static void test_burst_shared(void)
+{
+	struct gw_rl_registry *reg = gw_rl_registry_new(), *other = gw_rl_registry_new();
+	struct gw_rl_table *t, *t2;
+	struct gw_rl_keyval k = { { 1, 2 } };
+	struct gw_rl_result r = { 0 };
+	int admitted = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(reg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+	t = cluster_table(reg, 0x1234, 1, 20, GW_RLE_ALLOW);
+	t2 = cluster_table(other, 0x1234, 1, 20, GW_RLE_ALLOW);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t2);
+	CU_ASSERT_PTR_NOT_NULL(t->cl);
+	/* 1/s, burst 20: the two tables (two instances) share 20, not 40 */
+	for (int i = 0; i < 40; i++) {
+		struct gw_rl_result x;
+		if (gw_rl_admit(i % 2 ? t2 : t, &k, gwd_clock_ns(), &x))
+			admitted++;
+		else
+			r = x;
+	}
+	/* (one more if a second went by: the budget refills at 1/s) */
+	CU_ASSERT(admitted >= 20 && admitted <= 21);
+	CU_ASSERT_EQUAL(r.admitted, 0);
+	CU_ASSERT(r.retry_after_s >= 1);
+	CU_ASSERT_EQUAL(r.limit, 1);
+	gw_rl_registry_release(reg, t);
+	gw_rl_registry_release(other, t2);
+	gw_rl_registry_free(reg);
+	gw_rl_registry_free(other);
+}
+
+static void test_rollback(void)
+{
+	struct gw_rl_registry *reg = gw_rl_registry_new();
+	struct gw_rl_table *t = cluster_table(reg, 0x5678, 1, 1, GW_RLE_ALLOW);
+	struct gw_rl_keyval k = { { 3, 4 } };
+	struct gw_rl_result r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, gwd_clock_ns(), &r), 1);
+	CU_ASSERT(r.cluster);
+	gw_rl_rollback(&k, &r);
+	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, gwd_clock_ns(), &r), 1);
+	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, gwd_clock_ns(), &r), 0);
+	gw_rl_registry_release(reg, t);
+	gw_rl_registry_free(reg);
+}
+
+static void test_store_gone(void)
+{
+	struct gw_rl_registry *reg = gw_rl_registry_new();
+	struct gw_rl_table *ta = cluster_table(reg, 0x9a, 1000, 5, GW_RLE_ALLOW);
+	struct gw_rl_table *td = cluster_table(reg, 0x9b, 1000, 5, GW_RLE_DENY);
+	struct gw_rl_keyval k = { { 5, 6 } };
+	struct gw_rl_result r;
+	int admitted = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ta);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(td);
+	fx_redis_stop(&fx, SIGKILL);
+	/* the lease connection notices at its next round */
+	for (int i = 0; i < 10; i++)
+		(void)gw_rl_admit(td, &k, gwd_clock_ns(), &r);
+	for (int i = 0; i < 10; i++)
+		admitted += gw_rl_admit(ta, &k, gwd_clock_ns(), &r);
+	/* allow: the local limit (burst 5) decides */
+	CU_ASSERT(admitted >= 5 && admitted <= 6);
+	CU_ASSERT_EQUAL(gw_rl_admit(td, &k, gwd_clock_ns(), &r), 0);
+	CU_ASSERT(r.retry_after_s >= 1);
+	CU_ASSERT_EQUAL_FATAL(fx_redis_start(&fx), 0);
+	gw_rl_registry_release(reg, ta);
+	gw_rl_registry_release(reg, td);
+	gw_rl_registry_free(reg);
+}
+
+int gw_suite_gwd_cluster_rl(void)
+{
+	CU_pSuite s = CU_add_suite("gwd/cluster_rl", suite_init, suite_clean);
+
+	if (!s)
+		return -1;
+	if (!CU_add_test(s, "burst shared by two instances, then 429", test_burst_shared) ||
+	    !CU_add_test(s, "rollback gives the token back", test_rollback) ||
+	    !CU_add_test(s, "store gone: allow and deny", test_store_gone))
+		return -1;
+	return 0;
+}
