@@ -421,11 +421,21 @@ static enum MHD_Result send_response(struct gwd_req *r)
 	/* the route's headers policies edit the response last */
 	for (unsigned i = 0; i < r->nhdrpols; i++)
 		gwd_hdrpol_response(r, r->gen, &r->gen->hdrpols[r->hdrpols[i]]);
-	/* persistent: the bytes outlive the response (see the file comment) */
-	resp = MHD_create_response_from_buffer(r->resp.len, (void *)(uintptr_t)r->resp.body,
-					       MHD_RESPMEM_PERSISTENT);
-	if (!resp)
+	/* persistent: the bytes outlive the response (see the file comment);
+	 * a streamed body is pulled by libmicrohttpd as the client reads */
+	if (r->resp.stream)
+		resp = MHD_create_response_from_callback(r->resp.stream_size, 16384,
+							 r->resp.stream_read,
+							 r->resp.stream, r->resp.stream_free);
+	else
+		resp = MHD_create_response_from_buffer(r->resp.len, (void *)(uintptr_t)r->resp.body,
+						       MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		if (r->resp.stream)
+			r->resp.stream_free(r->resp.stream);
+		r->resp.stream = NULL;
 		return MHD_NO;
+	}
 	if (r->resp.ctype)
 		MHD_add_response_header(resp, "Content-Type", r->resp.ctype);
 	MHD_add_response_header(resp, "X-Request-ID", r->reqid);
@@ -437,7 +447,8 @@ static enum MHD_Result send_response(struct gwd_req *r)
 	MHD_destroy_response(resp);
 	r->stage = GWD_ST_QUEUED;
 	r->status_sent = r->resp.status;
-	r->bytes_sent = r->is_head ? 0 : r->resp.len;
+	if (!r->resp.stream)
+		r->bytes_sent = r->is_head ? 0 : r->resp.len;
 	return ret;
 }
 

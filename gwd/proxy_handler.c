@@ -302,7 +302,50 @@ static char *upstream_target(struct gwd_req *r, const struct gw_proxy *px)
 	return out;
 }
 
-/* Engine thread: the call ended.  Fill <r->resp> and resume. */
+/* libmicrohttpd's content reader of a streamed response (pool thread):
+ * what the engine buffered, or suspend until there is more (never a busy
+ * loop: an empty buffer suspends the connection, and the engine resumes it
+ * with stream_data).  A failed exchange ends the response with an error:
+ * libmicrohttpd closes the connection before the announced length or the
+ * final chunk, so the client can tell the body is cut. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct gwd_pcall *c = cls;
+	struct gwd_req *r = c->arg;
+	long n = gwd_pcall_read(c, buf, max);
+
+	(void)pos;
+	if (n > 0) {
+		r->bytes_sent += (uint64_t)n;
+		return (ssize_t)n;
+	}
+	if (n == GWD_PCALL_WAIT) {
+		/* if the engine resumed us in between, libmicrohttpd skips this
+		 * suspension and calls again */
+		MHD_suspend_connection(r->mhd);
+		return 0;
+	}
+	return n == GWD_PCALL_EOF ? MHD_CONTENT_READER_END_OF_STREAM
+				  : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* The response let go of the stream. */
+static void stream_free(void *cls)
+{
+	gwd_pcall_release(cls);
+}
+
+/* Engine thread: a suspended reader has bytes, or the end, to read. */
+static void stream_data(struct gwd_pcall *c, void *arg)
+{
+	struct gwd_req *r = arg;
+
+	(void)c;
+	MHD_resume_connection(r->mhd);
+}
+
+/* Engine thread: the call ended, or its head is complete and the body
+ * streams.  Fill <r->resp> and resume. */
 static void proxy_done(struct gwd_pcall *c, void *arg)
 {
 	struct gwd_req *r = arg;
@@ -315,6 +358,16 @@ static void proxy_done(struct gwd_pcall *c, void *arg)
 		r->resp.status = (uint16_t)c->status;
 		r->resp.body = c->resp_body ? c->resp_body : "";
 		r->resp.len = c->resp_len;
+		if (c->streaming) {
+			r->resp.body = "";
+			r->resp.len = 0;
+			gwd_pcall_retain(c); /* the response's reference */
+			r->resp.stream = c;
+			r->resp.stream_read = stream_read;
+			r->resp.stream_free = stream_free;
+			r->resp.stream_size = c->content_length >= 0 ? (uint64_t)c->content_length
+								     : MHD_SIZE_UNKNOWN;
+		}
 		while (gwd_pcall_header(c, &pos, &name, &value)) {
 			if (strcasecmp(name, "content-type") == 0) {
 				r->resp.ctype = value;
@@ -352,7 +405,12 @@ static void proxy_done(struct gwd_pcall *c, void *arg)
 
 static void proxy_free(struct gwd_req *r)
 {
-	gwd_pcall_free(r->hctx);
+	/* a stream handed over but never queued keeps the response's reference */
+	if (r->resp.stream && r->stage != GWD_ST_QUEUED) {
+		gwd_pcall_release(r->resp.stream);
+		r->resp.stream = NULL;
+	}
+	gwd_pcall_release(r->hctx);
 	r->hctx = NULL;
 }
 
@@ -458,6 +516,7 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 	ci = MHD_get_connection_info(r->mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
 	c->client_fd = ci ? ci->connect_fd : -1;
 	c->done = proxy_done;
+	c->on_data = stream_data;
 	c->arg = r;
 	r->stage = GWD_ST_ASYNC;
 	MHD_suspend_connection(r->mhd);
@@ -585,6 +644,16 @@ static void render_upstreams(struct gwd_buf *b, void *ctx)
 		gwd_metrics_label(b, u->cfg.name.p, u->cfg.name.len);
 		gwd_buf_printf(b, "\"} %llu\n", (unsigned long long)cum);
 	}
+	gwd_buf_puts(b, "# HELP gateway_upstream_aborted_total Streamed responses cut mid-body, by the side that failed or left.\n"
+			"# TYPE gateway_upstream_aborted_total counter\n");
+	for (uint32_t i = 0; i < g->ups.n; i++)
+		for (unsigned side = 0; side < 2; side++) {
+			gwd_buf_puts(b, "gateway_upstream_aborted_total{upstream=\"");
+			gwd_metrics_label(b, g->ups.u[i].cfg.name.p, g->ups.u[i].cfg.name.len);
+			gwd_buf_printf(b, "\",side=\"%s\"} %llu\n", side ? "client" : "upstream",
+				       (unsigned long long)atomic_load_explicit(&g->ups.u[i].aborted[side],
+										memory_order_relaxed));
+		}
 	gwd_buf_puts(b, "# HELP gateway_upstream_target_up Whether a target may take requests (healthy and not ejected).\n"
 			"# TYPE gateway_upstream_target_up gauge\n");
 	for (uint32_t i = 0; i < g->ups.n; i++)

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 #include "gwd/clientip.h"
 #include "gwd/edge.h"
@@ -63,6 +64,14 @@ struct gwd_resp {
 	const char *ctype;    /* Content-Type, or NULL */
 	const char *body;
 	size_t len;
+	/* a streamed body instead (proxy): libmicrohttpd pulls it through
+	 * <stream_read> (MHD_ContentReaderCallback) from <stream>, and frees
+	 * <stream> with <stream_free> when done; <stream_size> is the length,
+	 * or MHD_SIZE_UNKNOWN (chunked, or close-delimited for HTTP/1.0) */
+	void *stream;
+	ssize_t (*stream_read)(void *cls, uint64_t pos, char *buf, size_t max);
+	void (*stream_free)(void *cls);
+	uint64_t stream_size;
 };
 
 enum gwd_req_stage {
