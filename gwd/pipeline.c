@@ -335,6 +335,12 @@ static int head(struct gwd_req *r, const char *method, const char *version)
 	}
 	if (r->content_length != UINT64_MAX && r->content_length > r->body_limit)
 		return refuse(r, GWD_PB_BODY_TOO_LARGE, NULL);
+	/* a streaming body goes upstream as it arrives: the exchange starts now */
+	if (r->body_stream) {
+		if (gwd_proxy_handle(r, &svc) < 0)
+			return refuse(r, GWD_PB_INTERNAL, NULL);
+		return r->resp.status != 0;
+	}
 	return 0;
 }
 
@@ -475,19 +481,27 @@ enum MHD_Result gwd_pipeline_access(struct gwd_req **rp, struct MHD_Connection *
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		int rc = r->stage == GWD_ST_BODY ? body(r, upload_data, *upload_data_size) : 0;
+		int rc;
+
+		if (r->stage == GWD_ST_BODY && r->body_stream && !r->resp.status)
+			return gwd_proxy_body(r, upload_data, upload_data_size) < 0 ? MHD_NO : MHD_YES;
+		rc = r->stage == GWD_ST_BODY ? body(r, upload_data, *upload_data_size) : 0;
 
 		*upload_data_size = 0;
 		return rc < 0 ? MHD_NO : MHD_YES;
 	}
 	switch (r->stage) {
 	case GWD_ST_BODY:
+		if (r->body_stream && !r->resp.status && gwd_proxy_body_end(r))
+			return MHD_YES; /* suspended: called again when resumed */
 		if (!r->resp.status)
 			run_handler(r);
 		if (r->stage == GWD_ST_ASYNC)
 			return MHD_YES; /* suspended: called again when resumed */
 		return send_response(r);
 	case GWD_ST_ASYNC:
+		if (r->route && r->route->r.handler == GW_H_PROXY)
+			gwd_proxy_result(r);
 		return send_response(r);
 	default:
 		return MHD_YES;

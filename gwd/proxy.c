@@ -195,6 +195,7 @@ static void pcall_destroy(struct gwd_pcall *c)
 	if (c->easy)
 		curl_easy_cleanup(c->easy);
 	pthread_mutex_destroy(&c->mu);
+	free(c->ubuf);
 	free(c->resp_body);
 	free(c);
 }
@@ -218,13 +219,13 @@ void gwd_pcall_release(struct gwd_pcall *c)
 
 	if (!c)
 		return;
-	if (c->streaming) {
+	if (c->eng_ref) {
 		/* a transfer still running is aborted -- unless every byte its
 		 * Content-Length announced is in already: then it is about to end
 		 * on its own and its connection stays reusable */
 		pthread_mutex_lock(&c->mu);
 		if (!c->ended && !c->cancel &&
-		    !(c->content_length >= 0 && c->w >= (uint64_t)c->content_length)) {
+		    !(c->streaming && c->content_length >= 0 && c->w >= (uint64_t)c->content_length)) {
 			c->cancel = 1;
 			cancel = 1;
 		}
@@ -238,6 +239,83 @@ void gwd_pcall_release(struct gwd_pcall *c)
 void gwd_pcall_free(struct gwd_pcall *c)
 {
 	gwd_pcall_release(c);
+}
+
+int gwd_pcall_wait(struct gwd_pcall *c, int what)
+{
+	int wait;
+
+	pthread_mutex_lock(&c->mu);
+	if (what == GWD_PW_RESULT)
+		wait = !c->done_ran;
+	else
+		wait = !c->ended && GWD_PCALL_BUF - (c->uw - c->urd) < GWD_PCALL_BUF / 2;
+	if (wait)
+		c->pwait = (uint8_t)what;
+	pthread_mutex_unlock(&c->mu);
+	return wait;
+}
+
+long gwd_pcall_feed(struct gwd_pcall *c, const char *p, size_t n)
+{
+	size_t room, off, first;
+	int poke = 0;
+
+	if (!c->ubuf) {
+		c->ubuf = malloc(GWD_PCALL_BUF);
+		if (!c->ubuf)
+			return -1;
+	}
+	pthread_mutex_lock(&c->mu);
+	if (c->ended) {
+		pthread_mutex_unlock(&c->mu);
+		return (long)n;
+	}
+	room = GWD_PCALL_BUF - (size_t)(c->uw - c->urd);
+	if (n > room)
+		n = room;
+	if (n > LONG_MAX)
+		n = LONG_MAX;
+	off = (size_t)(c->uw % GWD_PCALL_BUF);
+	first = GWD_PCALL_BUF - off < n ? GWD_PCALL_BUF - off : n;
+	memcpy(c->ubuf + off, p, first);
+	memcpy(c->ubuf, p + first, n - first);
+	c->uw += n;
+	if (n && c->up_paused && !c->up_unpause) {
+		c->up_unpause = 1;
+		poke = 1;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (poke)
+		kick(c);
+	return (long)n;
+}
+
+void gwd_pcall_feed_end(struct gwd_pcall *c)
+{
+	int poke = 0;
+
+	pthread_mutex_lock(&c->mu);
+	c->up_eof = 1;
+	if (c->up_paused && !c->up_unpause) {
+		c->up_unpause = 1;
+		poke = 1;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (poke)
+		kick(c);
+}
+
+void gwd_pcall_cancel(struct gwd_pcall *c)
+{
+	int poke = 0;
+
+	pthread_mutex_lock(&c->mu);
+	if (c->eng_ref && !c->ended && !c->cancel)
+		c->cancel = poke = 1;
+	pthread_mutex_unlock(&c->mu);
+	if (poke)
+		kick(c);
 }
 
 long gwd_pcall_read(struct gwd_pcall *c, char *out, size_t max)
@@ -294,6 +372,47 @@ int gwd_pcall_header(const struct gwd_pcall *c, size_t *pos, const char **name,
 }
 
 /* ---- libcurl callbacks (engine thread) ---- */
+
+/* libcurl asks for request body bytes of an upload-streaming call: what the
+ * pool thread fed, the end once the client's body is all in, or a pause
+ * until more comes (gwd_pcall_feed kicks the engine).  Room made for a
+ * connection waiting to feed resumes it. */
+static size_t on_read(char *out, size_t size, size_t n, void *arg)
+{
+	struct gwd_pcall *c = arg;
+	size_t max = size * n, got, off, first;
+	void (*wake)(struct gwd_pcall *, void *) = NULL;
+	void *warg = c->arg;
+
+	pthread_mutex_lock(&c->mu);
+	got = (size_t)(c->uw - c->urd);
+	if (got == 0) {
+		size_t rc = 0;
+
+		if (!c->up_eof) {
+			c->up_paused = 1;
+			rc = CURL_READFUNC_PAUSE;
+		}
+		pthread_mutex_unlock(&c->mu);
+		return rc;
+	}
+	if (got > max)
+		got = max;
+	off = (size_t)(c->urd % GWD_PCALL_BUF);
+	first = GWD_PCALL_BUF - off < got ? GWD_PCALL_BUF - off : got;
+	memcpy(out, c->ubuf + off, first);
+	memcpy(out + first, c->ubuf, got - first);
+	c->urd += got;
+	if (c->pwait == GWD_PW_ROOM && GWD_PCALL_BUF - (c->uw - c->urd) >= GWD_PCALL_BUF / 2) {
+		c->pwait = 0;
+		wake = c->on_data;
+	}
+	pthread_mutex_unlock(&c->mu);
+	c->last_ns = now_ns();
+	if (wake)
+		wake(c, warg);
+	return got;
+}
 
 /* The body as libcurl decodes it (16 KiB at most per call).  Before the
  * call streams, the engine alone touches the buffer: it fills it from 0 and
@@ -521,13 +640,37 @@ static void finish(struct engine *g, struct gwd_pcall *c, int error)
 
 	hready_del(g, c);
 	if (!c->streaming) {
+		void (*done)(struct gwd_pcall *, void *) = c->done;
+		void (*resume)(struct gwd_pcall *, void *) = NULL;
+		void *arg = c->arg;
+		int eng_ref = c->eng_ref;
+
 		c->error = error;
 		observe(c, error == GWD_PX_OK ? (unsigned)c->status : code_of[error]);
+		if (c->up_stream && error == GWD_PX_CANCELLED)
+			atomic_fetch_add_explicit(&c->u->aborted[1], 1, memory_order_relaxed);
 		if (c->easy) {
 			easy_put(g, c->easy);
 			c->easy = NULL;
 		}
-		c->done(c, c->arg);
+		/* the connection waiting for the result (or for room to feed
+		 * a body that will not be sent now) is resumed; unless the
+		 * engine holds a reference, <c> may be freed as soon as it is */
+		pthread_mutex_lock(&c->mu);
+		c->done_ran = 1;
+		c->ended = 1;
+		c->end_error = error;
+		if (c->pwait) {
+			c->pwait = 0;
+			resume = c->on_data;
+		}
+		pthread_mutex_unlock(&c->mu);
+		if (resume)
+			resume(c, arg);
+		else if (done)
+			done(c, arg);
+		if (eng_ref)
+			unref(c);
 		return;
 	}
 	/* A streaming call: its head went out with the upstream's status; a
@@ -564,6 +707,7 @@ static void finish(struct engine *g, struct gwd_pcall *c, int error)
  * of GWD_PCALL_BUF bytes; what arrived so far lies at its start. */
 static void start_stream(struct engine *g, struct gwd_pcall *c)
 {
+	void (*resume)(struct gwd_pcall *, void *);
 	curl_off_t cl = -1;
 
 	if (c->resp_cap < GWD_PCALL_BUF) {
@@ -583,9 +727,21 @@ static void start_stream(struct engine *g, struct gwd_pcall *c)
 	if (curl_easy_getinfo(c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0)
 		c->content_length = cl;
 	c->error = GWD_PX_OK;
-	atomic_store(&c->refs, 2); /* the request's and the engine's */
+	if (!c->eng_ref) {
+		gwd_pcall_retain(c); /* the engine's, beside the request's */
+		c->eng_ref = 1;
+	}
+	pthread_mutex_lock(&c->mu);
 	c->streaming = 1;
-	c->done(c, c->arg);
+	c->done_ran = 1;
+	resume = c->pwait == GWD_PW_RESULT ? c->on_data : NULL;
+	if (resume)
+		c->pwait = 0;
+	pthread_mutex_unlock(&c->mu);
+	if (resume)
+		resume(c, c->arg);
+	else if (c->done && !c->up_stream)
+		c->done(c, c->arg);
 }
 
 /* Hand over the calls whose head completed during this round and whose
@@ -627,7 +783,8 @@ static int request_ok(const struct gwd_pcall *c)
  * Returns 0 when the transfer is running, -1 when <c> was finished instead. */
 static int launch(struct engine *g, struct gwd_pcall *c)
 {
-	static char no_expect[] = "Expect:", no_ctype[] = "Content-Type:";
+	static char no_expect[] = "Expect:", no_ctype[] = "Content-Type:",
+		    chunked[] = "Transfer-Encoding: chunked";
 	struct gwd_upstream_state *u = c->u;
 	int t;
 	CURL *e;
@@ -693,6 +850,8 @@ static int launch(struct engine *g, struct gwd_pcall *c)
 	c->pre[0].next = &c->pre[1];
 	c->pre[1].data = no_ctype;
 	c->pre[1].next = c->headers;
+	c->pre[2].data = chunked;
+	c->pre[2].next = &c->pre[0];
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -706,6 +865,15 @@ static int launch(struct engine *g, struct gwd_pcall *c)
 	} else if (strcmp(c->method, "GET") == 0) {
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else if (c->up_stream) {
+		/* the body as it arrives: its length when the client gave one,
+		 * chunked otherwise */
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->up_len >= 0 ? &c->pre[0] : &c->pre[2]);
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(e, CURLOPT_READDATA, c);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->up_len);
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
 	} else {
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, &c->pre[0]);
 		/* A body, even empty, for every other method: Content-Length is then
@@ -788,7 +956,7 @@ static void scan_timeouts(struct engine *g, uint64_t now)
 		uint64_t limit = (uint64_t)(c->u->cfg.timeout_ms ? c->u->cfg.timeout_ms : 30000) * 1000000u;
 
 		next = c->rnext;
-		if (c->paused || now - c->last_ns <= limit)
+		if (c->paused || c->up_paused || now - c->last_ns <= limit)
 			continue;
 		curl_multi_remove_handle(g->multi, c->easy);
 		run_del(g, c);
@@ -805,18 +973,24 @@ static void kicked(struct engine *g, struct gwd_pcall *c)
 {
 	int cancel, unpause;
 
+	int mask;
+
 	pthread_mutex_lock(&c->mu);
 	cancel = !c->ended && c->cancel;
-	unpause = !c->ended && c->unpause && c->paused;
-	if (unpause)
+	unpause = !c->ended && ((c->unpause && c->paused) || (c->up_unpause && c->up_paused));
+	if (c->unpause && c->paused)
 		c->paused = c->unpause = 0;
+	if (c->up_unpause && c->up_paused)
+		c->up_paused = c->up_unpause = 0;
+	/* what stays paused stays so: the pause mask is the whole state */
+	mask = (c->paused ? CURLPAUSE_RECV : 0) | (c->up_paused ? CURLPAUSE_SEND : 0);
 	pthread_mutex_unlock(&c->mu);
 	if (cancel) {
 		abandon(g, c, GWD_PX_CANCELLED);
 	} else if (unpause) {
 		c->last_ns = now_ns();
-		/* may hand the kept bytes over (on_body) before it returns */
-		curl_easy_pause(c->easy, CURLPAUSE_CONT);
+		/* may hand kept bytes over (on_body, on_read) before it returns */
+		curl_easy_pause(c->easy, mask);
 	}
 }
 
@@ -1191,6 +1365,11 @@ int gwd_proxy_submit(struct gwd_pcall *c)
 	if (!atomic_load(&eng.live)) {
 		atomic_fetch_sub(&eng.submitting, 1);
 		return -1;
+	}
+	if (c->up_stream && !c->eng_ref) {
+		/* the body comes later: the engine holds the call meanwhile */
+		gwd_pcall_retain(c);
+		c->eng_ref = 1;
 	}
 	/* Each submitting thread keeps to one engine: with one engine per pool
 	 * thread, no two pool threads share an inbox or a multi handle. */

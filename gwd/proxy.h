@@ -64,6 +64,10 @@ enum gwd_pcall_error {
 	GWD_PX_INTERNAL = 6,  /* out of memory, engine stopped: 500 */
 };
 
+/* what a suspended connection waits for (gwd_pcall_wait) */
+#define GWD_PW_RESULT 1 /* done: the result or the stream's head */
+#define GWD_PW_ROOM 2   /* room in the upload buffer */
+
 /* gwd_pcall_read's answers besides a byte count */
 #define GWD_PCALL_WAIT 0   /* nothing yet: suspend, on_data will resume */
 #define GWD_PCALL_EOF (-1) /* the body ended whole */
@@ -81,13 +85,17 @@ struct gwd_pcall {
 	struct curl_slist *headers;  /* request headers to send, owned by the submitter */
 	const char *body;            /* request body (may be NULL), owned by the submitter */
 	size_t body_len;
+	uint8_t up_stream;           /* the body streams: gwd_pcall_feed, then
+	                                gwd_pcall_feed_end (not retried) */
+	int64_t up_len;              /* its length (Content-Length), -1: chunked */
 	const void *hash_key;        /* for balance: hash */
 	size_t hash_keylen;
 	size_t max_resp_body;        /* unused (responses stream); kept for callers */
 	int client_fd;               /* polled for hang-up; -1: not polled */
-	void (*done)(struct gwd_pcall *c, void *arg); /* engine thread */
-	void (*on_data)(struct gwd_pcall *c, void *arg); /* engine thread: a
-	                                waiting reader has something to read */
+	void (*done)(struct gwd_pcall *c, void *arg); /* engine thread, may be NULL */
+	void (*on_data)(struct gwd_pcall *c, void *arg); /* engine thread: resume
+	                                the connection that waits for <c> (see
+	                                gwd_pcall_wait) */
 	void *arg;
 
 	/* --- result, valid once done() ran --- */
@@ -123,6 +131,15 @@ struct gwd_pcall {
 	uint8_t unpause;             /* the reader made room: unpause it */
 	uint8_t waiting;             /* the reader is suspended for data */
 	uint8_t ended;               /* the engine is done with the transfer */
+	uint8_t done_ran;            /* the result (or the stream) is there */
+	uint8_t pwait;               /* the connection waits: GWD_PW_* */
+	uint8_t eng_ref;             /* the engine holds a reference */
+	/* the upload ring: bytes [urd, uw) at offset % GWD_PCALL_BUF */
+	char *ubuf;
+	uint64_t uw, urd;
+	uint8_t up_eof;              /* the client's body is all in */
+	uint8_t up_paused;           /* the transfer waits for body bytes */
+	uint8_t up_unpause;          /* bytes came: unpause the upload */
 	uint8_t cancel;              /* the request let go: abort */
 	int end_error;               /* GWD_PX_* the transfer ended with */
 	struct gwd_pcall *rnext, *rprev; /* running list */
@@ -135,8 +152,10 @@ struct gwd_pcall {
 	                                a 1xx head), 1: in the final head, 2: in
 	                                a 1xx head, 3: past the final head (what
 	                                comes now are trailers) */
-	struct curl_slist pre[2];    /* "Expect:", "Content-Type:" ahead of
-	                                <headers>: what libcurl must not add */
+	struct curl_slist pre[3];    /* "Expect:", "Content-Type:" ahead of
+	                                <headers>: what libcurl must not add;
+	                                "Transfer-Encoding: chunked" ahead of
+	                                them for a body of unknown length */
 	char url[GWD_HOSTPORT_MAX + 8];
 
 	/* --- result, last: gwd_pcall_new zeroes only what comes before --- */
@@ -166,6 +185,26 @@ void gwd_pcall_retain(struct gwd_pcall *c);
  * transfer still runs is cancelled (the engine aborts it and does not keep
  * its connection). */
 void gwd_pcall_release(struct gwd_pcall *c);
+
+/* Pool thread, before suspending its connection for <c>: 1 when it must
+ * suspend now (<on_data> will resume it once <what> -- GWD_PW_RESULT or
+ * GWD_PW_ROOM -- holds, or the exchange ends), 0 when <what> already holds.
+ * A call not yet submitted may set <pwait> directly instead. */
+int gwd_pcall_wait(struct gwd_pcall *c, int what);
+
+/* Pool thread: hand <n> request body bytes at <p> to upload-streaming call
+ * <c>.  Returns the bytes taken (fewer than <n> when the upload buffer is
+ * full: wait for GWD_PW_ROOM and offer the rest again), all of them when the
+ * exchange already ended (they are dropped), or -1 when the upload buffer
+ * cannot be had. */
+long gwd_pcall_feed(struct gwd_pcall *c, const char *p, size_t n);
+
+/* Pool thread: the client's body of <c> is complete. */
+void gwd_pcall_feed_end(struct gwd_pcall *c);
+
+/* Pool thread: abort <c>'s exchange if it still runs (a body over the
+ * route's limit). */
+void gwd_pcall_cancel(struct gwd_pcall *c);
 
 /* Pool thread: copy up to <max> body bytes of streaming call <c> into <out>.
  * Returns the count (>0), GWD_PCALL_WAIT when the buffer is empty (the

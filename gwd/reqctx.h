@@ -97,6 +97,7 @@ struct gwd_req {
 	uint8_t cip_set;               /* <cip> computed */
 	uint8_t is_head;               /* HEAD request */
 	uint8_t http11;                /* HTTP/1.1 (Host required) */
+	uint8_t body_stream;           /* the body streams to the handler (proxy) */
 	struct gw_ip cip;              /* client address (clientip.h), once computed */
 
 	/* request */

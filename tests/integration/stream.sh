@@ -20,8 +20,8 @@ start_gwd "$T_TMP/s.gwb" --access-log "$T_TMP/access.log" || { not_ok "stream: g
 G=http://127.0.0.1:$PORT
 client() { $PY "$DIR/stream_client.py" "$@"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$GWD_PID/status"; }
-aborted() {
-	curl -s "$G/metrics" | awk -v s="$1" -F' ' 'index($1, "gateway_upstream_aborted_total") && index($1, "side=\"" s "\"") {print $2}'
+aborted() { # SIDE [UPSTREAM]
+	curl -s "$G/metrics" | awk -v s="$1" -v u="${2:-s}" -F' ' 'index($1, "gateway_upstream_aborted_total{upstream=\"" u "\"") && index($1, "side=\"" s "\"") {print $2}'
 }
 sum_of() { $PY -c "
 import hashlib,sys; sys.path.insert(0,'$DIR'); from stream_upstream import pattern
@@ -92,7 +92,7 @@ expect_eq "stream: upstream dies mid-body (Content-Length): cut before the lengt
 read -r st n _ complete < <(client get "$PORT" "/s/die?n=1000000&after=300000&chunked=1")
 expect_eq "stream: upstream dies mid-body (chunked): no final chunk" "200 300000 0" "$st $n $complete"
 t0=$(date +%s%N)
-read -r st n _ complete < <(client get "$PORT" "/s/stall?n=1000000&after=200000")
+read -r st n _ complete < <(client get "$PORT" "/q/stall?n=1000000&after=200000")
 t1=$(date +%s%N)
 expect_eq "stream: upstream stalls mid-body: cut at the idle timeout" "200 200000 0" "$st $n $complete"
 check "stream: (after the 1 s timeout, not before)" test $(((t1 - t0) / 1000000)) -ge 1000
@@ -100,7 +100,8 @@ read -r st n _ complete < <(client get "$PORT" "/s/badchunk?after=1000")
 expect_eq "stream: malformed chunk size mid-body: cut" "200 1000 0" "$st $n $complete"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$G/s/badchunk")
 expect_eq "stream: malformed chunking with the head: 502" 502 "$code"
-expect_eq "stream: the cuts are counted (gateway_upstream_aborted_total side=upstream)" 4 $(($(aborted upstream) - a0))
+expect_eq "stream: the cuts are counted (gateway_upstream_aborted_total side=upstream)" 4 \
+	$(($(aborted upstream) - a0 + $(aborted upstream quick)))
 check "stream: and logged" grep -q "response cut" "$T_TMP/gwd.err"
 
 # -- the client hangs up mid-download: the upstream exchange ends at once
@@ -112,6 +113,46 @@ ms=$($PY -c 'import json,sys; g=json.loads(sys.argv[1]); print(int((g[-1]-float(
 echo "# upstream connection closed ${ms} ms after the client hung up"
 check "stream: client hangs up mid-download: the upstream connection is closed within 100 ms" test "$ms" -lt 100
 expect_eq "stream: counted on the client side" 1 $(($(aborted client) - c0))
+
+# -- request bodies stream: a 200 MB chunked upload, checksummed upstream
+rss0=$(rss_kb)
+read -r st body < <(client upload "$PORT" /s/upload 200000000)
+expect_eq "stream: a 200 MB chunked upload arrives whole (checksum upstream)" \
+	"200 {\"bytes\": 200000000, \"sha256\": \"$(sum_of 200000000)\"}" "$st $body"
+check "stream: and gwd's RSS grows less than $RSS_MAX kB for it" test $(($(rss_kb) - rss0)) -lt "$RSS_MAX"
+head -c 3000000 /dev/urandom >"$T_TMP/3m"
+out=$(curl -s -X POST --data-binary @"$T_TMP/3m" "$G/s/upload")
+expect_eq "stream: a 3 MB upload with Content-Length arrives whole" \
+	"{\"bytes\": 3000000, \"sha256\": \"$(sha256sum <"$T_TMP/3m" | cut -d' ' -f1)\"}" "$out"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$T_TMP/3m" "$G/small/upload")
+expect_eq "stream: a declared Content-Length over the limit: 413" 413 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Transfer-Encoding: chunked' --data-binary @"$T_TMP/3m" "$G/small/upload")
+expect_eq "stream: a chunked body crossing the limit: 413" 413 "$code"
+
+# -- the client hangs up mid-upload: the exchange is aborted at once, and the
+# upstream's connection closed (it sees the end once it has read what was sent)
+c0=$(aborted client)
+t=$(client upload "$PORT" "/s/slowread?ms=1" 50000000 3000000)
+sleep 0.3
+# the request's end in the access log (its start plus its duration): the
+# engine aborts the exchange as the request ends
+ms=$($PY - "$T_TMP/access.log" "$t" <<'PY'
+import json, sys, datetime
+t = float(sys.argv[2])
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d["path"].startswith("/s/slowread"):
+        start = datetime.datetime.strptime(d["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        print(int((start + d["duration_us"] / 1e6 - t) * 1000))
+PY
+)
+echo "# upload exchange ended ${ms} ms after the client hung up (access log)"
+expect_eq "stream: counted on the client side" 1 $(($(aborted client) - c0))
+check "stream: client hangs up mid-upload: exchange aborted within 100 ms" test "$ms" -lt 100
+for _ in $(seq 100); do [[ $(curl -s "http://127.0.0.1:$S/gone") != "[]" ]] && break; sleep 0.05; done
+check "stream: and the upstream connection is closed, not kept" \
+	test "$(curl -s "http://127.0.0.1:$S/gone")" != "[]"
 
 # -- still serving, and a clean stop
 expect_eq "stream: gwd still answers after all that" "aaa" "$(curl -s "$G/s/chunked?n=1&size=3")"

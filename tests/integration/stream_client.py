@@ -17,6 +17,7 @@ read slowly, hang up mid-body and time what arrives.
 """
 import hashlib
 import socket
+import struct
 import sys
 import time
 
@@ -121,6 +122,9 @@ def main():
             c.s.sendall(b"%x\r\n%s\r\n" % (len(d), d))
             off += len(d)
             if 0 <= hang <= off:
+                # an abortive close (RST): a FIN would wait behind the bytes
+                # still queued towards gwd
+                c.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 print("%.6f" % time.time())
                 c.s.close()
                 return

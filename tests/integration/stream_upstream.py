@@ -21,11 +21,13 @@ cut short, malformed, stalled).
                                JSON {"bytes", "sha256"}
   POST /slowread?ms=M          reads the body 16 KiB every M ms, records when
                                the sender went away (see /gone)
+  POST /hold                   reads nothing, records when the sender went away
 
 It stops by itself after --lifetime seconds (default 300).
 """
 import hashlib
 import json
+import select
 import socket
 import socketserver
 import ssl
@@ -204,6 +206,16 @@ class Handler(socketserver.BaseRequestHandler):
                 with GONE_LOCK:
                     GONE.append(time.time())
                 return False
+        elif p == "/hold":
+            # reads nothing: waits for the sender to go away (POLLRDHUP sees
+            # the peer's FIN even with unread bytes queued)
+            po = select.poll()
+            po.register(self.sock, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+            while not po.poll(1000):
+                pass
+            with GONE_LOCK:
+                GONE.append(time.time())
+            return False
         elif p == "/gone":
             with GONE_LOCK:
                 data = json.dumps(GONE).encode()
