@@ -793,6 +793,13 @@ static int launch(struct engine *g, struct gwd_pcall *c)
 		finish(g, c, GWD_PX_INTERNAL);
 		return -1;
 	}
+	pthread_mutex_lock(&c->mu);
+	t = c->cancel;
+	pthread_mutex_unlock(&c->mu);
+	if (t) {
+		finish(g, c, GWD_PX_CANCELLED); /* the client left before it started */
+		return -1;
+	}
 	t = gwd_upstream_pick(u, c->hash_key, c->hash_keylen, c->tried, c->ntried, now_ns());
 	if (t < 0) {
 		c->retry_after = gwd_upstream_retry_after(u, now_ns());
@@ -975,6 +982,9 @@ static void kicked(struct engine *g, struct gwd_pcall *c)
 
 	int mask;
 
+	/* not launched yet (its kick overtook it): launch sees <cancel> */
+	if (!c->easy)
+		return;
 	pthread_mutex_lock(&c->mu);
 	cancel = !c->ended && c->cancel;
 	unpause = !c->ended && ((c->unpause && c->paused) || (c->up_unpause && c->up_paused));
@@ -1103,7 +1113,6 @@ static void take_inbox(struct engine *g)
 		struct gwd_pcall *next = rev->next;
 
 		rev->next = NULL;
-		rev->eng = g;
 		rev->t_start_ns = now_ns();
 		launch(g, rev);
 		rev = next;
@@ -1376,6 +1385,7 @@ int gwd_proxy_submit(struct gwd_pcall *c)
 	if (mine == UINT_MAX)
 		mine = atomic_fetch_add_explicit(&eng.next, 1, memory_order_relaxed);
 	g = &eng.e[mine % eng.n];
+	c->eng = g; /* before it is shared: a kick may come before the engine takes it */
 	head = atomic_load_explicit(&g->inbox, memory_order_relaxed);
 	do
 		c->next = head;
