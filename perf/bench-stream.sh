@@ -7,9 +7,9 @@
 #             or worker)
 #   sse       20 events 100 ms apart (tests/integration/stream_upstream.py)
 #             through each: median and worst event latency
-#   fanout    100 concurrent downloads of a 100 MB body by clients reading
-#             2 MB/s each, for FANOUT_S seconds: gwd's RSS before and at most
-#             during, and the growth per stream
+#   fanout    100 concurrent downloads of the 100 MB file by curl clients
+#             reading 2 MB/s each (--limit-rate), for FANOUT_S seconds: gwd's
+#             RSS before and at most during, and the growth per stream
 #   big       one 2 GiB download through gwd: RSS before and at most
 #
 #   perf/bench-stream.sh [download|sse|fanout|big|all]   env: ROUNDS (5), FANOUT_S (15)
@@ -128,7 +128,7 @@ if [[ $MODE == fanout || $MODE == all ]]; then
 	rss0=$(rss_kb "$GWD_PID")
 	cpids=()
 	for _ in $(seq 100); do
-		timeout "$FANOUT_S" python3 tests/integration/stream_client.py get "$GW" "/s/bytes?n=100000000" 2000000 >/dev/null 2>&1 &
+		curl -s -o /dev/null --limit-rate 2M --max-time "$FANOUT_S" "http://127.0.0.1:$GW/f/file100m" &
 		cpids+=($!)
 	done
 	peak=$rss0 conns=0 sent=0
@@ -141,7 +141,7 @@ if [[ $MODE == fanout || $MODE == all ]]; then
 		sleep 0.5
 	done
 	wait "${cpids[@]}" 2>/dev/null || true
-	echo "fanout: 100 streams at 2 MB/s each for ${FANOUT_S}s ($conns client connections at most, ${sent:-0} bytes acked by the end): gwd RSS $rss0 kB before, $peak kB at most: $(((peak - rss0) / 100)) kB per stream"
+	echo "fanout: 100 streams at 2 MB/s each for ${FANOUT_S}s ($conns client connections at most, ${sent:-0} bytes acked at most): gwd RSS $rss0 kB before, $peak kB at most: $(((peak - rss0) / (conns > 0 ? conns : 1))) kB per concurrent stream"
 fi
 
 if [[ $MODE == big || $MODE == all ]]; then
