@@ -374,6 +374,12 @@ static int prepare_handler(struct gwd_req *r)
 	}
 	if (r->content_length != UINT64_MAX && r->content_length > r->body_limit)
 		return refuse(r, GWD_PB_BODY_TOO_LARGE, NULL);
+	/* a streaming body goes upstream as it arrives: the exchange starts now */
+	if (r->body_stream) {
+		if (gwd_proxy_handle(r, &svc) < 0)
+			return refuse(r, GWD_PB_INTERNAL, NULL);
+		return r->resp.status != 0;
+	}
 	return 0;
 }
 
@@ -477,11 +483,21 @@ static enum MHD_Result send_response(struct gwd_req *r)
 	/* the route's headers policies edit the response last */
 	for (unsigned i = 0; i < r->nhdrpols; i++)
 		gwd_hdrpol_response(r, r->gen, &r->gen->hdrpols[r->hdrpols[i]]);
-	/* persistent: the bytes outlive the response (see the file comment) */
-	resp = MHD_create_response_from_buffer(r->resp.len, (void *)(uintptr_t)r->resp.body,
-					       MHD_RESPMEM_PERSISTENT);
-	if (!resp)
+	/* persistent: the bytes outlive the response (see the file comment);
+	 * a streamed body is pulled by libmicrohttpd as the client reads */
+	if (r->resp.stream)
+		resp = MHD_create_response_from_callback(r->resp.stream_size, 16384,
+							 r->resp.stream_read,
+							 r->resp.stream, r->resp.stream_free);
+	else
+		resp = MHD_create_response_from_buffer(r->resp.len, (void *)(uintptr_t)r->resp.body,
+						       MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		if (r->resp.stream)
+			r->resp.stream_free(r->resp.stream);
+		r->resp.stream = NULL;
 		return MHD_NO;
+	}
 	if (r->resp.ctype)
 		MHD_add_response_header(resp, "Content-Type", r->resp.ctype);
 	/* gwd's own answers may reflect request text (templates, echo): a
@@ -498,7 +514,8 @@ static enum MHD_Result send_response(struct gwd_req *r)
 	MHD_destroy_response(resp);
 	r->stage = GWD_ST_QUEUED;
 	r->status_sent = r->resp.status;
-	r->bytes_sent = r->is_head ? 0 : r->resp.len;
+	if (!r->resp.stream)
+		r->bytes_sent = r->is_head ? 0 : r->resp.len;
 	return ret;
 }
 
@@ -554,6 +571,11 @@ enum MHD_Result gwd_pipeline_access(struct gwd_req **rp, struct MHD_Connection *
 		if (r->stage == GWD_ST_BODY) {
 			/* the body's deadline moves back for what arrived */
 			gwd_conn_body_data(r->conn, *upload_data_size, gwd_clock_ms());
+			/* a streaming body goes upstream as it arrives (the
+			 * proxy takes what its buffer holds, the rest later) */
+			if (r->body_stream && !r->resp.status)
+				return gwd_proxy_body(r, upload_data, upload_data_size) < 0 ? MHD_NO
+											      : MHD_YES;
 			rc = body(r, upload_data, *upload_data_size);
 		}
 		*upload_data_size = 0;
@@ -564,12 +586,16 @@ enum MHD_Result gwd_pipeline_access(struct gwd_req **rp, struct MHD_Connection *
 		/* the body is complete: no deadline while the handler works (a
 		 * proxy or login may take long) */
 		gwd_conn_head_done(r->conn);
+		if (r->body_stream && !r->resp.status && gwd_proxy_body_end(r))
+			return MHD_YES; /* suspended: called again when resumed */
 		if (!r->resp.status)
 			run_handler(r);
 		if (r->stage == GWD_ST_ASYNC)
 			return MHD_YES; /* suspended: called again when resumed */
 		return send_response(r);
 	case GWD_ST_ASYNC:
+		if (r->route && r->route->r.handler == GW_H_PROXY)
+			gwd_proxy_result(r);
 		return send_response(r);
 	default:
 		return MHD_YES;

@@ -42,7 +42,9 @@ struct engine {
 	int wakefd;                        /* eventfd: submissions and stop */
 	_Atomic int asleep;                /* in (or about to enter) epoll_wait */
 	_Atomic(struct gwd_pcall *) inbox; /* lock-free stack of submitted calls */
+	_Atomic(struct gwd_pcall *) kicks; /* streaming calls a reader poked */
 	struct gwd_pcall *running;
+	struct gwd_pcall *hready;          /* heads complete, not yet handed over */
 	int64_t timer_ns;                  /* libcurl's timeout, -1: none */
 	uint64_t next_scan_ns;             /* next hang-up scan */
 	CURL *idle[EASY_POOL];             /* easy handles between transfers */
@@ -89,6 +91,32 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void hready_add(struct engine *g, struct gwd_pcall *c)
+{
+	if (c->in_hready)
+		return;
+	c->in_hready = 1;
+	c->hprev = NULL;
+	c->hnext = g->hready;
+	if (g->hready)
+		g->hready->hprev = c;
+	g->hready = c;
+}
+
+static void hready_del(struct engine *g, struct gwd_pcall *c)
+{
+	if (!c->in_hready)
+		return;
+	if (c->hprev)
+		c->hprev->hnext = c->hnext;
+	else
+		g->hready = c->hnext;
+	if (c->hnext)
+		c->hnext->hprev = c->hprev;
+	c->hnext = c->hprev = NULL;
+	c->in_hready = 0;
 }
 
 int gwd_proxy_hop_header(const char *name, size_t len)
@@ -152,20 +180,180 @@ struct gwd_pcall *gwd_pcall_new(void)
 		memset(c, 0, offsetof(struct gwd_pcall, hdrbuf));
 		c->client_fd = -1;
 		c->target = -1;
+		c->content_length = -1;
+		atomic_init(&c->refs, 1);
+		pthread_mutex_init(&c->mu, NULL);
 	}
 	return c;
 }
 
-void gwd_pcall_free(struct gwd_pcall *c)
+/* Free <c>: its last reference is gone. */
+static void pcall_destroy(struct gwd_pcall *c)
 {
-	if (!c)
-		return;
 	/* finish() already let the easy handle go; one is left only when the
 	 * call never ran */
 	if (c->easy)
 		curl_easy_cleanup(c->easy);
+	pthread_mutex_destroy(&c->mu);
+	free(c->ubuf);
 	free(c->resp_body);
 	free(c);
+}
+
+static void unref(struct gwd_pcall *c)
+{
+	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+		pcall_destroy(c);
+}
+
+void gwd_pcall_retain(struct gwd_pcall *c)
+{
+	atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+}
+
+static void kick(struct gwd_pcall *c);
+
+void gwd_pcall_release(struct gwd_pcall *c)
+{
+	int cancel = 0;
+
+	if (!c)
+		return;
+	if (c->eng_ref) {
+		/* a transfer still running is aborted -- unless every byte its
+		 * Content-Length announced is in already: then it is about to end
+		 * on its own and its connection stays reusable */
+		pthread_mutex_lock(&c->mu);
+		if (!c->ended && !c->cancel &&
+		    !(c->streaming && c->content_length >= 0 && c->w >= (uint64_t)c->content_length)) {
+			c->cancel = 1;
+			cancel = 1;
+		}
+		pthread_mutex_unlock(&c->mu);
+		if (cancel)
+			kick(c);
+	}
+	unref(c);
+}
+
+void gwd_pcall_free(struct gwd_pcall *c)
+{
+	gwd_pcall_release(c);
+}
+
+int gwd_pcall_wait(struct gwd_pcall *c, int what)
+{
+	int wait;
+
+	pthread_mutex_lock(&c->mu);
+	if (what == GWD_PW_RESULT)
+		wait = !c->done_ran;
+	else
+		wait = !c->ended && GWD_PCALL_BUF - (c->uw - c->urd) < GWD_PCALL_BUF / 2;
+	if (wait)
+		c->pwait = (uint8_t)what;
+	pthread_mutex_unlock(&c->mu);
+	return wait;
+}
+
+long gwd_pcall_feed(struct gwd_pcall *c, const char *p, size_t n)
+{
+	size_t room, off, first;
+	int poke = 0;
+
+	if (!c->ubuf) {
+		c->ubuf = malloc(GWD_PCALL_BUF);
+		if (!c->ubuf)
+			return -1;
+	}
+	pthread_mutex_lock(&c->mu);
+	if (c->ended) {
+		pthread_mutex_unlock(&c->mu);
+		return (long)n;
+	}
+	room = GWD_PCALL_BUF - (size_t)(c->uw - c->urd);
+	if (n > room)
+		n = room;
+	if (n > LONG_MAX)
+		n = LONG_MAX;
+	off = (size_t)(c->uw % GWD_PCALL_BUF);
+	first = GWD_PCALL_BUF - off < n ? GWD_PCALL_BUF - off : n;
+	memcpy(c->ubuf + off, p, first);
+	memcpy(c->ubuf, p + first, n - first);
+	c->uw += n;
+	if (n && c->up_paused && !c->up_unpause) {
+		c->up_unpause = 1;
+		poke = 1;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (poke)
+		kick(c);
+	return (long)n;
+}
+
+void gwd_pcall_feed_end(struct gwd_pcall *c)
+{
+	int poke = 0;
+
+	pthread_mutex_lock(&c->mu);
+	c->up_eof = 1;
+	if (c->up_paused && !c->up_unpause) {
+		c->up_unpause = 1;
+		poke = 1;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (poke)
+		kick(c);
+}
+
+void gwd_pcall_cancel(struct gwd_pcall *c)
+{
+	int poke = 0;
+
+	pthread_mutex_lock(&c->mu);
+	if (c->eng_ref && !c->ended && !c->cancel)
+		c->cancel = poke = 1;
+	pthread_mutex_unlock(&c->mu);
+	if (poke)
+		kick(c);
+}
+
+long gwd_pcall_read(struct gwd_pcall *c, char *out, size_t max)
+{
+	uint64_t avail;
+	size_t n, off, first;
+	int poke = 0;
+
+	pthread_mutex_lock(&c->mu);
+	avail = c->w - c->rd;
+	if (avail == 0) {
+		long rc = GWD_PCALL_WAIT;
+
+		if (c->ended)
+			rc = c->end_error == GWD_PX_OK ? GWD_PCALL_EOF : GWD_PCALL_CUT;
+		else
+			c->waiting = 1;
+		pthread_mutex_unlock(&c->mu);
+		return rc;
+	}
+	n = avail < max ? (size_t)avail : max;
+	if (n > LONG_MAX)
+		n = LONG_MAX;
+	off = (size_t)(c->rd % c->resp_cap);
+	first = c->resp_cap - off < n ? c->resp_cap - off : n;
+	memcpy(out, c->resp_body + off, first);
+	memcpy(out + first, c->resp_body, n - first);
+	c->rd += n;
+	/* room for any write libcurl may hand over (16 KiB at most): let the
+	 * paused transfer go on */
+	if (c->paused && !c->unpause && c->resp_cap - (c->w - c->rd) >= c->resp_cap / 2) {
+		c->unpause = 1;
+		poke = 1;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (poke)
+		kick(c);
+	return (long)n;
 }
 
 int gwd_pcall_header(const struct gwd_pcall *c, size_t *pos, const char **name,
@@ -185,35 +373,104 @@ int gwd_pcall_header(const struct gwd_pcall *c, size_t *pos, const char **name,
 
 /* ---- libcurl callbacks (engine thread) ---- */
 
+/* libcurl asks for request body bytes of an upload-streaming call: what the
+ * pool thread fed, the end once the client's body is all in, or a pause
+ * until more comes (gwd_pcall_feed kicks the engine).  Room made for a
+ * connection waiting to feed resumes it. */
+static size_t on_read(char *out, size_t size, size_t n, void *arg)
+{
+	struct gwd_pcall *c = arg;
+	size_t max = size * n, got, off, first;
+	void (*wake)(struct gwd_pcall *, void *) = NULL;
+	void *warg = c->arg;
+
+	pthread_mutex_lock(&c->mu);
+	got = (size_t)(c->uw - c->urd);
+	if (got == 0) {
+		size_t rc = 0;
+
+		if (!c->up_eof) {
+			c->up_paused = 1;
+			rc = CURL_READFUNC_PAUSE;
+		}
+		pthread_mutex_unlock(&c->mu);
+		return rc;
+	}
+	if (got > max)
+		got = max;
+	off = (size_t)(c->urd % GWD_PCALL_BUF);
+	first = GWD_PCALL_BUF - off < got ? GWD_PCALL_BUF - off : got;
+	memcpy(out, c->ubuf + off, first);
+	memcpy(out + first, c->ubuf, got - first);
+	c->urd += got;
+	if (c->pwait == GWD_PW_ROOM && GWD_PCALL_BUF - (c->uw - c->urd) >= GWD_PCALL_BUF / 2) {
+		c->pwait = 0;
+		wake = c->on_data;
+	}
+	pthread_mutex_unlock(&c->mu);
+	c->last_ns = now_ns();
+	if (wake)
+		wake(c, warg);
+	return got;
+}
+
+/* The body as libcurl decodes it (16 KiB at most per call).  Before the
+ * call streams, the engine alone touches the buffer: it fills it from 0 and
+ * grows it up to GWD_PCALL_BUF.  Once it streams, the buffer is a ring shared
+ * with the reader under <mu>.  Either way a write that does not fit pauses
+ * the transfer (libcurl keeps the bytes and hands them over again once
+ * unpaused): nothing buffers without bound. */
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct gwd_pcall *c = arg;
-	size_t len = size * n;
+	size_t len = size * n, off, first;
+	int wake;
 
 	if (c->head)
 		return len;
-	if (c->resp_len + len > c->max_resp_body) {
-		c->error = GWD_PX_TOO_BIG;
-		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
-	}
-	if (c->resp_len + len > c->resp_cap) {
-		size_t cap = c->resp_cap ? c->resp_cap * 2 : 16384;
-		char *nb;
-
-		while (cap < c->resp_len + len)
-			cap *= 2;
-		if (cap > c->max_resp_body)
-			cap = c->max_resp_body;
-		nb = realloc(c->resp_body, cap);
-		if (!nb) {
-			c->error = GWD_PX_INTERNAL;
-			return 0;
+	c->last_ns = now_ns();
+	if (!c->streaming) {
+		if (c->w + len > GWD_PCALL_BUF) {
+			c->paused = 1;
+			return CURL_WRITEFUNC_PAUSE;
 		}
-		c->resp_body = nb;
-		c->resp_cap = cap;
+		if (c->w + len > c->resp_cap) {
+			size_t cap = c->resp_cap ? c->resp_cap * 2 : 16384;
+			char *nb;
+
+			while (cap < c->w + len)
+				cap *= 2;
+			if (cap > GWD_PCALL_BUF)
+				cap = GWD_PCALL_BUF;
+			nb = realloc(c->resp_body, cap);
+			if (!nb) {
+				c->error = GWD_PX_INTERNAL;
+				return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+			}
+			c->resp_body = nb;
+			c->resp_cap = cap;
+		}
+		memcpy(c->resp_body + c->w, p, len);
+		c->w += len;
+		c->resp_len = (size_t)c->w;
+		return len;
 	}
-	memcpy(c->resp_body + c->resp_len, p, len);
-	c->resp_len += len;
+	pthread_mutex_lock(&c->mu);
+	if (c->resp_cap - (c->w - c->rd) < len) {
+		c->paused = 1;
+		pthread_mutex_unlock(&c->mu);
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	off = (size_t)(c->w % c->resp_cap);
+	first = c->resp_cap - off < len ? c->resp_cap - off : len;
+	memcpy(c->resp_body + off, p, first);
+	memcpy(c->resp_body, p + first, len - first);
+	c->w += len;
+	wake = c->waiting;
+	c->waiting = 0;
+	pthread_mutex_unlock(&c->mu);
+	if (wake)
+		c->on_data(c, c->arg);
 	return len;
 }
 
@@ -267,6 +524,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	if (len == 0) {
 		/* a 1xx head ends: the next status line opens another; the
 		 * final head ends: what follows are trailers */
+		if (c->in_headers == 1) {
+			/* a head that cannot be relayed faithfully ends the
+			 * transfer here (502, its connection discarded) */
+			if (c->head_overflow)
+				return 0;
+			c->head_done = 1;
+			c->last_ns = now_ns();
+			hready_add(c->eng, c);
+		}
 		c->in_headers = c->in_headers == 2 ? 0 : 3;
 		return size * n;
 	}
@@ -370,14 +636,124 @@ static void easy_put(struct engine *g, CURL *e)
 static void finish(struct engine *g, struct gwd_pcall *c, int error)
 {
 	static const unsigned code_of[] = {0, 502, 504, 502, 503, 499, 500};
+	int wake;
 
-	c->error = error;
-	observe(c, error == GWD_PX_OK ? (unsigned)c->status : code_of[error]);
+	hready_del(g, c);
+	if (!c->streaming) {
+		void (*done)(struct gwd_pcall *, void *) = c->done;
+		void (*resume)(struct gwd_pcall *, void *) = NULL;
+		void *arg = c->arg;
+		int eng_ref = c->eng_ref;
+
+		c->error = error;
+		observe(c, error == GWD_PX_OK ? (unsigned)c->status : code_of[error]);
+		if (c->up_stream && error == GWD_PX_CANCELLED)
+			atomic_fetch_add_explicit(&c->u->aborted[1], 1, memory_order_relaxed);
+		if (c->easy) {
+			easy_put(g, c->easy);
+			c->easy = NULL;
+		}
+		/* the connection waiting for the result (or for room to feed
+		 * a body that will not be sent now) is resumed; unless the
+		 * engine holds a reference, <c> may be freed as soon as it is */
+		pthread_mutex_lock(&c->mu);
+		c->done_ran = 1;
+		c->ended = 1;
+		c->end_error = error;
+		if (c->pwait) {
+			c->pwait = 0;
+			resume = c->on_data;
+		}
+		pthread_mutex_unlock(&c->mu);
+		if (resume)
+			resume(c, arg);
+		else if (done)
+			done(c, arg);
+		if (eng_ref)
+			unref(c);
+		return;
+	}
+	/* A streaming call: its head went out with the upstream's status; a
+	 * failure now can only cut the response.  Counted by the side that
+	 * ended it, and logged. */
+	observe(c, (unsigned)c->status);
 	if (c->easy) {
 		easy_put(g, c->easy);
 		c->easy = NULL;
 	}
-	c->done(c, c->arg);
+	if (error != GWD_PX_OK) {
+		int client = error == GWD_PX_CANCELLED;
+
+		atomic_fetch_add_explicit(&c->u->aborted[client], 1, memory_order_relaxed);
+		if (!client)
+			fprintf(stderr, "gwd: upstream %s target %s: %s after %llu body bytes: response cut\n",
+				c->u->cfg.name.p, c->target >= 0 ? c->u->t[c->target].hostport : "-",
+				error == GWD_PX_TIMEOUT ? "idle timeout" : "failed",
+				(unsigned long long)c->w);
+	}
+	pthread_mutex_lock(&c->mu);
+	c->ended = 1;
+	c->end_error = error;
+	wake = c->waiting;
+	c->waiting = 0;
+	pthread_mutex_unlock(&c->mu);
+	if (wake)
+		c->on_data(c, c->arg);
+	unref(c); /* the engine's reference */
+}
+
+/* The final head of <c> is complete and the transfer goes on: hand the call
+ * over as a stream (done() with <streaming> set).  The buffer becomes a ring
+ * of GWD_PCALL_BUF bytes; what arrived so far lies at its start. */
+static void start_stream(struct engine *g, struct gwd_pcall *c)
+{
+	void (*resume)(struct gwd_pcall *, void *);
+	curl_off_t cl = -1;
+
+	if (c->resp_cap < GWD_PCALL_BUF) {
+		char *nb = realloc(c->resp_body, GWD_PCALL_BUF);
+
+		if (!nb) {
+			curl_multi_remove_handle(g->multi, c->easy);
+			run_del(g, c);
+			atomic_fetch_sub_explicit(&c->u->t[c->target].active, 1, memory_order_relaxed);
+			finish(g, c, GWD_PX_INTERNAL);
+			return;
+		}
+		c->resp_body = nb;
+		c->resp_cap = GWD_PCALL_BUF;
+	}
+	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
+	if (curl_easy_getinfo(c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0)
+		c->content_length = cl;
+	c->error = GWD_PX_OK;
+	if (!c->eng_ref) {
+		gwd_pcall_retain(c); /* the engine's, beside the request's */
+		c->eng_ref = 1;
+	}
+	pthread_mutex_lock(&c->mu);
+	c->streaming = 1;
+	c->done_ran = 1;
+	resume = c->pwait == GWD_PW_RESULT ? c->on_data : NULL;
+	if (resume)
+		c->pwait = 0;
+	pthread_mutex_unlock(&c->mu);
+	if (resume)
+		resume(c, c->arg);
+	else if (c->done && !c->up_stream)
+		c->done(c, c->arg);
+}
+
+/* Hand over the calls whose head completed during this round and whose
+ * transfer did not end in it (those were finished whole by reap). */
+static void start_streams(struct engine *g)
+{
+	struct gwd_pcall *c;
+
+	while ((c = g->hready)) {
+		hready_del(g, c);
+		start_stream(g, c);
+	}
 }
 
 /* Whether <c>'s method, request target and header lines can go on the wire
@@ -407,13 +783,21 @@ static int request_ok(const struct gwd_pcall *c)
  * Returns 0 when the transfer is running, -1 when <c> was finished instead. */
 static int launch(struct engine *g, struct gwd_pcall *c)
 {
-	static char no_expect[] = "Expect:", no_ctype[] = "Content-Type:";
+	static char no_expect[] = "Expect:", no_ctype[] = "Content-Type:",
+		    chunked[] = "Transfer-Encoding: chunked";
 	struct gwd_upstream_state *u = c->u;
 	int t;
 	CURL *e;
 
 	if (!request_ok(c)) {
 		finish(g, c, GWD_PX_INTERNAL);
+		return -1;
+	}
+	pthread_mutex_lock(&c->mu);
+	t = c->cancel;
+	pthread_mutex_unlock(&c->mu);
+	if (t) {
+		finish(g, c, GWD_PX_CANCELLED); /* the client left before it started */
 		return -1;
 	}
 	t = gwd_upstream_pick(u, c->hash_key, c->hash_keylen, c->tried, c->ntried, now_ns());
@@ -428,6 +812,10 @@ static int launch(struct engine *g, struct gwd_pcall *c)
 	atomic_fetch_add_explicit(&u->t[t].active, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&u->t[t].requests, 1, memory_order_relaxed);
 	c->resp_len = 0;
+	c->w = c->rd = 0;
+	c->paused = 0;
+	c->head_done = 0;
+	c->last_ns = now_ns();
 	c->hdrlen = 0;
 	c->conn_tokens[0] = '\0';
 	c->head_overflow = 0;
@@ -457,7 +845,8 @@ static int launch(struct engine *g, struct gwd_pcall *c)
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(u->cfg.connect_timeout_ms ? u->cfg.connect_timeout_ms : 1000));
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(u->cfg.timeout_ms ? u->cfg.timeout_ms : 30000));
+	/* no CURLOPT_TIMEOUT_MS: a stream may last for hours; the engine's scan
+	 * applies the upstream's timeout to the head, then between reads */
 	/* Empty "Name:" lines only stop libcurl from adding its own field
 	 * (they are not sent), and a later line of the same name is still
 	 * sent: no Expect: 100-continue (the whole body is here already, and
@@ -468,6 +857,8 @@ static int launch(struct engine *g, struct gwd_pcall *c)
 	c->pre[0].next = &c->pre[1];
 	c->pre[1].data = no_ctype;
 	c->pre[1].next = c->headers;
+	c->pre[2].data = chunked;
+	c->pre[2].next = &c->pre[0];
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -481,6 +872,15 @@ static int launch(struct engine *g, struct gwd_pcall *c)
 	} else if (strcmp(c->method, "GET") == 0) {
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else if (c->up_stream) {
+		/* the body as it arrives: its length when the client gave one,
+		 * chunked otherwise */
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->up_len >= 0 ? &c->pre[0] : &c->pre[2]);
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(e, CURLOPT_READDATA, c);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->up_len);
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
 	} else {
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, &c->pre[0]);
 		/* A body, even empty, for every other method: Content-Length is then
@@ -507,8 +907,12 @@ static void ended(struct engine *g, struct gwd_pcall *c, CURLcode rc)
 
 	curl_multi_remove_handle(g->multi, c->easy);
 	run_del(g, c);
+	hready_del(g, c);
 	atomic_fetch_sub_explicit(&u->t[t].active, 1, memory_order_relaxed);
-	if (rc == CURLE_OK) {
+	if (c->head_overflow && c->head_done == 0 && c->in_headers == 1) {
+		/* on_header stopped it: see there */
+		err = GWD_PX_REFUSED;
+	} else if (rc == CURLE_OK) {
 		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
 		/* The target answered, with a head we cannot relay: 502, but
 		 * neither a failure of the target (the head may reflect what the
@@ -529,7 +933,8 @@ static void ended(struct engine *g, struct gwd_pcall *c, CURLcode rc)
 	/* Retry on another target only for idempotent methods, only for
 	 * failures where the upstream did not answer, and never after a timeout
 	 * (the request may still be running there and the client has waited). */
-	if (err == GWD_PX_REFUSED && upstream_fault && c->idempotent && c->ntried <= u->cfg.retries &&
+	if (err == GWD_PX_REFUSED && upstream_fault && !c->streaming && c->idempotent &&
+	    c->ntried <= u->cfg.retries &&
 	    c->ntried < GWD_PCALL_MAX_TRIES && c->ntried < u->n) {
 		c->error = err;
 		launch(g, c);
@@ -545,6 +950,73 @@ static void abandon(struct engine *g, struct gwd_pcall *c, int error)
 	run_del(g, c);
 	atomic_fetch_sub_explicit(&c->u->t[c->target].active, 1, memory_order_relaxed);
 	finish(g, c, error);
+}
+
+/* The upstream's timeout, for each running call of <g>: from the start to
+ * the end of the response head, then between body reads (a paused transfer
+ * waits for its reader, not for the upstream, and is not timed). */
+static void scan_timeouts(struct engine *g, uint64_t now)
+{
+	struct gwd_pcall *c, *next;
+
+	for (c = g->running; c; c = next) {
+		uint64_t limit = (uint64_t)(c->u->cfg.timeout_ms ? c->u->cfg.timeout_ms : 30000) * 1000000u;
+
+		next = c->rnext;
+		if (c->paused || c->up_paused || now - c->last_ns <= limit)
+			continue;
+		curl_multi_remove_handle(g->multi, c->easy);
+		run_del(g, c);
+		atomic_fetch_sub_explicit(&c->u->t[c->target].active, 1, memory_order_relaxed);
+		gwd_upstream_done(c->u, (uint32_t)c->target, 0, now);
+		finish(g, c, GWD_PX_TIMEOUT);
+	}
+}
+
+/* A reader poked streaming call <c>: it made room (unpause the transfer) or
+ * let go of the call (abort the transfer; an unfinished one's connection is
+ * closed by libcurl, never reused). */
+static void kicked(struct engine *g, struct gwd_pcall *c)
+{
+	int cancel, unpause;
+
+	int mask;
+
+	/* not launched yet (its kick overtook it): launch sees <cancel> */
+	if (!c->easy)
+		return;
+	pthread_mutex_lock(&c->mu);
+	cancel = !c->ended && c->cancel;
+	unpause = !c->ended && ((c->unpause && c->paused) || (c->up_unpause && c->up_paused));
+	if (c->unpause && c->paused)
+		c->paused = c->unpause = 0;
+	if (c->up_unpause && c->up_paused)
+		c->up_paused = c->up_unpause = 0;
+	/* what stays paused stays so: the pause mask is the whole state */
+	mask = (c->paused ? CURLPAUSE_RECV : 0) | (c->up_paused ? CURLPAUSE_SEND : 0);
+	pthread_mutex_unlock(&c->mu);
+	if (cancel) {
+		abandon(g, c, GWD_PX_CANCELLED);
+	} else if (unpause) {
+		c->last_ns = now_ns();
+		/* may hand kept bytes over (on_body, on_read) before it returns */
+		curl_easy_pause(c->easy, mask);
+	}
+}
+
+/* Handle the kicks of <g>: each held a reference. */
+static void take_kicks(struct engine *g)
+{
+	struct gwd_pcall *c = atomic_exchange(&g->kicks, NULL);
+
+	while (c) {
+		struct gwd_pcall *next = c->knext;
+
+		atomic_store(&c->kicked, 0);
+		kicked(g, c);
+		unref(c);
+		c = next;
+	}
 }
 
 /* Poll the clients of <g>'s running calls (at most MAX_POLL_FDS of them, the
@@ -563,6 +1035,8 @@ static void scan_hangups(struct engine *g)
 	}
 	if (n == 0 || poll(g->pfds, n, 0) <= 0)
 		return;
+	/* abandon() may free a call whose reference count drops: owners are
+	 * distinct, and each is looked at once */
 	for (unsigned i = 0; i < n; i++)
 		if (g->pfds[i].revents & (POLLRDHUP | POLLHUP | POLLERR))
 			abandon(g, g->owner[i], GWD_PX_CANCELLED);
@@ -683,6 +1157,7 @@ static void *engine(void *arg)
 		int n, ms;
 
 		take_inbox(g);
+		take_kicks(g);
 		now = now_ns();
 		if (g->timer_ns >= 0 && (uint64_t)g->timer_ns <= now) {
 			int still;
@@ -694,11 +1169,12 @@ static void *engine(void *arg)
 		}
 		if (g->running && now >= g->next_scan_ns) {
 			scan_hangups(g);
+			scan_timeouts(g, now);
 			g->next_scan_ns = now + HANGUP_SCAN_MS * 1000000ull;
 		}
 		ms = wait_ms(g, now);
 		atomic_store(&g->asleep, 1);
-		if (atomic_load(&g->inbox) || !atomic_load(&eng.live))
+		if (g->hready || atomic_load(&g->inbox) || atomic_load(&g->kicks) || !atomic_load(&eng.live))
 			ms = 0;
 		n = epoll_wait(g->epfd, g->evs, MAX_EVENTS, ms);
 		atomic_store(&g->asleep, 0);
@@ -714,8 +1190,8 @@ static void *engine(void *arg)
 			       ((ev & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
 			curl_multi_socket_action(g->multi, fd, mask, &still);
 		}
-		if (n > 0)
-			reap(g);
+		reap(g);
+		start_streams(g);
 	}
 	return NULL;
 }
@@ -791,6 +1267,13 @@ static void engines_down(unsigned nthreads)
 	for (unsigned i = 0; i < eng.n; i++) {
 		struct engine *g = &eng.e[i];
 
+		for (c = atomic_exchange(&g->kicks, NULL); c;) {
+			struct gwd_pcall *next = c->knext;
+
+			atomic_store(&c->kicked, 0);
+			unref(c);
+			c = next;
+		}
 		while ((c = g->running))
 			abandon(g, c, GWD_PX_INTERNAL);
 		for (c = atomic_exchange(&g->inbox, NULL); c;) {
@@ -850,6 +1333,34 @@ void gwd_proxy_stop(void)
 	eng.started = 0;
 }
 
+/* Put <c> on its engine's kick stack (once: a call already there is
+ * looked at anyway), holding a reference, and wake the engine.  Engines
+ * going down have ended every call, so a late kick is dropped. */
+static void kick(struct gwd_pcall *c)
+{
+	struct engine *g = c->eng;
+	struct gwd_pcall *head;
+
+	if (atomic_exchange(&c->kicked, 1))
+		return;
+	gwd_pcall_retain(c);
+	atomic_fetch_add(&eng.submitting, 1);
+	if (!atomic_load(&eng.live)) {
+		atomic_fetch_sub(&eng.submitting, 1);
+		atomic_store(&c->kicked, 0);
+		unref(c);
+		return;
+	}
+	head = atomic_load_explicit(&g->kicks, memory_order_relaxed);
+	do
+		c->knext = head;
+	while (!atomic_compare_exchange_weak_explicit(&g->kicks, &head, c, memory_order_seq_cst,
+						      memory_order_relaxed));
+	if (atomic_exchange(&g->asleep, 0))
+		wake(g);
+	atomic_fetch_sub(&eng.submitting, 1);
+}
+
 int gwd_proxy_submit(struct gwd_pcall *c)
 {
 	static _Thread_local unsigned mine = UINT_MAX;
@@ -864,11 +1375,17 @@ int gwd_proxy_submit(struct gwd_pcall *c)
 		atomic_fetch_sub(&eng.submitting, 1);
 		return -1;
 	}
+	if (c->up_stream && !c->eng_ref) {
+		/* the body comes later: the engine holds the call meanwhile */
+		gwd_pcall_retain(c);
+		c->eng_ref = 1;
+	}
 	/* Each submitting thread keeps to one engine: with one engine per pool
 	 * thread, no two pool threads share an inbox or a multi handle. */
 	if (mine == UINT_MAX)
 		mine = atomic_fetch_add_explicit(&eng.next, 1, memory_order_relaxed);
 	g = &eng.e[mine % eng.n];
+	c->eng = g; /* before it is shared: a kick may come before the engine takes it */
 	head = atomic_load_explicit(&g->inbox, memory_order_relaxed);
 	do
 		c->next = head;

@@ -19,10 +19,31 @@
  * shared by pool threads, no system call while the engine is busy.
  * While a call runs, the engine also polls the client's socket (every 50 ms):
  * a client that goes away cancels its upstream exchange.
+ *
+ * Streaming.  The response body goes through a bounded buffer per call
+ * (GWD_PCALL_BUF bytes at most, grown from 16 KiB as needed).  When the
+ * upstream's whole answer fits and arrives with its head (the usual small
+ * reply), done() reports a finished call as above.  Otherwise done() runs as
+ * soon as the head is complete, with <streaming> set: the call stays on the
+ * engine, and the pool thread drains its buffer with gwd_pcall_read while the
+ * engine fills it.  Backpressure both ways: a full buffer pauses the upstream
+ * transfer (CURL_WRITEFUNC_PAUSE) until the reader has made room; an empty
+ * one makes the reader suspend its connection, and <on_data> (engine thread)
+ * resumes it when bytes, the end, or a failure arrive.
+ *
+ *   engine:  head complete -> done(streaming) -> on_body fills the ring
+ *            (full: pause) ... transfer ends -> on_data
+ *   pool:    response from a callback -> gwd_pcall_read (empty: suspend;
+ *            made room: kick the engine, which unpauses)
+ *
+ * A streaming call is shared: the engine, the request and the response each
+ * hold a reference (gwd_pcall_retain / gwd_pcall_release); the request's
+ * release cancels a transfer still running.
  */
 #ifndef GWD_PROXY_H
 #define GWD_PROXY_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +51,7 @@
 #include "gwd/upstream.h"
 
 #define GWD_PCALL_HDRBUF 16384 /* upstream response head kept per call */
+#define GWD_PCALL_BUF (128u * 1024u) /* response body buffer per call, at most */
 #define GWD_PCALL_MAX_TRIES 4
 
 enum gwd_pcall_error {
@@ -42,6 +64,17 @@ enum gwd_pcall_error {
 	GWD_PX_INTERNAL = 6,  /* out of memory, engine stopped: 500 */
 };
 
+/* what a suspended connection waits for (gwd_pcall_wait) */
+#define GWD_PW_RESULT 1 /* done: the result or the stream's head */
+#define GWD_PW_ROOM 2   /* room in the upload buffer */
+
+/* gwd_pcall_read's answers besides a byte count */
+#define GWD_PCALL_WAIT 0   /* nothing yet: suspend, on_data will resume */
+#define GWD_PCALL_EOF (-1) /* the body ended whole */
+#define GWD_PCALL_CUT (-2) /* the exchange failed mid-body: cut the response */
+
+struct engine;
+
 struct gwd_pcall {
 	/* --- set by the submitter --- */
 	struct gwd_upstream_state *u;
@@ -52,17 +85,26 @@ struct gwd_pcall {
 	struct curl_slist *headers;  /* request headers to send, owned by the submitter */
 	const char *body;            /* request body (may be NULL), owned by the submitter */
 	size_t body_len;
+	uint8_t up_stream;           /* the body streams: gwd_pcall_feed, then
+	                                gwd_pcall_feed_end (not retried) */
+	int64_t up_len;              /* its length (Content-Length), -1: chunked */
 	const void *hash_key;        /* for balance: hash */
 	size_t hash_keylen;
-	size_t max_resp_body;        /* larger responses: GWD_PX_TOO_BIG */
+	size_t max_resp_body;        /* unused (responses stream); kept for callers */
 	int client_fd;               /* polled for hang-up; -1: not polled */
-	void (*done)(struct gwd_pcall *c, void *arg); /* engine thread */
+	void (*done)(struct gwd_pcall *c, void *arg); /* engine thread, may be NULL */
+	void (*on_data)(struct gwd_pcall *c, void *arg); /* engine thread: resume
+	                                the connection that waits for <c> (see
+	                                gwd_pcall_wait) */
 	void *arg;
 
 	/* --- result, valid once done() ran --- */
 	int error;                   /* enum gwd_pcall_error */
 	long status;                 /* upstream status when GWD_PX_OK */
-	char *resp_body;             /* malloc'd, freed by gwd_pcall_free */
+	uint8_t streaming;           /* done() ran at the head: read the body
+	                                with gwd_pcall_read */
+	int64_t content_length;      /* the upstream's, -1 when it sent none */
+	char *resp_body;             /* the body when not streaming; freed with <c> */
 	size_t resp_len;
 	size_t hdrlen;               /* bytes of <hdrbuf> in use */
 	char conn_tokens[256];       /* the upstream's Connection header: the fields
@@ -72,7 +114,34 @@ struct gwd_pcall {
 	uint64_t t_start_ns, t_end_ns;
 
 	/* --- engine private --- */
+	struct engine *eng;
 	struct gwd_pcall *next;        /* inbox stack */
+	struct gwd_pcall *knext;       /* kick stack */
+	struct gwd_pcall *hnext, *hprev; /* heads complete, done() not yet run */
+	_Atomic int refs;            /* streaming: engine, request, response */
+	_Atomic int kicked;          /* on the engine's kick stack */
+	uint8_t in_hready;
+	uint8_t head_done;           /* the final head is complete */
+	uint64_t last_ns;            /* last progress (idle timeout) */
+	/* the ring: bytes [rd, w) of the body are in <resp_body> at
+	 * offset % resp_cap; under <mu> once streaming */
+	pthread_mutex_t mu;
+	uint64_t w, rd;
+	uint8_t paused;              /* the transfer is paused: ring full */
+	uint8_t unpause;             /* the reader made room: unpause it */
+	uint8_t waiting;             /* the reader is suspended for data */
+	uint8_t ended;               /* the engine is done with the transfer */
+	uint8_t done_ran;            /* the result (or the stream) is there */
+	uint8_t pwait;               /* the connection waits: GWD_PW_* */
+	uint8_t eng_ref;             /* the engine holds a reference */
+	/* the upload ring: bytes [urd, uw) at offset % GWD_PCALL_BUF */
+	char *ubuf;
+	uint64_t uw, urd;
+	uint8_t up_eof;              /* the client's body is all in */
+	uint8_t up_paused;           /* the transfer waits for body bytes */
+	uint8_t up_unpause;          /* bytes came: unpause the upload */
+	uint8_t cancel;              /* the request let go: abort */
+	int end_error;               /* GWD_PX_* the transfer ended with */
 	struct gwd_pcall *rnext, *rprev; /* running list */
 	CURL *easy;
 	size_t resp_cap;
@@ -83,8 +152,10 @@ struct gwd_pcall {
 	                                a 1xx head), 1: in the final head, 2: in
 	                                a 1xx head, 3: past the final head (what
 	                                comes now are trailers) */
-	struct curl_slist pre[2];    /* "Expect:", "Content-Type:" ahead of
-	                                <headers>: what libcurl must not add */
+	struct curl_slist pre[3];    /* "Expect:", "Content-Type:" ahead of
+	                                <headers>: what libcurl must not add;
+	                                "Transfer-Encoding: chunked" ahead of
+	                                them for a body of unknown length */
 	char url[GWD_HOSTPORT_MAX + 8];
 
 	/* --- result, last: gwd_pcall_new zeroes only what comes before --- */
@@ -103,8 +174,43 @@ void gwd_proxy_stop(void);
  * bytes past <hdrlen> are undefined; NULL when memory runs out. */
 struct gwd_pcall *gwd_pcall_new(void);
 
-/* Free <c> and its response body.  NULL is ignored.  Only after done() ran. */
+/* Free <c> and its response body.  NULL is ignored.  Only after done() ran.
+ * For a streaming call this is gwd_pcall_release. */
 void gwd_pcall_free(struct gwd_pcall *c);
+
+/* Another reference to streaming call <c> (the response's). */
+void gwd_pcall_retain(struct gwd_pcall *c);
+
+/* Drop a reference to <c>; the last one frees it.  A streaming call whose
+ * transfer still runs is cancelled (the engine aborts it and does not keep
+ * its connection). */
+void gwd_pcall_release(struct gwd_pcall *c);
+
+/* Pool thread, before suspending its connection for <c>: 1 when it must
+ * suspend now (<on_data> will resume it once <what> -- GWD_PW_RESULT or
+ * GWD_PW_ROOM -- holds, or the exchange ends), 0 when <what> already holds.
+ * A call not yet submitted may set <pwait> directly instead. */
+int gwd_pcall_wait(struct gwd_pcall *c, int what);
+
+/* Pool thread: hand <n> request body bytes at <p> to upload-streaming call
+ * <c>.  Returns the bytes taken (fewer than <n> when the upload buffer is
+ * full: wait for GWD_PW_ROOM and offer the rest again), all of them when the
+ * exchange already ended (they are dropped), or -1 when the upload buffer
+ * cannot be had. */
+long gwd_pcall_feed(struct gwd_pcall *c, const char *p, size_t n);
+
+/* Pool thread: the client's body of <c> is complete. */
+void gwd_pcall_feed_end(struct gwd_pcall *c);
+
+/* Pool thread: abort <c>'s exchange if it still runs (a body over the
+ * route's limit). */
+void gwd_pcall_cancel(struct gwd_pcall *c);
+
+/* Pool thread: copy up to <max> body bytes of streaming call <c> into <out>.
+ * Returns the count (>0), GWD_PCALL_WAIT when the buffer is empty (the
+ * caller suspends its connection at once; <on_data> will run), GWD_PCALL_EOF
+ * when the body ended whole, GWD_PCALL_CUT when it failed. */
+long gwd_pcall_read(struct gwd_pcall *c, char *out, size_t max);
 
 /* Hand <c> to the engine.  done() will run exactly once, on the engine
  * thread (possibly before this returns).  Returns 0, or -1 when the engine is

@@ -42,6 +42,9 @@
 
 #define PROXY_DEFAULT_BODY_MAX (1024u * 1024u)
 #define PROXY_PATH_MAX 8192
+/* request bodies up to this size are collected (and retried when
+ * idempotent); larger or chunked ones stream */
+#define PROXY_COLLECT_MAX (64u * 1024u)
 
 /* Names a client may not send upstream: the gateway sets them itself. */
 static int gateway_owned(const char *name, size_t len)
@@ -365,20 +368,73 @@ static char *upstream_target(struct gwd_req *r, const struct gw_proxy *px, int *
 	return out;
 }
 
-/* Engine thread: the call ended.  Fill <r->resp> and resume. */
-static void proxy_done(struct gwd_pcall *c, void *arg)
+/* libmicrohttpd's content reader of a streamed response (pool thread):
+ * what the engine buffered, or suspend until there is more (never a busy
+ * loop: an empty buffer suspends the connection, and the engine resumes it
+ * with stream_data).  A failed exchange ends the response with an error:
+ * libmicrohttpd closes the connection before the announced length or the
+ * final chunk, so the client can tell the body is cut. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct gwd_pcall *c = cls;
+	struct gwd_req *r = c->arg;
+	long n = gwd_pcall_read(c, buf, max);
+
+	(void)pos;
+	if (n > 0) {
+		r->bytes_sent += (uint64_t)n;
+		return (ssize_t)n;
+	}
+	if (n == GWD_PCALL_WAIT) {
+		/* if the engine resumed us in between, libmicrohttpd skips this
+		 * suspension and calls again */
+		MHD_suspend_connection(r->mhd);
+		return 0;
+	}
+	return n == GWD_PCALL_EOF ? MHD_CONTENT_READER_END_OF_STREAM
+				  : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* The response let go of the stream. */
+static void stream_free(void *cls)
+{
+	gwd_pcall_release(cls);
+}
+
+/* Engine thread: a suspended reader has bytes, or the end, to read. */
+static void stream_data(struct gwd_pcall *c, void *arg)
 {
 	struct gwd_req *r = arg;
+
+	(void)c;
+	MHD_resume_connection(r->mhd);
+}
+
+void gwd_proxy_result(struct gwd_req *r)
+{
+	struct gwd_pcall *c = r->hctx;
 	const char *name, *value;
 	size_t pos = 0;
 	char ra[16];
 
+	if (!c || r->resp.status)
+		return;
 	switch (c->error) {
 	case GWD_PX_OK:
 		r->resp.upstream = 1;
 		r->resp.status = (uint16_t)c->status;
 		r->resp.body = c->resp_body ? c->resp_body : "";
 		r->resp.len = c->resp_len;
+		if (c->streaming) {
+			r->resp.body = "";
+			r->resp.len = 0;
+			gwd_pcall_retain(c); /* the response's reference */
+			r->resp.stream = c;
+			r->resp.stream_read = stream_read;
+			r->resp.stream_free = stream_free;
+			r->resp.stream_size = c->content_length >= 0 ? (uint64_t)c->content_length
+								     : MHD_SIZE_UNKNOWN;
+		}
 		while (gwd_pcall_header(c, &pos, &name, &value)) {
 			if (strcasecmp(name, "content-type") == 0) {
 				r->resp.ctype = value;
@@ -411,19 +467,76 @@ static void proxy_done(struct gwd_pcall *c, void *arg)
 		gwd_problem(r, GWD_PB_BAD_GATEWAY, NULL);
 		break;
 	}
-	MHD_resume_connection(r->mhd);
 }
 
 static void proxy_free(struct gwd_req *r)
 {
-	gwd_pcall_free(r->hctx);
+	/* a stream handed over but never queued keeps the response's reference */
+	if (r->resp.stream && r->stage != GWD_ST_QUEUED) {
+		gwd_pcall_release(r->resp.stream);
+		r->resp.stream = NULL;
+	}
+	gwd_pcall_release(r->hctx);
 	r->hctx = NULL;
 }
 
 int gwd_proxy_prepare(struct gwd_req *r)
 {
-	/* the body is collected exactly as echo's is: bounded, reserved once */
+	/* A body that may be large streams upstream as it arrives; a small one
+	 * (the usual API call) is collected exactly as echo's is -- bounded,
+	 * reserved once -- so that an idempotent request can be retried. */
+	if (r->chunked || (r->content_length != UINT64_MAX && r->content_length > PROXY_COLLECT_MAX)) {
+		r->body_stream = 1;
+		return 0;
+	}
 	return gwd_echo_prepare(r);
+}
+
+int gwd_proxy_body(struct gwd_req *r, const char *data, size_t *size)
+{
+	struct gwd_pcall *c = r->hctx;
+
+	if (r->body_seen + *size > r->body_limit) {
+		/* a chunked body crossing the limit: the exchange is aborted, and
+		 * 413 answers once the rest is read (or dropped) */
+		gwd_pcall_cancel(c);
+		gwd_problem(r, GWD_PB_BODY_TOO_LARGE, NULL);
+		r->resp.close = 1;
+		r->body_over = 1;
+		r->body_seen += *size;
+		*size = 0;
+		return 0;
+	}
+	while (*size) {
+		long n = gwd_pcall_feed(c, data, *size);
+
+		if (n < 0)
+			return -1;
+		r->body_seen += (uint64_t)n;
+		data += n;
+		*size -= (size_t)n;
+		/* the upload buffer is full: libmicrohttpd offers the rest again
+		 * once the engine made room and resumed us */
+		if (*size && gwd_pcall_wait(c, GWD_PW_ROOM)) {
+			MHD_suspend_connection(r->mhd);
+			break;
+		}
+	}
+	return 0;
+}
+
+int gwd_proxy_body_end(struct gwd_req *r)
+{
+	struct gwd_pcall *c = r->hctx;
+
+	gwd_pcall_feed_end(c);
+	r->stage = GWD_ST_ASYNC;
+	if (gwd_pcall_wait(c, GWD_PW_RESULT)) {
+		MHD_suspend_connection(r->mhd);
+		return 1;
+	}
+	gwd_proxy_result(r);
+	return 0;
 }
 
 int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
@@ -513,6 +626,13 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 	c->idempotent = (r->method & (GW_M_GET | GW_M_HEAD | GW_M_PUT | GW_M_DELETE | GW_M_OPTIONS)) != 0;
 	c->body = r->body;
 	c->body_len = r->body_len;
+	if (r->body_stream) {
+		/* started with the head: the body follows (gwd_proxy_body); a
+		 * body that went out cannot be sent again */
+		c->up_stream = 1;
+		c->up_len = r->chunked ? -1 : (int64_t)r->content_length;
+		c->idempotent = 0;
+	}
 	c->max_resp_body = r->body_limit != UINT64_MAX ? r->body_limit : PROXY_DEFAULT_BODY_MAX;
 	if (c->u->cfg.balance == GW_LB_HASH) {
 		if (c->u->cfg.hash_key == GW_HK_USER) {
@@ -529,8 +649,15 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 	}
 	ci = MHD_get_connection_info(r->mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
 	c->client_fd = ci ? ci->connect_fd : -1;
-	c->done = proxy_done;
+	c->on_data = stream_data;
 	c->arg = r;
+	if (r->body_stream) {
+		/* the connection goes on reading the body */
+		if (gwd_proxy_submit(c) < 0)
+			return gwd_problem(r, GWD_PB_UNAVAILABLE, "proxy engine not running");
+		return 0;
+	}
+	c->pwait = GWD_PW_RESULT; /* not yet shared: no lock needed */
 	r->stage = GWD_ST_ASYNC;
 	MHD_suspend_connection(r->mhd);
 	if (gwd_proxy_submit(c) < 0) {
@@ -659,6 +786,16 @@ static void render_upstreams(struct gwd_buf *b, void *ctx)
 		gwd_metrics_label(b, u->cfg.name.p, u->cfg.name.len);
 		gwd_buf_printf(b, "\"} %llu\n", (unsigned long long)cum);
 	}
+	gwd_buf_puts(b, "# HELP gateway_upstream_aborted_total Streaming exchanges cut mid-body, by the side that failed or left.\n"
+			"# TYPE gateway_upstream_aborted_total counter\n");
+	for (uint32_t i = 0; i < g->ups.n; i++)
+		for (unsigned side = 0; side < 2; side++) {
+			gwd_buf_puts(b, "gateway_upstream_aborted_total{upstream=\"");
+			gwd_metrics_label(b, g->ups.u[i].cfg.name.p, g->ups.u[i].cfg.name.len);
+			gwd_buf_printf(b, "\",side=\"%s\"} %llu\n", side ? "client" : "upstream",
+				       (unsigned long long)atomic_load_explicit(&g->ups.u[i].aborted[side],
+										memory_order_relaxed));
+		}
 	gwd_buf_puts(b, "# HELP gateway_upstream_target_up Whether a target may take requests (healthy and not ejected).\n"
 			"# TYPE gateway_upstream_target_up gauge\n");
 	for (uint32_t i = 0; i < g->ups.n; i++)

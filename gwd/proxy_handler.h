@@ -15,9 +15,25 @@
 struct gwd_req;
 struct gwd_services;
 
-/* Body handling for a proxy route: kept for the upstream, bounded by the
- * route's body limit (1 MiB when it has none).  Returns 0. */
+/* Body handling for a proxy route, bounded by the route's body limit (1 MiB
+ * when it has none): a body up to 64 KiB is kept for the upstream; a larger
+ * or chunked one streams (sets <r->body_stream>: the pipeline then calls
+ * gwd_proxy_handle at once, gwd_proxy_body per chunk and gwd_proxy_body_end).
+ * Returns 0. */
 int gwd_proxy_prepare(struct gwd_req *r);
+
+/* A chunk of a streaming body: takes what fits (*<size> is left with the
+ * rest, offered again once the connection, suspended here, is resumed).  A
+ * body crossing the limit aborts the exchange and answers 413.  Returns 0,
+ * or -1 to close the connection. */
+int gwd_proxy_body(struct gwd_req *r, const char *data, size_t *size);
+
+/* The streaming body is complete: 1 when the connection was suspended until
+ * the upstream's answer, 0 when <r->resp> holds it already. */
+int gwd_proxy_body_end(struct gwd_req *r);
+
+/* Pool thread, once resumed: the engine's result becomes <r->resp>. */
+void gwd_proxy_result(struct gwd_req *r);
 
 /* Forward <r> to its route's upstream.  Returns 0 with the request either
  * answered (<r->resp> set: no target, path too long) or suspended

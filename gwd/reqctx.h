@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 #include "gwd/clientip.h"
 #include "gwd/edge.h"
@@ -64,6 +65,14 @@ struct gwd_resp {
 	const char *ctype;    /* Content-Type, or NULL */
 	const char *body;
 	size_t len;
+	/* a streamed body instead (proxy): libmicrohttpd pulls it through
+	 * <stream_read> (MHD_ContentReaderCallback) from <stream>, and frees
+	 * <stream> with <stream_free> when done; <stream_size> is the length,
+	 * or MHD_SIZE_UNKNOWN (chunked, or close-delimited for HTTP/1.0) */
+	void *stream;
+	ssize_t (*stream_read)(void *cls, uint64_t pos, char *buf, size_t max);
+	void (*stream_free)(void *cls);
+	uint64_t stream_size;
 };
 
 enum gwd_req_stage {
@@ -89,6 +98,7 @@ struct gwd_req {
 	uint8_t cip_set;               /* <cip> computed */
 	uint8_t is_head;               /* HEAD request */
 	uint8_t http11;                /* HTTP/1.1 (Host required) */
+	uint8_t body_stream;           /* the body streams to the handler (proxy) */
 	struct gw_ip cip;              /* client address (clientip.h), once computed */
 
 	/* request */

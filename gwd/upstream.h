@@ -49,6 +49,8 @@ struct gwd_upstream_state {
 	_Atomic uint64_t codes[600];    /* answers by status (502/504 for failures) */
 	_Atomic uint64_t dur_bucket[GWD_UP_NBUCKETS + 1];
 	_Atomic uint64_t dur_sum_us, dur_count;
+	_Atomic uint64_t aborted[2];    /* streams cut mid-body: [0] by the
+	                                   upstream side, [1] by the client side */
 	struct gwd_target_state *t;
 	uint32_t n;
 	uint64_t total_weight;          /* sum of weights (each < 2^32: no wrap) */

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Clients of tests/integration/stream.sh, over raw sockets so that they can
+read slowly, hang up mid-body and time what arrives.
+
+  stream_client.py sse PORT PATH            prints the latency of each event (ms)
+  stream_client.py get PORT PATH [RATE]     reads the whole response (RATE
+                                            bytes/s at most; 0: as fast as it
+                                            can), prints "STATUS BYTES SHA256
+                                            COMPLETE" (COMPLETE: 1 when the
+                                            framing ended cleanly)
+  stream_client.py hangup PORT PATH BYTES   reads BYTES of the body, closes,
+                                            prints the time it closed
+  stream_client.py upload PORT PATH BYTES [HANGUP_AT]  sends BYTES of the
+                                            pattern chunked; prints the answer,
+                                            or hangs up after HANGUP_AT bytes
+                                            and prints the time
+"""
+import hashlib
+import socket
+import struct
+import sys
+import time
+
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from stream_upstream import pattern  # noqa: E402
+
+
+class Conn:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+
+    def fill(self, n=65536):
+        d = self.s.recv(n)
+        if not d:
+            raise EOFError
+        self.buf += d
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            self.fill()
+        ln, self.buf = self.buf.split(b"\r\n", 1)
+        return ln
+
+    def take(self, n):
+        """Up to n bytes: fewer only when the connection ends first."""
+        while len(self.buf) < n:
+            try:
+                self.fill(max(65536, n - len(self.buf)))
+            except EOFError:
+                if not self.buf:
+                    raise
+                break
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def head(self):
+        status = int(self.line().split()[1])
+        hdrs = {}
+        while True:
+            ln = self.line()
+            if not ln:
+                return status, hdrs
+            k, v = ln.decode().split(":", 1)
+            hdrs[k.strip().lower()] = v.strip()
+
+    def body(self, hdrs, sink, rate=0):
+        """Feed the body to sink(bytes); True when its framing ended cleanly."""
+        t0, got = time.time(), 0
+
+        def pace(n):
+            nonlocal got
+            got += n
+            if rate:
+                ahead = got / rate - (time.time() - t0)
+                if ahead > 0:
+                    time.sleep(ahead)
+        try:
+            if hdrs.get("transfer-encoding") == "chunked":
+                while True:
+                    size = int(self.line().split(b";")[0], 16)
+                    if size == 0:
+                        self.line()
+                        return True
+                    left = size
+                    while left:
+                        part = self.take(min(left, 16384))
+                        sink(part)
+                        pace(len(part))
+                        left -= len(part)
+                    self.line()
+            elif "content-length" in hdrs:
+                left = int(hdrs["content-length"])
+                while left:
+                    part = self.take(min(left, 16384))
+                    sink(part)
+                    pace(len(part))
+                    left -= len(part)
+                return True
+            else:
+                while True:
+                    if not self.buf:
+                        self.fill()
+                    sink(self.buf)
+                    pace(len(self.buf))
+                    self.buf = b""
+        except (EOFError, ConnectionError, ValueError):
+            return False
+
+
+def main():
+    mode, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    c = Conn(port)
+    if mode == "upload":
+        total = int(sys.argv[4])
+        hang = int(sys.argv[5]) if len(sys.argv) > 5 else -1
+        c.s.sendall(("POST %s HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+                     "Content-Type: application/octet-stream\r\n\r\n" % path).encode())
+        off = 0
+        while off < total:
+            d = pattern(off, min(1 << 20, total - off))
+            c.s.sendall(b"%x\r\n%s\r\n" % (len(d), d))
+            off += len(d)
+            if 0 <= hang <= off:
+                # an abortive close (RST): a FIN would wait behind the bytes
+                # still queued towards gwd
+                c.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                print("%.6f" % time.time())
+                c.s.close()
+                return
+        c.s.sendall(b"0\r\n\r\n")
+        status, hdrs = c.head()
+        out = []
+        c.body(hdrs, out.append)
+        print(status, b"".join(out).decode())
+        return
+    c.s.sendall(("GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path).encode())
+    status, hdrs = c.head()
+    if mode == "sse":
+        pend = [b""]
+
+        def sink(d):
+            pend[0] += d
+            while b"\n\n" in pend[0]:
+                ev, pend[0] = pend[0].split(b"\n\n", 1)
+                for ln in ev.split(b"\n"):
+                    if ln.startswith(b"data: "):
+                        print("%.3f" % ((time.time() - float(ln[6:])) * 1000), flush=True)
+        c.body(hdrs, sink)
+    elif mode == "get":
+        h = hashlib.sha256()
+        n = [0]
+
+        def sink(d):
+            h.update(d)
+            n[0] += len(d)
+        rate = float(sys.argv[4]) if len(sys.argv) > 4 else 0
+        done = c.body(hdrs, sink, rate)
+        print(status, n[0], h.hexdigest(), int(done))
+    elif mode == "hangup":
+        want, got = int(sys.argv[4]), [0]
+
+        class Enough(Exception):
+            pass
+
+        def sink(d):
+            got[0] += len(d)
+            if got[0] >= want:
+                raise Enough
+        try:
+            c.body(hdrs, sink)
+        except Enough:
+            pass
+        c.s.close()
+        print("%.6f" % time.time())
+
+
+if __name__ == "__main__":
+    main()
