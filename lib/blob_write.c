@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "lib/blob-t.h"
 #include "lib/bytes.h"
@@ -943,6 +944,46 @@ static int sync_dir(const char *path)
 	return rc;
 }
 
+/* Create the temporary file <tmp> for writing with <mode> (less the umask),
+ * never through a link planted at its name and never into a file someone
+ * else opened: O_EXCL|O_NOFOLLOW.  A leftover of an interrupted compile (a
+ * file, or a link: unlink removes the link, not its target) is removed and
+ * the creation tried once more.  Returns the descriptor, or -1 with errno
+ * set. */
+static int create_tmp(const char *tmp, mode_t mode)
+{
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = open(tmp, flags, mode);
+
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, flags, mode);
+	return fd;
+}
+
+/* Whether <conf> holds a secret: the bytes of an HMAC (oct) key. */
+static int holds_secret(const struct gw_conf *conf)
+{
+	for (uint32_t i = 0; i < conf->jwks.n; i++)
+		if (conf->jwks.v[i].kty == GW_KTY_OCT)
+			return 1;
+	return 0;
+}
+
+/* Give the new blob <fd> the mode of the blob it replaces at <path> (owner
+ * and group too when we may), so that an operator's `chmod 640` and `chgrp
+ * gw` survive the next compile.  A new file keeps the mode it was created
+ * with.  Returns 0, or -1 with errno set. */
+static int keep_mode(int fd, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM)
+		return -1;
+	return fchmod(fd, st.st_mode & 07777);
+}
+
 /* blob.h: verified, then published atomically.  GW_EIO keeps errno. */
 int gw_blob_write(const struct gw_conf *conf, const struct gw_trie *trie, const char *path)
 {
@@ -971,13 +1012,15 @@ int gw_blob_write(const struct gw_conf *conf, const struct gw_trie *trie, const 
 	memcpy(tmp, path, plen);
 	memcpy(tmp + plen, ".tmp", 5);
 	rc = GW_EIO;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* a blob holding an HMAC secret is for its owner only: whoever reads
+	 * it can mint tokens */
+	fd = create_tmp(tmp, holds_secret(conf) ? 0600 : 0644);
 	if (fd < 0) {
 		err = errno;
 		goto fail;
 	}
 	tmp_exists = 1;
-	if (write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
+	if (keep_mode(fd, path) != 0 || write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
 		err = errno;
 		goto fail;
 	}

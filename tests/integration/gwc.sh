@@ -141,4 +141,33 @@ fi
 run "$GWC" compile routes/gateway.yaml -o "$T_TMP/no-dir/out.gwb"
 check "an output in a missing directory: exit 1 with a message" test "$RC" -eq 1 -a -n "$ERR"
 
+# ---- the published file: its mode, and no link followed ----
+mkdir -p "$T_TMP/pub"
+run "$GWC" compile routes/gateway.yaml -o "$T_TMP/pub/a.gwb"
+chmod 640 "$T_TMP/pub/a.gwb"
+run "$GWC" compile routes/gateway.yaml -o "$T_TMP/pub/a.gwb"
+expect_eq "a recompiled blob keeps the mode of the one it replaces" 640 \
+	"$(stat -c %a "$T_TMP/pub/a.gwb")"
+echo untouched >"$T_TMP/pub/victim"
+ln -s victim "$T_TMP/pub/a.gwb.tmp"
+run "$GWC" compile routes/gateway.yaml -o "$T_TMP/pub/a.gwb"
+check "a link planted at OUT.tmp is removed, not written through" \
+	test "$RC" -eq 0 -a "$(cat "$T_TMP/pub/victim")" = untouched -a ! -e "$T_TMP/pub/a.gwb.tmp"
+printf '{"keys": [{"kty": "oct", "k": "c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzLWxvbmcu", "kid": "hs"}]}' \
+	>"$T_TMP/pub/hs.jwks"
+cat >"$T_TMP/pub/hs.yaml" <<'YAML'
+version: 1
+policies:
+  bearer:
+    auth: { type: jwt, issuer: https://idp.test/, audiences: [api], algorithms: [HS256], jwks_file: hs.jwks }
+routes:
+  - path: /x
+    methods: [GET]
+    policies: [bearer]
+    respond: { body: x }
+YAML
+run "$GWC" compile "$T_TMP/pub/hs.yaml" -o "$T_TMP/pub/hs.gwb"
+expect_eq "a new blob holding an HMAC key is for its owner only" 600 \
+	"$(stat -c %a "$T_TMP/pub/hs.gwb")"
+
 t_exit

@@ -96,8 +96,9 @@ T_PIDS+=("$GWD_PID")
 if wait_http "http://127.0.0.1:$PORT/health" 10; then
 	ok "service files: ExecStart's command line serves"
 	curl -s -o /dev/null "http://127.0.0.1:$PORT/api/hello?name=before-rotation"
-	# logrotate: the snippet, on this log, its postrotate signalling this gwd
-	sed -e "s|/var/log/gw/|$T_TMP/logs/|" \
+	# logrotate: the snippet, on this log, as this test's user (no gw user
+	# here), its postrotate signalling this gwd
+	sed -e "s|/var/log/gw/|$T_TMP/logs/|" -e "s|^\(\s*\)su gw gw|\1su $(id -un) $(id -gn)|" \
 		-e "s|systemctl reload gwd.service.*|kill -HUP $GWD_PID|" \
 		"$P/etc/logrotate.d/gw" >"$T_TMP/logrotate.conf"
 	sleep 1.2 # the access log is flushed once a second
