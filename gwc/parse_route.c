@@ -358,7 +358,8 @@ static int escapable_type(const char *v, size_t len)
 }
 
 /* Whether the literal parts of rewrite <s> (<len> bytes) pass gwd's check of
- * rendered paths (lib/path.h, gw_path_check_target): each "${...}" stands
+ * rendered paths (lib/path.h, gw_path_check_target): "${X:-TEXT}" and
+ * "${X:+TEXT}" stand for their TEXT (sent as written), any other "${...}"
  * for a plain value, "$$" for '$'.  Without this a rewrite such as
  * "/a/../b" would compile and then be refused on every request.  Returns
  * GW_PATH_OK or the status. */
@@ -371,11 +372,17 @@ static int rewrite_literal_ok(const char *s, size_t len)
 		return GW_PATH_OK; /* long rewrites are checked at run time only */
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '$' && i + 1 < len && s[i + 1] == '{') {
-			const char *e = memchr(s + i, '}', len - i);
+			const char *e = memchr(s + i, '}', len - i), *m;
 
 			if (!e)
 				return GW_PATH_OK; /* tpl() reports it */
-			buf[o++] = 'x';
+			m = memchr(s + i, ':', (size_t)(e - (s + i)));
+			if (m && m + 1 < e && (m[1] == '-' || m[1] == '+')) {
+				memcpy(buf + o, m + 2, (size_t)(e - (m + 2)));
+				o += (size_t)(e - (m + 2));
+			} else {
+				buf[o++] = 'x';
+			}
 			i = (size_t)(e - s);
 		} else if (s[i] == '$' && i + 1 < len && s[i + 1] == '$') {
 			buf[o++] = '$';

@@ -256,6 +256,80 @@ const char *gwd_proxy_strip_prefix(const char *path, size_t len, const char *pre
 	return path;
 }
 
+int gwd_proxy_render(const struct gw_tpl *t, uint32_t n, const struct gwd_tpl_ctx *c, char *out,
+		     size_t cap, size_t *outlen)
+{
+	/* Templates render values JSON-escaped for bodies; for a path each
+	 * value is percent-encoded here instead, literal parts (and the
+	 * operator's TEXT of ${X:-TEXT} and ${X:+TEXT}) kept as written. */
+	size_t o = 0;
+	long k;
+
+	if (cap < 2)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		const char *v = NULL;
+		size_t vlen = 0;
+		int keep_slash = 0;
+
+		switch (t[i].kind) {
+		case GW_TPL_LITERAL:
+			if (o + t[i].text.len >= cap)
+				return -1;
+			memcpy(out + o, t[i].text.p, t[i].text.len);
+			o += t[i].text.len;
+			continue;
+		case GW_TPL_PARAM:
+			if (c->m && t[i].param < c->m->nparams) {
+				v = c->path + c->m->params[t[i].param].off;
+				vlen = c->m->params[t[i].param].len;
+			}
+			break;
+		case GW_TPL_REST:
+			if (c->m) {
+				v = c->path + c->m->rest_off;
+				vlen = c->m->rest_len;
+			}
+			keep_slash = 1;
+			break;
+		case GW_TPL_QUERY:
+			/* <scratch> is reused: each value is encoded before the next */
+			if (c->query && gwd_query_get(c->query, c->qlen, t[i].text.p, t[i].text.len,
+						      c->scratch, &vlen))
+				v = c->scratch;
+			break;
+		default:
+			break;
+		}
+		if (t[i].mode == GW_TPL_DEFAULT && (!v || !vlen)) {
+			v = t[i].alt.p;
+			vlen = t[i].alt.len;
+			keep_slash = 1;
+		} else if (t[i].mode == GW_TPL_ALT) {
+			if (!v || !vlen)
+				continue;
+			v = t[i].alt.p;
+			vlen = t[i].alt.len;
+			keep_slash = 1;
+		}
+		if (!v || !vlen)
+			continue;
+		k = gwd_proxy_encode_path(v, vlen, keep_slash, out + o, cap - o);
+		if (k < 0)
+			return -1;
+		o += (size_t)k;
+	}
+	out[o] = '\0';
+	if (o == 0 || out[0] != '/') {
+		if (o + 1 >= cap)
+			return -1;
+		memmove(out + 1, out, ++o);
+		out[0] = '/';
+	}
+	*outlen = o;
+	return 0;
+}
+
 /* The upstream request target: rewrite, strip_prefix or the normalised
  * path, percent-encoded, then '?' and the query as the client sent it.
  * Returns it in request memory, or NULL: too long (<*bad> untouched), or a
@@ -264,85 +338,31 @@ const char *gwd_proxy_strip_prefix(const char *path, size_t len, const char *pre
 static char *upstream_target(struct gwd_req *r, const struct gw_proxy *px, int *bad)
 {
 	char *out = gwd_req_alloc(r, PROXY_PATH_MAX);
-	long n;
 
 	if (!out)
 		return NULL;
 	if (px->rewrite_count) {
-		/* Templates render values JSON-escaped for bodies; for a path each
-		 * part is encoded here instead, literal parts kept as written. */
-		size_t o = 0;
+		char *scratch = gwd_req_alloc(r, r->query_len + 1);
+		struct gwd_tpl_ctx c = {
+			.path = r->path, .m = &r->m, .query = r->query, .qlen = r->query_len,
+			.scratch = scratch,
+		};
+		size_t o;
 
-		for (uint32_t i = 0; i < px->rewrite_count; i++) {
-			const struct gw_tpl *t = &r->gen->tpls[px->rewrite_first + i];
-			const char *v = NULL;
-			size_t vlen = 0;
-			int keep_slash = 0;
-
-			switch (t->kind) {
-			case GW_TPL_LITERAL:
-				if (o + t->text.len >= PROXY_PATH_MAX)
-					return NULL;
-				memcpy(out + o, t->text.p, t->text.len);
-				o += t->text.len;
-				continue;
-			case GW_TPL_PARAM:
-				if (t->param < r->m.nparams) {
-					v = r->path + r->m.params[t->param].off;
-					vlen = r->m.params[t->param].len;
-				}
-				break;
-			case GW_TPL_REST:
-				v = r->path + r->m.rest_off;
-				vlen = r->m.rest_len;
-				keep_slash = 1;
-				break;
-			case GW_TPL_QUERY: {
-				char *dst = r->query ? gwd_req_alloc(r, r->query_len + 1) : NULL;
-
-				if (dst && gwd_query_get(r->query, r->query_len, t->text.p, t->text.len,
-							 dst, &vlen))
-					v = dst;
-				break;
-			}
-			default:
-				break;
-			}
-			if (t->mode == GW_TPL_DEFAULT && (!v || !vlen)) {
-				v = t->alt.p;
-				vlen = t->alt.len;
-			} else if (t->mode == GW_TPL_ALT) {
-				if (!v || !vlen)
-					continue;
-				v = t->alt.p;
-				vlen = t->alt.len;
-				keep_slash = 1;
-			}
-			if (!v || !vlen)
-				continue;
-			n = gwd_proxy_encode_path(v, vlen, keep_slash, out + o, PROXY_PATH_MAX - o);
-			if (n < 0)
-				return NULL;
-			o += (size_t)n;
-		}
-		out[o] = '\0';
-		if (o == 0 || out[0] != '/') {
-			if (o + 1 >= PROXY_PATH_MAX)
-				return NULL;
-			memmove(out + 1, out, ++o);
-			out[0] = '/';
-		}
+		if (!scratch || gwd_proxy_render(&r->gen->tpls[px->rewrite_first], px->rewrite_count,
+						 &c, out, PROXY_PATH_MAX, &o) < 0)
+			return NULL;
 		/* Values from the query are the client's and skipped the
 		 * normaliser: the rendered path obeys a client path's rules ("%00",
 		 * "%0D%0A", "%252e", "%2F" refused) and holds no dot segment, so
 		 * that "?account=.." cannot climb out of "/accounts/..." upstream. */
 		{
-			char *scratch = gwd_req_alloc(r, o + 1);
+			char *check = gwd_req_alloc(r, o + 1);
 			int st;
 
-			if (!scratch)
+			if (!check)
 				return NULL;
-			st = gw_path_check_target(out, o, scratch, o + 1);
+			st = gw_path_check_target(out, o, check, o + 1);
 			if (st != GW_PATH_OK) {
 				*bad = st;
 				return NULL;

@@ -11,6 +11,9 @@
 #define GWD_PROXY_HANDLER_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "gwd/respond.h"
 
 struct gwd_req;
 struct gwd_services;
@@ -47,6 +50,16 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc);
  * from <path>, or a static "/") and sets <*rest_len>. */
 const char *gwd_proxy_strip_prefix(const char *path, size_t len, const char *prefix,
 				   size_t plen, size_t *rest_len);
+
+/* Render the rewrite template <t> (<n> parts) for the request of <c> into
+ * <out> (<cap> bytes, NUL-terminated): literal parts as written, values
+ * percent-encoded (gwd_proxy_encode_path; "${path.*}" keeps its slashes),
+ * the TEXT of ${X:-TEXT} and ${X:+TEXT} as written, and a leading '/' when
+ * the result lacks one.  <c->scratch> receives decoded query values.  The
+ * result is not checked: see gw_path_check_target (lib/path.h).  Returns 0
+ * and sets <*outlen>, or -1 when it does not fit. */
+int gwd_proxy_render(const struct gw_tpl *t, uint32_t n, const struct gwd_tpl_ctx *c, char *out,
+		     size_t cap, size_t *outlen);
 
 /* Write <name> (<len> bytes) into <folded> (<len> bytes) with every '_'
  * read as '-', the way CGI-style upstreams merge them.  Returns 1 when
