@@ -83,8 +83,8 @@ check() {
 	local n=$1 seeds=tests/fuzz/corpus/${1%_fixcrc} reg=tests/fuzz/regressions/$1
 	local w=$WORK/$1 kept=() rc stats dict=()
 	[[ -f tests/fuzz/${1%_fixcrc}.dict ]] && dict=(-dict="tests/fuzz/${1%_fixcrc}.dict")
-	rm -rf "$w/artifacts"
-	[[ ${FUZZ_CHECK:-0} == 1 ]] && rm -rf "$w/corpus"
+	# a campaign keeps its corpus and findings; the check starts afresh
+	[[ ${FUZZ_CHECK:-0} == 1 ]] && rm -rf "$w/corpus" "$w/artifacts"
 	mkdir -p "$w/corpus" "$w/artifacts"
 	: >"$w/result"
 	if [[ -d $reg ]]; then
