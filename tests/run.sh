@@ -102,8 +102,8 @@ GWD=$PWD/build/asan/bin/gwd GWC=$PWD/build/asan/bin/gwc STATUS_BROWSER=0 \
 
 # Every libFuzzer harness of tests/fuzz (clang, ASan+UBSan): built, its kept
 # crashers of tests/fuzz/regressions/ replayed, then fuzzed GW_FUZZ_SECONDS
-# (default 10) from its seed corpus, two at a time: about 1.5 minutes with
-# the build (docs/fuzzing.md).  A harness that does not build counts as a
+# (default 10) from its seed corpus, two at a time: under 2 minutes with the
+# build from scratch (docs/fuzzing.md).  A harness that does not build counts as a
 # failure like one that crashes.
 FUZZ_CHECK=1 FUZZ_JOBS=2 FUZZ_SECONDS=${GW_FUZZ_SECONDS:-10} \
 	run_script "tests/fuzz/run.sh (libFuzzer)" tests/fuzz/run.sh
