@@ -40,7 +40,8 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
 static struct gwd_jwks *sources;
 static pthread_t thread;
-static int running, stopping, registered;
+static int running, registered;
+static _Atomic int stopping; /* read by the transfer's progress callback */
 
 /* CLOCK_MONOTONIC in milliseconds. */
 static uint64_t now_ms(void)
@@ -323,6 +324,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return k;
 }
 
+/* libcurl's progress callback: abort the transfer when gwd stops, so that
+ * exit never waits for a provider's timeout. */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)ud, (void)dt, (void)dn, (void)ut, (void)un;
+	return atomic_load(&stopping) ? 1 : 0;
+}
+
 /* Fetch source <s> once (outside every lock) and install the result. */
 static void fetch_one(struct gwd_jwks *s)
 {
@@ -345,6 +354,8 @@ static void fetch_one(struct gwd_jwks *s)
 		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, &f);
 		curl_easy_setopt(e, CURLOPT_USERAGENT, "gwd-jwks");
+		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
 		rc = curl_easy_perform(e);
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 		curl_easy_cleanup(e);
