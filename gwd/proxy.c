@@ -190,6 +190,8 @@ struct gwd_pcall *gwd_pcall_new(void)
 /* Free <c>: its last reference is gone. */
 static void pcall_destroy(struct gwd_pcall *c)
 {
+	if (c->on_free)
+		c->on_free(c->free_ctx, c->free_ctx2);
 	/* finish() already let the easy handle go; one is left only when the
 	 * call never ran */
 	if (c->easy)

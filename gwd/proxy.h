@@ -97,6 +97,10 @@ struct gwd_pcall {
 	                                the connection that waits for <c> (see
 	                                gwd_pcall_wait) */
 	void *arg;
+	void (*on_free)(void *ctx, void *ctx2); /* when <c> is freed, on whichever
+	                                thread lets go last (the engine may
+	                                outlive the request), or NULL */
+	void *free_ctx, *free_ctx2;
 
 	/* --- result, valid once done() ran --- */
 	int error;                   /* enum gwd_pcall_error */

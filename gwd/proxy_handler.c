@@ -489,6 +489,12 @@ void gwd_proxy_result(struct gwd_req *r)
 	}
 }
 
+/* The call let go of the generation it holds (see gwd_proxy_handle). */
+static void gen_drop(void *gen, void *worker)
+{
+	gwd_gen_release(gen, worker);
+}
+
 static void proxy_free(struct gwd_req *r)
 {
 	/* a stream handed over but never queued keeps the response's reference */
@@ -671,6 +677,14 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 	c->client_fd = ci ? ci->connect_fd : -1;
 	c->on_data = stream_data;
 	c->arg = r;
+	/* The engine may use the upstream's state (in the generation) after the
+	 * request completed -- a stream it is still aborting: the call holds
+	 * the generation too, in the request's slot, until it is freed.  So a
+	 * reload leaves a running stream on its generation until it ends. */
+	atomic_fetch_add_explicit(&r->gen->refs[r->w->id].n, 1, memory_order_relaxed);
+	c->on_free = gen_drop;
+	c->free_ctx = r->gen;
+	c->free_ctx2 = r->w;
 	if (r->body_stream) {
 		/* the connection goes on reading the body */
 		if (gwd_proxy_submit(c) < 0)

@@ -156,6 +156,18 @@ check "stream: and the upstream connection is closed, not kept" \
 
 # -- still serving, and a clean stop
 expect_eq "stream: gwd still answers after all that" "aaa" "$(curl -s "$G/s/chunked?n=1&size=3")"
+# -- a reload leaves a running stream on its generation until it ends
+client sse "$PORT" "/s/sse?n=10&ms=100" >"$T_TMP/sse1" &
+cpid=$!
+for _ in $(seq 100); do [[ -s $T_TMP/sse1 ]] && break; sleep 0.02; done
+sed -e 's/timeout: 10s/timeout: 9s/' "$T_TMP/routes.yaml" >"$T_TMP/routes2.yaml"
+"$GWC" compile "$T_TMP/routes2.yaml" -o "$T_TMP/s.gwb"
+kill -HUP "$GWD_PID"
+wait $cpid
+expect_eq "stream: a stream running across a reload ends whole" 10 "$(wc -l <"$T_TMP/sse1")"
+for _ in $(seq 50); do grep -q "reloaded\|reload" "$T_TMP/gwd.err" && break; sleep 0.1; done
+check "stream: (the reload happened)" grep -qi "reload" "$T_TMP/gwd.err"
+
 # -- SIGTERM with a stream running: it gets the drain deadline and ends whole
 client sse "$PORT" "/s/sse?n=10&ms=100" >"$T_TMP/sse2" &
 cpid=$!
