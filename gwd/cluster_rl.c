@@ -54,6 +54,7 @@ struct lease {
 	uint64_t failed_at;    /* ns: the last round for it failed */
 	uint64_t last_use;     /* ns */
 	uint32_t remote;       /* Redis's remaining after the last round */
+	uint32_t demand;       /* requests since its last round was asked */
 	uint16_t waiters;      /* requests waiting for its round */
 	uint8_t used, queued;
 };
@@ -72,6 +73,7 @@ struct gwd_cluster_lim {
 	char prefix[64];        /* gw:rl:IDENT:INDEX: */
 	char t_us[32], tol_us[32];
 	int64_t slice;
+	int64_t max_take;       /* most tokens one round asks for */
 	struct lshard shards[NSHARDS];
 	struct gwd_cluster_lim *next; /* all lims, under lims_mu */
 };
@@ -167,6 +169,7 @@ struct gwd_cluster_lim *gwd_cluster_lim_new(const struct gw_rl_table *t)
 	if (slice > (int64_t)t->burst / 4)
 		slice = (int64_t)t->burst / 4;
 	cl->slice = slice < 1 ? 1 : slice;
+	cl->max_take = (int64_t)t->burst / 4 > cl->slice ? (int64_t)t->burst / 4 : cl->slice;
 	for (unsigned i = 0; i < NSHARDS; i++) {
 		struct lshard *s = &cl->shards[i];
 		pthread_mutex_init(&s->mu, NULL);
@@ -323,6 +326,7 @@ int gwd_cluster_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint6
 		pthread_mutex_unlock(&s->mu);
 		return gw_rl_admit_local(t, k, now, r);
 	}
+	e->demand++;
 	for (;;) {
 		e->last_use = now;
 		if (e->tokens > 0) {
@@ -409,7 +413,13 @@ static size_t collect(struct job *jobs, size_t cap, uint64_t now, int sweep)
 				jobs[n].idx = s->queue[q];
 				jobs[n].k0 = e->k0;
 				jobs[n].k1 = e->k1;
-				jobs[n].n = cl->slice;
+				/* a slice, or what was asked for since the last
+				 * round when that is more (a round trip slower than
+				 * the slice lasts): a lease keeps up with demand */
+				jobs[n].n = e->demand > cl->slice ? e->demand : cl->slice;
+				if (jobs[n].n > cl->max_take)
+					jobs[n].n = cl->max_take;
+				e->demand = 0;
 				n++;
 			}
 			s->nq = keep;

@@ -17,9 +17,11 @@
  *   tokens = 0, unknown: wait for the round trip (at most the store timeout)
  *
  * A slice is LEASE_MS of the limit's rate (at least 1, at most a quarter of
- * the burst): what an instance may hold unused is 1.5 slices, so the cluster
- * as a whole admits within N x 1.5 slices of the exact figure, never more
- * than Redis granted (docs/cluster.md, "Accuracy and round trips").
+ * the burst); a round asks for a slice, or for as many requests as came
+ * since the last round when a round trip outlasts a slice (at most a quarter
+ * of the burst), so that a slow round trip does not cap an instance at a
+ * slice per round trip.  What an instance holds unused is about 1.5 times
+ * that; the cluster never admits more than Redis granted (docs/cluster.md).
  *
  * When Redis cannot be reached (the pool unavailable, a round trip failed or
  * timed out), `on_store_error: allow` falls back to the same limit kept by

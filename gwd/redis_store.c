@@ -219,6 +219,7 @@ static void *sub_main(void *arg)
 		redisContext *c = gwd_redis_connect(gwd_redis_pool_conf(rs->pool), NULL, 0);
 		redisReply *r = NULL;
 		uint64_t healed_at = 0;
+		int announced;
 
 		if (c) {
 			r = redisCommand(c, "SUBSCRIBE " CHANNEL);
@@ -236,13 +237,24 @@ static void *sub_main(void *arg)
 			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 			continue;
 		}
-		/* Messages may have been missed while unsubscribed: whatever the
-		 * caches hold is suspect, and the revision tells them so. */
-		atomic_fetch_add(&rs->revision, 1);
-		atomic_store(&rs->subscribed, 1);
-		(void)gwd_redis_pool_heal(rs->pool);
 		backoff = BACKOFF_MIN_MS;
+		announced = 0;
 		while (!atomic_load(&rs->stopping)) {
+			/* Messages may have been missed while unsubscribed: whatever
+			 * the caches hold is suspect, and the revision tells them
+			 * so -- once the pool answers (a Redis still loading its
+			 * file does not), so that the emptied caches can refill. */
+			if (!announced && mono_ms() - healed_at >= backoff) {
+				healed_at = mono_ms();
+				if (gwd_redis_pool_heal(rs->pool)) {
+					atomic_fetch_add(&rs->revision, 1);
+					atomic_store(&rs->subscribed, 1);
+					announced = 1;
+					backoff = BACKOFF_MIN_MS;
+				} else if (backoff * 2 <= BACKOFF_MAX_MS) {
+					backoff *= 2;
+				}
+			}
 			struct pollfd pfd = { c->fd, POLLIN, 0 };
 			int pr = poll(&pfd, 1, 100);
 			void *rep = NULL;
@@ -260,7 +272,8 @@ static void *sub_main(void *arg)
 				if (c->err)
 					break;
 			}
-			if (!gwd_redis_pool_available(rs->pool) && mono_ms() - healed_at >= backoff) {
+			if (announced && !gwd_redis_pool_available(rs->pool) &&
+			    mono_ms() - healed_at >= backoff) {
 				healed_at = mono_ms();
 				if (gwd_redis_pool_heal(rs->pool))
 					backoff = BACKOFF_MIN_MS;

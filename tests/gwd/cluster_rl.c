@@ -109,8 +109,8 @@ static void test_rollback(void)
 static void test_store_gone(void)
 {
 	struct gw_rl_registry *reg = gw_rl_registry_new();
-	struct gw_rl_table *ta = cluster_table(reg, 0x9a, 1000, 5, GW_RLE_ALLOW);
-	struct gw_rl_table *td = cluster_table(reg, 0x9b, 1000, 5, GW_RLE_DENY);
+	struct gw_rl_table *ta = cluster_table(reg, 0x9a, 1, 5, GW_RLE_ALLOW);
+	struct gw_rl_table *td = cluster_table(reg, 0x9b, 1, 5, GW_RLE_DENY);
 	struct gw_rl_keyval k = { { 5, 6 } };
 	struct gw_rl_result r;
 	int admitted = 0;
@@ -123,8 +123,9 @@ static void test_store_gone(void)
 		(void)gw_rl_admit(td, &k, gwd_clock_ns(), &r);
 	for (int i = 0; i < 10; i++)
 		admitted += gw_rl_admit(ta, &k, gwd_clock_ns(), &r);
-	/* allow: the local limit (burst 5) decides */
-	CU_ASSERT(admitted >= 5 && admitted <= 6);
+	/* allow: the local limit (burst 5, 1/s: one more per second the
+	 * test took, under valgrind) decides */
+	CU_ASSERT(admitted >= 5 && admitted <= 7);
 	CU_ASSERT_EQUAL(gw_rl_admit(td, &k, gwd_clock_ns(), &r), 0);
 	CU_ASSERT(r.retry_after_s >= 1);
 	CU_ASSERT_EQUAL_FATAL(fx_redis_start(&fx), 0);
