@@ -324,6 +324,32 @@ static int strs(struct gwc_file *f, const struct ynode *n, const char *what, uin
 	return 0;
 }
 
+/* Whether <url> is plain http to this machine's loopback (a local key
+ * service, a test): "http://127.x.y.z", "http://[::1]" or "http://localhost",
+ * then ':', '/' or the end. */
+static int loopback_http(const char *url)
+{
+	static const char *const hosts[] = { "[::1]", "localhost" };
+	const char *h;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return 0;
+	h = url + 7;
+	if (strncmp(h, "127.", 4) == 0) {
+		h += 4;
+		while ((*h >= '0' && *h <= '9') || *h == '.')
+			h++;
+		return *h == ':' || *h == '/' || *h == '\0';
+	}
+	for (size_t i = 0; i < sizeof hosts / sizeof *hosts; i++) {
+		size_t n = strlen(hosts[i]);
+
+		if (strncmp(h, hosts[i], n) == 0)
+			return h[n] == ':' || h[n] == '/' || h[n] == '\0';
+	}
+	return 0;
+}
+
 /* Whole seconds of duration <key> of <map> into <*out> (kept when absent),
  * at least <min_s>.  0, or -1 when bad (reported). */
 static int seconds(struct gwc_file *f, const struct ynode *map, const char *key, uint32_t min_s,
@@ -468,9 +494,10 @@ int gwc_parse_jwt(struct gwc_file *f, const struct ynode *n, struct gw_auth *a, 
 	}
 	v = gwc_get(n, "jwks_url");
 	if (v && gwc_want_str(f, v, "'jwks_url'") == 0) {
-		if (!(v->len > 7 && (strncmp(v->s, "http://", 7) == 0 ||
-				     strncmp(v->s, "https://", 8) == 0)))
-			gwc_err(f, v, "'jwks_url' must be an http:// or https:// URL");
+		if (!(v->len > 8 && strncmp(v->s, "https://", 8) == 0) && !loopback_http(v->s))
+			gwc_err(f, v, "'jwks_url' must be an https:// URL (http:// only to "
+				"127.0.0.1, [::1] or localhost): whoever can change the key set "
+				"in transit can mint tokens");
 		else if (gwc_copy(f, v, &j.jwks_url))
 			return -1;
 	}

@@ -275,11 +275,15 @@ static int check_claims(const struct gwd_jwt_pol *pol, json_t *claims, int64_t n
 	*exp = (int64_t)json_number_value(v);
 	if (now >= *exp + lw)
 		return *reason = "token expired", GWD_JWT_INVALID;
+	/* nbf and iat in the range exp has, before the conversion: a double past
+	 * INT64_MAX does not convert (on x86-64 it became INT64_MIN, "valid") */
 	v = json_object_get(claims, "nbf");
-	if (v && (!json_is_number(v) || now + lw < (int64_t)json_number_value(v)))
+	if (v && (!json_is_number(v) || json_number_value(v) > 4e12 || json_number_value(v) < 0 ||
+		  now + lw < (int64_t)json_number_value(v)))
 		return *reason = "token not yet valid (nbf)", GWD_JWT_INVALID;
 	v = json_object_get(claims, "iat");
-	if (v && (!json_is_number(v) || now + lw < (int64_t)json_number_value(v)))
+	if (v && (!json_is_number(v) || json_number_value(v) > 4e12 || json_number_value(v) < 0 ||
+		  now + lw < (int64_t)json_number_value(v)))
 		return *reason = "token issued in the future (iat)", GWD_JWT_INVALID;
 	for (uint32_t i = 0; i < c->has_count; i++)
 		if (!json_object_get(claims, pol->strlist[c->has_first + i].p))
@@ -526,11 +530,14 @@ static int claim_headers(struct gwd_req *r, const struct gwd_jwt_pol *pol, json_
  *
  *   [0] 0: the claim headers' values follow; 1: they did not fit (a hit
  *       decodes the payload again)
- *   [1] length of sub (0: none or longer than fits), then sub's bytes
+ *   [1] length of sub (0: none), then sub's bytes; a sub longer than fits is
+ *       "sha256:" and the first LONG_SUB_DIGEST bytes of its digest in hex
  *   per claim header, when [0] is 0: a length byte (0xFF: the token lacks
  *   the claim) and the value's bytes (checked when the token was verified)
  *
  * Returns the record's length. */
+#define LONG_SUB_DIGEST 24 /* bytes of SHA-256 naming a sub too long to keep */
+
 static uint8_t pack(const struct gwd_jwt_pol *pol, json_t *claims, char *out)
 {
 	json_t *sub = json_object_get(claims, "sub");
@@ -543,6 +550,22 @@ static uint8_t pack(const struct gwd_jwt_pol *pol, json_t *claims, char *out)
 		out[1] = (char)json_string_length(sub);
 		memcpy(out + 2, json_string_value(sub), (size_t)(uint8_t)out[1]);
 		o += (uint8_t)out[1];
+	} else if (json_is_string(sub)) {
+		/* too long to keep (SPIFFE IDs, some client-credential subjects):
+		 * its digest names the user, so that such users stay apart in
+		 * user-keyed limits, hashing and the access log */
+		uint8_t d[32];
+
+		if (gnutls_hash_fast(GNUTLS_DIG_SHA256, json_string_value(sub),
+				     json_string_length(sub), d) == 0) {
+			memcpy(out + 2, "sha256:", 7);
+			for (size_t i = 0; i < LONG_SUB_DIGEST; i++) {
+				out[9 + 2 * i] = "0123456789abcdef"[d[i] >> 4];
+				out[10 + 2 * i] = "0123456789abcdef"[d[i] & 15];
+			}
+			out[1] = (char)(7 + 2 * LONG_SUB_DIGEST);
+			o += (uint8_t)out[1];
+		}
 	}
 	for (uint32_t i = 0; i < pol->cfg.hdr_count; i++) {
 		const struct gw_header *h = &pol->headers[pol->cfg.hdr_first + i];

@@ -170,4 +170,16 @@ run "$GWC" compile "$T_TMP/pub/hs.yaml" -o "$T_TMP/pub/hs.gwb"
 expect_eq "a new blob holding an HMAC key is for its owner only" 600 \
 	"$(stat -c %a "$T_TMP/pub/hs.gwb")"
 
+for url in http://idp.example.com/jwks http://127.0.0.1.evil.example/jwks http://localhost.evil.example/; do
+	sed "s|jwks_file: hs.jwks|jwks_file: hs.jwks, jwks_url: \"$url\"|" "$T_TMP/pub/hs.yaml" \
+		>"$T_TMP/pub/url.yaml"
+	run "$GWC" check "$T_TMP/pub/url.yaml"
+	check "jwks_url $url is refused (plain http off the loopback)" \
+		grep -q "'jwks_url' must be an https:// URL" <<<"$ERR"
+done
+sed 's|jwks_file: hs.jwks|jwks_file: hs.jwks, jwks_url: "http://127.0.0.1:9/jwks"|' "$T_TMP/pub/hs.yaml" \
+	>"$T_TMP/pub/url.yaml"
+run "$GWC" check "$T_TMP/pub/url.yaml"
+expect_eq "jwks_url over http to 127.0.0.1 is accepted" 0 "$RC"
+
 t_exit
