@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include "gwd/cluster_rl.h"
 #include "gwd/conn.h"
 #include "gwd/health.h"
 #include "gwd/json.h"
@@ -256,7 +257,9 @@ static void render_process(struct gwd_buf *b, const struct gwd_gen *g,
 	put_u64(b, "connections", gwd_conn_active());
 	gwd_buf_putc(b, ',');
 	put_u64(b, "inflight", gwd_worker_inflight());
-	gwd_buf_puts(b, "},\"store\":{\"kind\":\"sqlite\",\"status\":\"");
+	gwd_buf_puts(b, "},\"store\":{\"kind\":\"");
+	gwd_buf_puts(b, gwd_cluster_configured() ? "redis" : "sqlite");
+	gwd_buf_puts(b, "\",\"status\":\"");
 	st = svc && svc->store ? gwd_health_check("db", detail, sizeof detail) : -1;
 	gwd_buf_puts(b, st < 0 ? "unknown" : st == GWD_HEALTH_OK ? "ok" : "unavailable");
 	gwd_buf_puts(b, "\"}");
