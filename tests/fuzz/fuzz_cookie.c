@@ -1,10 +1,8 @@
-/* libFuzzer harness for the Cookie header parsing gwd does today: the token
- * lookup of the session policy in gwd/session.c (its static find_token(),
- * reached by including the module, as unit tests may).
- *
- * The parser under test is called from one function, cookie_value() below:
- * when cookie parsing moves to a module of its own, re-point that function
- * (and the #include) and the rest stays.
+/* libFuzzer harness for gwd's one Cookie parser (gwd/cookie.c): the lookup
+ * the session policy authenticates with and the stripper that keeps the
+ * session cookie from upstreams, and the session policy's token lookup in
+ * gwd/session.c (its static find_token(), reached by including the module,
+ * as unit tests may).
  *
  * Input: the first byte picks the cookie name (low 2 bits) and whether the
  * rest is also tried as an Authorization value (bit 2); the rest, cut at its
@@ -14,7 +12,9 @@
  *   - the cookie found (or not) must be the one a reference finds that splits
  *     the header at ';' first, then trims and unquotes each "name=value";
  *   - a Bearer token must lie inside the Authorization value, trimmed;
- *   - request_digest() (token shape check and SHA-256) runs on both.
+ *   - request_digest() (token shape check and SHA-256) runs on both;
+ *   - the header stripped of the cookie holds no pair of that name, and every
+ *     other pair, in order.
  *
  * Seeds: tests/fuzz/corpus/fuzz_cookie/.
  */
@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gwd/cookie.h"
 #include "gwd/session.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,7 +35,34 @@ static volatile unsigned sink;
 static int cookie_value(const char *hdr, const char *name, size_t nlen, const char **v,
 			size_t *vlen)
 {
-	return find_token(NULL, hdr, name, nlen, v, vlen);
+	return gwd_cookie_find(hdr, strlen(hdr), name, nlen, v, vlen);
+}
+
+/* gwd_cookie_strip on <hdr>: no pair named <name> is left, and the other
+ * pairs are those of <hdr>, in order, with the same names and values. */
+static void check_strip(const char *hdr, size_t len, const char *name, size_t nlen)
+{
+	char *out = malloc(2 * len + 1);
+	size_t n, pi = 0, po = 0;
+	struct gwd_cookie ci, co;
+
+	if (!out)
+		abort();
+	n = gwd_cookie_strip(hdr, len, name, nlen, out);
+	if (n > 2 * len || out[n] != '\0')
+		abort();
+	while (gwd_cookie_next(hdr, len, &pi, &ci)) {
+		if (ci.name_len == nlen && memcmp(ci.name, name, nlen) == 0)
+			continue;
+		if (!gwd_cookie_next(out, n, &po, &co) || co.name_len != ci.name_len ||
+		    memcmp(co.name, ci.name, ci.name_len) != 0 || !co.value != !ci.value ||
+		    (ci.value && (co.value_len != ci.value_len ||
+				  memcmp(co.value, ci.value, ci.value_len) != 0)))
+			abort();
+	}
+	if (gwd_cookie_next(out, n, &po, &co))
+		abort();
+	free(out);
 }
 
 /* The reference: split at ';', then trim, find '=', compare, unquote. */
@@ -96,9 +124,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	got = cookie_value(hdr, name, nlen, &v, &vlen);
 	want = ref_cookie(hdr, name, nlen, &rv, &rvlen);
-	if (got != want || (got && (v != rv || vlen != rvlen)))
+	/* an empty value has no place to agree on: only its length counts */
+	if (got != want || (got && (vlen != rvlen || (vlen && v != rv))))
 		abort();
 	sink += (unsigned)request_digest(NULL, NULL, hdr, digest);
+	check_strip(hdr, len, name, nlen);
 
 	if (data[0] & 4) {
 		const char *p = hdr;
