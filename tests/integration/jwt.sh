@@ -77,6 +77,7 @@ policies:
       jwks_file: ec.jwks
       token_cookie: at
       forward_authorization: true
+  peruser: { rate_limit: { rate: 1/min, burst: 1, key: user } }
 routes:
   - { path: /health, methods: [GET], health: {} }
   - { path: /metrics, methods: [GET], metrics: {} }
@@ -86,6 +87,7 @@ routes:
   - { path: /s-any, methods: [GET], policies: [scoped-any], respond: { status: 200, body: "ok" } }
   - { path: /u, methods: [GET], policies: [url], respond: { status: 200, body: "ok" } }
   - { path: /c/*, methods: [GET], policies: [cookie], proxy: { upstream: app, rewrite: "/reflect/\${path.*}" } }
+  - { path: /lim, methods: [GET], policies: [file, peruser], respond: { status: 200, body: "ok" } }
 YAML
 "$GWC" compile "$T_TMP/jwt.yaml" -o "$T_TMP/jwt.gwb" 2>"$T_TMP/gwc.err" ||
 	{ not_ok "jwt: compile"; cat "$T_TMP/gwc.err"; t_exit; }
@@ -131,6 +133,10 @@ C='"iss":"https://idp.test/","aud":"api","sub":"alice"'
 	echo "url2b rsa2 RS256 {$C,\"jti\":\"2b\"}"
 	echo "url1c rsa1 RS256 {$C,\"jti\":\"1c\"}"
 	echo "urlps rsa1 PS256 {$C}"
+	echo "hugenbf rsa1 RS256 {$C,\"nbf\":1e300}"
+	echo "hugeiat rsa1 RS256 {$C,\"iat\":1e300}"
+	echo "longa rsa1 RS256 {$C,\"sub\":\"$(printf 'a%.0s' {1..70})\"}"
+	echo "longb rsa1 RS256 {$C,\"sub\":\"$(printf 'b%.0s' {1..70})\"}"
 } | $PY "$TOOL" batch "$K" >"$T_TMP/tokens" || { not_ok "jwt: minting"; t_exit; }
 declare -A TK
 while IFS='=' read -r n v; do TK[$n]=$v; done <"$T_TMP/tokens"
@@ -167,6 +173,12 @@ refused "expired" /a "${TK[expired]}" "token expired"
 expect_eq "jwt: expired 2 s ago, within the 60 s leeway" 200 "$(status /a "${TK[leeway]}")"
 refused "not yet valid" /a "${TK[notyet]}" "token not yet valid (nbf)"
 refused "issued in the future" /a "${TK[future]}" "token issued in the future (iat)"
+refused "nbf past any time (1e300)" /a "${TK[hugenbf]}" "token not yet valid (nbf)"
+refused "iat past any time (1e300)" /a "${TK[hugeiat]}" "token issued in the future (iat)"
+# users whose sub is too long to keep are named by its digest: they count apart
+expect_eq "jwt: a long sub, first request of its user" 200 "$(status /lim "${TK[longa]}")"
+expect_eq "jwt: another long sub is another user" 200 "$(status /lim "${TK[longb]}")"
+expect_eq "jwt: the first long sub again: its own limit" 429 "$(status /lim "${TK[longa]}")"
 refused "no exp" /a "${TK[noexp]}" "no expiry (exp)"
 refused "wrong issuer" /a "${TK[wrongiss]}" "wrong issuer"
 refused "wrong audience" /a "${TK[wrongaud]}" "wrong audience"
