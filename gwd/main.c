@@ -251,7 +251,7 @@ static int check_db(void *ctx, char *detail, size_t cap)
 {
 	if (gw_store_available(ctx))
 		return GWD_HEALTH_OK;
-	snprintf(detail, cap, "database unavailable");
+	snprintf(detail, cap, "%s unavailable", gwd_cluster_configured() ? "redis store" : "database");
 	return GWD_HEALTH_DEGRADED;
 }
 
