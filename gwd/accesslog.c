@@ -37,7 +37,7 @@ struct gwd_walog {
 };
 
 static _Atomic int alog_on;
-static _Atomic int alog_fd = -1; /* read unlocked by gwd_alog_flush; swapped under fd_lock */
+static _Atomic int alog_fd = -1; /* read unlocked by gwd_accesslog_flush; swapped under fd_lock */
 static char *alog_path;          /* NULL for stdout */
 static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER; /* writes and reopen */
 static pthread_t flusher;
@@ -46,12 +46,12 @@ static pthread_cond_t fl_cond = PTHREAD_COND_INITIALIZER;
 static int fl_stop, fl_kick, fl_running;
 static _Atomic uint64_t dropped;
 
-int gwd_alog_enabled(void)
+int gwd_accesslog_enabled(void)
 {
 	return atomic_load_explicit(&alog_on, memory_order_relaxed);
 }
 
-uint64_t gwd_alog_dropped(void)
+uint64_t gwd_accesslog_dropped(void)
 {
 	return atomic_load_explicit(&dropped, memory_order_relaxed);
 }
@@ -123,9 +123,9 @@ static void fmt_line(struct gwd_buf *b, const char *sec, struct gwd_req *r,
 	gwd_buf_puts(b, "\",\"client\":\"");
 	if (r->cip_set && r->gen && r->gen->settings.trusted_count) {
 		/* behind a trusted proxy: the address X-Forwarded-For gave */
-		char ip[GW_IP_STRLEN];
+		char ip[GWD_CLIENTIP_STRLEN];
 
-		gwd_buf_add(b, ip, gw_ip_format(&r->cip, ip));
+		gwd_buf_add(b, ip, gwd_clientip_format(&r->cip, ip));
 	} else {
 		gwd_buf_puts(b, gwd_req_peer_ip(r));
 	}
@@ -155,7 +155,7 @@ static void fmt_line(struct gwd_buf *b, const char *sec, struct gwd_req *r,
 	gwd_buf_putc(b, '}');
 }
 
-size_t gwd_alog_format(char *out, size_t cap, struct gwd_req *r, const char *route,
+size_t gwd_accesslog_format(char *out, size_t cap, struct gwd_req *r, const char *route,
 		       size_t route_len, uint64_t duration_us)
 {
 	struct gwd_buf b;
@@ -190,13 +190,13 @@ static size_t format_into(struct gwd_walog *a, struct gwd_req *r, const char *ro
 	return b.full ? 0 : b.len;
 }
 
-void gwd_alog_request(struct gwd_req *r, const char *route, size_t route_len,
+void gwd_accesslog_request(struct gwd_req *r, const char *route, size_t route_len,
 		      uint64_t duration_us)
 {
 	struct gwd_walog *a;
 	size_t n;
 
-	if (!gwd_alog_enabled())
+	if (!gwd_accesslog_enabled())
 		return;
 	a = walog(r->w == gwd_worker_self() ? r->w : gwd_worker_self());
 	if (!a) {
@@ -263,7 +263,7 @@ static int flush_worker(struct gwd_walog *a)
 	return rc;
 }
 
-int gwd_alog_flush(void)
+int gwd_accesslog_flush(void)
 {
 	unsigned n = gwd_worker_count();
 	int rc = 0;
@@ -300,7 +300,7 @@ static void *flusher_main(void *arg)
 		}
 		fl_kick = 0;
 		pthread_mutex_unlock(&fl_lock);
-		if (gwd_alog_flush() < 0)
+		if (gwd_accesslog_flush() < 0)
 			atomic_fetch_add(&dropped, 1);
 		pthread_mutex_lock(&fl_lock);
 	}
@@ -314,7 +314,7 @@ static int open_log(const char *path)
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 }
 
-int gwd_alog_open(const char *path)
+int gwd_accesslog_open(const char *path)
 {
 	if (!path)
 		return 0;
@@ -339,7 +339,7 @@ int gwd_alog_open(const char *path)
 	return 0;
 }
 
-int gwd_alog_reopen(void)
+int gwd_accesslog_reopen(void)
 {
 	int fd, old;
 
@@ -348,7 +348,7 @@ int gwd_alog_reopen(void)
 	fd = open_log(alog_path);
 	if (fd < 0)
 		return -1;
-	gwd_alog_flush();
+	gwd_accesslog_flush();
 	pthread_mutex_lock(&fd_lock);
 	old = alog_fd;
 	alog_fd = fd;
@@ -357,7 +357,7 @@ int gwd_alog_reopen(void)
 	return 0;
 }
 
-void gwd_alog_close(void)
+void gwd_accesslog_close(void)
 {
 	unsigned n;
 
@@ -370,7 +370,7 @@ void gwd_alog_close(void)
 	pthread_mutex_unlock(&fl_lock);
 	pthread_join(flusher, NULL);
 	fl_running = 0;
-	gwd_alog_flush();
+	gwd_accesslog_flush();
 	n = gwd_worker_count();
 	for (unsigned i = 0; i < n; i++) {
 		struct gwd_worker *w = gwd_worker_get(i);

@@ -33,33 +33,33 @@ struct gwd_req;
 /* Start logging to <path> ("-": stdout; NULL: logging off).  Starts the
  * flusher thread.  Returns 0, or -1 (errno set) when the file cannot be
  * opened. */
-int gwd_alog_open(const char *path);
+int gwd_accesslog_open(const char *path);
 
 /* Whether logging is on (cheap: one load). */
-int gwd_alog_enabled(void);
+int gwd_accesslog_enabled(void);
 
 /* Append the line for completed request <r> to the calling thread's buffer.
  * <route> is the route label (NULL or empty: none). */
-void gwd_alog_request(struct gwd_req *r, const char *route, size_t route_len,
+void gwd_accesslog_request(struct gwd_req *r, const char *route, size_t route_len,
 		      uint64_t duration_us);
 
 /* Write everything buffered now (all threads).  Returns 0, or -1 on a write
  * error. */
-int gwd_alog_flush(void);
+int gwd_accesslog_flush(void);
 
 /* Reopen the file (SIGHUP).  Returns 0, or -1 when it cannot be opened (the old
  * descriptor keeps being used). */
-int gwd_alog_reopen(void);
+int gwd_accesslog_reopen(void);
 
 /* Flush, stop the flusher and close. */
-void gwd_alog_close(void);
+void gwd_accesslog_close(void);
 
 /* Lines lost since start (a line longer than a buffer, or a write error). */
-uint64_t gwd_alog_dropped(void);
+uint64_t gwd_accesslog_dropped(void);
 
 /* Format the line for <r> into <out> (<cap> bytes) without the newline.
  * Returns its length, or 0 when it does not fit.  (Exposed for tests.) */
-size_t gwd_alog_format(char *out, size_t cap, struct gwd_req *r, const char *route,
+size_t gwd_accesslog_format(char *out, size_t cap, struct gwd_req *r, const char *route,
 		       size_t route_len, uint64_t duration_us);
 
 #endif

@@ -12,8 +12,8 @@
 #define MAX_SHARDS 64u
 
 struct ac_entry {
-	uint8_t digest[GW_DIGEST_LEN];
-	struct gw_acache_val v;
+	uint8_t digest[GWD_STORE_DIGEST_LEN];
+	struct gwd_authcache_val v;
 	uint32_t next;  /* bucket chain when used, free list when not */
 	uint8_t used, dirty, ref;
 };
@@ -26,7 +26,7 @@ struct ac_shard {
 	struct ac_entry *ents;  /* cap entries */
 } __attribute__((aligned(64))); /* one shard per cache line: no false sharing */
 
-struct gw_acache {
+struct gwd_authcache {
 	uint32_t nshards, capacity;
 	_Atomic uint64_t revision;
 	struct ac_shard *shards;
@@ -43,7 +43,7 @@ static uint64_t dhash(const uint8_t *d)
 }
 
 /* The shard of digest <d>: its low bits. */
-static struct ac_shard *shard_of(struct gw_acache *c, const uint8_t *d)
+static struct ac_shard *shard_of(struct gwd_authcache *c, const uint8_t *d)
 {
 	return &c->shards[dhash(d) & (c->nshards - 1)];
 }
@@ -55,9 +55,9 @@ static uint32_t bucket_of(const struct ac_shard *s, const uint8_t *d)
 }
 
 /* See authcache.h. */
-int gw_acache_new(struct gw_acache **out, uint32_t max_entries)
+int gwd_authcache_new(struct gwd_authcache **out, uint32_t max_entries)
 {
-	struct gw_acache *c = NULL;
+	struct gwd_authcache *c = NULL;
 	uint32_t per;
 
 	*out = NULL;
@@ -100,12 +100,12 @@ int gw_acache_new(struct gw_acache **out, uint32_t max_entries)
 	*out = c;
 	return 0;
 fail:
-	gw_acache_free(c);
+	gwd_authcache_free(c);
 	return -1;
 }
 
 /* See authcache.h. */
-void gw_acache_free(struct gw_acache *c)
+void gwd_authcache_free(struct gwd_authcache *c)
 {
 	if (!c)
 		return;
@@ -130,7 +130,7 @@ static uint32_t find(struct ac_shard *s, const uint8_t *d, uint32_t *prev)
 	uint32_t p = NIL;
 
 	for (uint32_t i = s->buckets[bucket_of(s, d)]; i != NIL; i = s->ents[i].next) {
-		if (memcmp(s->ents[i].digest, d, GW_DIGEST_LEN) == 0) {
+		if (memcmp(s->ents[i].digest, d, GWD_STORE_DIGEST_LEN) == 0) {
 			if (prev)
 				*prev = p;
 			return i;
@@ -194,7 +194,7 @@ static uint32_t take_entry(struct ac_shard *s)
 
 /* 1 when <v> has ended at <now> under <idle_ms>/<lifetime_ms> (0: no such
  * limit), 0 when alive. */
-static int ended(const struct gw_acache_val *v, uint64_t now, uint32_t idle_ms,
+static int ended(const struct gwd_authcache_val *v, uint64_t now, uint32_t idle_ms,
                  uint32_t lifetime_ms)
 {
 	if (now >= v->expires_ms)
@@ -207,13 +207,13 @@ static int ended(const struct gw_acache_val *v, uint64_t now, uint32_t idle_ms,
 }
 
 /* See authcache.h. */
-int gw_acache_get(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN],
+int gwd_authcache_get(struct gwd_authcache *c, const uint8_t digest[GWD_STORE_DIGEST_LEN],
                   uint64_t now_ms, uint32_t idle_ms, uint32_t lifetime_ms,
                   int touch, char *name, uint8_t *len)
 {
 	struct ac_shard *s = shard_of(c, digest);
 	uint32_t i, prev = NIL;
-	int r = GW_AC_MISS;
+	int r = GWD_AUTHCACHE_MISS;
 
 	pthread_mutex_lock(&s->mu);
 	i = find(s, digest, &prev);
@@ -221,7 +221,7 @@ int gw_acache_get(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN],
 		struct ac_entry *e = &s->ents[i];
 		if (ended(&e->v, now_ms, idle_ms, lifetime_ms)) {
 			unlink_entry(s, i, prev);
-			r = GW_AC_EXPIRED;
+			r = GWD_AUTHCACHE_EXPIRED;
 		} else {
 			e->ref = 1;
 			if (touch && now_ms > e->v.last_seen_ms) {
@@ -230,7 +230,7 @@ int gw_acache_get(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN],
 			}
 			memcpy(name, e->v.name, (size_t)e->v.len + 1);
 			*len = e->v.len;
-			r = GW_AC_HIT;
+			r = GWD_AUTHCACHE_HIT;
 		}
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -238,7 +238,7 @@ int gw_acache_get(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN],
 }
 
 /* See authcache.h. */
-uint64_t gw_acache_gen(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN])
+uint64_t gwd_authcache_gen(struct gwd_authcache *c, const uint8_t digest[GWD_STORE_DIGEST_LEN])
 {
 	struct ac_shard *s = shard_of(c, digest);
 	uint64_t g;
@@ -250,15 +250,15 @@ uint64_t gw_acache_gen(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN])
 }
 
 /* See authcache.h. */
-int gw_acache_put(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN],
-                  uint64_t gen, const struct gw_acache_val *v, int dirty)
+int gwd_authcache_put(struct gwd_authcache *c, const uint8_t digest[GWD_STORE_DIGEST_LEN],
+                  uint64_t gen, const struct gwd_authcache_val *v, int dirty)
 {
 	struct ac_shard *s = shard_of(c, digest);
 	struct ac_entry *e;
 	uint32_t i;
 	int r = 0;
 
-	if (v->len > GW_NAME_MAX)
+	if (v->len > GWD_STORE_NAME_MAX)
 		return 0;
 	pthread_mutex_lock(&s->mu);
 	if (s->gen != gen || s->cap == 0)
@@ -268,7 +268,7 @@ int gw_acache_put(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN],
 		uint32_t b;
 		i = take_entry(s);
 		e = &s->ents[i];
-		memcpy(e->digest, digest, GW_DIGEST_LEN);
+		memcpy(e->digest, digest, GWD_STORE_DIGEST_LEN);
 		b = bucket_of(s, digest);
 		e->next = s->buckets[b];
 		s->buckets[b] = i;
@@ -290,7 +290,7 @@ out:
 }
 
 /* See authcache.h. */
-int gw_acache_remove(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN])
+int gwd_authcache_remove(struct gwd_authcache *c, const uint8_t digest[GWD_STORE_DIGEST_LEN])
 {
 	struct ac_shard *s = shard_of(c, digest);
 	uint32_t i, prev = NIL;
@@ -308,7 +308,7 @@ int gw_acache_remove(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN])
 }
 
 /* See authcache.h. */
-void gw_acache_clear(struct gw_acache *c)
+void gwd_authcache_clear(struct gwd_authcache *c)
 {
 	for (uint32_t k = 0; k < c->nshards; k++) {
 		struct ac_shard *s = &c->shards[k];
@@ -328,17 +328,17 @@ void gw_acache_clear(struct gw_acache *c)
 }
 
 /* See authcache.h.  The exchange elects one thread to do the clearing. */
-void gw_acache_sync(struct gw_acache *c, uint64_t revision)
+void gwd_authcache_sync(struct gwd_authcache *c, uint64_t revision)
 {
 	if (atomic_load_explicit(&c->revision, memory_order_acquire) == revision)
 		return;
 	if (atomic_exchange(&c->revision, revision) != revision)
-		gw_acache_clear(c);
+		gwd_authcache_clear(c);
 }
 
 /* See authcache.h. */
-size_t gw_acache_collect(struct gw_acache *c, struct gw_acache_cursor *cur,
-                         struct gw_store_touch *out, size_t n)
+size_t gwd_authcache_collect(struct gwd_authcache *c, struct gwd_authcache_cursor *cur,
+                         struct gwd_store_touch *out, size_t n)
 {
 	size_t got = 0;
 
@@ -349,7 +349,7 @@ size_t gw_acache_collect(struct gw_acache *c, struct gw_acache_cursor *cur,
 			struct ac_entry *e = &s->ents[cur->idx];
 			if (!e->used || !e->dirty)
 				continue;
-			memcpy(out[got].hash, e->digest, GW_DIGEST_LEN);
+			memcpy(out[got].hash, e->digest, GWD_STORE_DIGEST_LEN);
 			out[got].last_seen_ms = e->v.last_seen_ms;
 			e->dirty = 0;
 			got++;
@@ -364,7 +364,7 @@ size_t gw_acache_collect(struct gw_acache *c, struct gw_acache_cursor *cur,
 }
 
 /* See authcache.h. */
-void gw_acache_redirty(struct gw_acache *c, const struct gw_store_touch *t, size_t n)
+void gwd_authcache_redirty(struct gwd_authcache *c, const struct gwd_store_touch *t, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
 		struct ac_shard *s = shard_of(c, t[k].hash);
@@ -378,7 +378,7 @@ void gw_acache_redirty(struct gw_acache *c, const struct gw_store_touch *t, size
 }
 
 /* See authcache.h. */
-uint32_t gw_acache_count(struct gw_acache *c)
+uint32_t gwd_authcache_count(struct gwd_authcache *c)
 {
 	uint32_t n = 0;
 
@@ -391,7 +391,7 @@ uint32_t gw_acache_count(struct gw_acache *c)
 }
 
 /* See authcache.h. */
-uint32_t gw_acache_capacity(const struct gw_acache *c)
+uint32_t gwd_authcache_capacity(const struct gwd_authcache *c)
 {
 	return c->capacity;
 }

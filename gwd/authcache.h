@@ -30,78 +30,78 @@
 
 #include "gwd/store.h"
 
-struct gw_acache; /* opaque */
+struct gwd_authcache; /* opaque */
 
 /* What is cached about one credential. */
-struct gw_acache_val {
+struct gwd_authcache_val {
 	uint64_t created_ms;   /* session start; 0 for keys */
 	uint64_t expires_ms;   /* absolute end; UINT64_MAX for keys */
 	uint64_t last_seen_ms; /* last use (sliding idle timeout) */
 	uint8_t len;           /* strlen(name) */
-	char name[GW_NAME_MAX + 1];
+	char name[GWD_STORE_NAME_MAX + 1];
 };
 
-enum gw_acache_result {
-	GW_AC_MISS = 0,    /* not cached: ask the store */
-	GW_AC_HIT = 1,     /* cached and alive */
-	GW_AC_EXPIRED = 2, /* cached and ended (now removed): refuse, no store read */
+enum gwd_authcache_result {
+	GWD_AUTHCACHE_MISS = 0,    /* not cached: ask the store */
+	GWD_AUTHCACHE_HIT = 1,     /* cached and alive */
+	GWD_AUTHCACHE_EXPIRED = 2, /* cached and ended (now removed): refuse, no store read */
 };
 
-/* A position in a walk over the dirty entries (gw_acache_collect). */
-struct gw_acache_cursor {
+/* A position in a walk over the dirty entries (gwd_authcache_collect). */
+struct gwd_authcache_cursor {
 	uint32_t shard, idx;
 };
 
 /* Create a cache of at most <max_entries> (>= 1) entries.  Returns 0 and sets
- * <*out>, or -1 when memory runs out.  Free with gw_acache_free(). */
-int gw_acache_new(struct gw_acache **out, uint32_t max_entries);
+ * <*out>, or -1 when memory runs out.  Free with gwd_authcache_free(). */
+int gwd_authcache_new(struct gwd_authcache **out, uint32_t max_entries);
 
 /* Free <c>; NULL ignored. */
-void gw_acache_free(struct gw_acache *c);
+void gwd_authcache_free(struct gwd_authcache *c);
 
 /* Look <digest> up at time <now_ms>.  An entry has ended when now >= expires,
  * or <lifetime_ms> != 0 and now >= created + lifetime, or <idle_ms> != 0 and
- * now >= last_seen + idle; an ended entry is removed.  On GW_AC_HIT copies the
- * name into <name> (GW_NAME_MAX + 1 bytes) and its length into <*len>, and
+ * now >= last_seen + idle; an ended entry is removed.  On GWD_AUTHCACHE_HIT copies the
+ * name into <name> (GWD_STORE_NAME_MAX + 1 bytes) and its length into <*len>, and
  * when <touch> is set moves last_seen to <now_ms> (marking it dirty).  Returns
- * an enum gw_acache_result. */
-int gw_acache_get(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN],
+ * an enum gwd_authcache_result. */
+int gwd_authcache_get(struct gwd_authcache *c, const uint8_t digest[GWD_STORE_DIGEST_LEN],
                   uint64_t now_ms, uint32_t idle_ms, uint32_t lifetime_ms,
                   int touch, char *name, uint8_t *len);
 
-/* The generation of <digest>'s shard, to pass to gw_acache_put after reading
+/* The generation of <digest>'s shard, to pass to gwd_authcache_put after reading
  * the store. */
-uint64_t gw_acache_gen(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN]);
+uint64_t gwd_authcache_gen(struct gwd_authcache *c, const uint8_t digest[GWD_STORE_DIGEST_LEN]);
 
 /* Insert (or replace) <digest> -> <v> unless its shard's generation moved
- * past <gen> since gw_acache_gen.  <dirty> marks last_seen as not yet written.
+ * past <gen> since gwd_authcache_gen.  <dirty> marks last_seen as not yet written.
  * Returns 1 when cached, 0 when skipped (a removal happened meanwhile). */
-int gw_acache_put(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN],
-                  uint64_t gen, const struct gw_acache_val *v, int dirty);
+int gwd_authcache_put(struct gwd_authcache *c, const uint8_t digest[GWD_STORE_DIGEST_LEN],
+                  uint64_t gen, const struct gwd_authcache_val *v, int dirty);
 
 /* Remove <digest> and bump its shard's generation (even when absent).
  * Returns 1 when an entry was removed, 0 when none was cached. */
-int gw_acache_remove(struct gw_acache *c, const uint8_t digest[GW_DIGEST_LEN]);
+int gwd_authcache_remove(struct gwd_authcache *c, const uint8_t digest[GWD_STORE_DIGEST_LEN]);
 
 /* Remove every entry, bumping every generation. */
-void gw_acache_clear(struct gw_acache *c);
+void gwd_authcache_clear(struct gwd_authcache *c);
 
 /* Clear <c> when <revision> (the store's) differs from the one it last saw:
  * entries deleted by `gwd users|keys del` must not live on in memory. */
-void gw_acache_sync(struct gw_acache *c, uint64_t revision);
+void gwd_authcache_sync(struct gwd_authcache *c, uint64_t revision);
 
 /* Copy up to <n> dirty entries, from <*cur> on, into <out> as (digest,
  * last_seen) and mark them clean; advances <*cur> (start it zeroed).  Returns
  * the number copied; fewer than <n> means the walk is complete. */
-size_t gw_acache_collect(struct gw_acache *c, struct gw_acache_cursor *cur,
-                         struct gw_store_touch *out, size_t n);
+size_t gwd_authcache_collect(struct gwd_authcache *c, struct gwd_authcache_cursor *cur,
+                         struct gwd_store_touch *out, size_t n);
 
 /* Mark the entries of <t> (<n>) dirty again after a failed write, when still
  * cached. */
-void gw_acache_redirty(struct gw_acache *c, const struct gw_store_touch *t, size_t n);
+void gwd_authcache_redirty(struct gwd_authcache *c, const struct gwd_store_touch *t, size_t n);
 
 /* The number of entries cached now, and the bound. */
-uint32_t gw_acache_count(struct gw_acache *c);
-uint32_t gw_acache_capacity(const struct gw_acache *c);
+uint32_t gwd_authcache_count(struct gwd_authcache *c);
+uint32_t gwd_authcache_capacity(const struct gwd_authcache *c);
 
 #endif

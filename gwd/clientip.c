@@ -17,19 +17,19 @@
 static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 /* Whether <ip> is v4-mapped.  Returns 1 or 0. */
-static int is_v4(const struct gw_ip *ip)
+static int is_v4(const struct gwd_clientip *ip)
 {
 	return memcmp(ip->b, v4_prefix, sizeof v4_prefix) == 0;
 }
 
 /* Set <ip> to the v4-mapped form of the 4 bytes at <a4>. */
-static void set_v4(struct gw_ip *ip, const uint8_t a4[4])
+static void set_v4(struct gwd_clientip *ip, const uint8_t a4[4])
 {
 	memcpy(ip->b, v4_prefix, sizeof v4_prefix);
 	memcpy(ip->b + 12, a4, 4);
 }
 
-int gw_ip_from_sockaddr(struct gw_ip *ip, const struct sockaddr *sa)
+int gwd_clientip_from_sockaddr(struct gwd_clientip *ip, const struct sockaddr *sa)
 {
 	memset(ip, 0, sizeof *ip);
 	if (!sa)
@@ -51,9 +51,9 @@ int gw_ip_from_sockaddr(struct gw_ip *ip, const struct sockaddr *sa)
 	return -1;
 }
 
-int gw_ip_parse(struct gw_ip *ip, const char *s, size_t len)
+int gwd_clientip_parse(struct gwd_clientip *ip, const char *s, size_t len)
 {
-	char buf[GW_IP_STRLEN];
+	char buf[GWD_CLIENTIP_STRLEN];
 	uint8_t a4[4];
 
 	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
@@ -93,7 +93,7 @@ static int prefix_eq(const uint8_t *a, const uint8_t *b, unsigned bits)
 	return (a[full] & mask) == (b[full] & mask);
 }
 
-int gw_ip_in_cidr(const struct gw_ip *ip, const struct gw_cidr *c)
+int gwd_clientip_in_cidr(const struct gwd_clientip *ip, const struct gw_cidr *c)
 {
 	if (c->family == 4)
 		return is_v4(ip) && c->prefix <= 32 && prefix_eq(ip->b + 12, c->addr, c->prefix);
@@ -102,18 +102,18 @@ int gw_ip_in_cidr(const struct gw_ip *ip, const struct gw_cidr *c)
 	return 0;
 }
 
-int gw_ip_in_cidrs(const struct gw_ip *ip, const struct gw_cidr *cidrs, uint32_t n)
+int gwd_clientip_in_cidrs(const struct gwd_clientip *ip, const struct gw_cidr *cidrs, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
-		if (gw_ip_in_cidr(ip, &cidrs[i]))
+		if (gwd_clientip_in_cidr(ip, &cidrs[i]))
 			return 1;
 	return 0;
 }
 
-size_t gw_ip_format(const struct gw_ip *ip, char out[GW_IP_STRLEN])
+size_t gwd_clientip_format(const struct gwd_clientip *ip, char out[GWD_CLIENTIP_STRLEN])
 {
 	if (!inet_ntop(is_v4(ip) ? AF_INET : AF_INET6, is_v4(ip) ? ip->b + 12 : ip->b, out,
-		       GW_IP_STRLEN))
+		       GWD_CLIENTIP_STRLEN))
 		out[0] = '\0';
 	return strlen(out);
 }
@@ -124,14 +124,14 @@ static int ows(char c)
 	return c == ' ' || c == '\t';
 }
 
-int gw_clientip(struct gw_ip *out, const struct sockaddr *peer,
+int gwd_clientip(struct gwd_clientip *out, const struct sockaddr *peer,
 		const char *const *xff, const size_t *xff_len, unsigned nxff,
 		const struct gw_cidr *trusted, uint32_t ntrusted)
 {
-	if (gw_ip_from_sockaddr(out, peer) < 0)
+	if (gwd_clientip_from_sockaddr(out, peer) < 0)
 		return -1;
 	/* only a trusted peer's X-Forwarded-For is believed */
-	if (!gw_ip_in_cidrs(out, trusted, ntrusted))
+	if (!gwd_clientip_in_cidrs(out, trusted, ntrusted))
 		return 0;
 	/* the fields form one list (RFC 9110 5.3): walk the last field first,
 	 * each from its right end */
@@ -141,7 +141,7 @@ int gw_clientip(struct gw_ip *out, const struct sockaddr *peer,
 
 		for (;;) {
 			size_t start = end, a, b;
-			struct gw_ip ip;
+			struct gwd_clientip ip;
 
 			while (start > 0 && s[start - 1] != ',')
 				start--;
@@ -151,10 +151,10 @@ int gw_clientip(struct gw_ip *out, const struct sockaddr *peer,
 				;
 			/* empty list elements are ignored (RFC 9110 5.6.1) */
 			if (b > a) {
-				if (gw_ip_parse(&ip, s + a, b - a) < 0)
+				if (gwd_clientip_parse(&ip, s + a, b - a) < 0)
 					return 0; /* malformed: the last good one stands */
 				*out = ip;
-				if (!gw_ip_in_cidrs(&ip, trusted, ntrusted))
+				if (!gwd_clientip_in_cidrs(&ip, trusted, ntrusted))
 					return 0; /* the first untrusted: the client */
 			}
 			if (start == 0)

@@ -20,40 +20,40 @@
 
 #include "lib/model.h"
 
-struct gw_ip {
+struct gwd_clientip {
 	uint8_t b[16];
 };
 
-/* Buffer size that fits any address formatted by gw_ip_format, NUL included. */
-#define GW_IP_STRLEN 46
+/* Buffer size that fits any address formatted by gwd_clientip_format, NUL included. */
+#define GWD_CLIENTIP_STRLEN 46
 
 /* Set <ip> from socket address <sa> (AF_INET or AF_INET6).  Returns 0, or -1
  * for another family (<ip> is then ::). */
-int gw_ip_from_sockaddr(struct gw_ip *ip, const struct sockaddr *sa);
+int gwd_clientip_from_sockaddr(struct gwd_clientip *ip, const struct sockaddr *sa);
 
 /* Parse the <len> bytes at <s> as one address: dotted IPv4 (four decimal
  * octets, no leading zeros beyond "0"), or IPv6 (RFC 4291 text, optional
  * dotted tail), optionally in brackets.  No port, no zone, no spaces.
  * Returns 0 and sets <ip>, or -1 when malformed. */
-int gw_ip_parse(struct gw_ip *ip, const char *s, size_t len);
+int gwd_clientip_parse(struct gwd_clientip *ip, const char *s, size_t len);
 
 /* Whether <ip> lies in <c> (a v4 CIDR matches v4-mapped addresses).
  * Returns 1 or 0. */
-int gw_ip_in_cidr(const struct gw_ip *ip, const struct gw_cidr *c);
+int gwd_clientip_in_cidr(const struct gwd_clientip *ip, const struct gw_cidr *c);
 
 /* Whether <ip> lies in any of the <n> CIDRs at <cidrs>.  Returns 1 or 0. */
-int gw_ip_in_cidrs(const struct gw_ip *ip, const struct gw_cidr *cidrs, uint32_t n);
+int gwd_clientip_in_cidrs(const struct gwd_clientip *ip, const struct gw_cidr *cidrs, uint32_t n);
 
-/* Write <ip> as text into <out> (GW_IP_STRLEN bytes): dotted for v4-mapped,
+/* Write <ip> as text into <out> (GWD_CLIENTIP_STRLEN bytes): dotted for v4-mapped,
  * RFC 5952 for IPv6.  Returns the length written (without the NUL). */
-size_t gw_ip_format(const struct gw_ip *ip, char out[GW_IP_STRLEN]);
+size_t gwd_clientip_format(const struct gwd_clientip *ip, char out[GWD_CLIENTIP_STRLEN]);
 
 /* The client address of a request from <peer> whose X-Forwarded-For fields
  * are <xff>[0..<nxff>) (values in the order received, <xff_len>[i] bytes
  * each, need not be NUL-terminated; several fields are one list, RFC 9110
  * 5.3), with the <ntrusted> trusted-proxy CIDRs at <trusted>.  Sets <out>.
  * Returns 0, or -1 when <peer> is not AF_INET/AF_INET6 (<out> is then ::). */
-int gw_clientip(struct gw_ip *out, const struct sockaddr *peer,
+int gwd_clientip(struct gwd_clientip *out, const struct sockaddr *peer,
 		const char *const *xff, const size_t *xff_len, unsigned nxff,
 		const struct gw_cidr *trusted, uint32_t ntrusted);
 

@@ -69,7 +69,7 @@ struct lshard {
 } __attribute__((aligned(64)));
 
 struct gwd_cluster_lim {
-	struct gw_rl_table *t;  /* the table it belongs to (borrowed) */
+	struct gwd_ratelimit_table *t;  /* the table it belongs to (borrowed) */
 	char prefix[64];        /* gw:rl:IDENT:INDEX: */
 	char t_us[32], tol_us[32];
 	int64_t slice;
@@ -83,7 +83,7 @@ static int configured;
                                    blocks no request, and a slow round must
                                    not be mistaken for a dead store */
 
-static struct gw_store *store;
+static struct gwd_store *store;
 static struct gwd_redis_pool *pool;      /* the lease thread's own connection */
 static pthread_mutex_t lims_mu = PTHREAD_MUTEX_INITIALIZER; /* list + rounds */
 static struct gwd_cluster_lim *lims;
@@ -123,7 +123,7 @@ static void cond_init_mono(pthread_cond_t *cv)
 	pthread_condattr_destroy(&ca);
 }
 
-static const struct gw_rl_cluster_ops ops = {
+static const struct gwd_ratelimit_cluster_ops ops = {
 	.lim_new = gwd_cluster_lim_new,
 	.lim_free = gwd_cluster_lim_free,
 	.admit = gwd_cluster_admit,
@@ -134,7 +134,7 @@ static const struct gw_rl_cluster_ops ops = {
 void gwd_cluster_configure(const char *store_url)
 {
 	configured = gwd_redis_is_url(store_url);
-	gw_rl_set_cluster_ops(&ops);
+	gwd_ratelimit_set_cluster_ops(&ops);
 }
 
 /* See cluster_rl.h. */
@@ -146,7 +146,7 @@ int gwd_cluster_configured(void)
 /* ---- the lease tables ---- */
 
 /* See cluster_rl.h. */
-struct gwd_cluster_lim *gwd_cluster_lim_new(const struct gw_rl_table *t)
+struct gwd_cluster_lim *gwd_cluster_lim_new(const struct gwd_ratelimit_table *t)
 {
 	struct gwd_cluster_lim *cl = NULL;
 	uint32_t per = MAX_ENTRIES / NSHARDS;
@@ -158,7 +158,7 @@ struct gwd_cluster_lim *gwd_cluster_lim_new(const struct gw_rl_table *t)
 	memset(cl, 0, sizeof *cl);
 	while (per > 16 && (uint64_t)per * NSHARDS / 2 >= (uint64_t)t->max_keys * 2)
 		per /= 2;
-	cl->t = (struct gw_rl_table *)t;
+	cl->t = (struct gwd_ratelimit_table *)t;
 	snprintf(cl->prefix, sizeof cl->prefix, "gw:rl:%016" PRIx64 ":%" PRIu32 ":", t->ident,
 	         t->index);
 	t_us = (double)t->period_ms * 1000.0 / (double)t->quota;
@@ -212,10 +212,10 @@ void gwd_cluster_lim_free(struct gwd_cluster_lim *cl)
 }
 
 /* The shard and the home slot of key <k>. */
-static struct lshard *shard_of(struct gwd_cluster_lim *cl, const struct gw_rl_keyval *k,
+static struct lshard *shard_of(struct gwd_cluster_lim *cl, const struct gwd_ratelimit_keyval *k,
                                uint32_t *home)
 {
-	uint64_t h = gw_rl_hash(k);
+	uint64_t h = gwd_ratelimit_hash(k);
 
 	*home = (uint32_t)(h >> 32);
 	return &cl->shards[h & (NSHARDS - 1)];
@@ -224,7 +224,7 @@ static struct lshard *shard_of(struct gwd_cluster_lim *cl, const struct gw_rl_ke
 /* Find or make the lease of <k> in <s> (locked) at <now>.  A slot is free
  * when unused, or holding no tokens, no waiter, no queued round and idle
  * past LEASE_IDLE.  Returns it, or NULL when its probe window is full. */
-static struct lease *lease_get(struct lshard *s, uint32_t home, const struct gw_rl_keyval *k,
+static struct lease *lease_get(struct lshard *s, uint32_t home, const struct gwd_ratelimit_keyval *k,
                                uint64_t now)
 {
 	struct lease *free_slot = NULL;
@@ -269,8 +269,8 @@ static void enqueue(struct lshard *s, struct lease *e)
 /* Fill <r> for a request of table <t> from a lease holding <tokens> after
  * it, Redis having <remote> more; <ok> admitted; <wait_ns> until Redis has
  * one again when refused. */
-static void fill(struct gw_rl_table *t, int ok, int64_t tokens, uint32_t remote,
-                 uint64_t wait_ns, struct gw_rl_result *r)
+static void fill(struct gwd_ratelimit_table *t, int ok, int64_t tokens, uint32_t remote,
+                 uint64_t wait_ns, struct gwd_ratelimit_result *r)
 {
 	uint64_t rem = (uint64_t)(tokens > 0 ? tokens : 0) + remote;
 
@@ -281,19 +281,19 @@ static void fill(struct gw_rl_table *t, int ok, int64_t tokens, uint32_t remote,
 	r->admitted = (uint8_t)ok;
 	r->limit = t->quota;
 	r->remaining = rem > UINT32_MAX ? UINT32_MAX : (uint32_t)rem;
-	r->reset_s = rem >= t->burst ? 0 : gw_rl_ceil_s((t->burst - rem) * t->t_ns);
+	r->reset_s = rem >= t->burst ? 0 : gwd_ratelimit_ceil_s((t->burst - rem) * t->t_ns);
 	if (ok) {
-		r->next_s = rem ? 0 : gw_rl_ceil_s(t->t_ns);
+		r->next_s = rem ? 0 : gwd_ratelimit_ceil_s(t->t_ns);
 		r->retry_after_s = 0;
 	} else {
-		r->next_s = gw_rl_ceil_s(wait_ns ? wait_ns : t->t_ns);
+		r->next_s = gwd_ratelimit_ceil_s(wait_ns ? wait_ns : t->t_ns);
 		r->retry_after_s = r->next_s ? r->next_s : 1;
 	}
 }
 
 /* The store cannot answer: what `on_store_error` says. */
-static int store_error(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
-                       struct gw_rl_result *r)
+static int store_error(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t now,
+                       struct gwd_ratelimit_result *r)
 {
 	atomic_fetch_add_explicit(&n_fallbacks, 1, memory_order_relaxed);
 	if (t->on_err == GW_RLE_DENY) {
@@ -301,12 +301,12 @@ static int store_error(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint
 		fill(t, 0, 0, 0, 1000000000u, r);
 		return 0;
 	}
-	return gw_rl_admit_local(t, k, now, r);
+	return gwd_ratelimit_admit_local(t, k, now, r);
 }
 
 /* See cluster_rl.h. */
-int gwd_cluster_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
-                      struct gw_rl_result *r)
+int gwd_cluster_admit(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t now,
+                      struct gwd_ratelimit_result *r)
 {
 	struct gwd_cluster_lim *cl = t->cl;
 	struct lshard *s;
@@ -324,7 +324,7 @@ int gwd_cluster_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint6
 		/* more keys at once than the lease table holds: this one is
 		 * limited by this instance alone */
 		pthread_mutex_unlock(&s->mu);
-		return gw_rl_admit_local(t, k, now, r);
+		return gwd_ratelimit_admit_local(t, k, now, r);
 	}
 	e->demand++;
 	for (;;) {
@@ -361,7 +361,7 @@ int gwd_cluster_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint6
 }
 
 /* See cluster_rl.h. */
-void gwd_cluster_rollback(const struct gw_rl_keyval *k, struct gw_rl_result *r)
+void gwd_cluster_rollback(const struct gwd_ratelimit_keyval *k, struct gwd_ratelimit_result *r)
 {
 	struct gwd_cluster_lim *cl = r->table->cl;
 	struct lshard *s;
@@ -615,7 +615,7 @@ static int share_seed(void)
 				b[i] = (uint8_t)v;
 			}
 			memcpy(k, b, sizeof k);
-			gw_rl_set_key_seed(k[0], k[1]);
+			gwd_ratelimit_set_key_seed(k[0], k[1]);
 			freeReplyObject(r);
 			return 0;
 		}
@@ -626,9 +626,9 @@ static int share_seed(void)
 }
 
 /* See cluster_rl.h. */
-int gwd_cluster_start(struct gw_store *st, char *err, size_t errlen)
+int gwd_cluster_start(struct gwd_store *st, char *err, size_t errlen)
 {
-	struct gwd_redis_pool *sp = gw_store_redis_pool(st);
+	struct gwd_redis_pool *sp = gwd_store_redis_pool(st);
 	struct gwd_redis_conf conf;
 
 	store = st;

@@ -39,7 +39,7 @@
 
 #include "gwd/ratelimit-t.h"
 
-struct gw_store;
+struct gwd_store;
 struct gwd_cluster_lim; /* opaque: the leases of one cluster table */
 
 /* Say whether gwd runs with a Redis store (<store_url> from --store, NULL
@@ -54,7 +54,7 @@ int gwd_cluster_configured(void);
  * when it is a Redis store, share the key-hash seed, start the lease thread
  * and add the store families to /metrics.  Nothing for SQLite.  Returns 0,
  * or -1 with a message in <err> when the thread cannot start. */
-int gwd_cluster_start(struct gw_store *st, char *err, size_t errlen);
+int gwd_cluster_start(struct gwd_store *st, char *err, size_t errlen);
 
 /* Stop the lease thread (unused leases are given back).  Safe when not
  * started. */
@@ -62,19 +62,19 @@ void gwd_cluster_stop(void);
 
 /* The lease table of cluster table <t> (its ident, index and parameters
  * set).  Returns NULL when memory runs out. */
-struct gwd_cluster_lim *gwd_cluster_lim_new(const struct gw_rl_table *t);
+struct gwd_cluster_lim *gwd_cluster_lim_new(const struct gwd_ratelimit_table *t);
 
 /* Free <cl> (NULL ignored); waits for a lease round in progress. */
 void gwd_cluster_lim_free(struct gwd_cluster_lim *cl);
 
 /* One request of key <k> against cluster table <t> at <now> (gwd_clock_ns()):
- * as gw_rl_admit.  Fills <r> (remaining: this lease plus Redis's remaining
+ * as gwd_ratelimit_admit.  Fills <r> (remaining: this lease plus Redis's remaining
  * as of the last round).  May wait for a lease round trip, at most the
  * store timeout. */
-int gwd_cluster_admit(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
-                      struct gw_rl_result *r);
+int gwd_cluster_admit(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t now,
+                      struct gwd_ratelimit_result *r);
 
 /* Give back to its lease the request that gwd_cluster_admit counted in <r>. */
-void gwd_cluster_rollback(const struct gw_rl_keyval *k, struct gw_rl_result *r);
+void gwd_cluster_rollback(const struct gwd_ratelimit_keyval *k, struct gwd_ratelimit_result *r);
 
 #endif

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 #include "gwd/buf.h"
+#include "gwd/clock.h"
 #include "gwd/health.h"
 #include "gwd/metrics.h"
 
@@ -42,15 +43,6 @@ static struct gwd_jwks *sources;
 static pthread_t thread;
 static int running, registered;
 static _Atomic int stopping; /* read by the transfer's progress callback */
-
-/* CLOCK_MONOTONIC in milliseconds. */
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ---- sets ---------------------------------------------------------------- */
 
@@ -340,7 +332,7 @@ static void fetch_one(struct gwd_jwks *s)
 	char why[96] = "";
 	CURL *e = curl_easy_init();
 	long status = 0;
-	uint64_t t = now_ms(), wait_s, hash = 0xcbf29ce484222325ull;
+	uint64_t t = gwd_clock_ms(), wait_s, hash = 0xcbf29ce484222325ull;
 	CURLcode rc = CURLE_FAILED_INIT;
 
 	if (e) {
@@ -436,7 +428,7 @@ static void *run(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&reg_lock);
 	while (!stopping) {
-		uint64_t t = now_ms(), wake;
+		uint64_t t = gwd_clock_ms(), wake;
 		struct gwd_jwks *s = due(t, &wake);
 
 		if (s) {
@@ -471,7 +463,7 @@ static void *run(void *arg)
 static int health(void *ctx, char *detail, size_t cap)
 {
 	int st = GWD_HEALTH_OK;
-	uint64_t t = now_ms();
+	uint64_t t = gwd_clock_ms();
 
 	(void)ctx;
 	pthread_mutex_lock(&reg_lock);

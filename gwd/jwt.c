@@ -50,7 +50,7 @@ int gwd_jwt_split(const char *tok, size_t len, struct gwd_jwt_parts *p)
 
 int gwd_jwt_decode_json(const char *s, size_t n, uint8_t *buf, size_t cap, json_t **out)
 {
-	long k = gw_b64url_decode(s, n, buf, cap);
+	long k = gwd_token_b64url_decode(s, n, buf, cap);
 	json_t *j;
 
 	*out = NULL;
@@ -109,7 +109,7 @@ int gwd_jwt_pol_init(struct gwd_jwt_pol *pol, const struct gw_blob *b, uint32_t 
 		if (!pol->src)
 			goto nomem;
 	}
-	if (gw_acache_new(&pol->cache, GWD_JWT_CACHE_ENTRIES))
+	if (gwd_authcache_new(&pol->cache, GWD_JWT_CACHE_ENTRIES))
 		goto nomem;
 	pol->www_len = (size_t)c->realm.len + 15;
 	pol->www = malloc(pol->www_len + 1);
@@ -151,7 +151,7 @@ void gwd_jwt_pol_free(struct gwd_jwt_pol *pol)
 	pol->nkeys = 0;
 	gwd_jwks_release(pol->src);
 	pol->src = NULL;
-	gw_acache_free(pol->cache);
+	gwd_authcache_free(pol->cache);
 	pol->cache = NULL;
 	free(pol->www);
 	pol->www = NULL;
@@ -385,7 +385,7 @@ int gwd_jwt_verify(struct gwd_jwt_pol *pol, const char *tok, size_t len, int64_t
 		*reason = kid ? "unknown key id" : "no key for the algorithm";
 		goto out;
 	}
-	siglen = gw_b64url_decode(p.sig, p.sig_len, sig, sizeof sig);
+	siglen = gwd_token_b64url_decode(p.sig, p.sig_len, sig, sizeof sig);
 	if (siglen <= 0 || gw_jwk_verify(key, alg, tok, p.hdr_len + 1 + p.payload_len, sig,
 					 (size_t)siglen)) {
 		*reason = "bad signature";
@@ -526,7 +526,7 @@ static int claim_headers(struct gwd_req *r, const struct gwd_jwt_pol *pol, json_
 }
 
 /* What the cache keeps of a verified token, in the 64 name bytes of a
- * struct gw_acache_val, so that a hit reads no JSON:
+ * struct gwd_authcache_val, so that a hit reads no JSON:
  *
  *   [0] 0: the claim headers' values follow; 1: they did not fit (a hit
  *       decodes the payload again)
@@ -546,7 +546,7 @@ static uint8_t pack(const struct gwd_jwt_pol *pol, json_t *claims, char *out)
 
 	out[0] = 0;
 	out[1] = 0;
-	if (json_is_string(sub) && json_string_length(sub) <= GW_NAME_MAX - 2) {
+	if (json_is_string(sub) && json_string_length(sub) <= GWD_STORE_NAME_MAX - 2) {
 		out[1] = (char)json_string_length(sub);
 		memcpy(out + 2, json_string_value(sub), (size_t)(uint8_t)out[1]);
 		o += (uint8_t)out[1];
@@ -571,7 +571,7 @@ static uint8_t pack(const struct gwd_jwt_pol *pol, json_t *claims, char *out)
 		const struct gw_header *h = &pol->headers[pol->cfg.hdr_first + i];
 		const char *t = claim_text(json_object_get(claims, h->name.p), buf, sizeof buf, &l);
 
-		if (o + 1 + (t ? l : 0) > GW_NAME_MAX || (t && l >= 0xFF)) {
+		if (o + 1 + (t ? l : 0) > GWD_STORE_NAME_MAX || (t && l >= 0xFF)) {
 			out[0] = 1;
 			return (uint8_t)(2 + (uint8_t)out[1]);
 		}
@@ -615,13 +615,13 @@ static int packed_headers(struct gwd_req *r, const struct gwd_jwt_pol *pol, cons
 
 int gwd_jwt_check(struct gwd_req *r, struct gwd_jwt_pol *pol)
 {
-	uint8_t digest[GW_DIGEST_LEN];
+	uint8_t digest[GWD_STORE_DIGEST_LEN];
 	struct timespec ts;
 	size_t len = 0;
 	const char *tok = find_token(r, pol, &len);
 	const char *reason = NULL;
 	json_t *claims = NULL;
-	char name[GW_NAME_MAX + 1];
+	char name[GWD_STORE_NAME_MAX + 1];
 	uint8_t nlen = 0;
 	int64_t exp = 0;
 	uint64_t gen, now_ms;
@@ -641,11 +641,11 @@ int gwd_jwt_check(struct gwd_req *r, struct gwd_jwt_pol *pol)
 
 		if (serial != atomic_load_explicit(&pol->seen_serial, memory_order_relaxed) &&
 		    atomic_exchange(&pol->seen_serial, serial) != serial)
-			gw_acache_clear(pol->cache);
+			gwd_authcache_clear(pol->cache);
 	}
-	gen = gw_acache_gen(pol->cache, digest);
+	gen = gwd_authcache_gen(pol->cache, digest);
 	rc = 0;
-	if (gw_acache_get(pol->cache, digest, now_ms, 0, 0, 0, name, &nlen) == GW_AC_HIT) {
+	if (gwd_authcache_get(pol->cache, digest, now_ms, 0, 0, 0, name, &nlen) == GWD_AUTHCACHE_HIT) {
 		/* verified before, and not past exp + leeway: the user and the
 		 * claim headers' values come from the cache; only values too long
 		 * for it make the payload be read again (no signature, no checks) */
@@ -664,7 +664,7 @@ int gwd_jwt_check(struct gwd_req *r, struct gwd_jwt_pol *pol)
 		}
 		gwd_req_set_user(r, name + 2, (uint8_t)name[1]);
 	} else {
-		struct gw_acache_val v = { 0 };
+		struct gwd_authcache_val v = { 0 };
 
 		rc = gwd_jwt_verify(pol, tok, len, ts.tv_sec, &claims, &exp, &reason);
 		if (rc != GWD_JWT_OK) {
@@ -678,7 +678,7 @@ int gwd_jwt_check(struct gwd_req *r, struct gwd_jwt_pol *pol)
 			v.expires_ms = (uint64_t)(exp + pol->cfg.leeway_s) * 1000u;
 			v.created_ms = now_ms;
 			v.last_seen_ms = now_ms;
-			gw_acache_put(pol->cache, digest, gen, &v, 0);
+			gwd_authcache_put(pol->cache, digest, gen, &v, 0);
 			gwd_req_set_user(r, v.name + 2, (uint8_t)v.name[1]);
 		}
 		json_decref(claims);

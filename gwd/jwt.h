@@ -32,7 +32,7 @@
 
 struct gwd_req;
 struct gwd_jwks;
-struct gw_acache;
+struct gwd_authcache;
 
 /* A token cut at its dots: each part borrowed from the token text. */
 struct gwd_jwt_parts {
@@ -58,7 +58,7 @@ struct gwd_jwt_pol {
 	uint32_t nkeys;
 	struct gwd_jwks_key *keys;       /* the JWKS file's, imported */
 	struct gwd_jwks *src;            /* the JWKS URL's, or NULL */
-	struct gw_acache *cache;
+	struct gwd_authcache *cache;
 	_Atomic uint64_t seen_serial;    /* the source's serial the cache matches */
 	char *www;                       /* "Bearer realm=\"...\"" */
 	size_t www_len;

@@ -77,7 +77,7 @@ static int b64_decode(const char *s, size_t len, uint8_t *out, size_t want)
 }
 
 /* See kdf.h. */
-int gw_kdf_pbkdf2(const void *pw, size_t pwlen, const void *salt, size_t saltlen,
+int gwd_kdf_pbkdf2(const void *pw, size_t pwlen, const void *salt, size_t saltlen,
                   unsigned iter, void *out, size_t outlen)
 {
 	/* gnutls_datum_t wants non-const pointers; GnuTLS only reads them.  A union
@@ -92,20 +92,20 @@ int gw_kdf_pbkdf2(const void *pw, size_t pwlen, const void *salt, size_t saltlen
 }
 
 /* See kdf.h. */
-int gw_kdf_hash(const char *pw, size_t len, unsigned iter, char *out, size_t cap)
+int gwd_kdf_hash(const char *pw, size_t len, unsigned iter, char *out, size_t cap)
 {
-	uint8_t salt[GW_KDF_SALT_LEN], dk[GW_KDF_HASH_LEN];
+	uint8_t salt[GWD_KDF_SALT_LEN], dk[GWD_KDF_HASH_LEN];
 	char s64[32], h64[48];
 	int rc = -1, n;
 
 	if (iter == 0)
-		iter = GW_KDF_ITER;
-	if (iter < GW_KDF_MIN_ITER || iter > GW_KDF_MAX_ITER)
+		iter = GWD_KDF_ITER;
+	if (iter < GWD_KDF_MIN_ITER || iter > GWD_KDF_MAX_ITER)
 		goto fail;
 	/* A salt only has to be unique, not secret: the nonce generator is enough. */
 	if (gnutls_rnd(GNUTLS_RND_NONCE, salt, sizeof salt) < 0)
 		goto fail;
-	if (gw_kdf_pbkdf2(pw, len, salt, sizeof salt, iter, dk, sizeof dk) < 0)
+	if (gwd_kdf_pbkdf2(pw, len, salt, sizeof salt, iter, dk, sizeof dk) < 0)
 		goto fail;
 	if (b64_encode(salt, sizeof salt, s64, sizeof s64) < 0 ||
 	    b64_encode(dk, sizeof dk, h64, sizeof h64) < 0)
@@ -124,8 +124,8 @@ fail:
 /* Split stored string <s> into its cost, salt and hash.  Returns 0, or -1 when
  * it is not a "$pbkdf2-sha256$i=N$SALT$HASH" string with N in bounds, a 16-byte
  * salt and a 32-byte hash (the database is not trusted to hold sane values). */
-static int parse(const char *s, unsigned *iter, uint8_t salt[GW_KDF_SALT_LEN],
-                 uint8_t hash[GW_KDF_HASH_LEN])
+static int parse(const char *s, unsigned *iter, uint8_t salt[GWD_KDF_SALT_LEN],
+                 uint8_t hash[GWD_KDF_HASH_LEN])
 {
 	const char *p, *d1, *d2;
 	unsigned long v = 0;
@@ -137,17 +137,17 @@ static int parse(const char *s, unsigned *iter, uint8_t salt[GW_KDF_SALT_LEN],
 		return -1;
 	for (; *p >= '0' && *p <= '9'; p++) {
 		v = v * 10 + (unsigned long)(*p - '0');
-		if (v > GW_KDF_MAX_ITER)
+		if (v > GWD_KDF_MAX_ITER)
 			return -1;
 	}
-	if (v < GW_KDF_MIN_ITER || *p != '$')
+	if (v < GWD_KDF_MIN_ITER || *p != '$')
 		return -1;
 	d1 = p + 1;
 	d2 = strchr(d1, '$');
 	if (!d2)
 		return -1;
-	if (b64_decode(d1, (size_t)(d2 - d1), salt, GW_KDF_SALT_LEN) < 0 ||
-	    b64_decode(d2 + 1, strlen(d2 + 1), hash, GW_KDF_HASH_LEN) < 0)
+	if (b64_decode(d1, (size_t)(d2 - d1), salt, GWD_KDF_SALT_LEN) < 0 ||
+	    b64_decode(d2 + 1, strlen(d2 + 1), hash, GWD_KDF_HASH_LEN) < 0)
 		return -1;
 	*iter = (unsigned)v;
 	return 0;
@@ -155,15 +155,15 @@ static int parse(const char *s, unsigned *iter, uint8_t salt[GW_KDF_SALT_LEN],
 
 /* See kdf.h.  gnutls_memcmp compares in constant time, so the time taken does
  * not tell how many leading bytes of a guess were right. */
-int gw_kdf_verify(const char *stored, const char *pw, size_t len)
+int gwd_kdf_verify(const char *stored, const char *pw, size_t len)
 {
-	uint8_t salt[GW_KDF_SALT_LEN], want[GW_KDF_HASH_LEN], got[GW_KDF_HASH_LEN];
+	uint8_t salt[GWD_KDF_SALT_LEN], want[GWD_KDF_HASH_LEN], got[GWD_KDF_HASH_LEN];
 	unsigned iter;
 	int rc = -1;
 
 	if (!stored || parse(stored, &iter, salt, want) < 0)
 		goto fail;
-	if (gw_kdf_pbkdf2(pw, len, salt, sizeof salt, iter, got, sizeof got) < 0)
+	if (gwd_kdf_pbkdf2(pw, len, salt, sizeof salt, iter, got, sizeof got) < 0)
 		goto fail;
 	rc = gnutls_memcmp(got, want, sizeof got) == 0 ? 1 : 0;
 fail:
@@ -171,7 +171,7 @@ fail:
 	return rc;
 }
 
-static char dummy_hash[GW_KDF_STR_MAX];
+static char dummy_hash[GWD_KDF_STR_MAX];
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 
 /* Make the dummy hash once: a random password at the default cost, so that
@@ -183,32 +183,32 @@ static void dummy_init(void)
 	char pw[16];
 
 	if (gnutls_rnd(GNUTLS_RND_NONCE, pw, sizeof pw) < 0 ||
-	    gw_kdf_hash(pw, sizeof pw, GW_KDF_ITER, dummy_hash,
+	    gwd_kdf_hash(pw, sizeof pw, GWD_KDF_ITER, dummy_hash,
 	                sizeof dummy_hash) < 0)
 		dummy_hash[0] = '\0';
 	explicit_bzero(pw, sizeof pw);
 }
 
 /* See kdf.h.  The result is thrown away: only the time matters. */
-void gw_kdf_dummy_verify(const char *pw, size_t len)
+void gwd_kdf_dummy_verify(const char *pw, size_t len)
 {
 	pthread_once(&dummy_once, dummy_init);
 	if (dummy_hash[0]) {
-		(void)gw_kdf_verify(dummy_hash, pw, len);
+		(void)gwd_kdf_verify(dummy_hash, pw, len);
 	} else {
-		uint8_t out[GW_KDF_HASH_LEN];
-		(void)gw_kdf_pbkdf2(pw, len, "gw-dummy-salt-00", 16, GW_KDF_ITER, out,
+		uint8_t out[GWD_KDF_HASH_LEN];
+		(void)gwd_kdf_pbkdf2(pw, len, "gw-dummy-salt-00", 16, GWD_KDF_ITER, out,
 		                    sizeof out);
 	}
 }
 
 /* See kdf.h. */
-int gw_kdf_needs_rehash(const char *stored)
+int gwd_kdf_needs_rehash(const char *stored)
 {
-	uint8_t salt[GW_KDF_SALT_LEN], hash[GW_KDF_HASH_LEN];
+	uint8_t salt[GWD_KDF_SALT_LEN], hash[GWD_KDF_HASH_LEN];
 	unsigned iter;
 
 	if (!stored || parse(stored, &iter, salt, hash) < 0)
 		return 1;
-	return iter < GW_KDF_ITER;
+	return iter < GWD_KDF_ITER;
 }

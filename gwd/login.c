@@ -9,14 +9,14 @@
 #include "gwd/reqctx.h"
 #include "gwd/session.h"
 
-_Static_assert(GWD_LOGIN_BODY_MAX == GW_LOGIN_BODY_MAX, "login body limits agree");
+_Static_assert(GWD_LOGIN_BODY_MAX == GWD_SESSION_LOGIN_BODY_MAX, "login body limits agree");
 
 /* A login in progress: the parsed body (with the password until the job
  * wipes it) and the answer's buffers, in request memory. */
 struct login_job {
 	const struct gwd_services *svc;
 	int secure; /* the cookie gets Secure */
-	struct gw_login_req req;
+	struct gwd_session_login_req req;
 	char body[128];
 	char cookie[256];
 };
@@ -25,11 +25,11 @@ struct login_job {
 static void login_job(struct gwd_req *r, void *arg)
 {
 	struct login_job *j = arg;
-	struct gw_login l;
+	struct gwd_session_grant l;
 	int rc, n;
 
-	rc = gw_session_login(j->svc->sessions, &r->gen->settings, &j->req, &l);
-	gw_login_req_wipe(&j->req);
+	rc = gwd_session_login(j->svc->sessions, &r->gen->settings, &j->req, &l);
+	gwd_session_login_req_wipe(&j->req);
 	if (rc < 0) {
 		gwd_problem(r, GWD_PB_UNAVAILABLE, "credential store unavailable");
 		return;
@@ -38,8 +38,8 @@ static void login_job(struct gwd_req *r, void *arg)
 		gwd_problem(r, GWD_PB_UNAUTHORIZED, "wrong user name or password");
 		return;
 	}
-	n = gw_session_login_body(&l, j->body, sizeof j->body);
-	if (n < 0 || gw_session_cookie(&r->gen->settings, &l, j->secure, j->cookie,
+	n = gwd_session_login_body(&l, j->body, sizeof j->body);
+	if (n < 0 || gwd_session_cookie(&r->gen->settings, &l, j->secure, j->cookie,
 				       sizeof j->cookie) < 0) {
 		explicit_bzero(&l, sizeof l);
 		explicit_bzero(j->body, sizeof j->body);
@@ -109,11 +109,11 @@ int gwd_login_handle(struct gwd_req *r, const struct gwd_services *svc)
 	r->hctx_free = login_free;
 	if (!json_body(r))
 		return gwd_problem(r, GWD_PB_UNSUPPORTED_MEDIA, "send the login as application/json");
-	if (!gw_login_parse(r->body ? r->body : "", r->body_len, &j->req))
+	if (!gwd_session_login_parse(r->body ? r->body : "", r->body_len, &j->req))
 		return gwd_problem(r, GWD_PB_BAD_BODY,
 				   "expected {\"username\":\"...\",\"password\":\"...\"}");
 	if (gwd_jobs_submit(r, login_job, j) < 0) {
-		gw_login_req_wipe(&j->req);
+		gwd_session_login_req_wipe(&j->req);
 		gwd_req_add_resp_header_ref(r, "Retry-After", 11, "1", 1);
 		return gwd_problem(r, GWD_PB_UNAVAILABLE, "too many logins in progress");
 	}
@@ -138,20 +138,20 @@ static void logout_job(struct gwd_req *r, void *arg)
 	int rc;
 
 	if (r->who)
-		rc = gw_session_logout(j->svc->sessions, r->who);
+		rc = gwd_session_logout(j->svc->sessions, r->who);
 	else
-		rc = gw_session_logout_headers(j->svc->sessions, &r->gen->settings,
+		rc = gwd_session_logout_headers(j->svc->sessions, &r->gen->settings,
 					       j->authorization, j->cookie_hdr);
 	if (rc < 0) {
 		gwd_problem(r, GWD_PB_UNAVAILABLE, "credential store unavailable");
 		return;
 	}
-	if (gw_session_cookie_clear(&r->gen->settings, j->secure, j->cookie, sizeof j->cookie) >= 0)
+	if (gwd_session_cookie_clear(&r->gen->settings, j->secure, j->cookie, sizeof j->cookie) >= 0)
 		gwd_req_add_resp_header_ref(r, "Set-Cookie", 10, j->cookie, strlen(j->cookie));
 	r->resp.status = 204;
 }
 
-int gwd_logout_handle(struct gwd_req *r, const struct gwd_services *svc)
+int gwd_login_logout_handle(struct gwd_req *r, const struct gwd_services *svc)
 {
 	struct logout_job *j = gwd_req_alloc(r, sizeof *j);
 

@@ -12,7 +12,7 @@
 
 #include "gwd/services.h"
 
-#define GWD_LOGIN_BODY_MAX 8192 /* = GW_LOGIN_BODY_MAX of session.h */
+#define GWD_LOGIN_BODY_MAX 8192 /* = GWD_SESSION_LOGIN_BODY_MAX of session.h */
 
 struct gwd_req;
 
@@ -21,6 +21,6 @@ struct gwd_req;
 int gwd_login_handle(struct gwd_req *r, const struct gwd_services *svc);
 
 /* Answer <r>.  Returns 0, or -1 when memory runs out. */
-int gwd_logout_handle(struct gwd_req *r, const struct gwd_services *svc);
+int gwd_login_logout_handle(struct gwd_req *r, const struct gwd_services *svc);
 
 #endif

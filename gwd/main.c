@@ -64,10 +64,10 @@ struct opts {
 struct app {
 	struct opts o;
 	struct gwd_tls tls;
-	struct gw_store *st;
-	struct gw_sessions *ss;
-	struct gw_apikeys *ak;
-	struct gw_rl_registry *reg;
+	struct gwd_store *st;
+	struct gwd_sessions *ss;
+	struct gwd_apikeys *ak;
+	struct gwd_ratelimit_registry *reg;
 	struct gwd_services deps;
 	int listen_fd;          /* passed by the service manager, or 0 */
 	char where[112];        /* what is served: "http://127.0.0.1:8080" */
@@ -97,7 +97,7 @@ static void usage(FILE *f)
 	      "                         when the service manager passes a socket (LISTEN_FDS)\n"
 	      "  --threads N            libmicrohttpd pool threads, 1-128; default online CPUs\n"
 	      "  --db PATH              SQLite database of users, keys, sessions; default\n"
-	      "                         " GW_DEFAULT_DB "\n"
+	      "                         " GWD_STORE_DEFAULT_DB "\n"
 	      "  --store URL            redis://[:password@]host:port[/db]: users, keys,\n"
 	      "                         sessions and cluster limits in Redis (docs/cluster.md)\n"
 	      "  --tls-cert PEM, --tls-key PEM\n"
@@ -148,7 +148,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof *o);
 	o->listen = "127.0.0.1:8080";
-	o->db = GW_DEFAULT_DB;
+	o->db = GWD_STORE_DEFAULT_DB;
 	o->threads = n > 0 ? (unsigned)n : 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -207,7 +207,7 @@ static int cmd_check(const char *path)
 	char why[512];
 	uint32_t nup;
 
-	if (gwd_gen_load(path, &g, why, sizeof why) != 0) {
+	if (gwd_reload_load(path, &g, why, sizeof why) != 0) {
 		fprintf(stderr, "gwd: %s\n", why);
 		return 1;
 	}
@@ -215,7 +215,7 @@ static int cmd_check(const char *path)
 	printf("gwd: %s ok: fingerprint %.16s, %u routes, %u policies, %u upstreams, %llu bytes\n",
 	       path, g->fp_hex, g->nroutes, g->npolicies, nup,
 	       (unsigned long long)gw_blob_size(g->blob));
-	gwd_gen_free(g);
+	gwd_reload_free(g);
 	return 0;
 }
 
@@ -232,7 +232,7 @@ static void apply_limits(const struct gwd_gen *g, void *ctx)
 /* Reload hook: the session sweeper follows the blob's settings. */
 static void apply_sessions(const struct gwd_gen *g, void *ctx)
 {
-	gw_sessions_configure(ctx, &g->settings);
+	gwd_session_configure(ctx, &g->settings);
 }
 
 /* Reload hook: what the notifications say of the generation served
@@ -249,7 +249,7 @@ static void note_generation(const struct gwd_gen *g, void *ctx)
  * flusher thread). */
 static int check_db(void *ctx, char *detail, size_t cap)
 {
-	if (gw_store_available(ctx))
+	if (gwd_store_available(ctx))
 		return GWD_HEALTH_OK;
 	snprintf(detail, cap, "%s unavailable", gwd_cluster_configured() ? "redis store" : "database");
 	return GWD_HEALTH_DEGRADED;
@@ -292,13 +292,13 @@ static int start_state(struct app *a)
 
 	gwd_reqid_init();
 	gwd_health_start();
-	a->reg = gw_rl_registry_new();
+	a->reg = gwd_ratelimit_registry_new();
 	if (!a->reg) {
 		fputs("gwd: out of memory\n", stderr);
 		return -1;
 	}
 	gwd_reload_set_rl_registry(a->reg);
-	if (gwd_gen_load(a->o.blob, &g, why, sizeof why) != 0) {
+	if (gwd_reload_load(a->o.blob, &g, why, sizeof why) != 0) {
 		fprintf(stderr, "gwd: %s\n", why);
 		return -1;
 	}
@@ -309,19 +309,19 @@ static int start_state(struct app *a)
 	a->max_conns = g->settings.max_conns;
 
 	/* the database: sessions and API keys (gwd/session.h) */
-	if (gw_store_open(&a->st, a->o.store ? a->o.store : a->o.db,
-			  GW_STORE_CREATE | GW_STORE_LAZY, 0, why, sizeof why) != 0 ||
-	    gw_sessions_new(&a->ss, a->st, NULL) != 0 || gw_apikeys_new(&a->ak, a->st, 0) != 0 ||
+	if (gwd_store_open(&a->st, a->o.store ? a->o.store : a->o.db,
+			  GWD_STORE_CREATE | GWD_STORE_LAZY, 0, why, sizeof why) != 0 ||
+	    gwd_session_new(&a->ss, a->st, NULL) != 0 || gwd_apikey_new(&a->ak, a->st, 0) != 0 ||
 	    gwd_cluster_start(a->st, why, sizeof why) != 0) {
 		fprintf(stderr, "gwd: %s: %s\n", a->o.store ? "--store" : a->o.db,
 			why[0] ? why : "cannot open the database");
-		gwd_gen_free(g);
+		gwd_reload_free(g);
 		return -1;
 	}
 	gwd_reload_on_publish(apply_sessions, a->ss);
 	gwd_health_register("db", check_db, a->st);
-	gwd_gen_publish(g);
-	if (gw_sessions_start(a->ss) != 0)
+	gwd_reload_publish(g);
+	if (gwd_session_start(a->ss) != 0)
 		fputs("gwd: cannot start the session flusher\n", stderr);
 	a->deps.store = a->st;
 	a->deps.sessions = a->ss;
@@ -352,7 +352,7 @@ static int start_serving(struct app *a)
 	char why[512], status[256];
 	int r;
 
-	if (a->o.access_log && gwd_alog_open(a->o.access_log) != 0) {
+	if (a->o.access_log && gwd_accesslog_open(a->o.access_log) != 0) {
 		fprintf(stderr, "gwd: --access-log %s: %s\n", a->o.access_log, strerror(errno));
 		return -1;
 	}
@@ -425,7 +425,7 @@ static void reload(struct app *a)
 			 a->o.blob, a->fp, a->nroutes, a->where);
 		fprintf(stderr, "gwd: reload refused, still serving the old blob: %s\n", why);
 	}
-	if (gwd_alog_reopen() != 0)
+	if (gwd_accesslog_reopen() != 0)
 		fprintf(stderr, "gwd: cannot reopen the access log: %s\n", strerror(errno));
 	gwd_service_reloaded(status);
 }
@@ -482,14 +482,14 @@ static void stop(struct app *a)
 	gwd_proxy_service_stop();
 	gwd_server_stop();
 	gwd_conn_reaper_stop();
-	gwd_alog_close();
-	gw_sessions_stop(a->ss);
+	gwd_accesslog_close();
+	gwd_session_stop(a->ss);
 	gwd_cluster_stop();
-	gw_apikeys_free(a->ak);
-	gw_sessions_free(a->ss);
-	gw_store_close(a->st);
+	gwd_apikey_free(a->ak);
+	gwd_session_free(a->ss);
+	gwd_store_close(a->st);
 	gwd_reload_shutdown();
-	gw_rl_registry_free(a->reg);
+	gwd_ratelimit_registry_free(a->reg);
 	gwd_tls_free(&a->tls);
 	if (a->o.pid_file)
 		unlink(a->o.pid_file);

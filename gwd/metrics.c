@@ -478,7 +478,7 @@ int gwd_metrics_render(struct gwd_buf *b, const struct gwd_gen *g)
 		       (unsigned long long)gwd_conn_reaped());
 	gwd_buf_printf(b, "# HELP gateway_access_log_dropped_total Access log lines lost because the log could not keep up.\n"
 		       "# TYPE gateway_access_log_dropped_total counter\ngateway_access_log_dropped_total %llu\n",
-		       (unsigned long long)gwd_alog_dropped());
+		       (unsigned long long)gwd_accesslog_dropped());
 	pthread_mutex_lock(&fam_lock);
 	for (unsigned i = 0; i < nfamilies; i++)
 		families[i].render(b, families[i].ctx);

@@ -70,9 +70,9 @@ struct gwd_req *gwd_pipeline_begin(struct MHD_Connection *mhd, struct gwd_conn *
 	r->mhd = mhd;
 	r->conn = conn;
 	r->t_start_ns = gwd_clock_ns();
-	if (gwd_alog_enabled())
+	if (gwd_accesslog_enabled())
 		clock_gettime(CLOCK_REALTIME, &r->t_wall);
-	r->gen = gwd_gen_acquire(w);
+	r->gen = gwd_reload_acquire(w);
 	gwd_conn_request_line(conn, r->t_start_ns / 1000000u);
 	/* libmicrohttpd cut the request line in place: the target ends where it
 	 * wrote a NUL over the space before "HTTP/1.x".  Another NUL first means
@@ -456,7 +456,7 @@ static void run_handler(struct gwd_req *r)
 		rc = gwd_login_handle(r, &svc);
 		break;
 	case GW_H_LOGOUT: /* dispatch point: sessions (gwd/session.h) */
-		rc = gwd_logout_handle(r, &svc);
+		rc = gwd_login_logout_handle(r, &svc);
 		break;
 	case GW_H_PROXY: /* the upstream engine (gwd/proxy_handler.h) */
 		rc = gwd_proxy_handle(r, &svc);
@@ -615,17 +615,17 @@ void gwd_pipeline_end(struct gwd_req *r, int ok)
 		gwd_metrics_request(w, rt ? rt->metric_slot : 0, r->method, r->status_sent, dur_ns);
 		gwd_conn_response_done(r->conn, now_ns / 1000000u);
 	}
-	if (gwd_alog_enabled()) {
+	if (gwd_accesslog_enabled()) {
 		/* behind trusted proxies the log names the client they forwarded
 		 * for (the head is still readable: libmicrohttpd reports completion
 		 * before it recycles the connection's memory) */
 		if (r->gen && r->gen->settings.trusted_count && r->stage != GWD_ST_LINE)
-			gwd_client_ip(r);
-		gwd_alog_request(r, rt ? rt->label.p : NULL, rt ? rt->label.len : 0, dur_ns / 1000);
+			gwd_clientip_of(r);
+		gwd_accesslog_request(r, rt ? rt->label.p : NULL, rt ? rt->label.len : 0, dur_ns / 1000);
 	}
 	if (r->hctx_free)
 		r->hctx_free(r);
-	gwd_gen_release(r->gen, r->w);
+	gwd_reload_release(r->gen, r->w);
 	atomic_fetch_add_explicit(&r->w->req_ended, 1, memory_order_relaxed);
 	gwd_req_put(r);
 }

@@ -52,7 +52,7 @@ static enum MHD_Result collect_xff(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
-const struct gw_ip *gwd_client_ip(struct gwd_req *r)
+const struct gwd_clientip *gwd_clientip_of(struct gwd_req *r)
 {
 	const struct gw_settings *s = &r->gen->settings;
 	struct xff x = { .n = 0 };
@@ -64,7 +64,7 @@ const struct gw_ip *gwd_client_ip(struct gwd_req *r)
 	} else {
 		if (s->trusted_count && r->mhd)
 			MHD_get_connection_values_n(r->mhd, MHD_HEADER_KIND, collect_xff, &x);
-		gw_clientip(&r->cip, (const struct sockaddr *)&r->conn->addr, x.v, x.len, x.n,
+		gwd_clientip(&r->cip, (const struct sockaddr *)&r->conn->addr, x.v, x.len, x.n,
 			    s->trusted_first + s->trusted_count <= r->gen->ncidrs
 				    ? r->gen->cidrs + s->trusted_first : NULL,
 			    s->trusted_first + s->trusted_count <= r->gen->ncidrs
@@ -78,13 +78,13 @@ int gwd_policy_ip(struct gwd_req *r, const struct gw_policy *p)
 {
 	const struct gwd_gen *g = r->gen;
 	const struct gw_ipfilter *f = &g->ipfilters[p->index];
-	const struct gw_ip *ip = gwd_client_ip(r);
+	const struct gwd_clientip *ip = gwd_clientip_of(r);
 	/* deny wins over allow; no allow list lets everyone else in */
 	int denied = f->deny_first + f->deny_count <= g->ncidrs &&
-		     gw_ip_in_cidrs(ip, g->cidrs + f->deny_first, f->deny_count);
+		     gwd_clientip_in_cidrs(ip, g->cidrs + f->deny_first, f->deny_count);
 	int allowed = f->allow_count == 0 ||
 		      (f->allow_first + f->allow_count <= g->ncidrs &&
-		       gw_ip_in_cidrs(ip, g->cidrs + f->allow_first, f->allow_count));
+		       gwd_clientip_in_cidrs(ip, g->cidrs + f->allow_first, f->allow_count));
 
 	if (denied || !allowed)
 		return refuse(r, GWD_PB_FORBIDDEN, "client address not allowed");
@@ -92,7 +92,7 @@ int gwd_policy_ip(struct gwd_req *r, const struct gw_policy *p)
 }
 
 /* The key of request <r> for limit <rl>. */
-static void rl_key(struct gwd_req *r, const struct gw_ratelimit *rl, struct gw_rl_keyval *k)
+static void rl_key(struct gwd_req *r, const struct gw_ratelimit *rl, struct gwd_ratelimit_keyval *k)
 {
 	const char *v;
 	size_t n = 0;
@@ -100,17 +100,17 @@ static void rl_key(struct gwd_req *r, const struct gw_ratelimit *rl, struct gw_r
 	switch (rl->key) {
 	case GW_RLK_USER:
 	case GW_RLK_API_KEY:
-		gw_rl_key_bytes(k, r->user, r->user_len);
+		gwd_ratelimit_key_bytes(k, r->user, r->user_len);
 		break;
 	case GW_RLK_HEADER:
 		v = gwd_req_header(r, rl->header.p, &n);
-		gw_rl_key_bytes(k, v, v ? n : 0);
+		gwd_ratelimit_key_bytes(k, v, v ? n : 0);
 		break;
 	case GW_RLK_ROUTE:
-		gw_rl_key_bytes(k, NULL, 0);
+		gwd_ratelimit_key_bytes(k, NULL, 0);
 		break;
 	default:
-		gw_rl_key_ip(k, gwd_client_ip(r)->b);
+		gwd_ratelimit_key_ip(k, gwd_clientip_of(r)->b);
 		break;
 	}
 }
@@ -118,10 +118,10 @@ static void rl_key(struct gwd_req *r, const struct gw_ratelimit *rl, struct gw_r
 int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 {
 	const struct gwd_gen *g = r->gen;
-	struct gw_rl_check c[GW_RL_MAX_LIMITS];
-	struct gw_rl_decision d;
-	struct gw_rl_headers h;
-	unsigned n = p->count < GW_RL_MAX_LIMITS ? p->count : GW_RL_MAX_LIMITS;
+	struct gwd_ratelimit_check c[GWD_RATELIMIT_MAX_LIMITS];
+	struct gwd_ratelimit_decision d;
+	struct gwd_ratelimit_headers h;
+	unsigned n = p->count < GWD_RATELIMIT_MAX_LIMITS ? p->count : GWD_RATELIMIT_MAX_LIMITS;
 	struct gwd_hdr *hs;
 	size_t cap;
 	unsigned first;
@@ -135,12 +135,12 @@ int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 	}
 	/* the request line's clock reading (same clock as gwd_clock_ns), a few
 	 * microseconds old: one clock read less per request */
-	if (gw_rl_admit_all(c, n, r->t_start_ns, &d) < 0)
+	if (gwd_ratelimit_admit_all(c, n, r->t_start_ns, &d) < 0)
 		return refuse(r, GWD_PB_INTERNAL, NULL);
 	/* The policy's choice of fields (docs/ratelimit.md): all five, the IETF
 	 * pair, or none -- a refusal's Retry-After is sent whatever it is. */
 	mode = n ? g->ratelimits[p->index].headers : GW_RLH_ALL;
-	first = mode == GW_RLH_IETF ? GW_RL_H_IETF : mode == GW_RLH_NONE ? GW_RL_H_RETRY : 0;
+	first = mode == GW_RLH_IETF ? GWD_RATELIMIT_H_IETF : mode == GW_RLH_NONE ? GWD_RATELIMIT_H_RETRY : 0;
 	if (mode == GW_RLH_NONE && d.admitted)
 		return 0;
 	/* One piece of request memory holds the list entries and the numbers;
@@ -150,9 +150,9 @@ int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 	 * gwd_req_add_resp_header_ref each, because a rate-limited route pays
 	 * this on every request and should cost about what an unlimited one
 	 * does. */
-	cap = gw_rl_headers_size(&d);
-	hs = gwd_req_alloc(r, GW_RL_HEADERS * sizeof *hs + cap);
-	if (hs && gw_rl_headers_render(&d, (char *)(hs + GW_RL_HEADERS), cap, &h) == 0 && h.n > first) {
+	cap = gwd_ratelimit_headers_size(&d);
+	hs = gwd_req_alloc(r, GWD_RATELIMIT_HEADERS * sizeof *hs + cap);
+	if (hs && gwd_ratelimit_headers_render(&d, (char *)(hs + GWD_RATELIMIT_HEADERS), cap, &h) == 0 && h.n > first) {
 		for (unsigned i = first; i < h.n; i++)
 			hs[i] = (struct gwd_hdr){ i + 1 < h.n ? &hs[i + 1] : NULL, h.name[i],
 						  h.value[i], h.nlen[i], h.vlen[i] };
@@ -167,7 +167,7 @@ int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 int gwd_policy_auth(struct gwd_req *r, const struct gw_policy *p, const struct gwd_services *svc)
 {
 	const struct gw_auth *a;
-	struct gw_principal *who;
+	struct gwd_session_principal *who;
 	int rc;
 
 	if (p->index >= r->gen->nauths)
@@ -184,11 +184,11 @@ int gwd_policy_auth(struct gwd_req *r, const struct gw_policy *p, const struct g
 
 		if (!svc->apikeys)
 			return refuse(r, GWD_PB_UNAVAILABLE, "api keys not available");
-		rc = gw_apikey_check(svc->apikeys, gwd_req_header(r, hdr, NULL), who);
+		rc = gwd_apikey_check(svc->apikeys, gwd_req_header(r, hdr, NULL), who);
 	} else {
 		if (!svc->sessions)
 			return refuse(r, GWD_PB_UNAVAILABLE, "sessions not available");
-		rc = gw_session_check(svc->sessions, &r->gen->settings,
+		rc = gwd_session_check(svc->sessions, &r->gen->settings,
 				      gwd_req_header(r, "Authorization", NULL),
 				      gwd_req_header(r, "Cookie", NULL), who);
 	}

@@ -19,7 +19,7 @@ struct gwd_req;
 /* The client address of <r>: the socket's peer, or X-Forwarded-For walked
  * from the right when the peer is one of the blob's trusted proxies
  * (clientip.h).  Computed once per request; :: when unknown. */
-const struct gw_ip *gwd_client_ip(struct gwd_req *r);
+const struct gwd_clientip *gwd_clientip_of(struct gwd_req *r);
 
 /* `ip`: 403 unless the client address passes the allow and deny lists. */
 int gwd_policy_ip(struct gwd_req *r, const struct gw_policy *p);

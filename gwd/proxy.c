@@ -25,6 +25,8 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+#include "gwd/clock.h"
+#include "lib/http.h"
 
 #define MAX_POLL_FDS 1024  /* client sockets watched for hang-up per scan */
 #define MAX_ENGINES 64     /* engine threads at most (one per pool thread) */
@@ -41,16 +43,16 @@ struct engine {
 	int epfd;
 	int wakefd;                        /* eventfd: submissions and stop */
 	_Atomic int asleep;                /* in (or about to enter) epoll_wait */
-	_Atomic(struct gwd_pcall *) inbox; /* lock-free stack of submitted calls */
-	_Atomic(struct gwd_pcall *) kicks; /* streaming calls a reader poked */
-	struct gwd_pcall *running;
-	struct gwd_pcall *hready;          /* heads complete, not yet handed over */
+	_Atomic(struct gwd_proxy_call *) inbox; /* lock-free stack of submitted calls */
+	_Atomic(struct gwd_proxy_call *) kicks; /* streaming calls a reader poked */
+	struct gwd_proxy_call *running;
+	struct gwd_proxy_call *hready;          /* heads complete, not yet handed over */
 	int64_t timer_ns;                  /* libcurl's timeout, -1: none */
 	uint64_t next_scan_ns;             /* next hang-up scan */
 	CURL *idle[EASY_POOL];             /* easy handles between transfers */
 	unsigned nidle;
 	struct pollfd pfds[MAX_POLL_FDS];
-	struct gwd_pcall *owner[MAX_POLL_FDS];
+	struct gwd_proxy_call *owner[MAX_POLL_FDS];
 	struct epoll_event evs[MAX_EVENTS];
 };
 
@@ -65,7 +67,7 @@ static struct {
 	int started;
 } eng;
 
-static void run_add(struct engine *g, struct gwd_pcall *c)
+static void run_add(struct engine *g, struct gwd_proxy_call *c)
 {
 	c->rprev = NULL;
 	c->rnext = g->running;
@@ -74,7 +76,7 @@ static void run_add(struct engine *g, struct gwd_pcall *c)
 	g->running = c;
 }
 
-static void run_del(struct engine *g, struct gwd_pcall *c)
+static void run_del(struct engine *g, struct gwd_proxy_call *c)
 {
 	if (c->rprev)
 		c->rprev->rnext = c->rnext;
@@ -85,15 +87,7 @@ static void run_del(struct engine *g, struct gwd_pcall *c)
 	c->rnext = c->rprev = NULL;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void hready_add(struct engine *g, struct gwd_pcall *c)
+static void hready_add(struct engine *g, struct gwd_proxy_call *c)
 {
 	if (c->in_hready)
 		return;
@@ -105,7 +99,7 @@ static void hready_add(struct engine *g, struct gwd_pcall *c)
 	g->hready = c;
 }
 
-static void hready_del(struct engine *g, struct gwd_pcall *c)
+static void hready_del(struct engine *g, struct gwd_proxy_call *c)
 {
 	if (!c->in_hready)
 		return;
@@ -169,15 +163,15 @@ long gwd_proxy_encode_path(const char *s, size_t len, int keep_slash, char *out,
 	return (long)o;
 }
 
-struct gwd_pcall *gwd_pcall_new(void)
+struct gwd_proxy_call *gwd_proxy_call_new(void)
 {
 	/* Only the fields ahead of the buffers are zeroed: <hdrbuf> is read
 	 * up to <hdrlen>, and a 16 KiB memset per request was a tenth of a
 	 * proxied request's instructions. */
-	struct gwd_pcall *c = malloc(sizeof *c);
+	struct gwd_proxy_call *c = malloc(sizeof *c);
 
 	if (c) {
-		memset(c, 0, offsetof(struct gwd_pcall, hdrbuf));
+		memset(c, 0, offsetof(struct gwd_proxy_call, hdrbuf));
 		c->client_fd = -1;
 		c->target = -1;
 		c->content_length = -1;
@@ -188,7 +182,7 @@ struct gwd_pcall *gwd_pcall_new(void)
 }
 
 /* Free <c>: its last reference is gone. */
-static void pcall_destroy(struct gwd_pcall *c)
+static void pcall_destroy(struct gwd_proxy_call *c)
 {
 	if (c->on_free)
 		c->on_free(c->free_ctx, c->free_ctx2);
@@ -202,20 +196,20 @@ static void pcall_destroy(struct gwd_pcall *c)
 	free(c);
 }
 
-static void unref(struct gwd_pcall *c)
+static void unref(struct gwd_proxy_call *c)
 {
 	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
 		pcall_destroy(c);
 }
 
-void gwd_pcall_retain(struct gwd_pcall *c)
+void gwd_proxy_call_retain(struct gwd_proxy_call *c)
 {
 	atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
 }
 
-static void kick(struct gwd_pcall *c);
+static void kick(struct gwd_proxy_call *c);
 
-void gwd_pcall_release(struct gwd_pcall *c)
+void gwd_proxy_call_release(struct gwd_proxy_call *c)
 {
 	int cancel = 0;
 
@@ -238,12 +232,12 @@ void gwd_pcall_release(struct gwd_pcall *c)
 	unref(c);
 }
 
-void gwd_pcall_free(struct gwd_pcall *c)
+void gwd_proxy_call_free(struct gwd_proxy_call *c)
 {
-	gwd_pcall_release(c);
+	gwd_proxy_call_release(c);
 }
 
-int gwd_pcall_wait(struct gwd_pcall *c, int what)
+int gwd_proxy_call_wait(struct gwd_proxy_call *c, int what)
 {
 	int wait;
 
@@ -258,7 +252,7 @@ int gwd_pcall_wait(struct gwd_pcall *c, int what)
 	return wait;
 }
 
-long gwd_pcall_feed(struct gwd_pcall *c, const char *p, size_t n)
+long gwd_proxy_call_feed(struct gwd_proxy_call *c, const char *p, size_t n)
 {
 	size_t room, off, first;
 	int poke = 0;
@@ -293,7 +287,7 @@ long gwd_pcall_feed(struct gwd_pcall *c, const char *p, size_t n)
 	return (long)n;
 }
 
-void gwd_pcall_feed_end(struct gwd_pcall *c)
+void gwd_proxy_call_feed_end(struct gwd_proxy_call *c)
 {
 	int poke = 0;
 
@@ -308,7 +302,7 @@ void gwd_pcall_feed_end(struct gwd_pcall *c)
 		kick(c);
 }
 
-void gwd_pcall_cancel(struct gwd_pcall *c)
+void gwd_proxy_call_cancel(struct gwd_proxy_call *c)
 {
 	int poke = 0;
 
@@ -320,7 +314,7 @@ void gwd_pcall_cancel(struct gwd_pcall *c)
 		kick(c);
 }
 
-long gwd_pcall_read(struct gwd_pcall *c, char *out, size_t max)
+long gwd_proxy_call_read(struct gwd_proxy_call *c, char *out, size_t max)
 {
 	uint64_t avail;
 	size_t n, off, first;
@@ -358,7 +352,7 @@ long gwd_pcall_read(struct gwd_pcall *c, char *out, size_t max)
 	return (long)n;
 }
 
-int gwd_pcall_header(const struct gwd_pcall *c, size_t *pos, const char **name,
+int gwd_proxy_call_header(const struct gwd_proxy_call *c, size_t *pos, const char **name,
 		     const char **value)
 {
 	size_t p = *pos;
@@ -377,13 +371,13 @@ int gwd_pcall_header(const struct gwd_pcall *c, size_t *pos, const char **name,
 
 /* libcurl asks for request body bytes of an upload-streaming call: what the
  * pool thread fed, the end once the client's body is all in, or a pause
- * until more comes (gwd_pcall_feed kicks the engine).  Room made for a
+ * until more comes (gwd_proxy_call_feed kicks the engine).  Room made for a
  * connection waiting to feed resumes it. */
 static size_t on_read(char *out, size_t size, size_t n, void *arg)
 {
-	struct gwd_pcall *c = arg;
+	struct gwd_proxy_call *c = arg;
 	size_t max = size * n, got, off, first;
-	void (*wake)(struct gwd_pcall *, void *) = NULL;
+	void (*wake)(struct gwd_proxy_call *, void *) = NULL;
 	void *warg = c->arg;
 
 	pthread_mutex_lock(&c->mu);
@@ -410,7 +404,7 @@ static size_t on_read(char *out, size_t size, size_t n, void *arg)
 		wake = c->on_data;
 	}
 	pthread_mutex_unlock(&c->mu);
-	c->last_ns = now_ns();
+	c->last_ns = gwd_clock_ns();
 	if (wake)
 		wake(c, warg);
 	return got;
@@ -424,13 +418,13 @@ static size_t on_read(char *out, size_t size, size_t n, void *arg)
  * unpaused): nothing buffers without bound. */
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
-	struct gwd_pcall *c = arg;
+	struct gwd_proxy_call *c = arg;
 	size_t len = size * n, off, first;
 	int wake;
 
 	if (c->head)
 		return len;
-	c->last_ns = now_ns();
+	c->last_ns = gwd_clock_ns();
 	if (!c->streaming) {
 		if (c->w + len > GWD_PCALL_BUF) {
 			c->paused = 1;
@@ -476,26 +470,6 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* Whether <ch> may appear in a field name (RFC 9110 5.6.2 tchar). */
-static int tchar(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
-/* Whether the <n> bytes at <p> may be a field value: no control byte but
- * HTAB (so no CR, LF or NUL), no DEL (RFC 9110 5.5). */
-static int value_ok(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)p[i];
-
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
 /* Header lines arrive one per call, for every response (1xx included), and
  * then the trailer lines of a chunked body: a status line opens a head, its
  * empty line closes it, and only the fields of the final (non-1xx) head are
@@ -506,7 +480,7 @@ static int value_ok(const char *p, size_t n)
  * bytes consumed (always all: a bad line is dropped, not fatal). */
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
-	struct gwd_pcall *c = arg;
+	struct gwd_proxy_call *c = arg;
 	size_t len = size * n, nlen, vstart, vend;
 	const char *colon;
 
@@ -532,7 +506,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 			if (c->head_overflow)
 				return 0;
 			c->head_done = 1;
-			c->last_ns = now_ns();
+			c->last_ns = gwd_clock_ns();
 			hready_add(c->eng, c);
 		}
 		c->in_headers = c->in_headers == 2 ? 0 : 3;
@@ -545,7 +519,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 		return size * n; /* libcurl validated framing; skip oddities */
 	nlen = (size_t)(colon - p);
 	for (size_t i = 0; i < nlen; i++)
-		if (!tchar((unsigned char)p[i]))
+		if (!gw_http_is_tchar((unsigned char)p[i]))
 			return size * n; /* obs-fold (leading white space) too */
 	vstart = nlen + 1;
 	while (vstart < len && (p[vstart] == ' ' || p[vstart] == '\t'))
@@ -553,7 +527,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	vend = len;
 	while (vend > vstart && (p[vend - 1] == ' ' || p[vend - 1] == '\t'))
 		vend--;
-	if (!value_ok(p + vstart, vend - vstart))
+	if (!gw_http_is_field_value(p + vstart, vend - vstart))
 		return size * n;
 	if (nlen == 10 && strncasecmp(p, "connection", 10) == 0) {
 		size_t have = strlen(c->conn_tokens), add = vend - vstart;
@@ -586,7 +560,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 /* ---- the engine ---- */
 
-static void observe(struct gwd_pcall *c, unsigned code)
+static void observe(struct gwd_proxy_call *c, unsigned code)
 {
 	struct gwd_upstream_state *u = c->u;
 	static const double bounds[GWD_UP_NBUCKETS] = {
@@ -595,7 +569,7 @@ static void observe(struct gwd_pcall *c, unsigned code)
 	double s;
 	unsigned b;
 
-	c->t_end_ns = now_ns();
+	c->t_end_ns = gwd_clock_ns();
 	if (!u)
 		return;
 	if (code < 600)
@@ -633,17 +607,17 @@ static void easy_put(struct engine *g, CURL *e)
 
 /* End call <c> with <error>: account it, let go of its easy handle (out of
  * the multi handle by now; the call itself is the submitter's, and would
- * take the handle with it to gwd_pcall_free otherwise, on another thread),
+ * take the handle with it to gwd_proxy_call_free otherwise, on another thread),
  * and run done() last -- <c> may be freed as soon as it starts. */
-static void finish(struct engine *g, struct gwd_pcall *c, int error)
+static void finish(struct engine *g, struct gwd_proxy_call *c, int error)
 {
 	static const unsigned code_of[] = {0, 502, 504, 502, 503, 499, 500};
 	int wake;
 
 	hready_del(g, c);
 	if (!c->streaming) {
-		void (*done)(struct gwd_pcall *, void *) = c->done;
-		void (*resume)(struct gwd_pcall *, void *) = NULL;
+		void (*done)(struct gwd_proxy_call *, void *) = c->done;
+		void (*resume)(struct gwd_proxy_call *, void *) = NULL;
 		void *arg = c->arg;
 		int eng_ref = c->eng_ref;
 
@@ -707,9 +681,9 @@ static void finish(struct engine *g, struct gwd_pcall *c, int error)
 /* The final head of <c> is complete and the transfer goes on: hand the call
  * over as a stream (done() with <streaming> set).  The buffer becomes a ring
  * of GWD_PCALL_BUF bytes; what arrived so far lies at its start. */
-static void start_stream(struct engine *g, struct gwd_pcall *c)
+static void start_stream(struct engine *g, struct gwd_proxy_call *c)
 {
-	void (*resume)(struct gwd_pcall *, void *);
+	void (*resume)(struct gwd_proxy_call *, void *);
 	curl_off_t cl = -1;
 
 	if (c->resp_cap < GWD_PCALL_BUF) {
@@ -730,7 +704,7 @@ static void start_stream(struct engine *g, struct gwd_pcall *c)
 		c->content_length = cl;
 	c->error = GWD_PX_OK;
 	if (!c->eng_ref) {
-		gwd_pcall_retain(c); /* the engine's, beside the request's */
+		gwd_proxy_call_retain(c); /* the engine's, beside the request's */
 		c->eng_ref = 1;
 	}
 	pthread_mutex_lock(&c->mu);
@@ -750,7 +724,7 @@ static void start_stream(struct engine *g, struct gwd_pcall *c)
  * transfer did not end in it (those were finished whole by reap). */
 static void start_streams(struct engine *g)
 {
-	struct gwd_pcall *c;
+	struct gwd_proxy_call *c;
 
 	while ((c = g->hready)) {
 		hready_del(g, c);
@@ -763,14 +737,14 @@ static void start_streams(struct engine *g)
  * or LF in any of them (or a space or control byte in the target) would
  * split the upstream request.  The pool thread builds them from what the
  * client sent: a bug there must not become request smuggling.  1 or 0. */
-static int request_ok(const struct gwd_pcall *c)
+static int request_ok(const struct gwd_proxy_call *c)
 {
 	const unsigned char *p = (const unsigned char *)c->path;
 
 	if (!c->method || !*c->method || !p || *p == '\0')
 		return 0;
 	for (const char *m = c->method; *m; m++)
-		if (!tchar((unsigned char)*m))
+		if (!gw_http_is_tchar((unsigned char)*m))
 			return 0;
 	for (; *p; p++)
 		if (*p <= 0x20 || *p == 0x7f)
@@ -783,7 +757,7 @@ static int request_ok(const struct gwd_pcall *c)
 
 /* Start (or restart, for a retry) <c> on <g> with a newly picked target.
  * Returns 0 when the transfer is running, -1 when <c> was finished instead. */
-static int launch(struct engine *g, struct gwd_pcall *c)
+static int launch(struct engine *g, struct gwd_proxy_call *c)
 {
 	static char no_expect[] = "Expect:", no_ctype[] = "Content-Type:",
 		    chunked[] = "Transfer-Encoding: chunked";
@@ -802,9 +776,9 @@ static int launch(struct engine *g, struct gwd_pcall *c)
 		finish(g, c, GWD_PX_CANCELLED); /* the client left before it started */
 		return -1;
 	}
-	t = gwd_upstream_pick(u, c->hash_key, c->hash_keylen, c->tried, c->ntried, now_ns());
+	t = gwd_upstream_pick(u, c->hash_key, c->hash_keylen, c->tried, c->ntried, gwd_clock_ns());
 	if (t < 0) {
-		c->retry_after = gwd_upstream_retry_after(u, now_ns());
+		c->retry_after = gwd_upstream_retry_after(u, gwd_clock_ns());
 		finish(g, c, c->ntried ? c->error : GWD_PX_NO_TARGET);
 		return -1;
 	}
@@ -817,7 +791,7 @@ static int launch(struct engine *g, struct gwd_pcall *c)
 	c->w = c->rd = 0;
 	c->paused = 0;
 	c->head_done = 0;
-	c->last_ns = now_ns();
+	c->last_ns = gwd_clock_ns();
 	c->hdrlen = 0;
 	c->conn_tokens[0] = '\0';
 	c->head_overflow = 0;
@@ -901,11 +875,11 @@ static int launch(struct engine *g, struct gwd_pcall *c)
 }
 
 /* A transfer ended with <rc>: account it, retry when allowed, or finish. */
-static void ended(struct engine *g, struct gwd_pcall *c, CURLcode rc)
+static void ended(struct engine *g, struct gwd_proxy_call *c, CURLcode rc)
 {
 	struct gwd_upstream_state *u = c->u;
 	int t = c->target, err = GWD_PX_OK, upstream_fault = 0;
-	uint64_t now = now_ns();
+	uint64_t now = gwd_clock_ns();
 
 	curl_multi_remove_handle(g->multi, c->easy);
 	run_del(g, c);
@@ -946,7 +920,7 @@ static void ended(struct engine *g, struct gwd_pcall *c, CURLcode rc)
 }
 
 /* Take <c> off <g> before its transfer ended, and finish it with <error>. */
-static void abandon(struct engine *g, struct gwd_pcall *c, int error)
+static void abandon(struct engine *g, struct gwd_proxy_call *c, int error)
 {
 	curl_multi_remove_handle(g->multi, c->easy);
 	run_del(g, c);
@@ -959,7 +933,7 @@ static void abandon(struct engine *g, struct gwd_pcall *c, int error)
  * waits for its reader, not for the upstream, and is not timed). */
 static void scan_timeouts(struct engine *g, uint64_t now)
 {
-	struct gwd_pcall *c, *next;
+	struct gwd_proxy_call *c, *next;
 
 	for (c = g->running; c; c = next) {
 		uint64_t limit = (uint64_t)(c->u->cfg.timeout_ms ? c->u->cfg.timeout_ms : 30000) * 1000000u;
@@ -978,7 +952,7 @@ static void scan_timeouts(struct engine *g, uint64_t now)
 /* A reader poked streaming call <c>: it made room (unpause the transfer) or
  * let go of the call (abort the transfer; an unfinished one's connection is
  * closed by libcurl, never reused). */
-static void kicked(struct engine *g, struct gwd_pcall *c)
+static void kicked(struct engine *g, struct gwd_proxy_call *c)
 {
 	int cancel, unpause;
 
@@ -1000,7 +974,7 @@ static void kicked(struct engine *g, struct gwd_pcall *c)
 	if (cancel) {
 		abandon(g, c, GWD_PX_CANCELLED);
 	} else if (unpause) {
-		c->last_ns = now_ns();
+		c->last_ns = gwd_clock_ns();
 		/* may hand kept bytes over (on_body, on_read) before it returns */
 		curl_easy_pause(c->easy, mask);
 	}
@@ -1009,10 +983,10 @@ static void kicked(struct engine *g, struct gwd_pcall *c)
 /* Handle the kicks of <g>: each held a reference. */
 static void take_kicks(struct engine *g)
 {
-	struct gwd_pcall *c = atomic_exchange(&g->kicks, NULL);
+	struct gwd_proxy_call *c = atomic_exchange(&g->kicks, NULL);
 
 	while (c) {
-		struct gwd_pcall *next = c->knext;
+		struct gwd_proxy_call *next = c->knext;
 
 		atomic_store(&c->kicked, 0);
 		kicked(g, c);
@@ -1027,7 +1001,7 @@ static void scan_hangups(struct engine *g)
 {
 	unsigned n = 0;
 
-	for (struct gwd_pcall *c = g->running; c && n < MAX_POLL_FDS; c = c->rnext) {
+	for (struct gwd_proxy_call *c = g->running; c && n < MAX_POLL_FDS; c = c->rnext) {
 		if (c->client_fd < 0)
 			continue;
 		g->pfds[n].fd = c->client_fd;
@@ -1078,7 +1052,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 	struct engine *g = userp;
 
 	(void)multi;
-	g->timer_ns = timeout_ms < 0 ? -1 : (int64_t)(now_ns() + (uint64_t)timeout_ms * 1000000u);
+	g->timer_ns = timeout_ms < 0 ? -1 : (int64_t)(gwd_clock_ns() + (uint64_t)timeout_ms * 1000000u);
 	return 0;
 }
 
@@ -1089,7 +1063,7 @@ static void reap(struct engine *g)
 	int nmsg;
 
 	while ((m = curl_multi_info_read(g->multi, &nmsg))) {
-		struct gwd_pcall *c = NULL;
+		struct gwd_proxy_call *c = NULL;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
@@ -1102,20 +1076,20 @@ static void reap(struct engine *g)
  * newest first). */
 static void take_inbox(struct engine *g)
 {
-	struct gwd_pcall *in = atomic_exchange(&g->inbox, NULL), *rev = NULL;
+	struct gwd_proxy_call *in = atomic_exchange(&g->inbox, NULL), *rev = NULL;
 
 	while (in) {
-		struct gwd_pcall *next = in->next;
+		struct gwd_proxy_call *next = in->next;
 
 		in->next = rev;
 		rev = in;
 		in = next;
 	}
 	while (rev) {
-		struct gwd_pcall *next = rev->next;
+		struct gwd_proxy_call *next = rev->next;
 
 		rev->next = NULL;
-		rev->t_start_ns = now_ns();
+		rev->t_start_ns = gwd_clock_ns();
 		launch(g, rev);
 		rev = next;
 	}
@@ -1160,14 +1134,14 @@ static void *engine(void *arg)
 
 		take_inbox(g);
 		take_kicks(g);
-		now = now_ns();
+		now = gwd_clock_ns();
 		if (g->timer_ns >= 0 && (uint64_t)g->timer_ns <= now) {
 			int still;
 
 			g->timer_ns = -1;
 			curl_multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &still);
 			reap(g);
-			now = now_ns();
+			now = gwd_clock_ns();
 		}
 		if (g->running && now >= g->next_scan_ns) {
 			scan_hangups(g);
@@ -1258,7 +1232,7 @@ fail:
  * waiting on any engine with its done() called, and release the engines. */
 static void engines_down(unsigned nthreads)
 {
-	struct gwd_pcall *c;
+	struct gwd_proxy_call *c;
 
 	for (unsigned i = 0; i < nthreads; i++) {
 		wake(&eng.e[i]);
@@ -1270,7 +1244,7 @@ static void engines_down(unsigned nthreads)
 		struct engine *g = &eng.e[i];
 
 		for (c = atomic_exchange(&g->kicks, NULL); c;) {
-			struct gwd_pcall *next = c->knext;
+			struct gwd_proxy_call *next = c->knext;
 
 			atomic_store(&c->kicked, 0);
 			unref(c);
@@ -1279,7 +1253,7 @@ static void engines_down(unsigned nthreads)
 		while ((c = g->running))
 			abandon(g, c, GWD_PX_INTERNAL);
 		for (c = atomic_exchange(&g->inbox, NULL); c;) {
-			struct gwd_pcall *next = c->next;
+			struct gwd_proxy_call *next = c->next;
 
 			finish(g, c, GWD_PX_INTERNAL);
 			c = next;
@@ -1338,14 +1312,14 @@ void gwd_proxy_stop(void)
 /* Put <c> on its engine's kick stack (once: a call already there is
  * looked at anyway), holding a reference, and wake the engine.  Engines
  * going down have ended every call, so a late kick is dropped. */
-static void kick(struct gwd_pcall *c)
+static void kick(struct gwd_proxy_call *c)
 {
 	struct engine *g = c->eng;
-	struct gwd_pcall *head;
+	struct gwd_proxy_call *head;
 
 	if (atomic_exchange(&c->kicked, 1))
 		return;
-	gwd_pcall_retain(c);
+	gwd_proxy_call_retain(c);
 	atomic_fetch_add(&eng.submitting, 1);
 	if (!atomic_load(&eng.live)) {
 		atomic_fetch_sub(&eng.submitting, 1);
@@ -1363,10 +1337,10 @@ static void kick(struct gwd_pcall *c)
 	atomic_fetch_sub(&eng.submitting, 1);
 }
 
-int gwd_proxy_submit(struct gwd_pcall *c)
+int gwd_proxy_submit(struct gwd_proxy_call *c)
 {
 	static _Thread_local unsigned mine = UINT_MAX;
-	struct gwd_pcall *head;
+	struct gwd_proxy_call *head;
 	struct engine *g;
 
 	/* Announce ourselves before looking at <live> (both sequentially
@@ -1379,7 +1353,7 @@ int gwd_proxy_submit(struct gwd_pcall *c)
 	}
 	if (c->up_stream && !c->eng_ref) {
 		/* the body comes later: the engine holds the call meanwhile */
-		gwd_pcall_retain(c);
+		gwd_proxy_call_retain(c);
 		c->eng_ref = 1;
 	}
 	/* Each submitting thread keeps to one engine: with one engine per pool

@@ -1,7 +1,7 @@
 /* The proxy engine: upstream HTTP exchanges driven on event loops, so that
  * no libmicrohttpd pool thread ever waits for an upstream.
  *
- * The pool thread prepares a struct gwd_pcall (target URL path, headers,
+ * The pool thread prepares a struct gwd_proxy_call (target URL path, headers,
  * body), suspends its connection and submits the call to its engine (one
  * engine thread per pool thread); the engine runs its calls on its libcurl
  * multi handle (keep-alive pooling, timeouts and framing are libcurl's),
@@ -9,9 +9,9 @@
  * invokes its <done> callback on the engine thread -- which resumes the
  * connection.  The pool thread then reads the result.
  *
- *   pool thread:  gwd_pcall_new -> fill -> MHD_suspend -> gwd_proxy_submit
+ *   pool thread:  gwd_proxy_call_new -> fill -> MHD_suspend -> gwd_proxy_submit
  *   engine:       pick target -> curl -> (retry) -> result -> done()
- *   pool thread:  resumed: build the response from result; gwd_pcall_free
+ *   pool thread:  resumed: build the response from result; gwd_proxy_call_free
  *                 at request completion
  *
  * Submission is a lock-free stack per engine (producers CAS, the engine takes
@@ -25,7 +25,7 @@
  * upstream's whole answer fits and arrives with its head (the usual small
  * reply), done() reports a finished call as above.  Otherwise done() runs as
  * soon as the head is complete, with <streaming> set: the call stays on the
- * engine, and the pool thread drains its buffer with gwd_pcall_read while the
+ * engine, and the pool thread drains its buffer with gwd_proxy_call_read while the
  * engine fills it.  Backpressure both ways: a full buffer pauses the upstream
  * transfer (CURL_WRITEFUNC_PAUSE) until the reader has made room; an empty
  * one makes the reader suspend its connection, and <on_data> (engine thread)
@@ -33,11 +33,11 @@
  *
  *   engine:  head complete -> done(streaming) -> on_body fills the ring
  *            (full: pause) ... transfer ends -> on_data
- *   pool:    response from a callback -> gwd_pcall_read (empty: suspend;
+ *   pool:    response from a callback -> gwd_proxy_call_read (empty: suspend;
  *            made room: kick the engine, which unpauses)
  *
  * A streaming call is shared: the engine, the request and the response each
- * hold a reference (gwd_pcall_retain / gwd_pcall_release); the request's
+ * hold a reference (gwd_proxy_call_retain / gwd_proxy_call_release); the request's
  * release cancels a transfer still running.
  */
 #ifndef GWD_PROXY_H
@@ -54,7 +54,7 @@
 #define GWD_PCALL_BUF (128u * 1024u) /* response body buffer per call, at most */
 #define GWD_PCALL_MAX_TRIES 4
 
-enum gwd_pcall_error {
+enum gwd_proxy_call_error {
 	GWD_PX_OK = 0,        /* the upstream answered: result status/headers/body */
 	GWD_PX_REFUSED = 1,   /* connect refused / broken response: 502 */
 	GWD_PX_TIMEOUT = 2,   /* connect or response timeout: 504 */
@@ -64,18 +64,18 @@ enum gwd_pcall_error {
 	GWD_PX_INTERNAL = 6,  /* out of memory, engine stopped: 500 */
 };
 
-/* what a suspended connection waits for (gwd_pcall_wait) */
+/* what a suspended connection waits for (gwd_proxy_call_wait) */
 #define GWD_PW_RESULT 1 /* done: the result or the stream's head */
 #define GWD_PW_ROOM 2   /* room in the upload buffer */
 
-/* gwd_pcall_read's answers besides a byte count */
+/* gwd_proxy_call_read's answers besides a byte count */
 #define GWD_PCALL_WAIT 0   /* nothing yet: suspend, on_data will resume */
 #define GWD_PCALL_EOF (-1) /* the body ended whole */
 #define GWD_PCALL_CUT (-2) /* the exchange failed mid-body: cut the response */
 
 struct engine;
 
-struct gwd_pcall {
+struct gwd_proxy_call {
 	/* --- set by the submitter --- */
 	struct gwd_upstream_state *u;
 	const char *method;          /* request method as sent */
@@ -85,17 +85,17 @@ struct gwd_pcall {
 	struct curl_slist *headers;  /* request headers to send, owned by the submitter */
 	const char *body;            /* request body (may be NULL), owned by the submitter */
 	size_t body_len;
-	uint8_t up_stream;           /* the body streams: gwd_pcall_feed, then
-	                                gwd_pcall_feed_end (not retried) */
+	uint8_t up_stream;           /* the body streams: gwd_proxy_call_feed, then
+	                                gwd_proxy_call_feed_end (not retried) */
 	int64_t up_len;              /* its length (Content-Length), -1: chunked */
 	const void *hash_key;        /* for balance: hash */
 	size_t hash_keylen;
 	size_t max_resp_body;        /* unused (responses stream); kept for callers */
 	int client_fd;               /* polled for hang-up; -1: not polled */
-	void (*done)(struct gwd_pcall *c, void *arg); /* engine thread, may be NULL */
-	void (*on_data)(struct gwd_pcall *c, void *arg); /* engine thread: resume
+	void (*done)(struct gwd_proxy_call *c, void *arg); /* engine thread, may be NULL */
+	void (*on_data)(struct gwd_proxy_call *c, void *arg); /* engine thread: resume
 	                                the connection that waits for <c> (see
-	                                gwd_pcall_wait) */
+	                                gwd_proxy_call_wait) */
 	void *arg;
 	void (*on_free)(void *ctx, void *ctx2); /* when <c> is freed, on whichever
 	                                thread lets go last (the engine may
@@ -103,10 +103,10 @@ struct gwd_pcall {
 	void *free_ctx, *free_ctx2;
 
 	/* --- result, valid once done() ran --- */
-	int error;                   /* enum gwd_pcall_error */
+	int error;                   /* enum gwd_proxy_call_error */
 	long status;                 /* upstream status when GWD_PX_OK */
 	uint8_t streaming;           /* done() ran at the head: read the body
-	                                with gwd_pcall_read */
+	                                with gwd_proxy_call_read */
 	int64_t content_length;      /* the upstream's, -1 when it sent none */
 	char *resp_body;             /* the body when not streaming; freed with <c> */
 	size_t resp_len;
@@ -119,9 +119,9 @@ struct gwd_pcall {
 
 	/* --- engine private --- */
 	struct engine *eng;
-	struct gwd_pcall *next;        /* inbox stack */
-	struct gwd_pcall *knext;       /* kick stack */
-	struct gwd_pcall *hnext, *hprev; /* heads complete, done() not yet run */
+	struct gwd_proxy_call *next;        /* inbox stack */
+	struct gwd_proxy_call *knext;       /* kick stack */
+	struct gwd_proxy_call *hnext, *hprev; /* heads complete, done() not yet run */
 	_Atomic int refs;            /* streaming: engine, request, response */
 	_Atomic int kicked;          /* on the engine's kick stack */
 	uint8_t in_hready;
@@ -146,7 +146,7 @@ struct gwd_pcall {
 	uint8_t up_unpause;          /* bytes came: unpause the upload */
 	uint8_t cancel;              /* the request let go: abort */
 	int end_error;               /* GWD_PX_* the transfer ended with */
-	struct gwd_pcall *rnext, *rprev; /* running list */
+	struct gwd_proxy_call *rnext, *rprev; /* running list */
 	CURL *easy;
 	size_t resp_cap;
 	uint32_t tried[GWD_PCALL_MAX_TRIES];
@@ -162,7 +162,7 @@ struct gwd_pcall {
 	                                them for a body of unknown length */
 	char url[GWD_HOSTPORT_MAX + 8];
 
-	/* --- result, last: gwd_pcall_new zeroes only what comes before --- */
+	/* --- result, last: gwd_proxy_call_new zeroes only what comes before --- */
 	char hdrbuf[GWD_PCALL_HDRBUF]; /* "Name\0Value\0" pairs, hop-by-hop removed */
 };
 
@@ -176,54 +176,54 @@ void gwd_proxy_stop(void);
 
 /* A new call: every field zero (client_fd and target -1) but <hdrbuf>, whose
  * bytes past <hdrlen> are undefined; NULL when memory runs out. */
-struct gwd_pcall *gwd_pcall_new(void);
+struct gwd_proxy_call *gwd_proxy_call_new(void);
 
 /* Free <c> and its response body.  NULL is ignored.  Only after done() ran.
- * For a streaming call this is gwd_pcall_release. */
-void gwd_pcall_free(struct gwd_pcall *c);
+ * For a streaming call this is gwd_proxy_call_release. */
+void gwd_proxy_call_free(struct gwd_proxy_call *c);
 
 /* Another reference to streaming call <c> (the response's). */
-void gwd_pcall_retain(struct gwd_pcall *c);
+void gwd_proxy_call_retain(struct gwd_proxy_call *c);
 
 /* Drop a reference to <c>; the last one frees it.  A streaming call whose
  * transfer still runs is cancelled (the engine aborts it and does not keep
  * its connection). */
-void gwd_pcall_release(struct gwd_pcall *c);
+void gwd_proxy_call_release(struct gwd_proxy_call *c);
 
 /* Pool thread, before suspending its connection for <c>: 1 when it must
  * suspend now (<on_data> will resume it once <what> -- GWD_PW_RESULT or
  * GWD_PW_ROOM -- holds, or the exchange ends), 0 when <what> already holds.
  * A call not yet submitted may set <pwait> directly instead. */
-int gwd_pcall_wait(struct gwd_pcall *c, int what);
+int gwd_proxy_call_wait(struct gwd_proxy_call *c, int what);
 
 /* Pool thread: hand <n> request body bytes at <p> to upload-streaming call
  * <c>.  Returns the bytes taken (fewer than <n> when the upload buffer is
  * full: wait for GWD_PW_ROOM and offer the rest again), all of them when the
  * exchange already ended (they are dropped), or -1 when the upload buffer
  * cannot be had. */
-long gwd_pcall_feed(struct gwd_pcall *c, const char *p, size_t n);
+long gwd_proxy_call_feed(struct gwd_proxy_call *c, const char *p, size_t n);
 
 /* Pool thread: the client's body of <c> is complete. */
-void gwd_pcall_feed_end(struct gwd_pcall *c);
+void gwd_proxy_call_feed_end(struct gwd_proxy_call *c);
 
 /* Pool thread: abort <c>'s exchange if it still runs (a body over the
  * route's limit). */
-void gwd_pcall_cancel(struct gwd_pcall *c);
+void gwd_proxy_call_cancel(struct gwd_proxy_call *c);
 
 /* Pool thread: copy up to <max> body bytes of streaming call <c> into <out>.
  * Returns the count (>0), GWD_PCALL_WAIT when the buffer is empty (the
  * caller suspends its connection at once; <on_data> will run), GWD_PCALL_EOF
  * when the body ended whole, GWD_PCALL_CUT when it failed. */
-long gwd_pcall_read(struct gwd_pcall *c, char *out, size_t max);
+long gwd_proxy_call_read(struct gwd_proxy_call *c, char *out, size_t max);
 
 /* Hand <c> to the engine.  done() will run exactly once, on the engine
  * thread (possibly before this returns).  Returns 0, or -1 when the engine is
  * not running (done() does not run then). */
-int gwd_proxy_submit(struct gwd_pcall *c);
+int gwd_proxy_submit(struct gwd_proxy_call *c);
 
 /* Iterate the response headers of a finished call: returns the next
  * name/value after <*pos> (start with 0), or 0 when there are no more. */
-int gwd_pcall_header(const struct gwd_pcall *c, size_t *pos, const char **name,
+int gwd_proxy_call_header(const struct gwd_proxy_call *c, size_t *pos, const char **name,
 		     const char **value);
 
 /* Whether the hop-by-hop or framing header <name> (<len> bytes) must not be

@@ -18,24 +18,25 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gwd/buf.h"
 #include "gwd/clientip.h"
+#include "gwd/clock.h"
 #include "gwd/conn.h"
 #include "gwd/cookie.h"
+#include "gwd/echo.h"
 #include "gwd/edge.h"
-#include "lib/path.h"
+#include "gwd/health.h"
+#include "gwd/metrics.h"
 #include "gwd/pipeline.h"
 #include "gwd/problem.h"
 #include "gwd/proxy.h"
 #include "gwd/reload.h"
 #include "gwd/reqctx.h"
 #include "gwd/respond.h"
-#include "gwd/echo.h"
 #include "gwd/services.h"
-#include "gwd/health.h"
-#include "gwd/metrics.h"
 #include "gwd/status.h"
-#include "gwd/buf.h"
 #include "gwd/worker.h"
+#include "lib/path.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -256,7 +257,7 @@ const char *gwd_proxy_strip_prefix(const char *path, size_t len, const char *pre
 	return path;
 }
 
-int gwd_proxy_render(const struct gw_tpl *t, uint32_t n, const struct gwd_tpl_ctx *c, char *out,
+int gwd_proxy_render(const struct gw_tpl *t, uint32_t n, const struct gwd_respond_tpl_ctx *c, char *out,
 		     size_t cap, size_t *outlen)
 {
 	/* Templates render values JSON-escaped for bodies; for a path each
@@ -294,7 +295,7 @@ int gwd_proxy_render(const struct gw_tpl *t, uint32_t n, const struct gwd_tpl_ct
 			break;
 		case GW_TPL_QUERY:
 			/* <scratch> is reused: each value is encoded before the next */
-			if (c->query && gwd_query_get(c->query, c->qlen, t[i].text.p, t[i].text.len,
+			if (c->query && gwd_respond_query_get(c->query, c->qlen, t[i].text.p, t[i].text.len,
 						      c->scratch, &vlen))
 				v = c->scratch;
 			break;
@@ -343,7 +344,7 @@ static char *upstream_target(struct gwd_req *r, const struct gw_proxy *px, int *
 		return NULL;
 	if (px->rewrite_count) {
 		char *scratch = gwd_req_alloc(r, r->query_len + 1);
-		struct gwd_tpl_ctx c = {
+		struct gwd_respond_tpl_ctx c = {
 			.path = r->path, .m = &r->m, .query = r->query, .qlen = r->query_len,
 			.scratch = scratch,
 		};
@@ -396,9 +397,9 @@ static char *upstream_target(struct gwd_req *r, const struct gw_proxy *px, int *
  * final chunk, so the client can tell the body is cut. */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct gwd_pcall *c = cls;
+	struct gwd_proxy_call *c = cls;
 	struct gwd_req *r = c->arg;
-	long n = gwd_pcall_read(c, buf, max);
+	long n = gwd_proxy_call_read(c, buf, max);
 
 	(void)pos;
 	if (n > 0) {
@@ -418,11 +419,11 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 /* The response let go of the stream. */
 static void stream_free(void *cls)
 {
-	gwd_pcall_release(cls);
+	gwd_proxy_call_release(cls);
 }
 
 /* Engine thread: a suspended reader has bytes, or the end, to read. */
-static void stream_data(struct gwd_pcall *c, void *arg)
+static void stream_data(struct gwd_proxy_call *c, void *arg)
 {
 	struct gwd_req *r = arg;
 
@@ -432,7 +433,7 @@ static void stream_data(struct gwd_pcall *c, void *arg)
 
 void gwd_proxy_result(struct gwd_req *r)
 {
-	struct gwd_pcall *c = r->hctx;
+	struct gwd_proxy_call *c = r->hctx;
 	const char *name, *value;
 	size_t pos = 0;
 	char ra[16];
@@ -448,14 +449,14 @@ void gwd_proxy_result(struct gwd_req *r)
 		if (c->streaming) {
 			r->resp.body = "";
 			r->resp.len = 0;
-			gwd_pcall_retain(c); /* the response's reference */
+			gwd_proxy_call_retain(c); /* the response's reference */
 			r->resp.stream = c;
 			r->resp.stream_read = stream_read;
 			r->resp.stream_free = stream_free;
 			r->resp.stream_size = c->content_length >= 0 ? (uint64_t)c->content_length
 								     : MHD_SIZE_UNKNOWN;
 		}
-		while (gwd_pcall_header(c, &pos, &name, &value)) {
+		while (gwd_proxy_call_header(c, &pos, &name, &value)) {
 			if (strcasecmp(name, "content-type") == 0) {
 				r->resp.ctype = value;
 				continue;
@@ -492,17 +493,17 @@ void gwd_proxy_result(struct gwd_req *r)
 /* The call let go of the generation it holds (see gwd_proxy_handle). */
 static void gen_drop(void *gen, void *worker)
 {
-	gwd_gen_release(gen, worker);
+	gwd_reload_release(gen, worker);
 }
 
 static void proxy_free(struct gwd_req *r)
 {
 	/* a stream handed over but never queued keeps the response's reference */
 	if (r->resp.stream && r->stage != GWD_ST_QUEUED) {
-		gwd_pcall_release(r->resp.stream);
+		gwd_proxy_call_release(r->resp.stream);
 		r->resp.stream = NULL;
 	}
-	gwd_pcall_release(r->hctx);
+	gwd_proxy_call_release(r->hctx);
 	r->hctx = NULL;
 }
 
@@ -520,12 +521,12 @@ int gwd_proxy_prepare(struct gwd_req *r)
 
 int gwd_proxy_body(struct gwd_req *r, const char *data, size_t *size)
 {
-	struct gwd_pcall *c = r->hctx;
+	struct gwd_proxy_call *c = r->hctx;
 
 	if (r->body_seen + *size > r->body_limit) {
 		/* a chunked body crossing the limit: the exchange is aborted, and
 		 * 413 answers once the rest is read (or dropped) */
-		gwd_pcall_cancel(c);
+		gwd_proxy_call_cancel(c);
 		gwd_problem(r, GWD_PB_BODY_TOO_LARGE, NULL);
 		r->resp.close = 1;
 		r->body_over = 1;
@@ -534,7 +535,7 @@ int gwd_proxy_body(struct gwd_req *r, const char *data, size_t *size)
 		return 0;
 	}
 	while (*size) {
-		long n = gwd_pcall_feed(c, data, *size);
+		long n = gwd_proxy_call_feed(c, data, *size);
 
 		if (n < 0)
 			return -1;
@@ -543,7 +544,7 @@ int gwd_proxy_body(struct gwd_req *r, const char *data, size_t *size)
 		*size -= (size_t)n;
 		/* the upload buffer is full: libmicrohttpd offers the rest again
 		 * once the engine made room and resumed us */
-		if (*size && gwd_pcall_wait(c, GWD_PW_ROOM)) {
+		if (*size && gwd_proxy_call_wait(c, GWD_PW_ROOM)) {
 			MHD_suspend_connection(r->mhd);
 			break;
 		}
@@ -553,11 +554,11 @@ int gwd_proxy_body(struct gwd_req *r, const char *data, size_t *size)
 
 int gwd_proxy_body_end(struct gwd_req *r)
 {
-	struct gwd_pcall *c = r->hctx;
+	struct gwd_proxy_call *c = r->hctx;
 
-	gwd_pcall_feed_end(c);
+	gwd_proxy_call_feed_end(c);
 	r->stage = GWD_ST_ASYNC;
-	if (gwd_pcall_wait(c, GWD_PW_RESULT)) {
+	if (gwd_proxy_call_wait(c, GWD_PW_RESULT)) {
 		MHD_suspend_connection(r->mhd);
 		return 1;
 	}
@@ -568,7 +569,7 @@ int gwd_proxy_body_end(struct gwd_req *r)
 int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 {
 	struct gw_proxy px;
-	struct gwd_pcall *c;
+	struct gwd_proxy_call *c;
 	struct hdr_walk w = { .r = r };
 	struct gw_str drop[8];
 	const union MHD_ConnectionInfo *ci;
@@ -578,7 +579,7 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 	if (gw_blob_proxy(r->gen->blob, r->route->r.handler_index, &px) != 0 ||
 	    px.upstream >= r->gen->ups.n)
 		return gwd_problem(r, GWD_PB_INTERNAL, NULL);
-	c = gwd_pcall_new();
+	c = gwd_proxy_call_new();
 	if (!c)
 		return -1;
 	r->hctx = c;
@@ -710,16 +711,8 @@ static struct {
 	int started;
 } svc_state;
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The active health checker: every 100 ms, the targets of the current
- * generation that are due are probed (gwd_health_round).  It holds the
+ * generation that are due are probed (gwd_upstream_health_round).  It holds the
  * generation only for the round, so a reload's old blob is freed soon after.
  * It also ticks the status page's sampler (off the request path). */
 static void *checker(void *arg)
@@ -729,13 +722,13 @@ static void *checker(void *arg)
 	(void)arg;
 	while (atomic_load(&svc_state.live)) {
 		struct timespec tick = { 0, 100 * 1000000L };
-		struct gwd_gen *g = gwd_gen_acquire(w);
+		struct gwd_gen *g = gwd_reload_acquire(w);
 
 		if (g) {
-			gwd_health_round(&g->ups, mono_ns());
-			gwd_gen_release(g, w);
+			gwd_upstream_health_round(&g->ups, gwd_clock_ns());
+			gwd_reload_release(g, w);
 		}
-		gwd_status_tick(mono_ns());
+		gwd_status_tick(gwd_clock_ns());
 		nanosleep(&tick, NULL);
 	}
 	return NULL;
@@ -745,8 +738,8 @@ static void *checker(void *arg)
 static int check_upstreams(void *ctx, char *detail, size_t cap)
 {
 	struct gwd_worker *w = gwd_worker_self();
-	struct gwd_gen *g = gwd_gen_acquire(w);
-	uint64_t now = mono_ns();
+	struct gwd_gen *g = gwd_reload_acquire(w);
+	uint64_t now = gwd_clock_ns();
 	int ok = 1;
 	size_t o = 0;
 
@@ -760,7 +753,7 @@ static int check_upstreams(void *ctx, char *detail, size_t cap)
 		int n;
 
 		for (uint32_t j = 0; j < u->n; j++)
-			avail += (unsigned)gwd_target_available(&u->t[j], now);
+			avail += (unsigned)gwd_upstream_target_available(&u->t[j], now);
 		if (avail)
 			continue;
 		ok = 0;
@@ -770,7 +763,7 @@ static int check_upstreams(void *ctx, char *detail, size_t cap)
 			break;
 		o += (size_t)n;
 	}
-	gwd_gen_release(g, w);
+	gwd_reload_release(g, w);
 	return ok ? GWD_HEALTH_OK : GWD_HEALTH_DEGRADED;
 }
 
@@ -781,8 +774,8 @@ static void render_upstreams(struct gwd_buf *b, void *ctx)
 		"0.5", "1", "5",
 	};
 	struct gwd_worker *w = gwd_worker_self();
-	struct gwd_gen *g = gwd_gen_acquire(w);
-	uint64_t now = mono_ns();
+	struct gwd_gen *g = gwd_reload_acquire(w);
+	uint64_t now = gwd_clock_ns();
 
 	(void)ctx;
 	if (!g)
@@ -834,15 +827,15 @@ static void render_upstreams(struct gwd_buf *b, void *ctx)
 			"# TYPE gateway_upstream_target_up gauge\n");
 	for (uint32_t i = 0; i < g->ups.n; i++)
 		for (uint32_t j = 0; j < g->ups.u[i].n; j++) {
-			const struct gwd_target_state *t = &g->ups.u[i].t[j];
+			const struct gwd_upstream_target_state *t = &g->ups.u[i].t[j];
 
 			gwd_buf_puts(b, "gateway_upstream_target_up{upstream=\"");
 			gwd_metrics_label(b, g->ups.u[i].cfg.name.p, g->ups.u[i].cfg.name.len);
 			gwd_buf_puts(b, "\",target=\"");
 			gwd_metrics_label(b, t->hostport, strlen(t->hostport));
-			gwd_buf_printf(b, "\"} %d\n", gwd_target_available(t, now));
+			gwd_buf_printf(b, "\"} %d\n", gwd_upstream_target_available(t, now));
 		}
-	gwd_gen_release(g, w);
+	gwd_reload_release(g, w);
 }
 
 int gwd_proxy_service_start(unsigned engines)

@@ -23,15 +23,15 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-uint64_t gw_rl_seed[4];
+uint64_t gwd_ratelimit_seed[4];
 static pthread_once_t seed_once = PTHREAD_ONCE_INIT;
 
-/* Fill gw_rl_seed from the kernel's random source.  The hashes are a defence
+/* Fill gwd_ratelimit_seed from the kernel's random source.  The hashes are a defence
  * against chosen keys, not a secret: when getrandom() and /dev/urandom both
  * fail, the clock and the pid still make the seed differ per process. */
 static void seed_init(void)
 {
-	uint8_t buf[sizeof gw_rl_seed];
+	uint8_t buf[sizeof gwd_ratelimit_seed];
 	size_t got = 0;
 
 	while (got < sizeof buf) {
@@ -53,7 +53,7 @@ static void seed_init(void)
 			close(fd);
 		}
 	}
-	memcpy(gw_rl_seed, buf, got == sizeof buf ? sizeof buf : 0);
+	memcpy(gwd_ratelimit_seed, buf, got == sizeof buf ? sizeof buf : 0);
 	if (got < sizeof buf) {
 		uint64_t x = gwd_clock_ns() ^ ((uint64_t)getpid() << 32);
 
@@ -63,34 +63,34 @@ static void seed_init(void)
 			uint64_t z = x;
 			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 			z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-			gw_rl_seed[i] = z ^ (z >> 31);
+			gwd_ratelimit_seed[i] = z ^ (z >> 31);
 		}
 	}
 }
 
-/* Make sure gw_rl_seed is filled.  Cheap after the first call. */
+/* Make sure gwd_ratelimit_seed is filled.  Cheap after the first call. */
 static void seed(void)
 {
 	pthread_once(&seed_once, seed_init);
 }
 
-const struct gw_rl_cluster_ops *gw_rl_cluster;
+const struct gwd_ratelimit_cluster_ops *gwd_ratelimit_cluster;
 
-void gw_rl_set_cluster_ops(const struct gw_rl_cluster_ops *ops)
+void gwd_ratelimit_set_cluster_ops(const struct gwd_ratelimit_cluster_ops *ops)
 {
-	gw_rl_cluster = ops;
+	gwd_ratelimit_cluster = ops;
 }
 
-void gw_rl_set_key_seed(uint64_t k0, uint64_t k1)
+void gwd_ratelimit_set_key_seed(uint64_t k0, uint64_t k1)
 {
 	seed();
-	gw_rl_seed[2] = k0;
-	gw_rl_seed[3] = k1;
+	gwd_ratelimit_seed[2] = k0;
+	gwd_ratelimit_seed[3] = k1;
 }
 
 /* ---- keys ---------------------------------------------------------------- */
 
-void gw_rl_key_ip(struct gw_rl_keyval *k, const uint8_t ip[16])
+void gwd_ratelimit_key_ip(struct gwd_ratelimit_keyval *k, const uint8_t ip[16])
 {
 	static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
@@ -113,15 +113,15 @@ static uint64_t load64(const uint8_t *p)
 	return v;
 }
 
-void gw_rl_key_bytes(struct gw_rl_keyval *k, const void *p, size_t len)
+void gwd_ratelimit_key_bytes(struct gwd_ratelimit_keyval *k, const void *p, size_t len)
 {
 	const uint8_t *in = p;
 	uint64_t k0, k1, v0, v1, v2, v3, b, m;
 	size_t i;
 
 	seed();
-	k0 = gw_rl_seed[2];
-	k1 = gw_rl_seed[3];
+	k0 = gwd_ratelimit_seed[2];
+	k1 = gwd_ratelimit_seed[3];
 	/* SipHash-2-4 with its 128-bit output (the reference's 0xee/0xdd) */
 	v0 = 0x736f6d6570736575ULL ^ k0;
 	v1 = 0x646f72616e646f6dULL ^ k1 ^ 0xee;
@@ -130,30 +130,30 @@ void gw_rl_key_bytes(struct gw_rl_keyval *k, const void *p, size_t len)
 	for (i = 0; i + 8 <= len; i += 8) {
 		m = load64(in + i);
 		v3 ^= m;
-		GW_RL_SIPROUND(v0, v1, v2, v3);
-		GW_RL_SIPROUND(v0, v1, v2, v3);
+		GWD_RATELIMIT_SIPROUND(v0, v1, v2, v3);
+		GWD_RATELIMIT_SIPROUND(v0, v1, v2, v3);
 		v0 ^= m;
 	}
 	b = (uint64_t)len << 56;
 	for (size_t j = 0; i + j < len; j++)
 		b |= (uint64_t)in[i + j] << (8 * j);
 	v3 ^= b;
-	GW_RL_SIPROUND(v0, v1, v2, v3);
-	GW_RL_SIPROUND(v0, v1, v2, v3);
+	GWD_RATELIMIT_SIPROUND(v0, v1, v2, v3);
+	GWD_RATELIMIT_SIPROUND(v0, v1, v2, v3);
 	v0 ^= b;
 	v2 ^= 0xee;
 	for (int r = 0; r < 4; r++)
-		GW_RL_SIPROUND(v0, v1, v2, v3);
+		GWD_RATELIMIT_SIPROUND(v0, v1, v2, v3);
 	k->w[0] = v0 ^ v1 ^ v2 ^ v3;
 	v1 ^= 0xdd;
 	for (int r = 0; r < 4; r++)
-		GW_RL_SIPROUND(v0, v1, v2, v3);
+		GWD_RATELIMIT_SIPROUND(v0, v1, v2, v3);
 	k->w[1] = v0 ^ v1 ^ v2 ^ v3;
 }
 
 /* ---- tables -------------------------------------------------------------- */
 
-static void table_hdr_init(struct gw_rl_table *t);
+static void table_hdr_init(struct gwd_ratelimit_table *t);
 
 /* Smallest power of two >= <n> (n >= 1, n <= 2^31). */
 static uint32_t pow2_at_least(uint32_t n)
@@ -169,7 +169,7 @@ static uint32_t pow2_at_least(uint32_t n)
  * aligned allocation (calloc: pages not touched yet cost no memory, so a
  * table's resident size grows with the keys it sees).  Returns 0, or -1 when
  * memory runs out (nothing to free then). */
-static int shard_init(struct gw_rl_shard *s, uint32_t cap)
+static int shard_init(struct gwd_ratelimit_shard *s, uint32_t cap)
 {
 	uint32_t nb = pow2_at_least(cap ? cap : 1);
 	size_t hbytes = ((size_t)nb * sizeof *s->heads + 63) & ~(size_t)63;
@@ -185,15 +185,15 @@ static int shard_init(struct gw_rl_shard *s, uint32_t cap)
 	base = mem + ((64 - ((uintptr_t)mem & 63)) & 63);
 	s->mem = mem;
 	s->heads = (_Atomic uint32_t *)base;
-	s->cells = (struct gw_rl_cell *)(base + hbytes);
+	s->cells = (struct gwd_ratelimit_cell *)(base + hbytes);
 	s->cap = cap;
 	s->bmask = nb - 1;
 	return 0;
 }
 
-struct gw_rl_table *gw_rl_table_new(const struct gw_ratelimit *p, unsigned nshards)
+struct gwd_ratelimit_table *gwd_ratelimit_table_new(const struct gw_ratelimit *p, unsigned nshards)
 {
-	struct gw_rl_table *t = NULL;
+	struct gwd_ratelimit_table *t = NULL;
 	uint64_t period_ns, tol;
 	uint32_t done = 0;
 
@@ -263,12 +263,12 @@ fail:
 	return NULL;
 }
 
-void gw_rl_table_free(struct gw_rl_table *t)
+void gwd_ratelimit_table_free(struct gwd_ratelimit_table *t)
 {
 	if (!t)
 		return;
 	if (t->cl)
-		gw_rl_cluster->lim_free(t->cl);
+		gwd_ratelimit_cluster->lim_free(t->cl);
 	t->cl = NULL;
 	for (uint32_t i = 0; i < t->nshards; i++) {
 		pthread_mutex_destroy(&t->shards[i].lock);
@@ -280,7 +280,7 @@ void gw_rl_table_free(struct gw_rl_table *t)
 	free(t);
 }
 
-uint64_t gw_rl_table_keys(const struct gw_rl_table *t)
+uint64_t gwd_ratelimit_table_keys(const struct gwd_ratelimit_table *t)
 {
 	uint64_t n = 0;
 
@@ -289,7 +289,7 @@ uint64_t gw_rl_table_keys(const struct gw_rl_table *t)
 	return n;
 }
 
-uint64_t gw_rl_table_fallbacks(const struct gw_rl_table *t)
+uint64_t gwd_ratelimit_table_fallbacks(const struct gwd_ratelimit_table *t)
 {
 	uint64_t n = 0;
 
@@ -302,7 +302,7 @@ uint64_t gw_rl_table_fallbacks(const struct gw_rl_table *t)
 
 /* Link cell number <i> of <s> at the head of chain <b>, the cell's key and
  * TAT being written already.  The release store publishes them. */
-static void chain_push(struct gw_rl_shard *s, uint32_t i, uint32_t b)
+static void chain_push(struct gwd_ratelimit_shard *s, uint32_t i, uint32_t b)
 {
 	atomic_store_explicit(&s->cells[i].next,
 			      atomic_load_explicit(&s->heads[b], memory_order_relaxed),
@@ -312,13 +312,13 @@ static void chain_push(struct gw_rl_shard *s, uint32_t i, uint32_t b)
 
 /* Unlink cell number <i> from chain <b> of <s>.  The cell keeps its next
  * link, so a walker standing on it carries on along the chain. */
-static void chain_remove(struct gw_rl_shard *s, uint32_t i, uint32_t b)
+static void chain_remove(struct gwd_ratelimit_shard *s, uint32_t i, uint32_t b)
 {
 	_Atomic uint32_t *link = &s->heads[b];
 	uint32_t cur;
 
 	while ((cur = atomic_load_explicit(link, memory_order_relaxed)) != i + 1) {
-		if (cur == GW_RL_NIL)
+		if (cur == GWD_RATELIMIT_NIL)
 			return; /* not linked: cannot happen under the lock */
 		link = &s->cells[cur - 1].next;
 	}
@@ -327,12 +327,12 @@ static void chain_remove(struct gw_rl_shard *s, uint32_t i, uint32_t b)
 }
 
 /* Find an expired cell of full shard <s> at <now> and lock it for re-keying
- * (its TAT set to GW_RL_LOCKED).  The clock hand resumes where the last
+ * (its TAT set to GWD_RATELIMIT_LOCKED).  The clock hand resumes where the last
  * search stopped, so successive evictions sweep the shard.  When a whole
  * sweep finds none, remember the earliest TAT seen: nothing can expire
  * before it, and the next newcomers go to the fallback without a sweep.
  * Returns the cell number, or -1 when none has expired. */
-static int64_t evict_one(struct gw_rl_shard *s, uint64_t now)
+static int64_t evict_one(struct gwd_ratelimit_shard *s, uint64_t now)
 {
 	uint64_t earliest = UINT64_MAX;
 
@@ -347,7 +347,7 @@ static int64_t evict_one(struct gw_rl_shard *s, uint64_t now)
 		 * every TAT it held, which is what keeps lock-free readers right */
 		while (tat < now) {
 			if (atomic_compare_exchange_weak_explicit(&s->cells[i].tat, &tat,
-								  GW_RL_LOCKED,
+								  GWD_RATELIMIT_LOCKED,
 								  memory_order_acq_rel,
 								  memory_order_relaxed))
 				return i;
@@ -359,10 +359,10 @@ static int64_t evict_one(struct gw_rl_shard *s, uint64_t now)
 	return -1;
 }
 
-int gw_rl_admit_slow(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t h,
-		     uint64_t now, struct gw_rl_result *r)
+int gwd_ratelimit_admit_slow(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t h,
+		     uint64_t now, struct gwd_ratelimit_result *r)
 {
-	struct gw_rl_shard *s = &t->shards[(uint32_t)(h >> 32) & t->smask];
+	struct gwd_ratelimit_shard *s = &t->shards[(uint32_t)(h >> 32) & t->smask];
 	uint32_t b = (uint32_t)h & s->bmask;
 	uint32_t i, used;
 	uint64_t tat;
@@ -373,10 +373,10 @@ int gw_rl_admit_slow(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64
 	/* Look again: another thread may have inserted <k>, or the lock-free
 	 * walk gave up.  Under the lock chains are stable and nothing re-keys,
 	 * so the compare-and-swap below cannot lose its cell. */
-	for (i = atomic_load_explicit(&s->heads[b], memory_order_acquire); i != GW_RL_NIL;
+	for (i = atomic_load_explicit(&s->heads[b], memory_order_acquire); i != GWD_RATELIMIT_NIL;
 	     i = atomic_load_explicit(&s->cells[i - 1].next, memory_order_acquire)) {
-		if (gw_rl_cell_read(&s->cells[i - 1], k, &tat)) {
-			ret = gw_rl_gcra(t, &s->cells[i - 1], k, tat, now, r);
+		if (gwd_ratelimit_cell_read(&s->cells[i - 1], k, &tat)) {
+			ret = gwd_ratelimit_gcra(t, &s->cells[i - 1], k, tat, now, r);
 			pthread_mutex_unlock(&s->lock);
 			return ret;
 		}
@@ -391,16 +391,16 @@ int gw_rl_admit_slow(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64
 			atomic_fetch_add_explicit(&s->fallbacks, 1, memory_order_relaxed);
 			pthread_mutex_unlock(&s->lock);
 			tat = atomic_load_explicit(&t->shared.tat, memory_order_acquire);
-			ret = gw_rl_gcra(t, &t->shared, NULL, tat, now, r);
+			ret = gwd_ratelimit_gcra(t, &t->shared, NULL, tat, now, r);
 			r->fallback = 1;
 			return ret;
 		}
 		i = (uint32_t)victim;
-		struct gw_rl_keyval old = {
+		struct gwd_ratelimit_keyval old = {
 			{ atomic_load_explicit(&s->cells[i].k[0], memory_order_relaxed),
 			  atomic_load_explicit(&s->cells[i].k[1], memory_order_relaxed) }
 		};
-		chain_remove(s, i, (uint32_t)gw_rl_hash(&old) & s->bmask);
+		chain_remove(s, i, (uint32_t)gwd_ratelimit_hash(&old) & s->bmask);
 	}
 	/* A newcomer's first request, from a full bucket, is always admitted:
 	 * its TAT becomes now + T (and T <= burst * T).  The key stores are
@@ -411,20 +411,20 @@ int gw_rl_admit_slow(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64
 	chain_push(s, i, b);
 	pthread_mutex_unlock(&s->lock);
 	r->cell = &s->cells[i];
-	gw_rl_fill(t, 1, now + t->t_ns, now, r);
+	gwd_ratelimit_fill(t, 1, now + t->t_ns, now, r);
 	return 1;
 }
 
 /* ---- rollback and peek --------------------------------------------------- */
 
-void gw_rl_rollback(const struct gw_rl_keyval *k, struct gw_rl_result *r)
+void gwd_ratelimit_rollback(const struct gwd_ratelimit_keyval *k, struct gwd_ratelimit_result *r)
 {
-	struct gw_rl_cell *c = r->cell;
-	struct gw_rl_table *t = r->table;
+	struct gwd_ratelimit_cell *c = r->cell;
+	struct gwd_ratelimit_table *t = r->table;
 	uint64_t tat;
 
-	if (r->cluster && r->admitted && gw_rl_cluster) {
-		gw_rl_cluster->rollback(k, r);
+	if (r->cluster && r->admitted && gwd_ratelimit_cluster) {
+		gwd_ratelimit_cluster->rollback(k, r);
 		return;
 	}
 	if (!c || !r->admitted)
@@ -432,7 +432,7 @@ void gw_rl_rollback(const struct gw_rl_keyval *k, struct gw_rl_result *r)
 	r->cell = NULL;
 	if (c == &t->shared)
 		tat = atomic_load_explicit(&c->tat, memory_order_acquire);
-	else if (!gw_rl_cell_read(c, k, &tat))
+	else if (!gwd_ratelimit_cell_read(c, k, &tat))
 		return; /* re-keyed: the key had expired, its bucket is full */
 	for (;;) {
 		/* TAT >= T here: our own admission added T on top of >= 0 */
@@ -442,13 +442,13 @@ void gw_rl_rollback(const struct gw_rl_keyval *k, struct gw_rl_result *r)
 							  memory_order_acq_rel,
 							  memory_order_acquire))
 			return;
-		if (c != &t->shared && !gw_rl_cell_read(c, k, &tat))
+		if (c != &t->shared && !gwd_ratelimit_cell_read(c, k, &tat))
 			return;
 	}
 }
 
-int gw_rl_peek(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now,
-	       struct gw_rl_result *r)
+int gwd_ratelimit_peek(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t now,
+	       struct gwd_ratelimit_result *r)
 {
 	uint64_t tat = 0; /* absent: a full bucket */
 	int ok;
@@ -457,18 +457,18 @@ int gw_rl_peek(struct gw_rl_table *t, const struct gw_rl_keyval *k, uint64_t now
 	r->cluster = 0;
 	if (t->nshards == 0)
 		tat = atomic_load_explicit(&t->shared.tat, memory_order_acquire);
-	else if (!gw_rl_find(t, k, gw_rl_hash(k), &tat))
+	else if (!gwd_ratelimit_find(t, k, gwd_ratelimit_hash(k), &tat))
 		tat = 0;
 	ok = (tat > now ? tat - now : 0) + t->t_ns <= t->tol_ns;
-	gw_rl_fill(t, ok, tat, now, r);
+	gwd_ratelimit_fill(t, ok, tat, now, r);
 	r->cell = NULL;
 	return ok;
 }
 
 /* ---- a route's limits ---------------------------------------------------- */
 
-int gw_rl_admit_all(const struct gw_rl_check *c, unsigned n, uint64_t now,
-		    struct gw_rl_decision *d)
+int gwd_ratelimit_admit_all(const struct gwd_ratelimit_check *c, unsigned n, uint64_t now,
+		    struct gwd_ratelimit_decision *d)
 {
 	unsigned i, j, best = 0;
 
@@ -476,11 +476,11 @@ int gw_rl_admit_all(const struct gw_rl_check *c, unsigned n, uint64_t now,
 	d->refused = -1;
 	d->report = 0;
 	d->admitted = 1;
-	if (n > GW_RL_MAX_LIMITS)
+	if (n > GWD_RATELIMIT_MAX_LIMITS)
 		return -1;
 	d->n = (uint8_t)n;
 	for (i = 0; i < n; i++)
-		if (!gw_rl_admit(c[i].table, &c[i].key, now, &d->r[i]))
+		if (!gwd_ratelimit_admit(c[i].table, &c[i].key, now, &d->r[i]))
 			break;
 	if (i == n) {
 		/* most restrictive: fewest remaining, then the longest reset */
@@ -497,11 +497,11 @@ int gw_rl_admit_all(const struct gw_rl_check *c, unsigned n, uint64_t now,
 	/* a refused request counts against none: return what the earlier
 	 * limits took, then report every limit as it stands */
 	for (j = 0; j < i; j++) {
-		gw_rl_rollback(&c[j].key, &d->r[j]);
-		gw_rl_peek(c[j].table, &c[j].key, now, &d->r[j]);
+		gwd_ratelimit_rollback(&c[j].key, &d->r[j]);
+		gwd_ratelimit_peek(c[j].table, &c[j].key, now, &d->r[j]);
 	}
 	for (j = i + 1; j < n; j++)
-		gw_rl_peek(c[j].table, &c[j].key, now, &d->r[j]);
+		gwd_ratelimit_peek(c[j].table, &c[j].key, now, &d->r[j]);
 	/* most restrictive: the longest wait (only waits of limits that would
 	 * refuse count), the first refusing limit on a tie */
 	best = i;
@@ -562,7 +562,7 @@ static void out_sfstring(struct out *o, const char *name)
  * there) and the quota advertised over it: the period when it is whole
  * seconds, else the period rounded up with the quota scaled down, so that
  * the advertised policy never promises more than the limit allows. */
-static void policy_qw(const struct gw_rl_table *t, uint64_t *q, uint64_t *w)
+static void policy_qw(const struct gwd_ratelimit_table *t, uint64_t *q, uint64_t *w)
 {
 	if (t->period_ms % 1000 == 0) {
 		*w = t->period_ms / 1000;
@@ -577,9 +577,9 @@ static void policy_qw(const struct gw_rl_table *t, uint64_t *q, uint64_t *w)
 /* Fill the header text of table <t> that its parameters alone fix: the
  * quota in decimal, and the RateLimit-Policy item `"name";q=Q;w=W` whose
  * leading quoted name RateLimit's item repeats.  Both fit by construction
- * (GW_RL_ITEM_MAX counts the worst name and numbers); a bad fit would
+ * (GWD_RATELIMIT_ITEM_MAX counts the worst name and numbers); a bad fit would
  * truncate them rather than overflow. */
-static void table_hdr_init(struct gw_rl_table *t)
+static void table_hdr_init(struct gwd_ratelimit_table *t)
 {
 	struct out o = { t->hdr_limit, t->hdr_limit + sizeof t->hdr_limit - 1, 0 };
 	uint64_t w;
@@ -638,14 +638,14 @@ static char *put_u32(char *p, uint32_t v)
 /* Longest decimal of the uint32_t numbers rendered per request, NUL included. */
 #define NUM_MAX 11
 
-size_t gw_rl_headers_size(const struct gw_rl_decision *d)
+size_t gwd_ratelimit_headers_size(const struct gwd_ratelimit_decision *d)
 {
 	size_t need = 4 * NUM_MAX; /* Remaining, Reset, Retry-After, slack */
 
-	if (d->n == 0 || d->n > GW_RL_MAX_LIMITS)
+	if (d->n == 0 || d->n > GWD_RATELIMIT_MAX_LIMITS)
 		return 0;
 	for (unsigned i = 0; i < d->n; i++) {
-		const struct gw_rl_table *t = d->r[i].table;
+		const struct gwd_ratelimit_table *t = d->r[i].table;
 
 		/* ", " + the policy item (only copied when n > 1), then
 		 * ", " + "name";r=R;t=T */
@@ -655,17 +655,17 @@ size_t gw_rl_headers_size(const struct gw_rl_decision *d)
 	return need + 2; /* the two lists' NULs */
 }
 
-int gw_rl_headers_render(const struct gw_rl_decision *d, char *buf, size_t cap,
-			 struct gw_rl_headers *h)
+int gwd_ratelimit_headers_render(const struct gwd_ratelimit_decision *d, char *buf, size_t cap,
+			 struct gwd_ratelimit_headers *h)
 {
-	const struct gw_rl_result *rep;
-	const struct gw_rl_table *t;
+	const struct gwd_ratelimit_result *rep;
+	const struct gwd_ratelimit_table *t;
 	char *p = buf;
 	unsigned i;
 
 	h->n = 0;
-	if (d->n == 0 || d->n > GW_RL_MAX_LIMITS || d->report >= d->n ||
-	    cap < gw_rl_headers_size(d))
+	if (d->n == 0 || d->n > GWD_RATELIMIT_MAX_LIMITS || d->report >= d->n ||
+	    cap < gwd_ratelimit_headers_size(d))
 		return -1;
 	rep = &d->r[d->report];
 	t = rep->table;
@@ -700,7 +700,7 @@ int gw_rl_headers_render(const struct gw_rl_decision *d, char *buf, size_t cap,
 	} else {
 		h->value[3] = p;
 		for (i = 0; i < d->n; i++) {
-			const struct gw_rl_table *ti = d->r[i].table;
+			const struct gwd_ratelimit_table *ti = d->r[i].table;
 
 			if (i) {
 				*p++ = ',';
@@ -717,8 +717,8 @@ int gw_rl_headers_render(const struct gw_rl_decision *d, char *buf, size_t cap,
 	h->nlen[4] = 9;
 	h->value[4] = p;
 	for (i = 0; i < d->n; i++) {
-		const struct gw_rl_result *ri = &d->r[i];
-		const struct gw_rl_table *ti = ri->table;
+		const struct gwd_ratelimit_result *ri = &d->r[i];
+		const struct gwd_ratelimit_table *ti = ri->table;
 
 		if (i) {
 			*p++ = ',';
@@ -749,9 +749,9 @@ int gw_rl_headers_render(const struct gw_rl_decision *d, char *buf, size_t cap,
 
 /* ---- registry ------------------------------------------------------------ */
 
-struct gw_rl_registry *gw_rl_registry_new(void)
+struct gwd_ratelimit_registry *gwd_ratelimit_registry_new(void)
 {
-	struct gw_rl_registry *reg = calloc(1, sizeof *reg);
+	struct gwd_ratelimit_registry *reg = calloc(1, sizeof *reg);
 
 	if (!reg)
 		return NULL;
@@ -763,16 +763,16 @@ struct gw_rl_registry *gw_rl_registry_new(void)
 	return reg;
 }
 
-void gw_rl_registry_free(struct gw_rl_registry *reg)
+void gwd_ratelimit_registry_free(struct gwd_ratelimit_registry *reg)
 {
-	struct gw_rl_table *t, *next;
+	struct gwd_ratelimit_table *t, *next;
 
 	if (!reg)
 		return;
 	/* tables still referenced are freed too: the daemon is going away */
 	for (t = reg->tables; t; t = next) {
 		next = t->next;
-		gw_rl_table_free(t);
+		gwd_ratelimit_table_free(t);
 	}
 	pthread_mutex_destroy(&reg->lock);
 	free(reg);
@@ -780,9 +780,9 @@ void gw_rl_registry_free(struct gw_rl_registry *reg)
 
 /* Whether table <t> was made from parameters equal to <p>: same limit,
  * same key, same name, so reusing it keeps every count meaningful. */
-static int same_params(const struct gw_rl_table *t, const struct gw_ratelimit *p)
+static int same_params(const struct gwd_ratelimit_table *t, const struct gw_ratelimit *p)
 {
-	char name[GW_RL_NAME_MAX] = "";
+	char name[GWD_RATELIMIT_NAME_MAX] = "";
 
 	if (p->name.p)
 		snprintf(name, sizeof name, "%.*s", (int)p->name.len, p->name.p);
@@ -792,10 +792,10 @@ static int same_params(const struct gw_rl_table *t, const struct gw_ratelimit *p
 	       strcmp(t->name, name) == 0;
 }
 
-struct gw_rl_table *gw_rl_registry_acquire(struct gw_rl_registry *reg, uint64_t ident,
+struct gwd_ratelimit_table *gwd_ratelimit_registry_acquire(struct gwd_ratelimit_registry *reg, uint64_t ident,
 					   uint32_t index, const struct gw_ratelimit *p)
 {
-	struct gw_rl_table *t;
+	struct gwd_ratelimit_table *t;
 
 	pthread_mutex_lock(&reg->lock);
 	for (t = reg->tables; t; t = t->next)
@@ -803,13 +803,13 @@ struct gw_rl_table *gw_rl_registry_acquire(struct gw_rl_registry *reg, uint64_t 
 			t->refs++;
 			goto done;
 		}
-	t = gw_rl_table_new(p, 0);
+	t = gwd_ratelimit_table_new(p, 0);
 	if (t) {
 		t->ident = ident;
 		t->index = index;
 		if (p->scope == GW_RLS_CLUSTER &&
-		    (!gw_rl_cluster || !(t->cl = gw_rl_cluster->lim_new(t)))) {
-			gw_rl_table_free(t);
+		    (!gwd_ratelimit_cluster || !(t->cl = gwd_ratelimit_cluster->lim_new(t)))) {
+			gwd_ratelimit_table_free(t);
 			t = NULL;
 			goto done;
 		}
@@ -822,9 +822,9 @@ done:
 	return t;
 }
 
-void gw_rl_registry_release(struct gw_rl_registry *reg, struct gw_rl_table *t)
+void gwd_ratelimit_registry_release(struct gwd_ratelimit_registry *reg, struct gwd_ratelimit_table *t)
 {
-	struct gw_rl_table **link;
+	struct gwd_ratelimit_table **link;
 
 	if (!t)
 		return;
@@ -835,7 +835,7 @@ void gw_rl_registry_release(struct gw_rl_registry *reg, struct gw_rl_table *t)
 				*link = t->next;
 				break;
 			}
-		gw_rl_table_free(t);
+		gwd_ratelimit_table_free(t);
 	}
 	pthread_mutex_unlock(&reg->lock);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include "gwd/clock.h"
 
 #define MAX_SLOTS 16u
 #define NLAT 10 /* latency buckets below +Inf */
@@ -47,15 +48,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-/* CLOCK_MONOTONIC in microseconds. */
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* Count one round trip of <us> microseconds. */
@@ -324,7 +316,7 @@ int gwd_redis_pool_heal(struct gwd_redis_pool *p)
 		pthread_mutex_lock(&s->mu);
 		dead = s->ctx == NULL;
 		if (!dead) {
-			uint64_t t0 = mono_us();
+			uint64_t t0 = (gwd_clock_ns() / 1000u);
 			redisReply *r = redisCommand(s->ctx, "PING");
 			if (!r || r->type == REDIS_REPLY_ERROR) {
 				if (!r) {
@@ -335,7 +327,7 @@ int gwd_redis_pool_heal(struct gwd_redis_pool *p)
 				gwd_redis_count_error();
 				ok = 0;
 			} else {
-				count_latency(mono_us() - t0);
+				count_latency((gwd_clock_ns() / 1000u) - t0);
 			}
 			if (r)
 				freeReplyObject(r);
@@ -424,7 +416,7 @@ int gwd_redis_pipeline(struct gwd_redis_pool *p, size_t n, const int *argc,
 		}
 	}
 again:
-	t0 = mono_us();
+	t0 = (gwd_clock_ns() / 1000u);
 	for (i = 0; i < n; i++)
 		if (redisAppendCommandArgv(s->ctx, argc[i], (const char **)argv[i],
 		                           lens ? lens[i] : NULL) != REDIS_OK)
@@ -437,7 +429,7 @@ again:
 		if (replies[i]->type == REDIS_REPLY_ERROR)
 			gwd_redis_count_error();
 	}
-	count_latency(mono_us() - t0);
+	count_latency((gwd_clock_ns() / 1000u) - t0);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
 fail:

@@ -11,12 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "gwd/clock.h"
 
 #include "lib/model.h"
 
 #define POOL_SLOTS 4u
 #define CHANNEL "gw:inval"
-#define HEX_LEN (2 * GW_DIGEST_LEN)
+#define HEX_LEN (2 * GWD_STORE_DIGEST_LEN)
 #define MAX_EVICT 4
 #define BACKOFF_MIN_MS 50u
 #define BACKOFF_MAX_MS 1000u
@@ -105,7 +106,7 @@ static const char LUA_KEY_DEL[] =
 
 struct evict_hook {
 	char kind;
-	void (*fn)(void *arg, const uint8_t digest[GW_DIGEST_LEN]);
+	void (*fn)(void *arg, const uint8_t digest[GWD_STORE_DIGEST_LEN]);
 	void *arg;
 };
 
@@ -122,15 +123,6 @@ struct gwd_redis_store {
 	pthread_t thr;
 	_Atomic int stopping;
 };
-
-/* Monotonic milliseconds. */
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* "PREFIX" followed by <s> into <out> (<cap> bytes).  Returns its length. */
 static size_t key_of(char *out, size_t cap, const char *prefix, const char *s)
@@ -172,12 +164,12 @@ static long long eval(struct gwd_redis_store *rs, const char *lua, int nkeys, in
  * session hooks, "k HEX" to the key hooks. */
 static void dispatch(struct gwd_redis_store *rs, const char *msg, size_t len)
 {
-	uint8_t d[GW_DIGEST_LEN];
+	uint8_t d[GWD_STORE_DIGEST_LEN];
 	int n = atomic_load(&rs->nhooks);
 
 	if (len != 2 + HEX_LEN || msg[1] != ' ')
 		return;
-	for (size_t i = 0; i < GW_DIGEST_LEN; i++) {
+	for (size_t i = 0; i < GWD_STORE_DIGEST_LEN; i++) {
 		unsigned v;
 		if (sscanf(msg + 2 + 2 * i, "%2x", &v) != 1)
 			return;
@@ -244,8 +236,8 @@ static void *sub_main(void *arg)
 			 * the caches hold is suspect, and the revision tells them
 			 * so -- once the pool answers (a Redis still loading its
 			 * file does not), so that the emptied caches can refill. */
-			if (!announced && mono_ms() - healed_at >= backoff) {
-				healed_at = mono_ms();
+			if (!announced && gwd_clock_ms() - healed_at >= backoff) {
+				healed_at = gwd_clock_ms();
 				if (gwd_redis_pool_heal(rs->pool)) {
 					atomic_fetch_add(&rs->revision, 1);
 					atomic_store(&rs->subscribed, 1);
@@ -273,8 +265,8 @@ static void *sub_main(void *arg)
 					break;
 			}
 			if (announced && !gwd_redis_pool_available(rs->pool) &&
-			    mono_ms() - healed_at >= backoff) {
-				healed_at = mono_ms();
+			    gwd_clock_ms() - healed_at >= backoff) {
+				healed_at = gwd_clock_ms();
 				if (gwd_redis_pool_heal(rs->pool))
 					backoff = BACKOFF_MIN_MS;
 				else
@@ -303,7 +295,7 @@ int gwd_redis_store_open(struct gwd_redis_store **out, const char *url, unsigned
 		return -1;
 	/* the commands (users, keys, store copy) keep no request waiting: they
 	 * may wait for a busy Redis longer than the daemon's requests do */
-	if (!(flags & GW_STORE_LAZY) && !getenv("GWD_STORE_TIMEOUT_MS"))
+	if (!(flags & GWD_STORE_LAZY) && !getenv("GWD_STORE_TIMEOUT_MS"))
 		conf.timeout_ms = CLI_TIMEOUT_MS;
 	rs = calloc(1, sizeof *rs);
 	if (!rs || gwd_redis_pool_new(&rs->pool, &conf, POOL_SLOTS) < 0) {
@@ -312,7 +304,7 @@ int gwd_redis_store_open(struct gwd_redis_store **out, const char *url, unsigned
 	}
 	rs->flags = flags;
 	atomic_store(&rs->idle_ms, GW_DEFAULT_SESSION_IDLE_MS);
-	if (!(flags & GW_STORE_LAZY)) {
+	if (!(flags & GWD_STORE_LAZY)) {
 		redisContext *c = gwd_redis_connect(&conf, err, errlen);
 		if (!c)
 			goto fail;
@@ -387,7 +379,7 @@ void gwd_redis_store_set_idle(struct gwd_redis_store *rs, uint32_t idle_ms)
 
 /* See store.h. */
 int gwd_redis_store_on_evict(struct gwd_redis_store *rs, char kind,
-                             void (*fn)(void *arg, const uint8_t digest[GW_DIGEST_LEN]),
+                             void (*fn)(void *arg, const uint8_t digest[GWD_STORE_DIGEST_LEN]),
                              void *arg)
 {
 	int n = atomic_load(&rs->nhooks);
@@ -410,7 +402,7 @@ int gwd_redis_store_user_add(struct gwd_redis_store *rs, const char *name,
 	char k[96], ct[24];
 	long long r;
 
-	if (!gw_store_name_ok(name, strlen(name)))
+	if (!gwd_store_name_ok(name, strlen(name)))
 		return 0;
 	key_of(k, sizeof k, "gw:u:", name);
 	snprintf(ct, sizeof ct, "%" PRId64, now_s);
@@ -424,7 +416,7 @@ int gwd_redis_store_user_del(struct gwd_redis_store *rs, const char *name)
 	char k[96], ks[96];
 	long long r;
 
-	if (!gw_store_name_ok(name, strlen(name)))
+	if (!gwd_store_name_ok(name, strlen(name)))
 		return 0;
 	key_of(k, sizeof k, "gw:u:", name);
 	key_of(ks, sizeof ks, "gw:us:", name);
@@ -440,7 +432,7 @@ int gwd_redis_store_user_get(struct gwd_redis_store *rs, const char *name, int64
 	redisReply *r;
 	int found = 0;
 
-	if (!gw_store_name_ok(name, strlen(name)))
+	if (!gwd_store_name_ok(name, strlen(name)))
 		return 0;
 	key_of(k, sizeof k, "gw:u:", name);
 	r = gwd_redis_cmd(rs->pool, 4, (const char *const[]){ "HMGET", k, "id", "pw" }, NULL);
@@ -543,7 +535,7 @@ int gwd_redis_store_user_list(struct gwd_redis_store *rs,
 /* ---- sessions ---- */
 
 /* Shared body of session_add and session_put. */
-static int sess_write(struct gwd_redis_store *rs, const uint8_t hash[GW_DIGEST_LEN],
+static int sess_write(struct gwd_redis_store *rs, const uint8_t hash[GWD_STORE_DIGEST_LEN],
                       int64_t uid, const char *name, uint64_t created_ms,
                       uint64_t expires_ms, uint64_t last_seen_ms, int only_new)
 {
@@ -553,7 +545,7 @@ static int sess_write(struct gwd_redis_store *rs, const uint8_t hash[GW_DIGEST_L
 
 	if (ttl_end > expires_ms)
 		ttl_end = expires_ms;
-	gwd_redis_hex(hash, GW_DIGEST_LEN, hex);
+	gwd_redis_hex(hash, GWD_STORE_DIGEST_LEN, hex);
 	key_of(ku, sizeof ku, "gw:u:", name);
 	key_of(ks, sizeof ks, "gw:s:", hex);
 	key_of(kus, sizeof kus, "gw:us:", name);
@@ -570,10 +562,10 @@ static int sess_write(struct gwd_redis_store *rs, const uint8_t hash[GW_DIGEST_L
 
 /* See store.h. */
 int gwd_redis_store_session_add(struct gwd_redis_store *rs,
-                                const uint8_t hash[GW_DIGEST_LEN], int64_t user_id,
+                                const uint8_t hash[GWD_STORE_DIGEST_LEN], int64_t user_id,
                                 const char *name, uint64_t created_ms, uint64_t expires_ms)
 {
-	if (!gw_store_name_ok(name, strlen(name)))
+	if (!gwd_store_name_ok(name, strlen(name)))
 		return -1;
 	return sess_write(rs, hash, user_id, name, created_ms, expires_ms, created_ms, 0) == 1
 	       ? 0 : -1;
@@ -581,10 +573,10 @@ int gwd_redis_store_session_add(struct gwd_redis_store *rs,
 
 /* See redis_store.h. */
 int gwd_redis_store_session_put(struct gwd_redis_store *rs,
-                                const uint8_t hash[GW_DIGEST_LEN], const char *name,
-                                const struct gw_store_session *row)
+                                const uint8_t hash[GWD_STORE_DIGEST_LEN], const char *name,
+                                const struct gwd_store_session *row)
 {
-	char pw[GW_PWHASH_MAX + 1];
+	char pw[GWD_STORE_PWHASH_MAX + 1];
 	int64_t uid = 0;
 	int r = gwd_redis_store_user_get(rs, name, &uid, pw, sizeof pw);
 
@@ -597,14 +589,14 @@ int gwd_redis_store_session_put(struct gwd_redis_store *rs,
 
 /* See store.h. */
 int gwd_redis_store_session_get(struct gwd_redis_store *rs,
-                                const uint8_t hash[GW_DIGEST_LEN],
-                                struct gw_store_session *out)
+                                const uint8_t hash[GWD_STORE_DIGEST_LEN],
+                                struct gwd_store_session *out)
 {
 	char hex[HEX_LEN + 1], k[96];
 	redisReply *r, **e;
 	int found = 0;
 
-	gwd_redis_hex(hash, GW_DIGEST_LEN, hex);
+	gwd_redis_hex(hash, GWD_STORE_DIGEST_LEN, hex);
 	key_of(k, sizeof k, "gw:s:", hex);
 	r = gwd_redis_cmd(rs->pool, 6, (const char *const[]){ "HMGET", k, "u", "c", "e", "l" },
 	                  NULL);
@@ -614,7 +606,7 @@ int gwd_redis_store_session_get(struct gwd_redis_store *rs,
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
 	    e[0]->type == REDIS_REPLY_STRING && e[1]->type == REDIS_REPLY_STRING &&
 	    e[2]->type == REDIS_REPLY_STRING && e[3]->type == REDIS_REPLY_STRING &&
-	    gw_store_name_ok(e[0]->str, e[0]->len)) {
+	    gwd_store_name_ok(e[0]->str, e[0]->len)) {
 		memcpy(out->name, e[0]->str, e[0]->len + 1);
 		out->created_ms = strtoull(e[1]->str, NULL, 10);
 		out->expires_ms = strtoull(e[2]->str, NULL, 10);
@@ -627,12 +619,12 @@ int gwd_redis_store_session_get(struct gwd_redis_store *rs,
 
 /* See store.h. */
 int gwd_redis_store_session_del(struct gwd_redis_store *rs,
-                                const uint8_t hash[GW_DIGEST_LEN])
+                                const uint8_t hash[GWD_STORE_DIGEST_LEN])
 {
 	char hex[HEX_LEN + 1], k[96];
 	long long r;
 
-	gwd_redis_hex(hash, GW_DIGEST_LEN, hex);
+	gwd_redis_hex(hash, GWD_STORE_DIGEST_LEN, hex);
 	key_of(k, sizeof k, "gw:s:", hex);
 	r = eval(rs, LUA_SESS_DEL, 1, 2, (const char *const[]){ k, hex });
 	return r < 0 ? -1 : r > 0;
@@ -640,7 +632,7 @@ int gwd_redis_store_session_del(struct gwd_redis_store *rs,
 
 /* See store.h: one pipeline of one script per session. */
 int gwd_redis_store_session_touch(struct gwd_redis_store *rs,
-                                  const struct gw_store_touch *t, size_t n)
+                                  const struct gwd_store_touch *t, size_t n)
 {
 	enum { W = 6 };
 	char grace[24], *text = NULL;
@@ -662,7 +654,7 @@ int gwd_redis_store_session_touch(struct gwd_redis_store *rs,
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		char hex[HEX_LEN + 1], *k = text + i * 120, *l = k + 96;
-		gwd_redis_hex(t[i].hash, GW_DIGEST_LEN, hex);
+		gwd_redis_hex(t[i].hash, GWD_STORE_DIGEST_LEN, hex);
 		key_of(k, 96, "gw:s:", hex);
 		snprintf(l, 24, "%" PRIu64, t[i].last_seen_ms);
 		flat[i * W + 0] = "EVAL";
@@ -753,14 +745,14 @@ long gwd_redis_store_session_count(struct gwd_redis_store *rs)
 
 /* See store.h. */
 int gwd_redis_store_key_add(struct gwd_redis_store *rs, const char *name,
-                            const uint8_t hash[GW_DIGEST_LEN], int64_t now_s)
+                            const uint8_t hash[GWD_STORE_DIGEST_LEN], int64_t now_s)
 {
 	char hex[HEX_LEN + 1], kn[96], kk[96], ct[24];
 	long long r;
 
-	if (!gw_store_name_ok(name, strlen(name)))
+	if (!gwd_store_name_ok(name, strlen(name)))
 		return 0;
-	gwd_redis_hex(hash, GW_DIGEST_LEN, hex);
+	gwd_redis_hex(hash, GWD_STORE_DIGEST_LEN, hex);
 	key_of(kn, sizeof kn, "gw:kn:", name);
 	key_of(kk, sizeof kk, "gw:k:", hex);
 	snprintf(ct, sizeof ct, "%" PRId64, now_s);
@@ -774,7 +766,7 @@ int gwd_redis_store_key_del(struct gwd_redis_store *rs, const char *name)
 	char kn[96];
 	long long r;
 
-	if (!gw_store_name_ok(name, strlen(name)))
+	if (!gwd_store_name_ok(name, strlen(name)))
 		return 0;
 	key_of(kn, sizeof kn, "gw:kn:", name);
 	r = eval(rs, LUA_KEY_DEL, 1, 2, (const char *const[]){ kn, name });
@@ -782,19 +774,19 @@ int gwd_redis_store_key_del(struct gwd_redis_store *rs, const char *name)
 }
 
 /* See store.h. */
-int gwd_redis_store_key_get(struct gwd_redis_store *rs, const uint8_t hash[GW_DIGEST_LEN],
-                            char name[GW_NAME_MAX + 1])
+int gwd_redis_store_key_get(struct gwd_redis_store *rs, const uint8_t hash[GWD_STORE_DIGEST_LEN],
+                            char name[GWD_STORE_NAME_MAX + 1])
 {
 	char hex[HEX_LEN + 1], k[96];
 	redisReply *r;
 	int found = 0;
 
-	gwd_redis_hex(hash, GW_DIGEST_LEN, hex);
+	gwd_redis_hex(hash, GWD_STORE_DIGEST_LEN, hex);
 	key_of(k, sizeof k, "gw:k:", hex);
 	r = gwd_redis_cmd(rs->pool, 2, (const char *const[]){ "GET", k }, NULL);
 	if (!r)
 		return -1;
-	if (r->type == REDIS_REPLY_STRING && gw_store_name_ok(r->str, r->len)) {
+	if (r->type == REDIS_REPLY_STRING && gwd_store_name_ok(r->str, r->len)) {
 		memcpy(name, r->str, r->len + 1);
 		found = 1;
 	}

@@ -21,9 +21,9 @@
  *
  * Only SHA-256 digests of tokens and keys are stored, as in SQLite.
  *
- * Coherence: a daemon's store (GW_STORE_LAZY) runs a subscriber thread on
+ * Coherence: a daemon's store (GWD_STORE_LAZY) runs a subscriber thread on
  * gw:inval that removes the named digest from the caches registered with
- * gw_store_on_evict(); a deletion on any instance thus reaches every
+ * gwd_store_on_evict(); a deletion on any instance thus reaches every
  * instance's cache in one Redis publish (sub-millisecond on a LAN).  When
  * the subscription is lost, messages may be lost with it: on every
  * (re)subscribe the revision moves and the caches start empty.  The same
@@ -40,8 +40,8 @@
 
 struct gwd_redis_store; /* opaque */
 
-/* Open the store at <url> (gwd/redis.h) with gw_store_open's <flags>: with
- * GW_STORE_LAZY (the daemon) an unreachable Redis still gives a store,
+/* Open the store at <url> (gwd/redis.h) with gwd_store_open's <flags>: with
+ * GWD_STORE_LAZY (the daemon) an unreachable Redis still gives a store,
  * unavailable, and the subscriber thread starts; without it Redis must
  * answer now.  Returns 0 and sets <*out>, or -1 with a message in <err>. */
 int gwd_redis_store_open(struct gwd_redis_store **out, const char *url, unsigned flags,
@@ -59,7 +59,7 @@ int gwd_redis_store_poll(struct gwd_redis_store *rs);
 uint64_t gwd_redis_store_revision(const struct gwd_redis_store *rs);
 void gwd_redis_store_set_idle(struct gwd_redis_store *rs, uint32_t idle_ms);
 int gwd_redis_store_on_evict(struct gwd_redis_store *rs, char kind,
-                             void (*fn)(void *arg, const uint8_t digest[GW_DIGEST_LEN]),
+                             void (*fn)(void *arg, const uint8_t digest[GWD_STORE_DIGEST_LEN]),
                              void *arg);
 int gwd_redis_store_user_add(struct gwd_redis_store *rs, const char *name,
                              const char *pwhash, int64_t now_s);
@@ -72,22 +72,22 @@ int gwd_redis_store_user_list(struct gwd_redis_store *rs,
                               int (*fn)(const char *name, int64_t created_s, void *arg),
                               void *arg);
 int gwd_redis_store_session_add(struct gwd_redis_store *rs,
-                                const uint8_t hash[GW_DIGEST_LEN], int64_t user_id,
+                                const uint8_t hash[GWD_STORE_DIGEST_LEN], int64_t user_id,
                                 const char *name, uint64_t created_ms, uint64_t expires_ms);
 int gwd_redis_store_session_get(struct gwd_redis_store *rs,
-                                const uint8_t hash[GW_DIGEST_LEN],
-                                struct gw_store_session *out);
+                                const uint8_t hash[GWD_STORE_DIGEST_LEN],
+                                struct gwd_store_session *out);
 int gwd_redis_store_session_del(struct gwd_redis_store *rs,
-                                const uint8_t hash[GW_DIGEST_LEN]);
+                                const uint8_t hash[GWD_STORE_DIGEST_LEN]);
 int gwd_redis_store_session_touch(struct gwd_redis_store *rs,
-                                  const struct gw_store_touch *t, size_t n);
+                                  const struct gwd_store_touch *t, size_t n);
 long gwd_redis_store_session_sweep(struct gwd_redis_store *rs);
 long gwd_redis_store_session_count(struct gwd_redis_store *rs);
 int gwd_redis_store_key_add(struct gwd_redis_store *rs, const char *name,
-                            const uint8_t hash[GW_DIGEST_LEN], int64_t now_s);
+                            const uint8_t hash[GWD_STORE_DIGEST_LEN], int64_t now_s);
 int gwd_redis_store_key_del(struct gwd_redis_store *rs, const char *name);
-int gwd_redis_store_key_get(struct gwd_redis_store *rs, const uint8_t hash[GW_DIGEST_LEN],
-                            char name[GW_NAME_MAX + 1]);
+int gwd_redis_store_key_get(struct gwd_redis_store *rs, const uint8_t hash[GWD_STORE_DIGEST_LEN],
+                            char name[GWD_STORE_NAME_MAX + 1]);
 int gwd_redis_store_key_list(struct gwd_redis_store *rs,
                              int (*fn)(const char *name, int64_t created_s, void *arg),
                              void *arg);
@@ -96,7 +96,7 @@ int gwd_redis_store_key_list(struct gwd_redis_store *rs,
  * <name> must exist here; idempotent (an existing session is left alone).
  * Returns 1 copied, 0 already there or its user missing, -1 store error. */
 int gwd_redis_store_session_put(struct gwd_redis_store *rs,
-                                const uint8_t hash[GW_DIGEST_LEN], const char *name,
-                                const struct gw_store_session *row);
+                                const uint8_t hash[GWD_STORE_DIGEST_LEN], const char *name,
+                                const struct gwd_store_session *row);
 
 #endif

@@ -20,7 +20,7 @@ static _Atomic(struct gwd_gen *) hazard[GWD_MAX_WORKERS];
 static pthread_mutex_t retire_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gwd_gen *retired;
 static uint64_t next_serial = 1;
-static struct gw_rl_registry *rl_registry;
+static struct gwd_ratelimit_registry *rl_registry;
 static _Atomic uint64_t reloads_ok, reloads_err;
 static pthread_mutex_t refused_lock = PTHREAD_MUTEX_INITIALIZER;
 static char refused_why[256];
@@ -35,19 +35,19 @@ static unsigned nhooks;
 
 /* ---- building a generation ------------------------------------------------- */
 
-void gwd_reload_set_rl_registry(struct gw_rl_registry *reg)
+void gwd_reload_set_rl_registry(struct gwd_ratelimit_registry *reg)
 {
 	rl_registry = reg;
 }
 
-void gwd_gen_free(struct gwd_gen *g)
+void gwd_reload_free(struct gwd_gen *g)
 {
 	if (!g)
 		return;
 	if (g->rl_tables) {
 		for (uint32_t i = 0; i < g->nratelimits; i++)
 			if (g->rl_tables[i])
-				gw_rl_registry_release(rl_registry, g->rl_tables[i]);
+				gwd_ratelimit_registry_release(rl_registry, g->rl_tables[i]);
 		free(g->rl_tables);
 	}
 	free(g->ratelimits);
@@ -156,7 +156,7 @@ static int build_route(struct gwd_gen *g, uint32_t i, struct gwd_route *rt, size
 	return 0;
 }
 
-int gwd_gen_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t whylen)
+int gwd_reload_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t whylen)
 {
 	struct gwd_gen *g = calloc(1, sizeof *g);
 	const uint8_t *fp;
@@ -197,7 +197,7 @@ int gwd_gen_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t why
 	for (uint32_t i = 0; i < g->njwts; i++)
 		if (gwd_jwt_pol_init(&g->jwts[i], b, i, g->strlist, g->headers, why, whylen)) {
 			g->njwts = i + 1;
-			gwd_gen_free(g);
+			gwd_reload_free(g);
 			return -1;
 		}
 	g->rl_tables = calloc(g->nratelimits ? g->nratelimits : 1, sizeof *g->rl_tables);
@@ -222,7 +222,7 @@ int gwd_gen_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t why
 					 (int)p->name.len, p->name.p);
 				goto fail;
 			}
-			g->rl_tables[p->index + k] = gw_rl_registry_acquire(
+			g->rl_tables[p->index + k] = gwd_ratelimit_registry_acquire(
 				rl_registry, p->ident, k, &g->ratelimits[p->index + k]);
 			if (!g->rl_tables[p->index + k])
 				goto fail_nomem;
@@ -247,18 +247,18 @@ int gwd_gen_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t why
 	return 0;
 fail_nomem:
 	snprintf(why, whylen, "out of memory");
-	gwd_gen_free(g);
+	gwd_reload_free(g);
 	return -1;
 fail:
-	gwd_gen_free(g);
+	gwd_reload_free(g);
 	return -1;
 fail_corrupt:
 	snprintf(why, whylen, "a record refers outside its table");
-	gwd_gen_free(g);
+	gwd_reload_free(g);
 	return -1;
 }
 
-int gwd_gen_load(const char *path, struct gwd_gen **out, char *why, size_t whylen)
+int gwd_reload_load(const char *path, struct gwd_gen **out, char *why, size_t whylen)
 {
 	struct gw_blob *b = NULL;
 	char reason[200] = "";
@@ -272,7 +272,7 @@ int gwd_gen_load(const char *path, struct gwd_gen **out, char *why, size_t whyle
 		snprintf(why, whylen, "%s: %s", path, reason[0] ? reason : gw_strerror(rc));
 		return -1;
 	}
-	if (gwd_gen_build(b, out, reason, sizeof reason) != 0) {
+	if (gwd_reload_build(b, out, reason, sizeof reason) != 0) {
 		snprintf(why, whylen, "%s: %s", path, reason);
 		return -1;
 	}
@@ -283,7 +283,7 @@ int gwd_gen_load(const char *path, struct gwd_gen **out, char *why, size_t whyle
 
 /* ---- serving and swapping ---------------------------------------------------- */
 
-struct gwd_gen *gwd_gen_acquire(struct gwd_worker *w)
+struct gwd_gen *gwd_reload_acquire(struct gwd_worker *w)
 {
 	_Atomic(struct gwd_gen *) *hz = &hazard[w->id];
 	struct gwd_gen *g;
@@ -304,13 +304,13 @@ struct gwd_gen *gwd_gen_acquire(struct gwd_worker *w)
 	return g;
 }
 
-void gwd_gen_release(struct gwd_gen *g, struct gwd_worker *w)
+void gwd_reload_release(struct gwd_gen *g, struct gwd_worker *w)
 {
 	if (g)
 		atomic_fetch_sub_explicit(&g->refs[w->id].n, 1, memory_order_release);
 }
 
-void gwd_gen_publish(struct gwd_gen *g)
+void gwd_reload_publish(struct gwd_gen *g)
 {
 	struct gwd_gen *old;
 
@@ -366,7 +366,7 @@ unsigned gwd_reload_reclaim(void)
 			continue;
 		}
 		*pp = g->next_retired;
-		gwd_gen_free(g);
+		gwd_reload_free(g);
 	}
 	pthread_mutex_unlock(&retire_lock);
 	return waiting;
@@ -376,7 +376,7 @@ int gwd_reload(const char *path, char *why, size_t whylen)
 {
 	struct gwd_gen *g;
 
-	if (gwd_gen_load(path, &g, why, whylen) != 0) {
+	if (gwd_reload_load(path, &g, why, whylen) != 0) {
 		pthread_mutex_lock(&refused_lock);
 		snprintf(refused_why, sizeof refused_why, "%s", why);
 		refused_at = (int64_t)time(NULL);
@@ -384,7 +384,7 @@ int gwd_reload(const char *path, char *why, size_t whylen)
 		atomic_fetch_add(&reloads_err, 1);
 		return -1;
 	}
-	gwd_gen_publish(g);
+	gwd_reload_publish(g);
 	atomic_fetch_add(&reloads_ok, 1);
 	return 0;
 }
@@ -405,7 +405,7 @@ void gwd_reload_shutdown(void)
 	pthread_mutex_lock(&retire_lock);
 	while ((g = retired) != NULL) {
 		retired = g->next_retired;
-		gwd_gen_free(g);
+		gwd_reload_free(g);
 	}
 	pthread_mutex_unlock(&retire_lock);
 }

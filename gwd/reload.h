@@ -47,7 +47,7 @@ struct gwd_route {
 	size_t static_len;
 };
 
-struct gwd_gen_ref {
+struct gwd_reload_ref {
 	_Atomic long n;
 	char pad[64 - sizeof(long)];
 };
@@ -77,40 +77,40 @@ struct gwd_gen {
 	struct gw_ratelimit *ratelimits; uint32_t nratelimits;
 	struct gw_auth *auths;       uint32_t nauths;
 	struct gwd_jwt_pol *jwts;    uint32_t njwts; /* jwt policies (gwd/jwt.h) */
-	struct gw_rl_table **rl_tables; /* per ratelimit record: its live table, or
+	struct gwd_ratelimit_table **rl_tables; /* per ratelimit record: its live table, or
 	                                   NULL (no registry: --check, tests) */
 	char *static_bodies;         /* concatenated multi-part literal bodies */
 	struct gwd_upstreams ups;    /* upstream targets' state (proxy routes) */
 	struct gwd_gen *next_retired;
-	struct gwd_gen_ref refs[GWD_MAX_WORKERS];
+	struct gwd_reload_ref refs[GWD_MAX_WORKERS];
 };
 
 /* Load the blob at <path>, verify it and build a generation.  Returns 0 and
- * sets <*out> (free with gwd_gen_free), or -1 with a one-line reason in <why>
+ * sets <*out> (free with gwd_reload_free), or -1 with a one-line reason in <why>
  * (<whylen> bytes).  Used by start-up, SIGHUP and `gwd --check`. */
-int gwd_gen_load(const char *path, struct gwd_gen **out, char *why, size_t whylen);
+int gwd_reload_load(const char *path, struct gwd_gen **out, char *why, size_t whylen);
 
 /* The same over an already opened blob <b> (ownership passes to the result,
  * also on failure). Tests use it with gw_blob_open_mem. */
-int gwd_gen_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t whylen);
+int gwd_reload_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t whylen);
 
 /* The rate-limit registry (gwd/ratelimit.h) from which generations built
  * from now on take their tables; NULL (the default): none. */
-struct gw_rl_registry;
-void gwd_reload_set_rl_registry(struct gw_rl_registry *reg);
+struct gwd_ratelimit_registry;
+void gwd_reload_set_rl_registry(struct gwd_ratelimit_registry *reg);
 
 /* Free <g> and close its blob. NULL is ignored. */
-void gwd_gen_free(struct gwd_gen *g);
+void gwd_reload_free(struct gwd_gen *g);
 
 /* Serve <g> from now on (start-up: there is no current generation yet; on
  * reload the old one is retired).  Takes ownership of <g>. */
-void gwd_gen_publish(struct gwd_gen *g);
+void gwd_reload_publish(struct gwd_gen *g);
 
 /* The current generation, counted for the calling worker <w>: it stays valid
- * until gwd_gen_release(g, w) with the same worker.  NULL before the first
+ * until gwd_reload_release(g, w) with the same worker.  NULL before the first
  * publish. */
-struct gwd_gen *gwd_gen_acquire(struct gwd_worker *w);
-void gwd_gen_release(struct gwd_gen *g, struct gwd_worker *w);
+struct gwd_gen *gwd_reload_acquire(struct gwd_worker *w);
+void gwd_reload_release(struct gwd_gen *g, struct gwd_worker *w);
 
 /* SIGHUP: load <path> again; on success publish it and return 0; on failure
  * keep the current one, write the reason to <why> and return -1.  Either way

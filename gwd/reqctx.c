@@ -301,14 +301,14 @@ const char *gwd_req_peer_ip(const struct gwd_req *r)
 int gwd_req_peer_trusted(const struct gwd_req *r)
 {
 	const struct gw_settings *s = &r->gen->settings;
-	struct gw_ip ip;
+	struct gwd_clientip ip;
 
 	if (!s->trusted_count || !r->conn || !r->conn->family ||
 	    s->trusted_first + s->trusted_count > r->gen->ncidrs)
 		return 0;
-	if (gw_ip_from_sockaddr(&ip, (const struct sockaddr *)&r->conn->addr) != 0)
+	if (gwd_clientip_from_sockaddr(&ip, (const struct sockaddr *)&r->conn->addr) != 0)
 		return 0;
-	return gw_ip_in_cidrs(&ip, r->gen->cidrs + s->trusted_first, s->trusted_count);
+	return gwd_clientip_in_cidrs(&ip, r->gen->cidrs + s->trusted_first, s->trusted_count);
 }
 
 /* The last X-Forwarded-Proto field line seen (a header walk). */

@@ -99,7 +99,7 @@ struct gwd_req {
 	uint8_t is_head;               /* HEAD request */
 	uint8_t http11;                /* HTTP/1.1 (Host required) */
 	uint8_t body_stream;           /* the body streams to the handler (proxy) */
-	struct gw_ip cip;              /* client address (clientip.h), once computed */
+	struct gwd_clientip cip;              /* client address (clientip.h), once computed */
 
 	/* request */
 	unsigned method;               /* enum gw_method bit; 0 for other methods */
@@ -142,7 +142,7 @@ struct gwd_req {
 	uint8_t reqid_len;
 	char user[65];
 	uint8_t user_len;
-	void *who;                     /* struct gw_principal an auth policy admitted, or NULL */
+	void *who;                     /* struct gwd_session_principal an auth policy admitted, or NULL */
 	void *hctx;                    /* handler state (login, proxy), freed by its owner */
 	void (*hctx_free)(struct gwd_req *r); /* called at completion when set */
 

@@ -31,7 +31,7 @@ static size_t form_decode(const char *s, size_t n, char *dst)
 	return o;
 }
 
-int gwd_query_get(const char *query, size_t qlen, const char *name, size_t nlen,
+int gwd_respond_query_get(const char *query, size_t qlen, const char *name, size_t nlen,
 		  char *dst, size_t *vlen)
 {
 	size_t i = 0;
@@ -61,7 +61,7 @@ int gwd_query_get(const char *query, size_t qlen, const char *name, size_t nlen,
 
 /* The value of template part <t> in <c>: sets <*v>, <*vlen> and returns 1 when
  * present, 0 when absent. */
-static int tpl_value(const struct gw_tpl *t, const struct gwd_tpl_ctx *c, const char **v,
+static int tpl_value(const struct gw_tpl *t, const struct gwd_respond_tpl_ctx *c, const char **v,
 		     size_t *vlen)
 {
 	switch (t->kind) {
@@ -78,7 +78,7 @@ static int tpl_value(const struct gw_tpl *t, const struct gwd_tpl_ctx *c, const 
 		*vlen = c->m->rest_len;
 		return 1;
 	case GW_TPL_QUERY:
-		if (!gwd_query_get(c->query, c->qlen, t->text.p, t->text.len, c->scratch, vlen))
+		if (!gwd_respond_query_get(c->query, c->qlen, t->text.p, t->text.len, c->scratch, vlen))
 			return 0;
 		*v = c->scratch;
 		return 1;
@@ -87,8 +87,8 @@ static int tpl_value(const struct gw_tpl *t, const struct gwd_tpl_ctx *c, const 
 	}
 }
 
-int gwd_tpl_render(struct gwd_buf *b, const struct gw_tpl *t, uint32_t n,
-		   const struct gwd_tpl_ctx *c)
+int gwd_respond_tpl_render(struct gwd_buf *b, const struct gw_tpl *t, uint32_t n,
+		   const struct gwd_respond_tpl_ctx *c)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		const char *v = NULL;
@@ -120,7 +120,7 @@ int gwd_tpl_render(struct gwd_buf *b, const struct gw_tpl *t, uint32_t n,
 	return b->full ? -1 : 0;
 }
 
-size_t gwd_tpl_bound(const struct gw_tpl *t, uint32_t n, size_t target_len)
+size_t gwd_respond_tpl_bound(const struct gw_tpl *t, uint32_t n, size_t target_len)
 {
 	size_t total = 0;
 
@@ -151,10 +151,10 @@ int gwd_respond_handle(struct gwd_req *r)
 			r->resp.ctype = GWD_RESPOND_DEFAULT_CTYPE;
 		return 0;
 	}
-	size_t cap = gwd_tpl_bound(rt->tpls, rt->ntpls, r->target_len);
+	size_t cap = gwd_respond_tpl_bound(rt->tpls, rt->ntpls, r->target_len);
 	char *mem = gwd_req_alloc(r, cap + 1);
 	char *scratch = gwd_req_alloc(r, r->query_len + 1);
-	struct gwd_tpl_ctx c = {
+	struct gwd_respond_tpl_ctx c = {
 		.path = r->path, .m = &r->m, .query = r->query, .qlen = r->query_len,
 		.scratch = scratch,
 	};
@@ -163,7 +163,7 @@ int gwd_respond_handle(struct gwd_req *r)
 	if (!mem || !scratch)
 		return -1;
 	gwd_buf_init(&b, mem, cap + 1);
-	if (gwd_tpl_render(&b, rt->tpls, rt->ntpls, &c) < 0)
+	if (gwd_respond_tpl_render(&b, rt->tpls, rt->ntpls, &c) < 0)
 		return -1;
 	r->resp.body = mem;
 	r->resp.len = b.len;

@@ -18,7 +18,7 @@
 struct gwd_req;
 
 /* Where template values come from. */
-struct gwd_tpl_ctx {
+struct gwd_respond_tpl_ctx {
 	const char *path;          /* normalised path the match refers to */
 	const struct gw_match *m;  /* parameter and rest slices of <path> */
 	const char *query;         /* raw query (after '?'), or NULL */
@@ -31,18 +31,18 @@ struct gwd_tpl_ctx {
  * (percent-escapes, '+' as space; an invalid escape is kept as is) into <dst>
  * (at least <qlen> bytes) and sets <*vlen>.  Returns 1 when found (a name
  * without '=' has the empty value), 0 when absent. */
-int gwd_query_get(const char *query, size_t qlen, const char *name, size_t nlen,
+int gwd_respond_query_get(const char *query, size_t qlen, const char *name, size_t nlen,
 		  char *dst, size_t *vlen);
 
 /* Render <n> template parts <t> with <c> into <b>, substituted values
  * JSON-escaped, literal and alternative texts as written.  Returns 0, or -1
  * when <b> is too small. */
-int gwd_tpl_render(struct gwd_buf *b, const struct gw_tpl *t, uint32_t n,
-		   const struct gwd_tpl_ctx *c);
+int gwd_respond_tpl_render(struct gwd_buf *b, const struct gw_tpl *t, uint32_t n,
+		   const struct gwd_respond_tpl_ctx *c);
 
 /* An upper bound of the rendered size of <t> for a request whose target is
  * <target_len> bytes long (every substituted byte may become 6). */
-size_t gwd_tpl_bound(const struct gw_tpl *t, uint32_t n, size_t target_len);
+size_t gwd_respond_tpl_bound(const struct gw_tpl *t, uint32_t n, size_t target_len);
 
 /* The Content-Type of a respond body whose route names none (docs/routes.md,
  * "respond"). */

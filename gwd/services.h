@@ -4,14 +4,14 @@
 #ifndef GWD_SERVICES_H
 #define GWD_SERVICES_H
 
-struct gw_store;
-struct gw_sessions;
-struct gw_apikeys;
+struct gwd_store;
+struct gwd_sessions;
+struct gwd_apikeys;
 
 struct gwd_services {
-	struct gw_store *store;        /* gwd/store.h: the SQLite database */
-	struct gw_sessions *sessions;  /* gwd/session.h: login, logout, session policy */
-	struct gw_apikeys *apikeys;    /* gwd/apikey.h: the api_key policy */
+	struct gwd_store *store;        /* gwd/store.h: the SQLite database */
+	struct gwd_sessions *sessions;  /* gwd/session.h: login, logout, session policy */
+	struct gwd_apikeys *apikeys;    /* gwd/apikey.h: the api_key policy */
 	int tls;                       /* serving HTTPS: cookies get Secure */
 };
 

@@ -22,9 +22,9 @@
 #define DEFAULT_SWEEP_MS 60000u
 #define FLUSH_BATCH 512  /* last_seen updates per transaction */
 
-struct gw_sessions {
-	struct gw_store *st;
-	struct gw_acache *cache;
+struct gwd_sessions {
+	struct gwd_store *st;
+	struct gwd_authcache *cache;
 	uint32_t flush_ms, sweep_ms;
 	uint64_t (*clock_ms)(void *arg);
 	void *clock_arg;
@@ -49,7 +49,7 @@ static uint64_t realtime_ms(void *arg)
 }
 
 /* The service clock (injected in tests), unix ms. */
-static uint64_t now_ms(const struct gw_sessions *ss)
+static uint64_t now_ms(const struct gwd_sessions *ss)
 {
 	return ss->clock_ms(ss->clock_arg);
 }
@@ -83,7 +83,7 @@ static void wiping_free(void *p)
 }
 
 /* Put wiping_free in front of jansson's free function, unless it is there
- * already (every gw_sessions_new calls this).  Only blocks
+ * already (every gwd_session_new calls this).  Only blocks
  * from malloc can be measured, so an allocator other than malloc is left
  * alone.  jansson's functions are process globals: this runs at start-up,
  * before the threads that parse. */
@@ -99,26 +99,26 @@ static void install_wiping_free(void)
 	json_set_alloc_funcs(malloc, wiping_free);
 }
 
-/* Store hook: another instance ended session <digest> (gw_store_on_evict). */
-static void evict_session(void *arg, const uint8_t digest[GW_DIGEST_LEN])
+/* Store hook: another instance ended session <digest> (gwd_store_on_evict). */
+static void evict_session(void *arg, const uint8_t digest[GWD_STORE_DIGEST_LEN])
 {
-	struct gw_sessions *ss = arg;
+	struct gwd_sessions *ss = arg;
 
-	(void)gw_acache_remove(ss->cache, digest);
+	(void)gwd_authcache_remove(ss->cache, digest);
 }
 
 /* See session.h. */
-int gw_sessions_new(struct gw_sessions **out, struct gw_store *st,
-                    const struct gw_sessions_opts *o)
+int gwd_session_new(struct gwd_sessions **out, struct gwd_store *st,
+                    const struct gwd_session_opts *o)
 {
-	struct gw_sessions *ss = calloc(1, sizeof *ss);
+	struct gwd_sessions *ss = calloc(1, sizeof *ss);
 	uint32_t entries = o && o->cache_entries ? o->cache_entries : DEFAULT_CACHE;
 
 	*out = NULL;
 	if (!ss)
 		return -1;
 	install_wiping_free();
-	if (gw_acache_new(&ss->cache, entries) < 0) {
+	if (gwd_authcache_new(&ss->cache, entries) < 0) {
 		free(ss);
 		return -1;
 	}
@@ -129,9 +129,9 @@ int gw_sessions_new(struct gw_sessions **out, struct gw_store *st,
 	ss->clock_arg = o ? o->clock_arg : NULL;
 	atomic_store(&ss->idle_ms, GW_DEFAULT_SESSION_IDLE_MS);
 	atomic_store(&ss->lifetime_ms, GW_DEFAULT_SESSION_LIFETIME_MS);
-	gw_acache_sync(ss->cache, gw_store_revision(st));
-	if (gw_store_on_evict(st, 's', evict_session, ss) < 0) {
-		gw_acache_free(ss->cache);
+	gwd_authcache_sync(ss->cache, gwd_store_revision(st));
+	if (gwd_store_on_evict(st, 's', evict_session, ss) < 0) {
+		gwd_authcache_free(ss->cache);
 		free(ss);
 		return -1;
 	}
@@ -147,28 +147,28 @@ int gw_sessions_new(struct gw_sessions **out, struct gw_store *st,
 }
 
 /* See session.h. */
-void gw_sessions_configure(struct gw_sessions *ss, const struct gw_settings *set)
+void gwd_session_configure(struct gwd_sessions *ss, const struct gw_settings *set)
 {
 	atomic_store(&ss->idle_ms, idle_of(set));
 	atomic_store(&ss->lifetime_ms, lifetime_of(set));
-	gw_store_set_session_idle(ss->st, idle_of(set));
+	gwd_store_set_session_idle(ss->st, idle_of(set));
 }
 
 /* See session.h.  Batches are collected under one shard lock at a time and
  * written without any: a request never waits for the disk. */
-long gw_sessions_flush(struct gw_sessions *ss)
+long gwd_session_flush(struct gwd_sessions *ss)
 {
-	struct gw_store_touch batch[FLUSH_BATCH];
-	struct gw_acache_cursor cur = { 0, 0 };
+	struct gwd_store_touch batch[FLUSH_BATCH];
+	struct gwd_authcache_cursor cur = { 0, 0 };
 	long total = 0;
 	size_t n;
 
 	pthread_mutex_lock(&ss->flush_mu);
 	do {
-		n = gw_acache_collect(ss->cache, &cur, batch, FLUSH_BATCH);
-		if (n && gw_store_session_touch(ss->st, batch, n) < 0) {
+		n = gwd_authcache_collect(ss->cache, &cur, batch, FLUSH_BATCH);
+		if (n && gwd_store_session_touch(ss->st, batch, n) < 0) {
 			/* Keep them (and the rest of the walk) for the next round. */
-			gw_acache_redirty(ss->cache, batch, n);
+			gwd_authcache_redirty(ss->cache, batch, n);
 			total = -1;
 			break;
 		}
@@ -181,15 +181,15 @@ long gw_sessions_flush(struct gw_sessions *ss)
 /* See session.h.  The idle cut-off gets a grace of two flush periods plus a
  * second: the database's last_seen lags the cache's by up to a flush period,
  * and the cache, which knows better, decides idle expiry of live sessions. */
-long gw_sessions_sweep(struct gw_sessions *ss)
+long gwd_session_sweep(struct gwd_sessions *ss)
 {
 	uint64_t now = now_ms(ss);
 	uint64_t idle = atomic_load(&ss->idle_ms);
 	uint64_t grace = 2ull * ss->flush_ms + 1000u;
 	uint64_t before = now > idle + grace ? now - idle - grace : 0;
 
-	(void)gw_sessions_flush(ss);
-	return gw_store_session_sweep(ss->st, now, before);
+	(void)gwd_session_flush(ss);
+	return gwd_store_session_sweep(ss->st, now, before);
 }
 
 /* <t> plus <ms> milliseconds. */
@@ -215,7 +215,7 @@ static int ts_ge(struct timespec a, struct timespec b)
  * Waits on the monotonic clock so that wall-clock jumps do not stall it. */
 static void *bg_main(void *arg)
 {
-	struct gw_sessions *ss = arg;
+	struct gwd_sessions *ss = arg;
 	struct timespec now, next, sweep_at;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -230,12 +230,12 @@ static void *bg_main(void *arg)
 		if (ss->stopping)
 			break;
 		pthread_mutex_unlock(&ss->mu);
-		if (gw_store_poll(ss->st)) {
-			gw_acache_sync(ss->cache, gw_store_revision(ss->st));
-			(void)gw_sessions_flush(ss);
+		if (gwd_store_poll(ss->st)) {
+			gwd_authcache_sync(ss->cache, gwd_store_revision(ss->st));
+			(void)gwd_session_flush(ss);
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if (ts_ge(now, sweep_at)) {
-				(void)gw_sessions_sweep(ss);
+				(void)gwd_session_sweep(ss);
 				sweep_at = ts_add_ms(now, ss->sweep_ms);
 			}
 		}
@@ -250,7 +250,7 @@ static void *bg_main(void *arg)
 }
 
 /* See session.h. */
-int gw_sessions_start(struct gw_sessions *ss)
+int gwd_session_start(struct gwd_sessions *ss)
 {
 	int rc = 0;
 
@@ -267,7 +267,7 @@ int gw_sessions_start(struct gw_sessions *ss)
 }
 
 /* See session.h. */
-void gw_sessions_stop(struct gw_sessions *ss)
+void gwd_session_stop(struct gwd_sessions *ss)
 {
 	int join;
 
@@ -281,16 +281,16 @@ void gw_sessions_stop(struct gw_sessions *ss)
 	pthread_mutex_lock(&ss->mu);
 	ss->running = 0;
 	pthread_mutex_unlock(&ss->mu);
-	(void)gw_sessions_flush(ss);
+	(void)gwd_session_flush(ss);
 }
 
 /* See session.h. */
-void gw_sessions_free(struct gw_sessions *ss)
+void gwd_session_free(struct gwd_sessions *ss)
 {
 	if (!ss)
 		return;
-	gw_sessions_stop(ss);
-	gw_acache_free(ss->cache);
+	gwd_session_stop(ss);
+	gwd_authcache_free(ss->cache);
 	pthread_mutex_destroy(&ss->flush_mu);
 	pthread_mutex_destroy(&ss->mu);
 	pthread_cond_destroy(&ss->cv);
@@ -298,9 +298,9 @@ void gw_sessions_free(struct gw_sessions *ss)
 }
 
 /* See session.h. */
-uint32_t gw_sessions_cached(struct gw_sessions *ss)
+uint32_t gwd_session_cached(struct gwd_sessions *ss)
 {
-	return gw_acache_count(ss->cache);
+	return gwd_authcache_count(ss->cache);
 }
 
 /* ---- login ---- */
@@ -327,14 +327,14 @@ static int member(json_t *o, const char *key, char *buf, size_t cap, size_t *len
 /* See session.h.  jansson refuses "\u0000" in strings unless asked
  * (JSON_ALLOW_NUL is not given), so a NUL cannot sneak into a name; duplicate
  * keys are refused so that {"username":"a","username":"b"} is not ambiguous. */
-int gw_login_parse(const char *body, size_t len, struct gw_login_req *req)
+int gwd_session_login_parse(const char *body, size_t len, struct gwd_session_login_req *req)
 {
 	json_error_t jerr;
 	json_t *o = NULL;
 	int ok = 0;
 
 	memset(req, 0, sizeof *req);
-	if (!body || len == 0 || len > GW_LOGIN_BODY_MAX)
+	if (!body || len == 0 || len > GWD_SESSION_LOGIN_BODY_MAX)
 		return 0;
 	o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!o || !json_is_object(o))
@@ -345,17 +345,17 @@ int gw_login_parse(const char *body, size_t len, struct gw_login_req *req)
 	ok = 1;
 fail:
 	/* jansson's copies of the password are wiped as they are freed (see
-	 * wiping_free, installed by gw_sessions_new); an error message may
+	 * wiping_free, installed by gwd_session_new); an error message may
 	 * quote the text near the error: wiped here.  Ours is the caller's. */
 	json_decref(o);
 	explicit_bzero(&jerr, sizeof jerr);
 	if (!ok)
-		gw_login_req_wipe(req);
+		gwd_session_login_req_wipe(req);
 	return ok;
 }
 
 /* See session.h. */
-void gw_login_req_wipe(struct gw_login_req *req)
+void gwd_session_login_req_wipe(struct gwd_session_login_req *req)
 {
 	explicit_bzero(req->pass, sizeof req->pass);
 	req->pass_len = 0;
@@ -366,37 +366,37 @@ void gw_login_req_wipe(struct gw_login_req *req)
  * run (same cost unless the stored cost differs) and, when right, one insert.
  * A wrong password and an unknown user thus take the same time, and a right
  * one only differs after the password has been proven. */
-int gw_session_login(struct gw_sessions *ss, const struct gw_settings *set,
-                     const struct gw_login_req *req, struct gw_login *out)
+int gwd_session_login(struct gwd_sessions *ss, const struct gw_settings *set,
+                     const struct gwd_session_login_req *req, struct gwd_session_grant *out)
 {
-	char stored[GW_PWHASH_MAX + 1];
-	uint8_t digest[GW_DIGEST_LEN];
-	struct gw_acache_val v;
+	char stored[GWD_STORE_PWHASH_MAX + 1];
+	uint8_t digest[GWD_STORE_DIGEST_LEN];
+	struct gwd_authcache_val v;
 	int64_t uid = 0;
 	uint64_t now, lifetime = lifetime_of(set);
 	int r, rc = 0;
 
 	memset(out, 0, sizeof *out);
-	if (!gw_store_available(ss->st))
+	if (!gwd_store_available(ss->st))
 		return -1;
-	if (!gw_store_name_ok(req->user, req->user_len)) {
-		gw_kdf_dummy_verify(req->pass, req->pass_len);
+	if (!gwd_store_name_ok(req->user, req->user_len)) {
+		gwd_kdf_dummy_verify(req->pass, req->pass_len);
 		return 0;
 	}
-	r = gw_store_user_get(ss->st, req->user, &uid, stored, sizeof stored);
+	r = gwd_store_user_get(ss->st, req->user, &uid, stored, sizeof stored);
 	if (r < 0)
 		return -1;
 	if (r == 0) {
-		gw_kdf_dummy_verify(req->pass, req->pass_len);
+		gwd_kdf_dummy_verify(req->pass, req->pass_len);
 		return 0;
 	}
-	if (gw_kdf_verify(stored, req->pass, req->pass_len) != 1)
+	if (gwd_kdf_verify(stored, req->pass, req->pass_len) != 1)
 		goto fail;
 	rc = -1;
-	if (gw_token_new(out->token, digest) < 0)
+	if (gwd_token_new(out->token, digest) < 0)
 		goto fail;
 	now = now_ms(ss);
-	if (gw_store_session_add(ss->st, digest, uid, req->user, now, now + lifetime) < 0)
+	if (gwd_store_session_add(ss->st, digest, uid, req->user, now, now + lifetime) < 0)
 		goto fail;
 	/* Cached at once: the first request with the token is a hit. */
 	memset(&v, 0, sizeof v);
@@ -405,16 +405,16 @@ int gw_session_login(struct gw_sessions *ss, const struct gw_settings *set,
 	v.last_seen_ms = now;
 	v.len = (uint8_t)req->user_len;
 	memcpy(v.name, req->user, req->user_len + 1);
-	(void)gw_acache_put(ss->cache, digest, gw_acache_gen(ss->cache, digest), &v, 0);
+	(void)gwd_authcache_put(ss->cache, digest, gwd_authcache_gen(ss->cache, digest), &v, 0);
 	out->expires_at = (int64_t)((now + lifetime) / 1000u);
 	out->max_age_s = (uint32_t)(lifetime / 1000u);
 	rc = 1;
 	/* The cost of new hashes rose since this one was made: upgrade it now
 	 * that the password is known.  A failure here costs nothing. */
-	if (gw_kdf_needs_rehash(stored)) {
-		char fresh[GW_KDF_STR_MAX];
-		if (gw_kdf_hash(req->pass, req->pass_len, 0, fresh, sizeof fresh) == 0)
-			(void)gw_store_user_set_hash(ss->st, uid, stored, fresh);
+	if (gwd_kdf_needs_rehash(stored)) {
+		char fresh[GWD_KDF_STR_MAX];
+		if (gwd_kdf_hash(req->pass, req->pass_len, 0, fresh, sizeof fresh) == 0)
+			(void)gwd_store_user_set_hash(ss->st, uid, stored, fresh);
 	}
 fail:
 	if (rc != 1)
@@ -423,7 +423,7 @@ fail:
 }
 
 /* See session.h. */
-int gw_session_login_body(const struct gw_login *l, char *buf, size_t cap)
+int gwd_session_login_body(const struct gwd_session_grant *l, char *buf, size_t cap)
 {
 	int n = snprintf(buf, cap, "{\"token\":\"%s\",\"expires_at\":%lld}", l->token,
 	                 (long long)l->expires_at);
@@ -444,14 +444,14 @@ static int cookie(const struct gw_settings *set, const char *value, uint32_t max
 }
 
 /* See session.h. */
-int gw_session_cookie(const struct gw_settings *set, const struct gw_login *l,
+int gwd_session_cookie(const struct gw_settings *set, const struct gwd_session_grant *l,
                       int tls, char *buf, size_t cap)
 {
 	return cookie(set, l->token, l->max_age_s, tls, buf, cap);
 }
 
 /* See session.h. */
-int gw_session_cookie_clear(const struct gw_settings *set, int tls, char *buf,
+int gwd_session_cookie_clear(const struct gw_settings *set, int tls, char *buf,
                             size_t cap)
 {
 	return cookie(set, "", 0, tls, buf, cap);
@@ -500,7 +500,7 @@ static int find_token(const char *authz, const char *cookie_hdr, const char *nam
 /* Digest of the request's token into <digest>.  Returns 1 when a well-formed
  * token was presented, 0 otherwise (nothing to look up). */
 static int request_digest(const struct gw_settings *set, const char *authz,
-                          const char *cookie_hdr, uint8_t digest[GW_DIGEST_LEN])
+                          const char *cookie_hdr, uint8_t digest[GWD_STORE_DIGEST_LEN])
 {
 	const char *name = set && set->session_cookie.len ? set->session_cookie.p
 	                                                  : GW_DEFAULT_SESSION_COOKIE;
@@ -509,42 +509,42 @@ static int request_digest(const struct gw_settings *set, const char *authz,
 
 	if (!find_token(authz, cookie_hdr, name, strlen(name), &tok, &len))
 		return 0;
-	if (!gw_token_shape_ok(tok, len))
+	if (!gwd_token_shape_ok(tok, len))
 		return 0;
-	return gw_token_digest(tok, len, digest) == 0;
+	return gwd_token_digest(tok, len, digest) == 0;
 }
 
 /* See session.h. */
-int gw_session_check(struct gw_sessions *ss, const struct gw_settings *set,
+int gwd_session_check(struct gwd_sessions *ss, const struct gw_settings *set,
                      const char *authorization, const char *cookie_hdr,
-                     struct gw_principal *who)
+                     struct gwd_session_principal *who)
 {
 	uint32_t idle = idle_of(set), lifetime = lifetime_of(set);
-	struct gw_store_session row;
-	struct gw_acache_val v;
+	struct gwd_store_session row;
+	struct gwd_authcache_val v;
 	uint64_t now, gen;
 	int r;
 
 	/* A shared store (Redis) that is unreachable leaves the cached
-	 * sessions valid: nobody can end them meanwhile (gw_store_shared). */
-	if (!gw_store_available(ss->st) && !gw_store_shared(ss->st))
+	 * sessions valid: nobody can end them meanwhile (gwd_store_shared). */
+	if (!gwd_store_available(ss->st) && !gwd_store_shared(ss->st))
 		return -1;
 	if (!request_digest(set, authorization, cookie_hdr, who->digest))
 		return 0;
-	gw_acache_sync(ss->cache, gw_store_revision(ss->st));
+	gwd_authcache_sync(ss->cache, gwd_store_revision(ss->st));
 	now = now_ms(ss);
-	r = gw_acache_get(ss->cache, who->digest, now, idle, lifetime, 1, who->name,
+	r = gwd_authcache_get(ss->cache, who->digest, now, idle, lifetime, 1, who->name,
 	                  &who->len);
-	if (r == GW_AC_HIT) {
-		who->kind = GW_PRINCIPAL_USER;
+	if (r == GWD_AUTHCACHE_HIT) {
+		who->kind = GWD_SESSION_PRINCIPAL_USER;
 		return 1;
 	}
-	if (r == GW_AC_EXPIRED)
+	if (r == GWD_AUTHCACHE_EXPIRED)
 		return 0;
 	/* A miss: the generation is read before the store so that a logout
 	 * racing with this read keeps the row out of the cache. */
-	gen = gw_acache_gen(ss->cache, who->digest);
-	r = gw_store_session_get(ss->st, who->digest, &row);
+	gen = gwd_authcache_gen(ss->cache, who->digest);
+	r = gwd_store_session_get(ss->st, who->digest, &row);
 	if (r <= 0)
 		return r;
 	memset(&v, 0, sizeof v);
@@ -558,8 +558,8 @@ int gw_session_check(struct gw_sessions *ss, const struct gw_settings *set,
 		return 0;
 	if (now > v.last_seen_ms)
 		v.last_seen_ms = now;
-	(void)gw_acache_put(ss->cache, who->digest, gen, &v, 1);
-	who->kind = GW_PRINCIPAL_USER;
+	(void)gwd_authcache_put(ss->cache, who->digest, gen, &v, 1);
+	who->kind = GWD_SESSION_PRINCIPAL_USER;
 	who->len = v.len;
 	memcpy(who->name, v.name, (size_t)v.len + 1);
 	return 1;
@@ -567,25 +567,25 @@ int gw_session_check(struct gw_sessions *ss, const struct gw_settings *set,
 
 /* End session <digest>: the row first, then the cache entry (and its shard
  * generation), in that order: see gwd/authcache.h. */
-static int logout_digest(struct gw_sessions *ss, const uint8_t digest[GW_DIGEST_LEN])
+static int logout_digest(struct gwd_sessions *ss, const uint8_t digest[GWD_STORE_DIGEST_LEN])
 {
-	int r = gw_store_session_del(ss->st, digest);
+	int r = gwd_store_session_del(ss->st, digest);
 
-	(void)gw_acache_remove(ss->cache, digest);
+	(void)gwd_authcache_remove(ss->cache, digest);
 	return r;
 }
 
 /* See session.h. */
-int gw_session_logout(struct gw_sessions *ss, const struct gw_principal *who)
+int gwd_session_logout(struct gwd_sessions *ss, const struct gwd_session_principal *who)
 {
 	return logout_digest(ss, who->digest);
 }
 
 /* See session.h. */
-int gw_session_logout_headers(struct gw_sessions *ss, const struct gw_settings *set,
+int gwd_session_logout_headers(struct gwd_sessions *ss, const struct gw_settings *set,
                               const char *authorization, const char *cookie_hdr)
 {
-	uint8_t digest[GW_DIGEST_LEN];
+	uint8_t digest[GWD_STORE_DIGEST_LEN];
 
 	if (!request_digest(set, authorization, cookie_hdr, digest))
 		return 0;

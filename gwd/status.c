@@ -353,7 +353,7 @@ static void render_upstreams(struct gwd_buf *b, const struct gwd_gen *g)
 			gwd_buf_puts(b, "null");
 		gwd_buf_puts(b, ",\"targets\":[");
 		for (uint32_t j = 0; j < u->n; j++) {
-			const struct gwd_target_state *t = &u->t[j];
+			const struct gwd_upstream_target_state *t = &u->t[j];
 			uint64_t ej = atomic_load_explicit(&t->ejected_until, memory_order_relaxed);
 			int64_t lc = atomic_load_explicit(&t->last_check_ms, memory_order_relaxed);
 			int healthy = atomic_load_explicit(&t->healthy, memory_order_relaxed) != 0;

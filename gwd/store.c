@@ -23,7 +23,7 @@
 
 /* The migrations, in order: migrations[i] takes user_version i to i + 1.
  * Never edit one that has shipped: add a new one (docs/sessions.md). */
-static const char *const migrations[GW_STORE_VERSION] = {
+static const char *const migrations[GWD_STORE_VERSION] = {
 	/* v1: users, sessions, meta */
 	"CREATE TABLE users("
 	"  id INTEGER PRIMARY KEY,"
@@ -95,7 +95,7 @@ struct conn {
 	sqlite3_stmt *st[S_COUNT];
 };
 
-struct gw_store {
+struct gwd_store {
 	struct gwd_redis_store *rs; /* the Redis backend (gwd/redis_store.h), or
 	                               NULL: the SQLite one below */
 	char *path;
@@ -107,7 +107,7 @@ struct gw_store {
 	_Atomic int avail;
 	_Atomic uint64_t revision;  /* meta.revision as last read */
 	_Atomic uint64_t reopens;   /* successful opens after the first */
-	pthread_mutex_t reopen_mu; /* one gw_store_poll at a time */
+	pthread_mutex_t reopen_mu; /* one gwd_store_poll at a time */
 	struct conn rd, wr;        /* lock order: wr before rd */
 };
 
@@ -202,7 +202,7 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 	return rc;
 }
 
-/* Bring <db> up to schema version <target> (<= GW_STORE_VERSION), one
+/* Bring <db> up to schema version <target> (<= GWD_STORE_VERSION), one
  * migration per BEGIN IMMEDIATE transaction: the version is re-read inside the
  * transaction, so a concurrent process that migrated first is noticed, and a
  * crash between two migrations leaves a consistent, resumable version.
@@ -221,9 +221,9 @@ static int migrate(sqlite3 *db, int target, char *err, size_t errlen)
 			        sqlite3_errmsg(db));
 			goto fail;
 		}
-		if (v > GW_STORE_VERSION) {
+		if (v > GWD_STORE_VERSION) {
 			set_err(err, errlen, "schema version %lld is newer than this gwd's (%d)",
-			        (long long)v, GW_STORE_VERSION);
+			        (long long)v, GWD_STORE_VERSION);
 			goto fail;
 		}
 		if (v < 0) {
@@ -251,7 +251,7 @@ fail:
 /* Open one connection of <st> into <c>: pragmas, then (for the writer, when
  * <migrate_to> > 0) the migrations, then the statements.  <create> allows
  * creating the file.  Returns 0, or -1 with a message in <err> and <c> closed. */
-static int conn_open(struct gw_store *st, struct conn *c, int create, int writer,
+static int conn_open(struct gwd_store *st, struct conn *c, int create, int writer,
                      int migrate_to, char *err, size_t errlen)
 {
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
@@ -291,7 +291,7 @@ static int conn_open(struct gw_store *st, struct conn *c, int create, int writer
 		goto fail;
 	if (!writer && exec(c->db, "PRAGMA query_only = ON", err, errlen) != SQLITE_OK)
 		goto fail;
-	if (migrate_to == GW_STORE_VERSION) {
+	if (migrate_to == GWD_STORE_VERSION) {
 		for (int i = 0; i < S_COUNT; i++) {
 			rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 			                        &c->st[i], NULL);
@@ -339,9 +339,9 @@ static void check_modes(const char *path)
 /* Open both connections of <st> (caller holds both mutexes or is alone),
  * migrating to <migrate_to>.  Returns 0 and marks the store available, or -1
  * with a message in <err>. */
-static int store_connect(struct gw_store *st, int migrate_to, char *err, size_t errlen)
+static int store_connect(struct gwd_store *st, int migrate_to, char *err, size_t errlen)
 {
-	int create = (st->flags & GW_STORE_CREATE) && !st->opened_once;
+	int create = (st->flags & GWD_STORE_CREATE) && !st->opened_once;
 	struct stat sb;
 
 	if (create) {
@@ -383,12 +383,12 @@ static int store_connect(struct gw_store *st, int migrate_to, char *err, size_t 
 	st->ino = sb.st_ino;
 	/* A reopen may have found another file (deleted and made afresh, or
 	 * restored from a copy) whose meta.revision happens to equal the old
-	 * one: counting reopens into gw_store_revision() makes the caches drop
+	 * one: counting reopens into gwd_store_revision() makes the caches drop
 	 * what they learnt from the old file all the same. */
 	if (st->opened_once)
 		atomic_fetch_add(&st->reopens, 1);
 	st->opened_once = 1;
-	if (migrate_to == GW_STORE_VERSION) {
+	if (migrate_to == GWD_STORE_VERSION) {
 		int64_t rev = 0;
 		if (query_int(st->rd.db, stmt_sql[S_REV_GET], &rev) == SQLITE_OK)
 			atomic_store(&st->revision, (uint64_t)rev);
@@ -399,10 +399,10 @@ static int store_connect(struct gw_store *st, int migrate_to, char *err, size_t 
 
 /* Allocate <*out> for <path> with both mutexes initialised, nothing open.
  * Returns 0 or -1 (memory). */
-static int store_alloc(struct gw_store **out, const char *path, unsigned flags,
+static int store_alloc(struct gwd_store **out, const char *path, unsigned flags,
                        unsigned busy_ms)
 {
-	struct gw_store *st = calloc(1, sizeof *st);
+	struct gwd_store *st = calloc(1, sizeof *st);
 
 	*out = NULL;
 	if (!st)
@@ -432,10 +432,10 @@ static int store_alloc(struct gw_store **out, const char *path, unsigned flags,
 }
 
 /* See store.h. */
-int gw_store_open(struct gw_store **out, const char *path, unsigned flags,
+int gwd_store_open(struct gwd_store **out, const char *path, unsigned flags,
                   unsigned busy_ms, char *err, size_t errlen)
 {
-	struct gw_store *st = NULL;
+	struct gwd_store *st = NULL;
 
 	*out = NULL;
 	set_err(err, errlen, "%s", "");
@@ -453,7 +453,7 @@ int gw_store_open(struct gw_store **out, const char *path, unsigned flags,
 		pthread_mutex_init(&st->rd.mu, NULL);
 		pthread_mutex_init(&st->wr.mu, NULL);
 		if (gwd_redis_store_open(&st->rs, path, flags, err, errlen) < 0) {
-			gw_store_close(st);
+			gwd_store_close(st);
 			return -1;
 		}
 		*out = st;
@@ -463,9 +463,9 @@ int gw_store_open(struct gw_store **out, const char *path, unsigned flags,
 		set_err(err, errlen, "out of memory");
 		return -1;
 	}
-	if (store_connect(st, GW_STORE_VERSION, err, errlen) < 0 &&
-	    !(flags & GW_STORE_LAZY)) {
-		gw_store_close(st);
+	if (store_connect(st, GWD_STORE_VERSION, err, errlen) < 0 &&
+	    !(flags & GWD_STORE_LAZY)) {
+		gwd_store_close(st);
 		return -1;
 	}
 	*out = st;
@@ -473,7 +473,7 @@ int gw_store_open(struct gw_store **out, const char *path, unsigned flags,
 }
 
 /* See store.h. */
-void gw_store_close(struct gw_store *st)
+void gwd_store_close(struct gwd_store *st)
 {
 	if (!st)
 		return;
@@ -488,7 +488,7 @@ void gw_store_close(struct gw_store *st)
 }
 
 /* See store.h. */
-int gw_store_available(const struct gw_store *st)
+int gwd_store_available(const struct gwd_store *st)
 {
 	if (st->rs)
 		return gwd_redis_store_available(st->rs);
@@ -497,10 +497,10 @@ int gw_store_available(const struct gw_store *st)
 
 /* Classify SQLite result <rc> of a failed call: the errors that mean the file
  * is unusable (I/O, corruption, not a database, cannot open, read-only,
- * locking protocol) mark <st> unavailable until gw_store_poll reopens it;
+ * locking protocol) mark <st> unavailable until gwd_store_poll reopens it;
  * "busy"/"locked" (another writer held on past busy_timeout), constraint and
  * the rest fail this call only.  Returns -1, for `return fail_rc(...)`. */
-static int fail_rc(struct gw_store *st, int rc)
+static int fail_rc(struct gwd_store *st, int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_IOERR:
@@ -519,12 +519,12 @@ static int fail_rc(struct gw_store *st, int rc)
 
 /* Lock <c> of <st> for one call.  Returns 0 with the mutex held, or -1 (not
  * held) when the store is unavailable. */
-static int acquire(struct gw_store *st, struct conn *c)
+static int acquire(struct gwd_store *st, struct conn *c)
 {
-	if (!gw_store_available(st))
+	if (!gwd_store_available(st))
 		return -1;
 	pthread_mutex_lock(&c->mu);
-	if (!c->db || !c->st[0] || !gw_store_available(st)) {
+	if (!c->db || !c->st[0] || !gwd_store_available(st)) {
 		pthread_mutex_unlock(&c->mu);
 		return -1;
 	}
@@ -574,9 +574,9 @@ static void rollback(struct conn *c)
 }
 
 /* See store.h. */
-int gw_store_name_ok(const char *name, size_t len)
+int gwd_store_name_ok(const char *name, size_t len)
 {
-	if (!name || len == 0 || len > GW_NAME_MAX || name[0] == '-')
+	if (!name || len == 0 || len > GWD_STORE_NAME_MAX || name[0] == '-')
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
@@ -590,7 +590,7 @@ int gw_store_name_ok(const char *name, size_t len)
 
 /* See store.h.  The identity check catches a database deleted or replaced
  * under a running daemon (its connections would go on using the old inode). */
-int gw_store_poll(struct gw_store *st)
+int gwd_store_poll(struct gwd_store *st)
 {
 	struct stat sb;
 	int ok;
@@ -598,7 +598,7 @@ int gw_store_poll(struct gw_store *st)
 	if (st->rs)
 		return gwd_redis_store_poll(st->rs);
 	pthread_mutex_lock(&st->reopen_mu);
-	if (gw_store_available(st)) {
+	if (gwd_store_available(st)) {
 		if (stat(st->path, &sb) < 0 || sb.st_dev != st->dev || sb.st_ino != st->ino) {
 			atomic_store(&st->avail, 0);
 		} else if (acquire(st, &st->rd) == 0) {
@@ -612,22 +612,22 @@ int gw_store_poll(struct gw_store *st)
 				fail_rc(st, rc);
 		}
 	}
-	if (!gw_store_available(st)) {
+	if (!gwd_store_available(st)) {
 		pthread_mutex_lock(&st->wr.mu);
 		pthread_mutex_lock(&st->rd.mu);
 		conn_close(&st->rd);
 		conn_close(&st->wr);
-		(void)store_connect(st, GW_STORE_VERSION, NULL, 0);
+		(void)store_connect(st, GWD_STORE_VERSION, NULL, 0);
 		pthread_mutex_unlock(&st->rd.mu);
 		pthread_mutex_unlock(&st->wr.mu);
 	}
-	ok = gw_store_available(st);
+	ok = gwd_store_available(st);
 	pthread_mutex_unlock(&st->reopen_mu);
 	return ok;
 }
 
 /* See store.h. */
-uint64_t gw_store_revision(const struct gw_store *st)
+uint64_t gwd_store_revision(const struct gwd_store *st)
 {
 	uint64_t rev = atomic_load_explicit(&st->revision, memory_order_acquire);
 	uint64_t reopens = atomic_load_explicit(&st->reopens, memory_order_acquire);
@@ -639,12 +639,12 @@ uint64_t gw_store_revision(const struct gw_store *st)
 }
 
 /* See store.h. */
-int gw_store_schema_version(struct gw_store *st)
+int gwd_store_schema_version(struct gwd_store *st)
 {
 	int64_t v = -1;
 
 	if (st->rs)
-		return gwd_redis_store_available(st->rs) ? GW_STORE_VERSION : -1;
+		return gwd_redis_store_available(st->rs) ? GWD_STORE_VERSION : -1;
 	if (acquire(st, &st->rd) < 0)
 		return -1;
 	if (query_int(st->rd.db, "PRAGMA user_version", &v) != SQLITE_OK)
@@ -654,7 +654,7 @@ int gw_store_schema_version(struct gw_store *st)
 }
 
 /* See store.h. */
-int gw_store_integrity_ok(struct gw_store *st)
+int gwd_store_integrity_ok(struct gwd_store *st)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, ok = -1;
@@ -680,7 +680,7 @@ int gw_store_integrity_ok(struct gw_store *st)
  * transaction, followed by a revision bump when <bump> and a row changed.
  * Returns the number of rows changed (>= 0), -2 for a constraint violation, or
  * -1 for another error.  Caller holds <c>'s mutex. */
-static int write1(struct gw_store *st, struct conn *c, sqlite3_stmt *s, int bump)
+static int write1(struct gwd_store *st, struct conn *c, sqlite3_stmt *s, int bump)
 {
 	int rc, changed;
 
@@ -710,14 +710,14 @@ static int write1(struct gw_store *st, struct conn *c, sqlite3_stmt *s, int bump
 	return changed;
 }
 
-/* Shared body of gw_store_user_add and gw_store_key_add. */
-static int add_named(struct gw_store *st, enum stmt_id id, const char *name,
+/* Shared body of gwd_store_user_add and gwd_store_key_add. */
+static int add_named(struct gwd_store *st, enum stmt_id id, const char *name,
                      const void *val, int vlen, int val_is_text, int64_t now_s)
 {
 	sqlite3_stmt *s;
 	int n;
 
-	if (!gw_store_name_ok(name, strlen(name)))
+	if (!gwd_store_name_ok(name, strlen(name)))
 		return 0;
 	if (acquire(st, &st->wr) < 0)
 		return -1;
@@ -733,14 +733,14 @@ static int add_named(struct gw_store *st, enum stmt_id id, const char *name,
 	return n == -2 ? 0 : n < 0 ? -1 : 1;
 }
 
-/* Shared body of gw_store_user_del and gw_store_key_del: delete by name and
+/* Shared body of gwd_store_user_del and gwd_store_key_del: delete by name and
  * bump the revision so running daemons drop their caches. */
-static int del_named(struct gw_store *st, enum stmt_id id, const char *name)
+static int del_named(struct gwd_store *st, enum stmt_id id, const char *name)
 {
 	sqlite3_stmt *s;
 	int n;
 
-	if (!gw_store_name_ok(name, strlen(name)))
+	if (!gwd_store_name_ok(name, strlen(name)))
 		return 0;
 	if (acquire(st, &st->wr) < 0)
 		return -1;
@@ -752,7 +752,7 @@ static int del_named(struct gw_store *st, enum stmt_id id, const char *name)
 }
 
 /* Shared body of the list functions: <id> answers (name, created_at). */
-static int list_named(struct gw_store *st, enum stmt_id id,
+static int list_named(struct gwd_store *st, enum stmt_id id,
                       int (*fn)(const char *name, int64_t created_s, void *arg),
                       void *arg)
 {
@@ -776,20 +776,20 @@ static int list_named(struct gw_store *st, enum stmt_id id,
 }
 
 /* See store.h. */
-int gw_store_user_add(struct gw_store *st, const char *name, const char *pwhash,
+int gwd_store_user_add(struct gwd_store *st, const char *name, const char *pwhash,
                       int64_t now_s)
 {
 	size_t len = strlen(pwhash);
 
 	if (st->rs)
 		return gwd_redis_store_user_add(st->rs, name, pwhash, now_s);
-	if (len == 0 || len > GW_PWHASH_MAX)
+	if (len == 0 || len > GWD_STORE_PWHASH_MAX)
 		return -1;
 	return add_named(st, S_USER_ADD, name, pwhash, (int)len, 1, now_s);
 }
 
 /* See store.h. */
-int gw_store_user_del(struct gw_store *st, const char *name)
+int gwd_store_user_del(struct gwd_store *st, const char *name)
 {
 	if (st->rs)
 		return gwd_redis_store_user_del(st->rs, name);
@@ -797,7 +797,7 @@ int gw_store_user_del(struct gw_store *st, const char *name)
 }
 
 /* See store.h. */
-int gw_store_user_get(struct gw_store *st, const char *name, int64_t *id,
+int gwd_store_user_get(struct gwd_store *st, const char *name, int64_t *id,
                       char *pwhash, size_t cap)
 {
 	sqlite3_stmt *s;
@@ -805,7 +805,7 @@ int gw_store_user_get(struct gw_store *st, const char *name, int64_t *id,
 
 	if (st->rs)
 		return gwd_redis_store_user_get(st->rs, name, id, pwhash, cap);
-	if (!gw_store_name_ok(name, strlen(name)))
+	if (!gwd_store_name_ok(name, strlen(name)))
 		return 0;
 	if (acquire(st, &st->rd) < 0)
 		return -1;
@@ -834,7 +834,7 @@ int gw_store_user_get(struct gw_store *st, const char *name, int64_t *id,
 }
 
 /* See store.h. */
-int gw_store_user_set_hash(struct gw_store *st, int64_t id, const char *old,
+int gwd_store_user_set_hash(struct gwd_store *st, int64_t id, const char *old,
                            const char *pwhash)
 {
 	sqlite3_stmt *s;
@@ -843,7 +843,7 @@ int gw_store_user_set_hash(struct gw_store *st, int64_t id, const char *old,
 
 	if (st->rs)
 		return gwd_redis_store_user_set_hash(st->rs, id, old, pwhash);
-	if (len == 0 || len > GW_PWHASH_MAX)
+	if (len == 0 || len > GWD_STORE_PWHASH_MAX)
 		return -1;
 	if (acquire(st, &st->wr) < 0)
 		return -1;
@@ -857,7 +857,7 @@ int gw_store_user_set_hash(struct gw_store *st, int64_t id, const char *old,
 }
 
 /* See store.h. */
-int gw_store_user_list(struct gw_store *st,
+int gwd_store_user_list(struct gwd_store *st,
                        int (*fn)(const char *name, int64_t created_s, void *arg),
                        void *arg)
 {
@@ -867,7 +867,7 @@ int gw_store_user_list(struct gw_store *st,
 }
 
 /* See store.h. */
-int gw_store_session_add(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
+int gwd_store_session_add(struct gwd_store *st, const uint8_t hash[GWD_STORE_DIGEST_LEN],
                          int64_t user_id, const char *name, uint64_t created_ms,
                          uint64_t expires_ms)
 {
@@ -879,7 +879,7 @@ int gw_store_session_add(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
 	if (acquire(st, &st->wr) < 0)
 		return -1;
 	s = st->wr.st[S_SESS_ADD];
-	sqlite3_bind_blob(s, 1, hash, GW_DIGEST_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 1, hash, GWD_STORE_DIGEST_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, user_id);
 	sqlite3_bind_int64(s, 3, (int64_t)created_ms);
 	sqlite3_bind_int64(s, 4, (int64_t)expires_ms);
@@ -890,8 +890,8 @@ int gw_store_session_add(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
 }
 
 /* See store.h. */
-int gw_store_session_get(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
-                         struct gw_store_session *out)
+int gwd_store_session_get(struct gwd_store *st, const uint8_t hash[GWD_STORE_DIGEST_LEN],
+                         struct gwd_store_session *out)
 {
 	sqlite3_stmt *s;
 	int rc, found = 0;
@@ -901,14 +901,14 @@ int gw_store_session_get(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
 	if (acquire(st, &st->rd) < 0)
 		return -1;
 	s = st->rd.st[S_SESS_GET];
-	sqlite3_bind_blob(s, 1, hash, GW_DIGEST_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 1, hash, GWD_STORE_DIGEST_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		const unsigned char *name = sqlite3_column_text(s, 0);
 		size_t nl = (size_t)sqlite3_column_bytes(s, 0);
-		/* Only a name that passes gw_store_name_ok is handed on: it ends up
+		/* Only a name that passes gwd_store_name_ok is handed on: it ends up
 		 * in a header towards upstreams. */
-		if (name && gw_store_name_ok((const char *)name, nl)) {
+		if (name && gwd_store_name_ok((const char *)name, nl)) {
 			memcpy(out->name, name, nl + 1);
 			out->created_ms = (uint64_t)sqlite3_column_int64(s, 1);
 			out->expires_ms = (uint64_t)sqlite3_column_int64(s, 2);
@@ -923,7 +923,7 @@ int gw_store_session_get(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
 }
 
 /* See store.h. */
-int gw_store_session_del(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN])
+int gwd_store_session_del(struct gwd_store *st, const uint8_t hash[GWD_STORE_DIGEST_LEN])
 {
 	sqlite3_stmt *s;
 	int n;
@@ -933,14 +933,14 @@ int gw_store_session_del(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN])
 	if (acquire(st, &st->wr) < 0)
 		return -1;
 	s = st->wr.st[S_SESS_DEL];
-	sqlite3_bind_blob(s, 1, hash, GW_DIGEST_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 1, hash, GWD_STORE_DIGEST_LEN, SQLITE_STATIC);
 	n = write1(st, &st->wr, s, 0);
 	pthread_mutex_unlock(&st->wr.mu);
 	return n < 0 ? -1 : n > 0;
 }
 
 /* See store.h. */
-int gw_store_session_touch(struct gw_store *st, const struct gw_store_touch *t,
+int gwd_store_session_touch(struct gwd_store *st, const struct gwd_store_touch *t,
                            size_t n)
 {
 	struct conn *c = &st->wr;
@@ -956,7 +956,7 @@ int gw_store_session_touch(struct gw_store *st, const struct gw_store_touch *t,
 	s = c->st[S_SESS_TOUCH];
 	rc = begin(c);
 	for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
-		sqlite3_bind_blob(s, 1, t[i].hash, GW_DIGEST_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 1, t[i].hash, GWD_STORE_DIGEST_LEN, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, (int64_t)t[i].last_seen_ms);
 		rc = step_done(s);
 	}
@@ -969,7 +969,7 @@ int gw_store_session_touch(struct gw_store *st, const struct gw_store_touch *t,
 }
 
 /* See store.h. */
-long gw_store_session_sweep(struct gw_store *st, uint64_t now_ms,
+long gwd_store_session_sweep(struct gwd_store *st, uint64_t now_ms,
                             uint64_t seen_before_ms)
 {
 	long total = 0;
@@ -998,7 +998,7 @@ long gw_store_session_sweep(struct gw_store *st, uint64_t now_ms,
 }
 
 /* See store.h. */
-long gw_store_session_count(struct gw_store *st)
+long gwd_store_session_count(struct gwd_store *st)
 {
 	sqlite3_stmt *s;
 	long n = -1;
@@ -1020,16 +1020,16 @@ long gw_store_session_count(struct gw_store *st)
 }
 
 /* See store.h. */
-int gw_store_key_add(struct gw_store *st, const char *name,
-                     const uint8_t hash[GW_DIGEST_LEN], int64_t now_s)
+int gwd_store_key_add(struct gwd_store *st, const char *name,
+                     const uint8_t hash[GWD_STORE_DIGEST_LEN], int64_t now_s)
 {
 	if (st->rs)
 		return gwd_redis_store_key_add(st->rs, name, hash, now_s);
-	return add_named(st, S_KEY_ADD, name, hash, GW_DIGEST_LEN, 0, now_s);
+	return add_named(st, S_KEY_ADD, name, hash, GWD_STORE_DIGEST_LEN, 0, now_s);
 }
 
 /* See store.h. */
-int gw_store_key_del(struct gw_store *st, const char *name)
+int gwd_store_key_del(struct gwd_store *st, const char *name)
 {
 	if (st->rs)
 		return gwd_redis_store_key_del(st->rs, name);
@@ -1037,8 +1037,8 @@ int gw_store_key_del(struct gw_store *st, const char *name)
 }
 
 /* See store.h. */
-int gw_store_key_get(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
-                     char name[GW_NAME_MAX + 1])
+int gwd_store_key_get(struct gwd_store *st, const uint8_t hash[GWD_STORE_DIGEST_LEN],
+                     char name[GWD_STORE_NAME_MAX + 1])
 {
 	sqlite3_stmt *s;
 	int rc, found = 0;
@@ -1048,12 +1048,12 @@ int gw_store_key_get(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
 	if (acquire(st, &st->rd) < 0)
 		return -1;
 	s = st->rd.st[S_KEY_GET];
-	sqlite3_bind_blob(s, 1, hash, GW_DIGEST_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 1, hash, GWD_STORE_DIGEST_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		const unsigned char *t = sqlite3_column_text(s, 0);
 		size_t nl = (size_t)sqlite3_column_bytes(s, 0);
-		if (t && gw_store_name_ok((const char *)t, nl)) {
+		if (t && gwd_store_name_ok((const char *)t, nl)) {
 			memcpy(name, t, nl + 1);
 			found = 1;
 		}
@@ -1065,7 +1065,7 @@ int gw_store_key_get(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
 }
 
 /* See store.h. */
-int gw_store_key_list(struct gw_store *st,
+int gwd_store_key_list(struct gwd_store *st,
                       int (*fn)(const char *name, int64_t created_s, void *arg),
                       void *arg)
 {
@@ -1077,14 +1077,14 @@ int gw_store_key_list(struct gw_store *st,
 /* ---- backends ---- */
 
 /* See store.h. */
-int gw_store_shared(const struct gw_store *st)
+int gwd_store_shared(const struct gwd_store *st)
 {
 	return st->rs != NULL;
 }
 
 /* See store.h. */
-int gw_store_on_evict(struct gw_store *st, char kind,
-                      void (*fn)(void *arg, const uint8_t digest[GW_DIGEST_LEN]),
+int gwd_store_on_evict(struct gwd_store *st, char kind,
+                      void (*fn)(void *arg, const uint8_t digest[GWD_STORE_DIGEST_LEN]),
                       void *arg)
 {
 	if (st->rs)
@@ -1093,21 +1093,21 @@ int gw_store_on_evict(struct gw_store *st, char kind,
 }
 
 /* See store.h. */
-void gw_store_set_session_idle(struct gw_store *st, uint32_t idle_ms)
+void gwd_store_set_session_idle(struct gwd_store *st, uint32_t idle_ms)
 {
 	if (st->rs)
 		gwd_redis_store_set_idle(st->rs, idle_ms);
 }
 
 /* See store.h. */
-struct gwd_redis_pool *gw_store_redis_pool(struct gw_store *st)
+struct gwd_redis_pool *gwd_store_redis_pool(struct gwd_store *st)
 {
 	return st->rs ? gwd_redis_store_pool(st->rs) : NULL;
 }
 
 /* Prepare <sql> on the reader of <st> (held: the caller calls acquire).
  * Returns the statement or NULL. */
-static sqlite3_stmt *prepare_rd(struct gw_store *st, const char *sql)
+static sqlite3_stmt *prepare_rd(struct gwd_store *st, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -1117,8 +1117,8 @@ static sqlite3_stmt *prepare_rd(struct gw_store *st, const char *sql)
 }
 
 /* See store.h. */
-int gw_store_key_each(struct gw_store *st,
-                      int (*fn)(const char *name, const uint8_t hash[GW_DIGEST_LEN],
+int gwd_store_key_each(struct gwd_store *st,
+                      int (*fn)(const char *name, const uint8_t hash[GWD_STORE_DIGEST_LEN],
                                 int64_t created_s, void *arg),
                       void *arg)
 {
@@ -1135,7 +1135,7 @@ int gw_store_key_each(struct gw_store *st,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const unsigned char *name = sqlite3_column_text(s, 0);
 		const void *h = sqlite3_column_blob(s, 1);
-		if (!name || !h || sqlite3_column_bytes(s, 1) != GW_DIGEST_LEN)
+		if (!name || !h || sqlite3_column_bytes(s, 1) != GWD_STORE_DIGEST_LEN)
 			continue;
 		n++;
 		if (fn((const char *)name, h, sqlite3_column_int64(s, 2), arg) != 0) {
@@ -1149,9 +1149,9 @@ int gw_store_key_each(struct gw_store *st,
 }
 
 /* See store.h. */
-int gw_store_session_each(struct gw_store *st,
-                          int (*fn)(const uint8_t hash[GW_DIGEST_LEN],
-                                    const struct gw_store_session *row, void *arg),
+int gwd_store_session_each(struct gwd_store *st,
+                          int (*fn)(const uint8_t hash[GWD_STORE_DIGEST_LEN],
+                                    const struct gwd_store_session *row, void *arg),
                           void *arg)
 {
 	sqlite3_stmt *s;
@@ -1166,12 +1166,12 @@ int gw_store_session_each(struct gw_store *st,
 		return -1;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct gw_store_session row;
+		struct gwd_store_session row;
 		const void *h = sqlite3_column_blob(s, 0);
 		const unsigned char *name = sqlite3_column_text(s, 1);
 		size_t nl = (size_t)sqlite3_column_bytes(s, 1);
-		if (!h || sqlite3_column_bytes(s, 0) != GW_DIGEST_LEN || !name ||
-		    !gw_store_name_ok((const char *)name, nl))
+		if (!h || sqlite3_column_bytes(s, 0) != GWD_STORE_DIGEST_LEN || !name ||
+		    !gwd_store_name_ok((const char *)name, nl))
 			continue;
 		memcpy(row.name, name, nl + 1);
 		row.created_ms = (uint64_t)sqlite3_column_int64(s, 2);
@@ -1189,8 +1189,8 @@ int gw_store_session_each(struct gw_store *st,
 }
 
 /* See store.h. */
-int gw_store_session_put(struct gw_store *st, const uint8_t hash[GW_DIGEST_LEN],
-                         const struct gw_store_session *row)
+int gwd_store_session_put(struct gwd_store *st, const uint8_t hash[GWD_STORE_DIGEST_LEN],
+                         const struct gwd_store_session *row)
 {
 	if (!st->rs)
 		return -1;

@@ -21,7 +21,7 @@
 
 /* What one kind of record came to. */
 struct tally {
-	struct gw_store *from, *to;
+	struct gwd_store *from, *to;
 	long copied, present, failed;
 	uint64_t now_ms;
 };
@@ -33,7 +33,7 @@ static void usage(FILE *f)
 	           "Copies users, API keys and live sessions from the SQLite file (default %s)\n"
 	           "into Redis; what Redis already has is kept.  The Redis password may come\n"
 	           "from GWD_STORE_PASSWORD or the file named by GWD_STORE_PASSWORD_FILE.\n",
-	        GW_DEFAULT_DB);
+	        GWD_STORE_DEFAULT_DB);
 }
 
 /* Count the outcome <r> (1 copied, 0 present, -1 failed) into <t>. */
@@ -48,11 +48,11 @@ static void count(struct tally *t, int r)
 }
 
 /* The users of the source, gathered before they are read one by one (the
- * walk holds the reader that gw_store_user_get needs). */
+ * walk holds the reader that gwd_store_user_get needs). */
 struct names {
 	size_t n, cap;
 	struct name_row {
-		char name[GW_NAME_MAX + 1];
+		char name[GWD_STORE_NAME_MAX + 1];
 		int64_t created_s;
 	} *v;
 };
@@ -80,44 +80,44 @@ static int gather_user(const char *name, int64_t created_s, void *arg)
 static void copy_users(struct tally *t, const struct names *ns)
 {
 	for (size_t i = 0; i < ns->n; i++) {
-		char pw[GW_PWHASH_MAX + 1];
+		char pw[GWD_STORE_PWHASH_MAX + 1];
 		int64_t id;
-		int r = gw_store_user_get(t->from, ns->v[i].name, &id, pw, sizeof pw);
+		int r = gwd_store_user_get(t->from, ns->v[i].name, &id, pw, sizeof pw);
 
 		if (r > 0)
-			r = gw_store_user_add(t->to, ns->v[i].name, pw, ns->v[i].created_s);
+			r = gwd_store_user_add(t->to, ns->v[i].name, pw, ns->v[i].created_s);
 		explicit_bzero(pw, sizeof pw);
 		count(t, r);
 	}
 }
 
 /* key walk: copy key <name> by its digest.  Returns 0. */
-static int copy_key(const char *name, const uint8_t hash[GW_DIGEST_LEN], int64_t created_s,
+static int copy_key(const char *name, const uint8_t hash[GWD_STORE_DIGEST_LEN], int64_t created_s,
                     void *arg)
 {
 	struct tally *t = arg;
 
-	count(t, gw_store_key_add(t->to, name, hash, created_s));
+	count(t, gwd_store_key_add(t->to, name, hash, created_s));
 	return 0;
 }
 
 /* session walk: copy a session that has not ended.  Returns 0. */
-static int copy_session(const uint8_t hash[GW_DIGEST_LEN], const struct gw_store_session *row,
+static int copy_session(const uint8_t hash[GWD_STORE_DIGEST_LEN], const struct gwd_store_session *row,
                         void *arg)
 {
 	struct tally *t = arg;
 
 	if (row->expires_ms <= t->now_ms)
 		return 0;
-	count(t, gw_store_session_put(t->to, hash, row));
+	count(t, gwd_store_session_put(t->to, hash, row));
 	return 0;
 }
 
 /* See cmds.h. */
 int gwd_cmd_store(int argc, char **argv)
 {
-	const char *db = GW_DEFAULT_DB, *url = NULL;
-	struct gw_store *from = NULL, *to = NULL;
+	const char *db = GWD_STORE_DEFAULT_DB, *url = NULL;
+	struct gwd_store *from = NULL, *to = NULL;
 	struct tally u = { 0 }, k = { 0 }, s = { 0 };
 	struct names ns = { 0 };
 	struct timespec ts;
@@ -151,11 +151,11 @@ int gwd_cmd_store(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (gw_store_open(&from, db, 0, 0, err, sizeof err) < 0) {
+	if (gwd_store_open(&from, db, 0, 0, err, sizeof err) < 0) {
 		fprintf(stderr, "gwd store copy: %s: %s\n", db, err);
 		goto fail;
 	}
-	if (gw_store_open(&to, url, 0, 0, err, sizeof err) < 0) {
+	if (gwd_store_open(&to, url, 0, 0, err, sizeof err) < 0) {
 		fprintf(stderr, "gwd store copy: %s\n", err);
 		goto fail;
 	}
@@ -164,13 +164,13 @@ int gwd_cmd_store(int argc, char **argv)
 	u.to = k.to = s.to = to;
 	s.now_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 	/* users before sessions: a session is copied only to an existing user */
-	if (gw_store_user_list(from, gather_user, &ns) < 0 || ns.n > (size_t)INT32_MAX) {
+	if (gwd_store_user_list(from, gather_user, &ns) < 0 || ns.n > (size_t)INT32_MAX) {
 		fprintf(stderr, "gwd store copy: cannot read the users of %s\n", db);
 		goto fail;
 	}
 	copy_users(&u, &ns);
-	if (gw_store_key_each(from, copy_key, &k) < 0 ||
-	    gw_store_session_each(from, copy_session, &s) < 0) {
+	if (gwd_store_key_each(from, copy_key, &k) < 0 ||
+	    gwd_store_session_each(from, copy_session, &s) < 0) {
 		fprintf(stderr, "gwd store copy: cannot read %s\n", db);
 		goto fail;
 	}
@@ -185,8 +185,8 @@ int gwd_cmd_store(int argc, char **argv)
 	rc = 0;
 fail:
 	free(ns.v);
-	gw_store_close(from);
-	gw_store_close(to);
+	gwd_store_close(from);
+	gwd_store_close(to);
 	if (fflush(stdout) != 0)
 		rc = 1;
 	return rc;

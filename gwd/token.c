@@ -13,7 +13,7 @@ static const char b64url[] =
 /* See token.h.  Groups of 3 bytes become 4 characters; a tail of 1 or 2 bytes
  * becomes 2 or 3 characters (no '=' padding: RFC 4648 section 5 allows leaving
  * it out where the length is known, and it would need escaping in cookies). */
-int gw_b64url_encode(const uint8_t *in, size_t n, char *out, size_t cap)
+int gwd_token_b64url_encode(const uint8_t *in, size_t n, char *out, size_t cap)
 {
 	size_t need = n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
 	size_t i, o = 0;
@@ -43,31 +43,31 @@ int gw_b64url_encode(const uint8_t *in, size_t n, char *out, size_t cap)
 
 /* See token.h.  GNUTLS_RND_KEY is GnuTLS' generator for long-term secrets; the
  * raw bytes are wiped before returning so they do not linger on the stack. */
-int gw_token_new(char out[GW_TOKEN_LEN + 1], uint8_t *digest)
+int gwd_token_new(char out[GWD_TOKEN_LEN + 1], uint8_t *digest)
 {
-	uint8_t raw[GW_TOKEN_BYTES];
+	uint8_t raw[GWD_TOKEN_BYTES];
 	int rc = -1;
 
 	out[0] = '\0';
 	if (gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof raw) < 0)
 		goto fail;
-	if (gw_b64url_encode(raw, sizeof raw, out, GW_TOKEN_LEN + 1) != GW_TOKEN_LEN)
+	if (gwd_token_b64url_encode(raw, sizeof raw, out, GWD_TOKEN_LEN + 1) != GWD_TOKEN_LEN)
 		goto fail;
-	if (digest && gw_token_digest(out, GW_TOKEN_LEN, digest) < 0)
+	if (digest && gwd_token_digest(out, GWD_TOKEN_LEN, digest) < 0)
 		goto fail;
 	rc = 0;
 fail:
 	if (rc < 0)
-		explicit_bzero(out, GW_TOKEN_LEN + 1);
+		explicit_bzero(out, GWD_TOKEN_LEN + 1);
 	explicit_bzero(raw, sizeof raw);
 	return rc;
 }
 
 /* See token.h.  A byte-class test per character: no table lookups that depend
  * on the secret beyond what the digest does anyway. */
-int gw_token_shape_ok(const char *s, size_t len)
+int gwd_token_shape_ok(const char *s, size_t len)
 {
-	if (!s || len != GW_TOKEN_LEN)
+	if (!s || len != GWD_TOKEN_LEN)
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -79,7 +79,7 @@ int gw_token_shape_ok(const char *s, size_t len)
 }
 
 /* See token.h. */
-int gw_token_digest(const char *s, size_t len, uint8_t digest[32])
+int gwd_token_digest(const char *s, size_t len, uint8_t digest[32])
 {
 	return gnutls_hash_fast(GNUTLS_DIG_SHA256, s, len, digest) < 0 ? -1 : 0;
 }

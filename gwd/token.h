@@ -13,25 +13,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_TOKEN_BYTES 32  /* random bytes in a token */
-#define GW_TOKEN_LEN 43    /* its base64url length, without NUL */
+#define GWD_TOKEN_BYTES 32  /* random bytes in a token */
+#define GWD_TOKEN_LEN 43    /* its base64url length, without NUL */
 
-/* Write a new token into <out> (GW_TOKEN_LEN + 1 bytes, NUL-terminated) and,
+/* Write a new token into <out> (GWD_TOKEN_LEN + 1 bytes, NUL-terminated) and,
  * when <digest> is not NULL, its SHA-256 into <digest> (32 bytes).  Returns 0,
  * or -1 when the generator fails (then <out> holds an empty string). */
-int gw_token_new(char out[GW_TOKEN_LEN + 1], uint8_t *digest);
+int gwd_token_new(char out[GWD_TOKEN_LEN + 1], uint8_t *digest);
 
-/* 1 when <s> (<len> bytes) has the shape of a token (exactly GW_TOKEN_LEN
+/* 1 when <s> (<len> bytes) has the shape of a token (exactly GWD_TOKEN_LEN
  * base64url characters), 0 otherwise.  Lets a policy refuse garbage without a
  * digest or a database read. */
-int gw_token_shape_ok(const char *s, size_t len);
+int gwd_token_shape_ok(const char *s, size_t len);
 
 /* SHA-256 of <s> (<len> bytes) into <digest> (32 bytes).  Returns 0 or -1. */
-int gw_token_digest(const char *s, size_t len, uint8_t digest[32]);
+int gwd_token_digest(const char *s, size_t len, uint8_t digest[32]);
 
 /* Encode <n> bytes of <in> as base64url without padding into <out> (<cap>
  * bytes, NUL-terminated).  Returns the length written, or -1 when <cap> is too
  * small. */
-int gw_b64url_encode(const uint8_t *in, size_t n, char *out, size_t cap);
+int gwd_token_b64url_encode(const uint8_t *in, size_t n, char *out, size_t cap);
 
 #endif

@@ -49,7 +49,7 @@ int gwd_upstreams_init(struct gwd_upstreams *ups, const struct gw_blob *b)
 			goto fail;
 		u->n = u->cfg.tgt_count;
 		for (uint32_t j = 0; j < u->n; j++) {
-			struct gwd_target_state *t = &u->t[j];
+			struct gwd_upstream_target_state *t = &u->t[j];
 			struct gw_target tg;
 
 			if (gw_blob_target(b, u->cfg.tgt_first + j, &tg) != 0)
@@ -112,10 +112,10 @@ void gwd_upstreams_inherit(struct gwd_upstreams *ups, const struct gwd_upstreams
 		CARRY(u->dur_sum_us, o->dur_sum_us);
 		CARRY(u->dur_count, o->dur_count);
 		for (uint32_t j = 0; j < u->n; j++) {
-			struct gwd_target_state *t = &u->t[j];
+			struct gwd_upstream_target_state *t = &u->t[j];
 
 			for (uint32_t k = 0; k < o->n; k++) {
-				const struct gwd_target_state *ot = &o->t[k];
+				const struct gwd_upstream_target_state *ot = &o->t[k];
 
 				if (strcmp(ot->hostport, t->hostport) != 0)
 					continue;
@@ -141,7 +141,7 @@ void gwd_upstreams_inherit(struct gwd_upstreams *ups, const struct gwd_upstreams
 	}
 }
 
-int gwd_target_available(const struct gwd_target_state *t, uint64_t now_ns)
+int gwd_upstream_target_available(const struct gwd_upstream_target_state *t, uint64_t now_ns)
 {
 	uint64_t until = atomic_load_explicit(&t->ejected_until, memory_order_relaxed);
 
@@ -163,9 +163,9 @@ static int was_tried(uint32_t i, const uint32_t *tried, unsigned ntried)
 static int eligible(const struct gwd_upstream_state *u, uint32_t i, const uint32_t *tried,
 		    unsigned ntried, uint64_t now_ns)
 {
-	const struct gwd_target_state *t = &u->t[i];
+	const struct gwd_upstream_target_state *t = &u->t[i];
 
-	if (!gwd_target_available(t, now_ns) || was_tried(i, tried, ntried))
+	if (!gwd_upstream_target_available(t, now_ns) || was_tried(i, tried, ntried))
 		return 0;
 	return !u->cfg.max_conns ||
 	       atomic_load_explicit(&t->active, memory_order_relaxed) < u->cfg.max_conns;
@@ -274,7 +274,7 @@ int gwd_upstream_pick(struct gwd_upstream_state *u, const void *key, size_t keyl
 
 void gwd_upstream_done(struct gwd_upstream_state *u, uint32_t i, int ok, uint64_t now_ns)
 {
-	struct gwd_target_state *t = &u->t[i];
+	struct gwd_upstream_target_state *t = &u->t[i];
 
 	if (ok) {
 		atomic_store_explicit(&t->fails, 0, memory_order_relaxed);
@@ -317,7 +317,7 @@ int gwd_upstreams_ok(struct gwd_upstreams *ups, uint64_t now_ns)
 		int any = 0;
 
 		for (uint32_t j = 0; j < ups->u[i].n && !any; j++)
-			any = gwd_target_available(&ups->u[i].t[j], now_ns);
+			any = gwd_upstream_target_available(&ups->u[i].t[j], now_ns);
 		if (!any)
 			return 0;
 	}
@@ -333,7 +333,7 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 
 /* One probe: GET http://<hostport><path>; healthy when it answers 2xx or 3xx
  * within the check's timeout. */
-static int probe(const struct gwd_upstream_state *u, const struct gwd_target_state *t)
+static int probe(const struct gwd_upstream_state *u, const struct gwd_upstream_target_state *t)
 {
 	char url[GWD_HOSTPORT_MAX + 1100];
 	CURL *c = curl_easy_init();
@@ -358,7 +358,7 @@ static int probe(const struct gwd_upstream_state *u, const struct gwd_target_sta
 	return ok;
 }
 
-void gwd_health_round(struct gwd_upstreams *ups, uint64_t now_ns)
+void gwd_upstream_health_round(struct gwd_upstreams *ups, uint64_t now_ns)
 {
 	for (uint32_t i = 0; i < ups->n; i++) {
 		struct gwd_upstream_state *u = &ups->u[i];
@@ -367,7 +367,7 @@ void gwd_health_round(struct gwd_upstreams *ups, uint64_t now_ns)
 			continue;
 		u->next_check_ns = now_ns + (uint64_t)u->cfg.hc_interval_ms * 1000000ull;
 		for (uint32_t j = 0; j < u->n; j++) {
-			struct gwd_target_state *t = &u->t[j];
+			struct gwd_upstream_target_state *t = &u->t[j];
 			int ok = probe(u, t);
 			struct timespec wall;
 

@@ -9,7 +9,7 @@
  *
  *   struct gwd_upstreams (one per blob generation)
  *     u[i]: struct gwd_upstream_state    cfg (decoded from the blob), rr cursor
- *        t[j]: struct gwd_target_state   active, fails, ejected_until, healthy
+ *        t[j]: struct gwd_upstream_target_state   active, fails, ejected_until, healthy
  *
  * A target is available when it is healthy (or has no active check) and not
  * ejected.  The active checker (one thread, gwd_health_*) probes each target
@@ -27,7 +27,7 @@
 
 #define GWD_HOSTPORT_MAX 280 /* "[" v6 or name (255) "]:" port */
 
-struct gwd_target_state {
+struct gwd_upstream_target_state {
 	_Atomic uint32_t active;        /* requests in flight */
 	_Atomic uint32_t fails;         /* consecutive failures (passive) */
 	_Atomic uint64_t ejected_until; /* CLOCK_MONOTONIC ns; 0: not ejected */
@@ -51,7 +51,7 @@ struct gwd_upstream_state {
 	_Atomic uint64_t dur_sum_us, dur_count;
 	_Atomic uint64_t aborted[2];    /* streams cut mid-body: [0] by the
 	                                   upstream side, [1] by the client side */
-	struct gwd_target_state *t;
+	struct gwd_upstream_target_state *t;
 	uint32_t n;
 	uint64_t total_weight;          /* sum of weights (each < 2^32: no wrap) */
 	_Atomic uint64_t rr;            /* round-robin cursor */
@@ -79,7 +79,7 @@ void gwd_upstreams_free(struct gwd_upstreams *ups);
 void gwd_upstreams_inherit(struct gwd_upstreams *ups, const struct gwd_upstreams *prev);
 
 /* Whether target <t> may take a request at <now_ns>. */
-int gwd_target_available(const struct gwd_target_state *t, uint64_t now_ns);
+int gwd_upstream_target_available(const struct gwd_upstream_target_state *t, uint64_t now_ns);
 
 /* Choose a target of <u> for a request: by the upstream's balance mode, among
  * available targets not listed in <tried> (<ntried> indexes: targets a retry
@@ -105,6 +105,6 @@ int gwd_upstreams_ok(struct gwd_upstreams *ups, uint64_t now_ns);
 /* Run one round of active health checks on the targets of <ups> that are due
  * at <now_ns> (blocking HTTP GETs, each bounded by the check's timeout).
  * Called by the checker thread; exposed for tests. */
-void gwd_health_round(struct gwd_upstreams *ups, uint64_t now_ns);
+void gwd_upstream_health_round(struct gwd_upstreams *ups, uint64_t now_ns);
 
 #endif

@@ -34,7 +34,7 @@
 #include "gwd/session.h"
 #include "gwd/store.h"
 
-#define PASS_MAX GW_LOGIN_PASS_MAX /* what a login body can carry */
+#define PASS_MAX GWD_SESSION_LOGIN_PASS_MAX /* what a login body can carry */
 
 /* The parsed command line of one invocation. */
 struct cmdline {
@@ -53,7 +53,7 @@ static void usage(FILE *f, const char *word)
 	        "NAME: 1-%d characters of A-Z a-z 0-9 . _ @ -, not starting with '-'.\n"
 	        "--db defaults to %s; --store redis://[:password@]host:port[/db] uses Redis.\n",
 	        word, strcmp(word, "users") == 0 ? "   (password on stdin)" : "",
-	        word, word, GW_NAME_MAX, GW_DEFAULT_DB);
+	        word, word, GWD_STORE_NAME_MAX, GWD_STORE_DEFAULT_DB);
 }
 
 /* Parse <argc>/<argv> (argv[0] is the verb or an option) of `gwd <word>` into
@@ -65,7 +65,7 @@ static int parse(int argc, char **argv, const char *word, struct cmdline *cl)
 	int npos = 0, opts = 1;
 
 	memset(cl, 0, sizeof *cl);
-	cl->db = GW_DEFAULT_DB;
+	cl->db = GWD_STORE_DEFAULT_DB;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (opts && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
@@ -132,10 +132,10 @@ static int parse(int argc, char **argv, const char *word, struct cmdline *cl)
 		return 2;
 	}
 	cl->name = pos[1];
-	if (!gw_store_name_ok(cl->name, strlen(cl->name))) {
+	if (!gwd_store_name_ok(cl->name, strlen(cl->name))) {
 		fprintf(stderr, "gwd %s %s: invalid name '%s' (1-%d characters of "
 		        "A-Z a-z 0-9 . _ @ -, not starting with '-')\n",
-		        word, cl->verb, cl->name, GW_NAME_MAX);
+		        word, cl->verb, cl->name, GWD_STORE_NAME_MAX);
 		return 2;
 	}
 	return 0;
@@ -143,12 +143,12 @@ static int parse(int argc, char **argv, const char *word, struct cmdline *cl)
 
 /* Open the store at <cl>->db, creating it and its directory.  Returns the
  * store, or NULL after printing why. */
-static struct gw_store *open_store(const char *word, const struct cmdline *cl)
+static struct gwd_store *open_store(const char *word, const struct cmdline *cl)
 {
-	struct gw_store *st = NULL;
+	struct gwd_store *st = NULL;
 	char err[512];
 
-	if (gw_store_open(&st, cl->db, GW_STORE_CREATE, 0, err, sizeof err) < 0) {
+	if (gwd_store_open(&st, cl->db, GWD_STORE_CREATE, 0, err, sizeof err) < 0) {
 		fprintf(stderr, "gwd %s: cannot open the database: %s\n", word, err);
 		return NULL;
 	}
@@ -333,8 +333,8 @@ static int print_row(const char *name, int64_t created_s, void *arg)
 int gwd_cmd_users(int argc, char **argv)
 {
 	struct cmdline cl;
-	struct gw_store *st = NULL;
-	char pw[PASS_MAX + 2], hash[GW_KDF_STR_MAX];
+	struct gwd_store *st = NULL;
+	char pw[PASS_MAX + 2], hash[GWD_KDF_STR_MAX];
 	int rc, r;
 	long n;
 
@@ -347,7 +347,7 @@ int gwd_cmd_users(int argc, char **argv)
 		n = read_password(cl.name, pw);
 		if (n < 0)
 			goto fail;
-		r = gw_kdf_hash(pw, (size_t)n, 0, hash, sizeof hash);
+		r = gwd_kdf_hash(pw, (size_t)n, 0, hash, sizeof hash);
 		explicit_bzero(pw, sizeof pw);
 		if (r < 0) {
 			fprintf(stderr, "gwd users add: cannot hash the password\n");
@@ -355,7 +355,7 @@ int gwd_cmd_users(int argc, char **argv)
 		}
 		if (!(st = open_store("users", &cl)))
 			goto fail;
-		r = gw_store_user_add(st, cl.name, hash, (int64_t)time(NULL));
+		r = gwd_store_user_add(st, cl.name, hash, (int64_t)time(NULL));
 		if (r == 0)
 			fprintf(stderr, "gwd users add: user '%s' already exists\n", cl.name);
 		else if (r < 0)
@@ -367,7 +367,7 @@ int gwd_cmd_users(int argc, char **argv)
 	} else if (strcmp(cl.verb, "del") == 0) {
 		if (!(st = open_store("users", &cl)))
 			goto fail;
-		r = gw_store_user_del(st, cl.name);
+		r = gwd_store_user_del(st, cl.name);
 		if (r == 0)
 			fprintf(stderr, "gwd users del: no user '%s'\n", cl.name);
 		else if (r < 0)
@@ -379,7 +379,7 @@ int gwd_cmd_users(int argc, char **argv)
 	} else {
 		if (!(st = open_store("users", &cl)))
 			goto fail;
-		r = gw_store_user_list(st, print_row, NULL);
+		r = gwd_store_user_list(st, print_row, NULL);
 		if (r < 0)
 			fprintf(stderr, "gwd users list: cannot read the database\n");
 		rc = r < 0 ? 1 : 0;
@@ -387,7 +387,7 @@ int gwd_cmd_users(int argc, char **argv)
 fail:
 	explicit_bzero(pw, sizeof pw);
 	explicit_bzero(hash, sizeof hash);
-	gw_store_close(st);
+	gwd_store_close(st);
 	if (fflush(stdout) != 0)
 		rc = 1;
 	return rc;
@@ -397,8 +397,8 @@ fail:
 int gwd_cmd_keys(int argc, char **argv)
 {
 	struct cmdline cl;
-	struct gw_store *st = NULL;
-	char key[GW_TOKEN_LEN + 1] = "";
+	struct gwd_store *st = NULL;
+	char key[GWD_TOKEN_LEN + 1] = "";
 	int rc, r;
 
 	rc = parse(argc, argv, "keys", &cl);
@@ -408,7 +408,7 @@ int gwd_cmd_keys(int argc, char **argv)
 	if (!(st = open_store("keys", &cl)))
 		goto fail;
 	if (strcmp(cl.verb, "add") == 0) {
-		r = gw_apikey_create(st, cl.name, key);
+		r = gwd_apikey_create(st, cl.name, key);
 		if (r == 0)
 			fprintf(stderr, "gwd keys add: key '%s' already exists\n", cl.name);
 		else if (r < 0)
@@ -422,7 +422,7 @@ int gwd_cmd_keys(int argc, char **argv)
 		}
 		rc = r == 1 ? 0 : 1;
 	} else if (strcmp(cl.verb, "del") == 0) {
-		r = gw_store_key_del(st, cl.name);
+		r = gwd_store_key_del(st, cl.name);
 		if (r == 0)
 			fprintf(stderr, "gwd keys del: no key '%s'\n", cl.name);
 		else if (r < 0)
@@ -432,14 +432,14 @@ int gwd_cmd_keys(int argc, char **argv)
 			printf("deleted key %s\n", cl.name);
 		rc = r == 1 ? 0 : 1;
 	} else {
-		r = gw_store_key_list(st, print_row, NULL);
+		r = gwd_store_key_list(st, print_row, NULL);
 		if (r < 0)
 			fprintf(stderr, "gwd keys list: cannot read the database\n");
 		rc = r < 0 ? 1 : 0;
 	}
 fail:
 	explicit_bzero(key, sizeof key);
-	gw_store_close(st);
+	gwd_store_close(st);
 	if (fflush(stdout) != 0)
 		rc = 1;
 	return rc;

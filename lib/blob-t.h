@@ -236,8 +236,8 @@ enum gw_blob_table {
 #define GW_BLOB_RL_HEADER 8
 #define GW_BLOB_RL_KEY 16       /* u8 */
 #define GW_BLOB_RL_HEADERS 17   /* u8: enum gw_rl_hdrmode (0, all, in older blobs) */
-#define GW_BLOB_RL_SCOPE 18     /* u8: enum gw_rl_scope (0, local, in older blobs) */
-#define GW_BLOB_RL_ONERR 19     /* u8: enum gw_rl_onerr (0, allow, in older blobs) */
+#define GW_BLOB_RL_SCOPE 18     /* u8: enum gwd_ratelimit_scope (0, local, in older blobs) */
+#define GW_BLOB_RL_ONERR 19     /* u8: enum gwd_ratelimit_onerr (0, allow, in older blobs) */
 #define GW_BLOB_RL_QUOTA 20
 #define GW_BLOB_RL_PERIOD_MS 24
 #define GW_BLOB_RL_BURST 28

@@ -97,7 +97,7 @@ static int b64url_val(unsigned char c)
 	return -1;
 }
 
-long gw_b64url_decode(const char *src, size_t len, uint8_t *out, size_t cap)
+long gwd_token_b64url_decode(const char *src, size_t len, uint8_t *out, size_t cap)
 {
 	size_t o = 0, need = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
 	uint32_t acc = 0;
@@ -129,7 +129,7 @@ long gw_b64url_decode(const char *src, size_t len, uint8_t *out, size_t cap)
  * 0, or -1. */
 static int decode_param(const struct gw_str *s, uint8_t *buf, size_t *n)
 {
-	long r = gw_b64url_decode(s->p, s->len, buf, GW_JWK_MAX_BYTES);
+	long r = gwd_token_b64url_decode(s->p, s->len, buf, GW_JWK_MAX_BYTES);
 
 	if (r <= 0)
 		return -1;

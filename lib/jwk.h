@@ -52,7 +52,7 @@ unsigned gw_jwk_fits(unsigned kty, unsigned crv);
  * <out> (<cap> bytes).  Returns the decoded length, or -1 when a byte is
  * outside the alphabet, the length is impossible (len % 4 == 1), the unused
  * bits of the last character are not zero, or <cap> is too small. */
-long gw_b64url_decode(const char *src, size_t len, uint8_t *out, size_t cap);
+long gwd_token_b64url_decode(const char *src, size_t len, uint8_t *out, size_t cap);
 
 /* Import <k> into <out> (zeroed by the caller): decode its parameters and
  * hand them to GnuTLS.  Returns 0, or -1 with a short reason in <why> (<cap>

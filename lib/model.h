@@ -78,14 +78,14 @@ enum gw_rl_hdrmode {
 };
 
 /* Where a limit's budget lives. */
-enum gw_rl_scope {
+enum gwd_ratelimit_scope {
 	GW_RLS_LOCAL = 0,   /* this gwd's memory (GCRA per key) */
 	GW_RLS_CLUSTER = 1, /* one budget shared by every gwd of a cluster, in the
 	                       store (gwd --store redis://...) */
 };
 
 /* What a cluster limit does while the store cannot be reached. */
-enum gw_rl_onerr {
+enum gwd_ratelimit_onerr {
 	GW_RLE_ALLOW = 0, /* fall back to the same limit kept locally */
 	GW_RLE_DENY = 1,  /* refuse (429) */
 };
@@ -218,8 +218,8 @@ struct gw_ratelimit {
 	struct gw_str name;   /* for RateLimit-Policy; the policy's name, or name-N */
 	uint8_t key;          /* enum gw_rl_key */
 	uint8_t headers;      /* enum gw_rl_hdrmode; the same for every limit of a policy */
-	uint8_t scope;        /* enum gw_rl_scope */
-	uint8_t on_store_error; /* enum gw_rl_onerr (cluster scope only) */
+	uint8_t scope;        /* enum gwd_ratelimit_scope */
+	uint8_t on_store_error; /* enum gwd_ratelimit_onerr (cluster scope only) */
 	struct gw_str header; /* GW_RLK_HEADER: header name; else empty */
 	uint32_t quota;       /* requests per period, >= 1 */
 	uint32_t period_ms;   /* >= 1 */

@@ -64,7 +64,7 @@ static struct gwd_gen *build(const char *path)
 	    gwc_parse_finish(&c, &d, st) || gw_trie_build(&c, &t, &d) ||
 	    gw_blob_write_mem(&c, &t, &mem, &len) != GW_OK ||
 	    gw_blob_open_mem(mem, len, &b, why, sizeof why) != GW_OK ||
-	    gwd_gen_build(b, &g, why, sizeof why)) {
+	    gwd_reload_build(b, &g, why, sizeof why)) {
 		gw_diag_print(&d, c.files.v, c.files.n, stderr);
 		return NULL;
 	}
@@ -149,6 +149,6 @@ int main(void)
 		printf("cache key: SHA-256 of the %zu-byte %s token: %.2f us\n", strlen(tok),
 		       vec_tokens[0].name, rounds[2]);
 	}
-	gwd_gen_free(g);
+	gwd_reload_free(g);
 	return 0;
 }

@@ -10,7 +10,7 @@
  *   - one hot key, 1 thread and 2 threads (all admitted: a limit far above
  *     what the loop can send, so every call is a successful CAS);
  *   - one hot key over its limit (every call refused: a load, no CAS);
- *   - gw_rl_admit_all + gw_rl_headers_render for one limit (the daemon's
+ *   - gwd_ratelimit_admit_all + gwd_ratelimit_headers_render for one limit (the daemon's
  *     whole per-request rate-limit work);
  *   - 1M distinct keys: first sight of each (slow path: lock, insertion),
  *     then again in random order (fast path, cache-missing);
@@ -60,19 +60,19 @@ static struct gw_ratelimit limit(uint32_t quota, uint32_t burst, uint32_t max_ke
 }
 
 /* The key of IPv4 client number <n> (v4-mapped). */
-static struct gw_rl_keyval ipkey(uint32_t n)
+static struct gwd_ratelimit_keyval ipkey(uint32_t n)
 {
 	uint8_t ip[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, (uint8_t)(n >> 24),
 			   (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
-	struct gw_rl_keyval k;
+	struct gwd_ratelimit_keyval k;
 
-	gw_rl_key_ip(&k, ip);
+	gwd_ratelimit_key_ip(&k, ip);
 	return k;
 }
 
 struct hot {
-	struct gw_rl_table *t;
-	struct gw_rl_keyval k;
+	struct gwd_ratelimit_table *t;
+	struct gwd_ratelimit_keyval k;
 	uint64_t ops, admitted, ns;
 	pthread_barrier_t *bar;
 };
@@ -82,7 +82,7 @@ struct hot {
 static void *hot_run(void *arg)
 {
 	struct hot *h = arg;
-	struct gw_rl_result r;
+	struct gwd_ratelimit_result r;
 	uint64_t t0, end, now;
 
 	pthread_barrier_wait(h->bar);
@@ -91,7 +91,7 @@ static void *hot_run(void *arg)
 	do {
 		for (int i = 0; i < 256; i++) {
 			now = gwd_clock_ns();
-			h->admitted += (uint64_t)gw_rl_admit(h->t, &h->k, now, &r);
+			h->admitted += (uint64_t)gwd_ratelimit_admit(h->t, &h->k, now, &r);
 		}
 		h->ops += 256;
 	} while (now < end);
@@ -103,7 +103,7 @@ static void *hot_run(void *arg)
  * <p>; prints the figure under <label>. */
 static void bench_hot(const char *label, const struct gw_ratelimit *p, int nthreads)
 {
-	struct gw_rl_table *t = gw_rl_table_new(p, 0);
+	struct gwd_ratelimit_table *t = gwd_ratelimit_table_new(p, 0);
 	struct hot h[8];
 	pthread_t th[8];
 	pthread_barrier_t bar;
@@ -130,7 +130,7 @@ static void bench_hot(const char *label, const struct gw_ratelimit *p, int nthre
 	       label, (double)ns * nthreads / (double)ops, nthreads, nthreads > 1 ? "s" : "",
 	       (double)ops / ((double)ns / 1e9) / 1e6, 100.0 * (double)admitted / (double)ops);
 	pthread_barrier_destroy(&bar);
-	gw_rl_table_free(t);
+	gwd_ratelimit_table_free(t);
 }
 
 /* ns per gwd_clock_ns() call. */
@@ -150,11 +150,11 @@ static void bench_clock(void)
 static void bench_decision(void)
 {
 	struct gw_ratelimit p = limit(1000000000u, 1000000000u, 100000);
-	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
-	struct gw_rl_check c = { t, ipkey(9) };
-	struct gw_rl_decision d;
-	struct gw_rl_headers h;
-	char buf[GW_RL_HDR_BUF_N(1)];
+	struct gwd_ratelimit_table *t = gwd_ratelimit_table_new(&p, 0);
+	struct gwd_ratelimit_check c = { t, ipkey(9) };
+	struct gwd_ratelimit_decision d;
+	struct gwd_ratelimit_headers h;
+	char buf[GWD_RATELIMIT_HDR_BUF_N(1)];
 	uint64_t n = 0, t0, now;
 
 	if (!t)
@@ -163,14 +163,14 @@ static void bench_decision(void)
 	do {
 		for (int i = 0; i < 256; i++) {
 			now = gwd_clock_ns();
-			gw_rl_admit_all(&c, 1, now, &d);
-			gw_rl_headers_render(&d, buf, sizeof buf, &h);
+			gwd_ratelimit_admit_all(&c, 1, now, &d);
+			gwd_ratelimit_headers_render(&d, buf, sizeof buf, &h);
 		}
 		n += 256;
 	} while (now - t0 < (uint64_t)(seconds * 1e9));
 	printf("%-44s %7.1f ns/call\n", "admit_all + headers_render, 1 limit",
 	       (double)(now - t0) / (double)n);
-	gw_rl_table_free(t);
+	gwd_ratelimit_table_free(t);
 }
 
 /* 1M distinct keys: insertion, then lookups in random order; and the
@@ -179,8 +179,8 @@ static void bench_million(void)
 {
 	struct gw_ratelimit p = limit(10, 10, NKEYS);
 	uint64_t rss0 = rss_bytes(), rss1, rss2, t0, ns, bytes = 0;
-	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
-	struct gw_rl_result r;
+	struct gwd_ratelimit_table *t = gwd_ratelimit_table_new(&p, 0);
+	struct gwd_ratelimit_result r;
 	uint32_t *order;
 	uint64_t now = gwd_clock_ns();
 	unsigned seed = 1;
@@ -190,7 +190,7 @@ static void bench_million(void)
 	rss1 = rss_bytes();
 	order = malloc(NKEYS * sizeof *order);
 	if (!order) {
-		gw_rl_table_free(t);
+		gwd_ratelimit_table_free(t);
 		return;
 	}
 	for (uint32_t i = 0; i < NKEYS; i++)
@@ -204,35 +204,35 @@ static void bench_million(void)
 
 	t0 = gwd_clock_ns();
 	for (uint32_t i = 0; i < NKEYS; i++) {
-		struct gw_rl_keyval k = ipkey(0x0a000000u + i);
-		gw_rl_admit(t, &k, now, &r);
+		struct gwd_ratelimit_keyval k = ipkey(0x0a000000u + i);
+		gwd_ratelimit_admit(t, &k, now, &r);
 	}
 	ns = gwd_clock_ns() - t0;
 	rss2 = rss_bytes();
 	printf("%-44s %7.1f ns/call  (%llu keys held, %llu fallbacks)\n",
 	       "1M distinct keys, first sight (insert)", (double)ns / NKEYS,
-	       (unsigned long long)gw_rl_table_keys(t),
-	       (unsigned long long)gw_rl_table_fallbacks(t));
+	       (unsigned long long)gwd_ratelimit_table_keys(t),
+	       (unsigned long long)gwd_ratelimit_table_fallbacks(t));
 	t0 = gwd_clock_ns();
 	for (uint32_t i = 0; i < NKEYS; i++) {
-		struct gw_rl_keyval k = ipkey(0x0a000000u + order[i]);
-		gw_rl_admit(t, &k, now, &r);
+		struct gwd_ratelimit_keyval k = ipkey(0x0a000000u + order[i]);
+		gwd_ratelimit_admit(t, &k, now, &r);
 	}
 	ns = gwd_clock_ns() - t0;
 	printf("%-44s %7.1f ns/call\n", "1M distinct keys, again, random order", (double)ns / NKEYS);
 
 	for (uint32_t i = 0; i < t->nshards; i++)
-		bytes += (uint64_t)t->shards[i].cap * sizeof(struct gw_rl_cell) +
+		bytes += (uint64_t)t->shards[i].cap * sizeof(struct gwd_ratelimit_cell) +
 			 ((uint64_t)t->shards[i].bmask + 1) * sizeof(uint32_t);
 	bytes += sizeof *t + t->nshards * sizeof *t->shards;
 	printf("memory for %u keys: computed %.1f MiB = %.1f B/key (cell %zu B + chain heads); "
 	       "RSS: +%.1f MiB at creation, +%.1f MiB after touching every key = %.1f B/key\n",
-	       NKEYS, (double)bytes / 1048576.0, (double)bytes / NKEYS, sizeof(struct gw_rl_cell),
+	       NKEYS, (double)bytes / 1048576.0, (double)bytes / NKEYS, sizeof(struct gwd_ratelimit_cell),
 	       (double)(rss1 - rss0) / 1048576.0,
 	       (double)(rss2 - rss_order + rss1 - rss0) / 1048576.0,
 	       (double)(rss2 - rss_order + rss1 - rss0) / NKEYS);
 	free(order);
-	gw_rl_table_free(t);
+	gwd_ratelimit_table_free(t);
 }
 
 int main(int argc, char **argv)

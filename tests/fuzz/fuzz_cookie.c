@@ -107,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const names[] = { GW_DEFAULT_SESSION_COOKIE, "sid", "__Host-s", "a" };
 	const char *name, *v = NULL, *rv = NULL;
 	size_t len, nlen, vlen = 0, rvlen = 0;
-	uint8_t digest[GW_DIGEST_LEN];
+	uint8_t digest[GWD_STORE_DIGEST_LEN];
 	char *hdr;
 	int got, want;
 

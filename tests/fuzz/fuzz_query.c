@@ -1,15 +1,15 @@
 /* libFuzzer harness for the query-string reader of gwd/respond.c,
- * gwd_query_get(), and the ${query.x} templates that use it.
+ * gwd_respond_query_get(), and the ${query.x} templates that use it.
  *
  * Input: the first byte's low 4 bits are the length of the parameter name,
  * which follows; the rest is the raw query (what follows '?'), in a malloc
  * of exactly its length, and the decoding buffer is exactly <qlen> bytes as
  * the contract allows: ASan sees a byte too far.
  *
- *   - gwd_query_get() must agree with a reference that splits the query at
+ *   - gwd_respond_query_get() must agree with a reference that splits the query at
  *     '&' and '=' first and decodes each part into its own buffer;
  *   - the template {"v":"${query.NAME}","d":"${query.NAME:-none}"} rendered
- *     into exactly gwd_tpl_bound() bytes (the bound for a target no longer
+ *     into exactly gwd_respond_tpl_bound() bytes (the bound for a target no longer
  *     than the query: the pipeline passes the whole target's length) must
  *     fit and be a JSON object jansson reads, whose "v" is the value itself
  *     when that is ASCII.
@@ -94,9 +94,9 @@ static void render(const char *q, size_t qlen, const char *name, size_t nlen,
 		  .alt = { "none", 4 } },
 		{ .kind = GW_TPL_LITERAL, .text = { "\"}", 2 } },
 	};
-	size_t cap = gwd_tpl_bound(t, 5, qlen), ascii = 1;
+	size_t cap = gwd_respond_tpl_bound(t, 5, qlen), ascii = 1;
 	char *out = malloc(cap), *scratch = malloc(qlen + 1);
-	struct gwd_tpl_ctx c = { .query = q, .qlen = qlen, .scratch = scratch };
+	struct gwd_respond_tpl_ctx c = { .query = q, .qlen = qlen, .scratch = scratch };
 	struct gwd_buf b;
 	json_error_t err;
 	json_t *doc, *v;
@@ -104,7 +104,7 @@ static void render(const char *q, size_t qlen, const char *name, size_t nlen,
 	if (!out || !scratch)
 		abort();
 	gwd_buf_init(&b, out, cap);
-	if (gwd_tpl_render(&b, t, 5, &c) != 0)
+	if (gwd_respond_tpl_render(&b, t, 5, &c) != 0)
 		abort(); /* the bound was too small */
 	doc = json_loadb(out, b.len, JSON_ALLOW_NUL, &err);
 	v = json_object_get(doc, "v");
@@ -140,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	name[nlen] = '\0';
 	memcpy(q, data + 1 + nlen, qlen);
 
-	found = gwd_query_get(q, qlen, name, nlen, dst, &vlen);
+	found = gwd_respond_query_get(q, qlen, name, nlen, dst, &vlen);
 	ref = ref_get(q, qlen, name, nlen, &rlen);
 	if (found != (ref != NULL))
 		abort();

@@ -1,6 +1,6 @@
 /* libFuzzer harness for the X-Forwarded-For walk of gwd/clientip.c,
- * gw_clientip(), against a reference written differently on purpose, and
- * for the address parser it uses, gw_ip_parse().
+ * gwd_clientip(), against a reference written differently on purpose, and
+ * for the address parser it uses, gwd_clientip_parse().
  *
  * Input: the first byte picks the peer (its low 3 bits: a trusted or an
  * untrusted IPv4 or IPv6 address, or another family) and the trusted-proxy
@@ -11,8 +11,8 @@
  * The reference splits every field at ',' left to right into one list of
  * trimmed, non-empty entries, then walks the list backwards by index, which
  * is how gwd/clientip.h states the rule; both must name the same address.
- * Every entry gw_ip_parse() accepts (when the peer is trusted) must come
- * back the same through gw_ip_format() and gw_ip_parse() again.
+ * Every entry gwd_clientip_parse() accepts (when the peer is trusted) must come
+ * back the same through gwd_clientip_format() and gwd_clientip_parse() again.
  *
  * Seeds: tests/fuzz/corpus/fuzz_xff/.
  */
@@ -47,27 +47,27 @@ static int blank(char c)
 }
 
 /* An address parsed: format it, parse it again, it must be the same. */
-static void round_trip(const struct gw_ip *ip)
+static void round_trip(const struct gwd_clientip *ip)
 {
-	char text[GW_IP_STRLEN];
-	struct gw_ip again;
-	size_t n = gw_ip_format(ip, text);
+	char text[GWD_CLIENTIP_STRLEN];
+	struct gwd_clientip again;
+	size_t n = gwd_clientip_format(ip, text);
 
-	if (n == 0 || n >= GW_IP_STRLEN || text[n] != '\0')
+	if (n == 0 || n >= GWD_CLIENTIP_STRLEN || text[n] != '\0')
 		abort();
-	if (gw_ip_parse(&again, text, n) != 0 || memcmp(&again, ip, sizeof *ip) != 0)
+	if (gwd_clientip_parse(&again, text, n) != 0 || memcmp(&again, ip, sizeof *ip) != 0)
 		abort();
 }
 
 /* The reference walk (see the top). */
-static void reference(struct gw_ip *out, const struct gw_ip *peer, char *const *fields,
+static void reference(struct gwd_clientip *out, const struct gwd_clientip *peer, char *const *fields,
 		      const size_t *lens, unsigned nf, const struct gw_cidr *tr, uint32_t ntr)
 {
 	const char **ent = NULL;
 	size_t *elen = NULL, n = 0, cap = 1;
 
 	*out = *peer;
-	if (!gw_ip_in_cidrs(peer, tr, ntr))
+	if (!gwd_clientip_in_cidrs(peer, tr, ntr))
 		return;
 	for (unsigned f = 0; f < nf; f++)
 		for (size_t k = 0; k < lens[f]; k++)
@@ -96,18 +96,18 @@ static void reference(struct gw_ip *out, const struct gw_ip *peer, char *const *
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct gw_ip ip;
+		struct gwd_clientip ip;
 
-		if (gw_ip_parse(&ip, ent[i], elen[i]) == 0)
+		if (gwd_clientip_parse(&ip, ent[i], elen[i]) == 0)
 			round_trip(&ip);
 	}
 	for (size_t i = n; i-- > 0;) {
-		struct gw_ip ip;
+		struct gwd_clientip ip;
 
-		if (gw_ip_parse(&ip, ent[i], elen[i]) != 0)
+		if (gwd_clientip_parse(&ip, ent[i], elen[i]) != 0)
 			break;
 		*out = ip;
-		if (!gw_ip_in_cidrs(&ip, tr, ntr))
+		if (!gwd_clientip_in_cidrs(&ip, tr, ntr))
 			break;
 	}
 	free(ent);
@@ -125,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct sockaddr *peer;
 	const struct gw_cidr *tr;
 	uint32_t ntr;
-	struct gw_ip got, want, p;
+	struct gwd_clientip got, want, p;
 	size_t at = 1;
 	int rc;
 
@@ -153,8 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		at += n + 1;
 	}
 
-	rc = gw_clientip(&got, peer, (const char *const *)fields, lens, nf, tr, ntr);
-	if (gw_ip_from_sockaddr(&p, peer) != 0) {
+	rc = gwd_clientip(&got, peer, (const char *const *)fields, lens, nf, tr, ntr);
+	if (gwd_clientip_from_sockaddr(&p, peer) != 0) {
 		if (rc != -1)
 			abort();
 	} else {

@@ -39,7 +39,7 @@ static void test_format(void)
 {
 	char line[1024];
 	struct gwd_req *r = fake_req("/api/hello?name=\"x\"\x01", "alice");
-	size_t n = gwd_alog_format(line, sizeof line, r, "/api/hello", 10, 85);
+	size_t n = gwd_accesslog_format(line, sizeof line, r, "/api/hello", 10, 85);
 	json_t *j;
 
 	CU_ASSERT(n > 0);
@@ -60,14 +60,14 @@ static void test_format(void)
 	/* no user: no "user" key; no route: "" */
 	gwd_req_put(r);
 	r = fake_req("/x", NULL);
-	n = gwd_alog_format(line, sizeof line, r, NULL, 0, 1);
+	n = gwd_accesslog_format(line, sizeof line, r, NULL, 0, 1);
 	j = json_loadb(line, n, 0, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_PTR_NULL(json_object_get(j, "user"));
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "route")), "");
 	json_decref(j);
 	/* too small: 0, never a cut line */
-	CU_ASSERT_EQUAL(gwd_alog_format(line, 20, r, NULL, 0, 1), 0);
+	CU_ASSERT_EQUAL(gwd_accesslog_format(line, 20, r, NULL, 0, 1), 0);
 	gwd_req_put(r);
 }
 
@@ -88,7 +88,7 @@ static void test_long_target_logged(void)
 	memset(target + 3, 0xFF, tlen - 3);
 	target[tlen] = '\0';
 	r = fake_req(target, NULL);
-	n = gwd_alog_format(line, sizeof line, r, "/x/{a}", 6, 1);
+	n = gwd_accesslog_format(line, sizeof line, r, "/x/{a}", 6, 1);
 	CU_ASSERT(n > 0);
 	j = json_loadb(line, n, 0, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
@@ -98,7 +98,7 @@ static void test_long_target_logged(void)
 	gwd_req_put(r);
 	/* a short one carries no "truncated" key */
 	r = fake_req("/x", NULL);
-	n = gwd_alog_format(line, sizeof line, r, NULL, 0, 1);
+	n = gwd_accesslog_format(line, sizeof line, r, NULL, 0, 1);
 	j = json_loadb(line, n, 0, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_PTR_NULL(json_object_get(j, "truncated"));
@@ -115,7 +115,7 @@ static void *log_thread(void *arg)
 
 	for (int i = 0; i < LINES; i++) {
 		r->bytes_sent = (uint64_t)i;
-		gwd_alog_request(r, "/r", 2, (uint64_t)i);
+		gwd_accesslog_request(r, "/r", 2, (uint64_t)i);
 	}
 	gwd_req_put(r);
 	return NULL;
@@ -133,8 +133,8 @@ static void test_buffered_file(void)
 
 	CU_ASSERT_FATAL(fd >= 0);
 	close(fd);
-	CU_ASSERT_EQUAL_FATAL(gwd_alog_open(path), 0);
-	CU_ASSERT_TRUE(gwd_alog_enabled());
+	CU_ASSERT_EQUAL_FATAL(gwd_accesslog_open(path), 0);
+	CU_ASSERT_TRUE(gwd_accesslog_enabled());
 	pthread_create(&t[0], NULL, log_thread, "/thread-a");
 	pthread_create(&t[1], NULL, log_thread, "/thread-b");
 	pthread_join(t[0], NULL);
@@ -150,8 +150,8 @@ static void test_buffered_file(void)
 		lines++;
 	fclose(f);
 	CU_ASSERT_EQUAL(lines, 2 * LINES);
-	gwd_alog_close();
-	CU_ASSERT_FALSE(gwd_alog_enabled());
+	gwd_accesslog_close();
+	CU_ASSERT_FALSE(gwd_accesslog_enabled());
 	lines = 0;
 	f = fopen(path, "r");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -175,7 +175,7 @@ static void test_buffered_file(void)
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(a, LINES);
 	CU_ASSERT_EQUAL(b, LINES);
-	CU_ASSERT_EQUAL(gwd_alog_dropped(), 0);
+	CU_ASSERT_EQUAL(gwd_accesslog_dropped(), 0);
 	unlink(path);
 }
 

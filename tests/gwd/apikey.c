@@ -38,76 +38,76 @@ static long long rows_containing(const char *path, const char *text)
 
 static void test_keys(void)
 {
-	struct gw_store *st = NULL, *cli = NULL;
-	struct gw_apikeys *ak = NULL;
-	struct gw_principal who;
-	char path[512], moved[600], err[256], key[GW_TOKEN_LEN + 1], key2[GW_TOKEN_LEN + 1];
+	struct gwd_store *st = NULL, *cli = NULL;
+	struct gwd_apikeys *ak = NULL;
+	struct gwd_session_principal who;
+	char path[512], moved[600], err[256], key[GWD_TOKEN_LEN + 1], key2[GWD_TOKEN_LEN + 1];
 	char padded[80];
 
 	snprintf(path, sizeof path, "%s", fxdb_path("keys.db"));
-	CU_ASSERT_EQUAL_FATAL(gw_store_open(&st, path, GW_STORE_CREATE, 200, err, sizeof err), 0);
-	CU_ASSERT_EQUAL_FATAL(gw_apikeys_new(&ak, st, 16), 0);
-	CU_ASSERT_EQUAL_FATAL(gw_apikey_create(st, "ci-runner", key), 1);
-	CU_ASSERT(gw_token_shape_ok(key, strlen(key)));
-	CU_ASSERT_EQUAL(gw_apikey_create(st, "ci-runner", key2), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_open(&st, path, GWD_STORE_CREATE, 200, err, sizeof err), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_apikey_new(&ak, st, 16), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_apikey_create(st, "ci-runner", key), 1);
+	CU_ASSERT(gwd_token_shape_ok(key, strlen(key)));
+	CU_ASSERT_EQUAL(gwd_apikey_create(st, "ci-runner", key2), 0);
 	CU_ASSERT_STRING_EQUAL(key2, "");
-	CU_ASSERT_EQUAL(gw_apikey_create(st, "bad name", key2), 0);
-	CU_ASSERT_EQUAL_FATAL(gw_apikey_create(st, "batch", key2), 1);
+	CU_ASSERT_EQUAL(gwd_apikey_create(st, "bad name", key2), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_apikey_create(st, "batch", key2), 1);
 	CU_ASSERT_STRING_NOT_EQUAL(key, key2);
 	/* the database holds no key text */
 	CU_ASSERT_EQUAL(rows_containing(path, key), 0);
 
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, key, &who), 1);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, key, &who), 1);
 	CU_ASSERT_STRING_EQUAL(who.name, "ci-runner");
 	CU_ASSERT_EQUAL(who.len, 9);
-	CU_ASSERT_EQUAL(who.kind, GW_PRINCIPAL_KEY);
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, key, &who), 1); /* now cached */
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, key2, &who), 1);
+	CU_ASSERT_EQUAL(who.kind, GWD_SESSION_PRINCIPAL_KEY);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, key, &who), 1); /* now cached */
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, key2, &who), 1);
 	CU_ASSERT_STRING_EQUAL(who.name, "batch");
 	snprintf(padded, sizeof padded, " \t%s ", key);
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, padded, &who), 1);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, padded, &who), 1);
 	CU_ASSERT_STRING_EQUAL(who.name, "ci-runner");
 
 	/* absent, malformed, unknown */
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, NULL, &who), 0);
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, "", &who), 0);
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, "Bearer x", &who), 0);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, NULL, &who), 0);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, "", &who), 0);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, "Bearer x", &who), 0);
 	snprintf(padded, sizeof padded, "%.42s", key);
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, padded, &who), 0);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, padded, &who), 0);
 	snprintf(padded, sizeof padded, "%s", key);
 	padded[5] = padded[5] == 'A' ? 'B' : 'A';
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, padded, &who), 0);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, padded, &who), 0);
 
 	/* `gwd keys del` from another process: refused after the next poll */
-	CU_ASSERT_EQUAL_FATAL(gw_store_open(&cli, path, 0, 0, err, sizeof err), 0);
-	CU_ASSERT_EQUAL(gw_store_key_del(cli, "ci-runner"), 1);
-	gw_store_close(cli);
-	CU_ASSERT_EQUAL(gw_store_poll(st), 1);
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, key, &who), 0);
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, key2, &who), 1);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_open(&cli, path, 0, 0, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(gwd_store_key_del(cli, "ci-runner"), 1);
+	gwd_store_close(cli);
+	CU_ASSERT_EQUAL(gwd_store_poll(st), 1);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, key, &who), 0);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, key2, &who), 1);
 
 	/* database gone: 503; back: served again */
 	snprintf(moved, sizeof moved, "%s.moved", path);
 	CU_ASSERT_EQUAL_FATAL(rename(path, moved), 0);
-	CU_ASSERT_EQUAL(gw_store_poll(st), 0);
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, key2, &who), -1);
+	CU_ASSERT_EQUAL(gwd_store_poll(st), 0);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, key2, &who), -1);
 	CU_ASSERT_EQUAL_FATAL(rename(moved, path), 0);
-	CU_ASSERT_EQUAL(gw_store_poll(st), 1);
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, key2, &who), 1);
+	CU_ASSERT_EQUAL(gwd_store_poll(st), 1);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, key2, &who), 1);
 
 	/* the database deleted and made afresh (its revision counter back at
 	 * 0): a key cached from the old file is refused once it is reopened */
 	snprintf(moved, sizeof moved, "%s.old", path);
 	CU_ASSERT_EQUAL_FATAL(rename(path, moved), 0);
-	CU_ASSERT_EQUAL_FATAL(gw_store_open(&cli, path, GW_STORE_CREATE, 0, err, sizeof err), 0);
-	CU_ASSERT_EQUAL(gw_store_key_add(cli, "x", (const uint8_t *)"0123456789abcdef0123456789abcdef", 1), 1);
-	CU_ASSERT_EQUAL(gw_store_key_del(cli, "x"), 1); /* revision 1, as before */
-	gw_store_close(cli);
-	CU_ASSERT_EQUAL(gw_store_poll(st), 1); /* noticed and reopened */
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, key2, &who), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_open(&cli, path, GWD_STORE_CREATE, 0, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(gwd_store_key_add(cli, "x", (const uint8_t *)"0123456789abcdef0123456789abcdef", 1), 1);
+	CU_ASSERT_EQUAL(gwd_store_key_del(cli, "x"), 1); /* revision 1, as before */
+	gwd_store_close(cli);
+	CU_ASSERT_EQUAL(gwd_store_poll(st), 1); /* noticed and reopened */
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, key2, &who), 0);
 
-	gw_apikeys_free(ak);
-	gw_store_close(st);
+	gwd_apikey_free(ak);
+	gwd_store_close(st);
 }
 
 int gw_suite_gwd_apikey(void)

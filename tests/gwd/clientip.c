@@ -62,14 +62,14 @@ static struct gw_cidr cidr(const char *text)
 
 /* The client of a request from <peer> with the X-Forwarded-For fields
  * <f0> and <f1> (NULL: absent), formatted into <out>. */
-static const char *client(char out[GW_IP_STRLEN], const char *peer, const char *f0,
+static const char *client(char out[GWD_CLIENTIP_STRLEN], const char *peer, const char *f0,
 			  const char *f1, const struct gw_cidr *trusted, uint32_t ntrusted)
 {
 	struct sockaddr_storage ss;
 	const char *fields[2];
 	size_t lens[2];
 	unsigned n = 0;
-	struct gw_ip ip;
+	struct gwd_clientip ip;
 
 	if (f0) {
 		fields[n] = f0;
@@ -79,15 +79,15 @@ static const char *client(char out[GW_IP_STRLEN], const char *peer, const char *
 		fields[n] = f1;
 		lens[n++] = strlen(f1);
 	}
-	CU_ASSERT_EQUAL(gw_clientip(&ip, peer_of(&ss, peer), fields, lens, n, trusted, ntrusted),
+	CU_ASSERT_EQUAL(gwd_clientip(&ip, peer_of(&ss, peer), fields, lens, n, trusted, ntrusted),
 			0);
-	gw_ip_format(&ip, out);
+	gwd_clientip_format(&ip, out);
 	return out;
 }
 
 #define CU_ASSERT_CLIENT(want, ...)                                          \
 	do {                                                                 \
-		char got_[GW_IP_STRLEN];                                     \
+		char got_[GWD_CLIENTIP_STRLEN];                                     \
 		client(got_, __VA_ARGS__);                                   \
 		if (strcmp(got_, want) != 0) {                               \
 			fprintf(stderr, "\n  line %d: got %s, want %s\n", __LINE__, got_, want); \
@@ -101,8 +101,8 @@ static void test_spoofing(void)
 {
 	struct gw_cidr trusted[1] = { cidr("10.0.0.0/8") };
 	struct gw_ratelimit p;
-	struct gw_rl_table *t;
-	struct gw_rl_result r;
+	struct gwd_ratelimit_table *t;
+	struct gwd_ratelimit_result r;
 	struct sockaddr_storage ss;
 	const struct sockaddr *peer = peer_of(&ss, "198.51.100.23");
 	unsigned admitted = 0;
@@ -116,14 +116,14 @@ static void test_spoofing(void)
 	p.period_ms = 1000;
 	p.burst = 10;
 	p.max_keys = 100000;
-	t = gw_rl_table_new(&p, 0);
+	t = gwd_ratelimit_table_new(&p, 0);
 	CU_ASSERT_FATAL(t != NULL);
 	for (unsigned i = 0; i < 1000; i++) {
 		char xff[128];
 		const char *f = xff;
 		size_t len;
-		struct gw_ip ip;
-		struct gw_rl_keyval k;
+		struct gwd_clientip ip;
+		struct gwd_ratelimit_keyval k;
 
 		/* every kind of lie: a fresh address, a trusted-looking one,
 		 * a chain, IPv6 */
@@ -134,13 +134,13 @@ static void test_spoofing(void)
 		default: snprintf(xff, sizeof xff, "2001:db8::%x", i); break;
 		}
 		len = strlen(xff);
-		CU_ASSERT_EQUAL(gw_clientip(&ip, peer, &f, &len, 1, trusted, 1), 0);
-		gw_rl_key_ip(&k, ip.b);
-		admitted += (unsigned)gw_rl_admit(t, &k, now, &r);
+		CU_ASSERT_EQUAL(gwd_clientip(&ip, peer, &f, &len, 1, trusted, 1), 0);
+		gwd_ratelimit_key_ip(&k, ip.b);
+		admitted += (unsigned)gwd_ratelimit_admit(t, &k, now, &r);
 	}
 	CU_ASSERT_EQUAL(admitted, 10);
-	CU_ASSERT_EQUAL(gw_rl_table_keys(t), 1);
-	gw_rl_table_free(t);
+	CU_ASSERT_EQUAL(gwd_ratelimit_table_keys(t), 1);
+	gwd_ratelimit_table_free(t);
 
 	/* no trusted proxies at all: the header is never read */
 	CU_ASSERT_CLIENT("10.0.0.1", "10.0.0.1", "203.0.113.7", NULL, NULL, 0);
@@ -194,54 +194,54 @@ static void test_trusted_chain(void)
 /* Strict parsing and CIDR edges. */
 static void test_parse_cidr(void)
 {
-	struct gw_ip ip;
+	struct gwd_clientip ip;
 	char big[300];
-	char out[GW_IP_STRLEN];
+	char out[GWD_CLIENTIP_STRLEN];
 
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "255.255.255.255", 15), 0);
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "256.1.1.1", 9), -1);
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "1.2.3", 5), -1);
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "1.2.3.4.5", 9), -1);
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "", 0), -1);
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "[]", 2), -1);
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "[1.2.3.4]", 9), -1);
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "1.2.3.4\0junk", 12), -1);
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "1.2.3.4", 7), 0);
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "1:2:3:4:5:6:7:8:9", 17), -1);
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "::1::", 5), -1);
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "::", 2), 0);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "255.255.255.255", 15), 0);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "256.1.1.1", 9), -1);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "1.2.3", 5), -1);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "1.2.3.4.5", 9), -1);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "", 0), -1);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "[]", 2), -1);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "[1.2.3.4]", 9), -1);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "1.2.3.4\0junk", 12), -1);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "1.2.3.4", 7), 0);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "1:2:3:4:5:6:7:8:9", 17), -1);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "::1::", 5), -1);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "::", 2), 0);
 	memset(big, '1', sizeof big);
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, big, sizeof big), -1);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, big, sizeof big), -1);
 	/* a length that cuts the text is honoured (no NUL needed) */
-	CU_ASSERT_EQUAL(gw_ip_parse(&ip, "10.0.0.12345", 8), 0);
-	gw_ip_format(&ip, out);
+	CU_ASSERT_EQUAL(gwd_clientip_parse(&ip, "10.0.0.12345", 8), 0);
+	gwd_clientip_format(&ip, out);
 	CU_ASSERT_STRING_EQUAL(out, "10.0.0.1");
 
 	struct gw_cidr all4 = cidr("0.0.0.0/0"), all6 = cidr("::/0"), n25 = cidr("10.0.0.128/25");
 	struct gw_cidr h128 = cidr("2001:db8::1/128");
-	gw_ip_parse(&ip, "10.0.0.200", 10);
-	CU_ASSERT_EQUAL(gw_ip_in_cidr(&ip, &all4), 1);
-	CU_ASSERT_EQUAL(gw_ip_in_cidr(&ip, &all6), 1); /* ::/0 is everything */
-	CU_ASSERT_EQUAL(gw_ip_in_cidr(&ip, &n25), 1);
-	gw_ip_parse(&ip, "10.0.0.127", 10);
-	CU_ASSERT_EQUAL(gw_ip_in_cidr(&ip, &n25), 0);
-	gw_ip_parse(&ip, "2001:db8::1", 11);
-	CU_ASSERT_EQUAL(gw_ip_in_cidr(&ip, &all4), 0); /* not v4 */
-	CU_ASSERT_EQUAL(gw_ip_in_cidr(&ip, &h128), 1);
-	gw_ip_parse(&ip, "2001:db8::2", 11);
-	CU_ASSERT_EQUAL(gw_ip_in_cidr(&ip, &h128), 0);
+	gwd_clientip_parse(&ip, "10.0.0.200", 10);
+	CU_ASSERT_EQUAL(gwd_clientip_in_cidr(&ip, &all4), 1);
+	CU_ASSERT_EQUAL(gwd_clientip_in_cidr(&ip, &all6), 1); /* ::/0 is everything */
+	CU_ASSERT_EQUAL(gwd_clientip_in_cidr(&ip, &n25), 1);
+	gwd_clientip_parse(&ip, "10.0.0.127", 10);
+	CU_ASSERT_EQUAL(gwd_clientip_in_cidr(&ip, &n25), 0);
+	gwd_clientip_parse(&ip, "2001:db8::1", 11);
+	CU_ASSERT_EQUAL(gwd_clientip_in_cidr(&ip, &all4), 0); /* not v4 */
+	CU_ASSERT_EQUAL(gwd_clientip_in_cidr(&ip, &h128), 1);
+	gwd_clientip_parse(&ip, "2001:db8::2", 11);
+	CU_ASSERT_EQUAL(gwd_clientip_in_cidr(&ip, &h128), 0);
 	struct gw_cidr bad = all4;
 	bad.prefix = 33;
-	CU_ASSERT_EQUAL(gw_ip_in_cidr(&ip, &bad), 0);
+	CU_ASSERT_EQUAL(gwd_clientip_in_cidr(&ip, &bad), 0);
 	bad.family = 5;
-	CU_ASSERT_EQUAL(gw_ip_in_cidr(&ip, &bad), 0);
+	CU_ASSERT_EQUAL(gwd_clientip_in_cidr(&ip, &bad), 0);
 
 	/* a peer that is no IP socket */
 	struct sockaddr sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_family = AF_UNIX;
-	CU_ASSERT_EQUAL(gw_clientip(&ip, &sa, NULL, NULL, 0, NULL, 0), -1);
-	CU_ASSERT_EQUAL(gw_clientip(&ip, NULL, NULL, NULL, 0, NULL, 0), -1);
+	CU_ASSERT_EQUAL(gwd_clientip(&ip, &sa, NULL, NULL, 0, NULL, 0), -1);
+	CU_ASSERT_EQUAL(gwd_clientip(&ip, NULL, NULL, NULL, 0, NULL, 0), -1);
 }
 
 int gw_suite_gwd_clientip(void)

@@ -18,7 +18,7 @@
 int gw_suite_gwd_cluster_rl(void);
 
 static struct redis_fx fx;
-static struct gw_store *st;
+static struct gwd_store *st;
 
 static int suite_init(void)
 {
@@ -28,7 +28,7 @@ static int suite_init(void)
 	if (fx_redis_start(&fx) < 0)
 		return -1;
 	gwd_cluster_configure(fx.url);
-	if (gw_store_open(&st, fx.url, 0, 0, err, sizeof err) < 0)
+	if (gwd_store_open(&st, fx.url, 0, 0, err, sizeof err) < 0)
 		return -1;
 	return gwd_cluster_start(st, err, sizeof err);
 }
@@ -36,14 +36,14 @@ static int suite_init(void)
 static int suite_clean(void)
 {
 	gwd_cluster_stop();
-	gw_store_close(st);
+	gwd_store_close(st);
 	fx_redis_clean(&fx);
 	unsetenv("GWD_STORE_TIMEOUT_MS");
 	return 0;
 }
 
 /* A cluster limit of <quota> per second, burst <burst>, as policy <ident>. */
-static struct gw_rl_table *cluster_table(struct gw_rl_registry *reg, uint64_t ident,
+static struct gwd_ratelimit_table *cluster_table(struct gwd_ratelimit_registry *reg, uint64_t ident,
                                          uint32_t quota, uint32_t burst, uint8_t onerr)
 {
 	struct gw_ratelimit p = {
@@ -52,15 +52,15 @@ static struct gw_rl_table *cluster_table(struct gw_rl_registry *reg, uint64_t id
 		.on_store_error = onerr,
 	};
 
-	return gw_rl_registry_acquire(reg, ident, 0, &p);
+	return gwd_ratelimit_registry_acquire(reg, ident, 0, &p);
 }
 
 static void test_burst_shared(void)
 {
-	struct gw_rl_registry *reg = gw_rl_registry_new(), *other = gw_rl_registry_new();
-	struct gw_rl_table *t, *t2;
-	struct gw_rl_keyval k = { { 1, 2 } };
-	struct gw_rl_result r = { 0 };
+	struct gwd_ratelimit_registry *reg = gwd_ratelimit_registry_new(), *other = gwd_ratelimit_registry_new();
+	struct gwd_ratelimit_table *t, *t2;
+	struct gwd_ratelimit_keyval k = { { 1, 2 } };
+	struct gwd_ratelimit_result r = { 0 };
 	int admitted = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(reg);
@@ -72,8 +72,8 @@ static void test_burst_shared(void)
 	CU_ASSERT_PTR_NOT_NULL(t->cl);
 	/* 1/s, burst 20: the two tables (two instances) share 20, not 40 */
 	for (int i = 0; i < 40; i++) {
-		struct gw_rl_result x;
-		if (gw_rl_admit(i % 2 ? t2 : t, &k, gwd_clock_ns(), &x))
+		struct gwd_ratelimit_result x;
+		if (gwd_ratelimit_admit(i % 2 ? t2 : t, &k, gwd_clock_ns(), &x))
 			admitted++;
 		else
 			r = x;
@@ -83,36 +83,36 @@ static void test_burst_shared(void)
 	CU_ASSERT_EQUAL(r.admitted, 0);
 	CU_ASSERT(r.retry_after_s >= 1);
 	CU_ASSERT_EQUAL(r.limit, 1);
-	gw_rl_registry_release(reg, t);
-	gw_rl_registry_release(other, t2);
-	gw_rl_registry_free(reg);
-	gw_rl_registry_free(other);
+	gwd_ratelimit_registry_release(reg, t);
+	gwd_ratelimit_registry_release(other, t2);
+	gwd_ratelimit_registry_free(reg);
+	gwd_ratelimit_registry_free(other);
 }
 
 static void test_rollback(void)
 {
-	struct gw_rl_registry *reg = gw_rl_registry_new();
-	struct gw_rl_table *t = cluster_table(reg, 0x5678, 1, 1, GW_RLE_ALLOW);
-	struct gw_rl_keyval k = { { 3, 4 } };
-	struct gw_rl_result r;
+	struct gwd_ratelimit_registry *reg = gwd_ratelimit_registry_new();
+	struct gwd_ratelimit_table *t = cluster_table(reg, 0x5678, 1, 1, GW_RLE_ALLOW);
+	struct gwd_ratelimit_keyval k = { { 3, 4 } };
+	struct gwd_ratelimit_result r;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, gwd_clock_ns(), &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, gwd_clock_ns(), &r), 1);
 	CU_ASSERT(r.cluster);
-	gw_rl_rollback(&k, &r);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, gwd_clock_ns(), &r), 1);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, gwd_clock_ns(), &r), 0);
-	gw_rl_registry_release(reg, t);
-	gw_rl_registry_free(reg);
+	gwd_ratelimit_rollback(&k, &r);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, gwd_clock_ns(), &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, gwd_clock_ns(), &r), 0);
+	gwd_ratelimit_registry_release(reg, t);
+	gwd_ratelimit_registry_free(reg);
 }
 
 static void test_store_gone(void)
 {
-	struct gw_rl_registry *reg = gw_rl_registry_new();
-	struct gw_rl_table *ta = cluster_table(reg, 0x9a, 1, 5, GW_RLE_ALLOW);
-	struct gw_rl_table *td = cluster_table(reg, 0x9b, 1, 5, GW_RLE_DENY);
-	struct gw_rl_keyval k = { { 5, 6 } };
-	struct gw_rl_result r;
+	struct gwd_ratelimit_registry *reg = gwd_ratelimit_registry_new();
+	struct gwd_ratelimit_table *ta = cluster_table(reg, 0x9a, 1, 5, GW_RLE_ALLOW);
+	struct gwd_ratelimit_table *td = cluster_table(reg, 0x9b, 1, 5, GW_RLE_DENY);
+	struct gwd_ratelimit_keyval k = { { 5, 6 } };
+	struct gwd_ratelimit_result r;
 	int admitted = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ta);
@@ -120,18 +120,18 @@ static void test_store_gone(void)
 	fx_redis_stop(&fx, SIGKILL);
 	/* the lease connection notices at its next round */
 	for (int i = 0; i < 10; i++)
-		(void)gw_rl_admit(td, &k, gwd_clock_ns(), &r);
+		(void)gwd_ratelimit_admit(td, &k, gwd_clock_ns(), &r);
 	for (int i = 0; i < 10; i++)
-		admitted += gw_rl_admit(ta, &k, gwd_clock_ns(), &r);
+		admitted += gwd_ratelimit_admit(ta, &k, gwd_clock_ns(), &r);
 	/* allow: the local limit (burst 5, 1/s: one more per second the
 	 * test took, under valgrind) decides */
 	CU_ASSERT(admitted >= 5 && admitted <= 7);
-	CU_ASSERT_EQUAL(gw_rl_admit(td, &k, gwd_clock_ns(), &r), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(td, &k, gwd_clock_ns(), &r), 0);
 	CU_ASSERT(r.retry_after_s >= 1);
 	CU_ASSERT_EQUAL_FATAL(fx_redis_start(&fx), 0);
-	gw_rl_registry_release(reg, ta);
-	gw_rl_registry_release(reg, td);
-	gw_rl_registry_free(reg);
+	gwd_ratelimit_registry_release(reg, ta);
+	gwd_ratelimit_registry_release(reg, td);
+	gwd_ratelimit_registry_free(reg);
 }
 
 int gw_suite_gwd_cluster_rl(void)

@@ -3,7 +3,7 @@
  * removed with everything in it when it ends.
  *
  *   CU_add_suite("gwd/x", fxdb_init, fxdb_clean);
- *   gw_store_open(&st, fxdb_path("x.db"), GW_STORE_CREATE, ...);
+ *   gwd_store_open(&st, fxdb_path("x.db"), GWD_STORE_CREATE, ...);
  *   fxdb_unlink(path);   the database and its -wal and -shm companions
  *
  * Included once per test file; everything is static (inline: a suite uses

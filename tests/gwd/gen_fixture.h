@@ -78,9 +78,9 @@ static __attribute__((unused)) int fxg_build(struct fxg *f, const char *yaml)
 		CU_FAIL("gw_blob_open_mem");
 		return -1;
 	}
-	if (gwd_gen_build(b, &f->g, why, sizeof why) != 0) {
+	if (gwd_reload_build(b, &f->g, why, sizeof why) != 0) {
 		fprintf(stderr, "gen: %s\n", why);
-		CU_FAIL("gwd_gen_build");
+		CU_FAIL("gwd_reload_build");
 		return -1;
 	}
 	return 0;
@@ -90,7 +90,7 @@ static __attribute__((unused)) int fxg_build(struct fxg *f, const char *yaml)
  * reload.c) and its bytes. */
 static __attribute__((unused)) void fxg_free(struct fxg *f)
 {
-	gwd_gen_free(f->g);
+	gwd_reload_free(f->g);
 	f->g = NULL;
 	free(f->mem);
 	f->mem = NULL;

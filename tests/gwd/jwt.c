@@ -187,16 +187,16 @@ static void test_b64url(void)
 {
 	uint8_t out[16];
 
-	CU_ASSERT_EQUAL(gw_b64url_decode("", 0, out, sizeof out), 0);
-	CU_ASSERT_EQUAL(gw_b64url_decode("_-8", 3, out, sizeof out), 2);
+	CU_ASSERT_EQUAL(gwd_token_b64url_decode("", 0, out, sizeof out), 0);
+	CU_ASSERT_EQUAL(gwd_token_b64url_decode("_-8", 3, out, sizeof out), 2);
 	CU_ASSERT_EQUAL(out[0], 0xff);
 	CU_ASSERT_EQUAL(out[1], 0xef);
-	CU_ASSERT_EQUAL(gw_b64url_decode("QQ", 2, out, sizeof out), 1);
+	CU_ASSERT_EQUAL(gwd_token_b64url_decode("QQ", 2, out, sizeof out), 1);
 	CU_ASSERT_EQUAL(out[0], 'A');
-	CU_ASSERT_EQUAL(gw_b64url_decode("QR", 2, out, sizeof out), -1);  /* stray bits */
-	CU_ASSERT_EQUAL(gw_b64url_decode("QQ==", 4, out, sizeof out), -1); /* padding */
-	CU_ASSERT_EQUAL(gw_b64url_decode("Q", 1, out, sizeof out), -1);
-	CU_ASSERT_EQUAL(gw_b64url_decode("QUFB", 4, out, 2), -1);         /* no room */
+	CU_ASSERT_EQUAL(gwd_token_b64url_decode("QR", 2, out, sizeof out), -1);  /* stray bits */
+	CU_ASSERT_EQUAL(gwd_token_b64url_decode("QQ==", 4, out, sizeof out), -1); /* padding */
+	CU_ASSERT_EQUAL(gwd_token_b64url_decode("Q", 1, out, sizeof out), -1);
+	CU_ASSERT_EQUAL(gwd_token_b64url_decode("QUFB", 4, out, 2), -1);         /* no room */
 	CU_ASSERT_EQUAL(gw_jwa_bit("none", 4), 0);
 	CU_ASSERT_EQUAL(gw_jwa_bit("HS256", 5), GW_JWA_HS256);
 	CU_ASSERT_EQUAL(gw_jwa_bit("hs256", 5), 0);

@@ -53,7 +53,7 @@ static void test_vectors(void)
 		uint8_t out[64];
 		char hex[129];
 
-		CU_ASSERT_EQUAL_FATAL(gw_kdf_pbkdf2(v->pw, v->pwlen, v->salt, v->saltlen,
+		CU_ASSERT_EQUAL_FATAL(gwd_kdf_pbkdf2(v->pw, v->pwlen, v->salt, v->saltlen,
 		                                    v->iter, out, v->dklen), 0);
 		for (size_t k = 0; k < v->dklen; k++)
 			snprintf(hex + 2 * k, 3, "%02x", out[k]);
@@ -63,45 +63,45 @@ static void test_vectors(void)
 
 static void test_hash_verify(void)
 {
-	char a[GW_KDF_STR_MAX], b[GW_KDF_STR_MAX], want[64];
+	char a[GWD_KDF_STR_MAX], b[GWD_KDF_STR_MAX], want[64];
 
-	CU_ASSERT_EQUAL_FATAL(gw_kdf_hash("s3cret", 6, 1000, a, sizeof a), 0);
-	CU_ASSERT_EQUAL_FATAL(gw_kdf_hash("s3cret", 6, 1000, b, sizeof b), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_kdf_hash("s3cret", 6, 1000, a, sizeof a), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_kdf_hash("s3cret", 6, 1000, b, sizeof b), 0);
 	CU_ASSERT_EQUAL(strncmp(a, "$pbkdf2-sha256$i=1000$", 22), 0);
 	/* 22 characters of salt, 43 of hash: 16 and 32 bytes unpadded */
 	CU_ASSERT_EQUAL(strlen(a), 22 + 22 + 1 + 43);
 	CU_ASSERT_STRING_NOT_EQUAL(a, b); /* fresh salt each time */
-	CU_ASSERT_EQUAL(gw_kdf_verify(a, "s3cret", 6), 1);
-	CU_ASSERT_EQUAL(gw_kdf_verify(b, "s3cret", 6), 1);
-	CU_ASSERT_EQUAL(gw_kdf_verify(a, "s3cret!", 7), 0);
-	CU_ASSERT_EQUAL(gw_kdf_verify(a, "s3cre", 5), 0);
-	CU_ASSERT_EQUAL(gw_kdf_verify(a, "", 0), 0);
+	CU_ASSERT_EQUAL(gwd_kdf_verify(a, "s3cret", 6), 1);
+	CU_ASSERT_EQUAL(gwd_kdf_verify(b, "s3cret", 6), 1);
+	CU_ASSERT_EQUAL(gwd_kdf_verify(a, "s3cret!", 7), 0);
+	CU_ASSERT_EQUAL(gwd_kdf_verify(a, "s3cre", 5), 0);
+	CU_ASSERT_EQUAL(gwd_kdf_verify(a, "", 0), 0);
 	/* the password is bytes: a NUL inside counts */
-	CU_ASSERT_EQUAL(gw_kdf_hash("a\0b", 3, 1000, a, sizeof a), 0);
-	CU_ASSERT_EQUAL(gw_kdf_verify(a, "a\0b", 3), 1);
-	CU_ASSERT_EQUAL(gw_kdf_verify(a, "a", 1), 0);
+	CU_ASSERT_EQUAL(gwd_kdf_hash("a\0b", 3, 1000, a, sizeof a), 0);
+	CU_ASSERT_EQUAL(gwd_kdf_verify(a, "a\0b", 3), 1);
+	CU_ASSERT_EQUAL(gwd_kdf_verify(a, "a", 1), 0);
 	/* default cost */
-	CU_ASSERT_EQUAL_FATAL(gw_kdf_hash("pw", 2, 0, a, sizeof a), 0);
-	snprintf(want, sizeof want, "$pbkdf2-sha256$i=%u$", GW_KDF_ITER);
+	CU_ASSERT_EQUAL_FATAL(gwd_kdf_hash("pw", 2, 0, a, sizeof a), 0);
+	snprintf(want, sizeof want, "$pbkdf2-sha256$i=%u$", GWD_KDF_ITER);
 	CU_ASSERT_EQUAL(strncmp(a, want, strlen(want)), 0);
 	/* bounds */
-	CU_ASSERT_EQUAL(gw_kdf_hash("pw", 2, GW_KDF_MIN_ITER - 1, a, sizeof a), -1);
-	CU_ASSERT_EQUAL(gw_kdf_hash("pw", 2, GW_KDF_MAX_ITER + 1, a, sizeof a), -1);
-	CU_ASSERT_EQUAL(gw_kdf_hash("pw", 2, 1000, a, 20), -1);
+	CU_ASSERT_EQUAL(gwd_kdf_hash("pw", 2, GWD_KDF_MIN_ITER - 1, a, sizeof a), -1);
+	CU_ASSERT_EQUAL(gwd_kdf_hash("pw", 2, GWD_KDF_MAX_ITER + 1, a, sizeof a), -1);
+	CU_ASSERT_EQUAL(gwd_kdf_hash("pw", 2, 1000, a, 20), -1);
 	CU_ASSERT_STRING_EQUAL(a, "");
 }
 
 /* A known stored string made by hand from the RFC 6070-style vector: salt
- * "saltsaltsaltsalt" is not what gw_kdf_hash would pick, but verify must only
+ * "saltsaltsaltsalt" is not what gwd_kdf_hash would pick, but verify must only
  * follow the string. */
 static void test_verify_foreign_string(void)
 {
 	uint8_t dk[32];
 	const char *salt = "saltsaltsaltsalt";
-	char s[GW_KDF_STR_MAX];
+	char s[GWD_KDF_STR_MAX];
 
 	/* c2FsdHNhbHRzYWx0c2FsdA is "saltsaltsaltsalt" in unpadded base64 */
-	CU_ASSERT_EQUAL_FATAL(gw_kdf_pbkdf2("hunter2", 7, salt, 16, 1000, dk, 32), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_kdf_pbkdf2("hunter2", 7, salt, 16, 1000, dk, 32), 0);
 	static const char b64[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char h[48];
@@ -119,8 +119,8 @@ static void test_verify_foreign_string(void)
 	h[o++] = b64[acc << (6 - bits) & 63];
 	h[o] = '\0';
 	snprintf(s, sizeof s, "$pbkdf2-sha256$i=1000$c2FsdHNhbHRzYWx0c2FsdA$%s", h);
-	CU_ASSERT_EQUAL(gw_kdf_verify(s, "hunter2", 7), 1);
-	CU_ASSERT_EQUAL(gw_kdf_verify(s, "hunter3", 7), 0);
+	CU_ASSERT_EQUAL(gwd_kdf_verify(s, "hunter2", 7), 1);
+	CU_ASSERT_EQUAL(gwd_kdf_verify(s, "hunter3", 7), 0);
 }
 
 static void test_malformed(void)
@@ -144,25 +144,25 @@ static void test_malformed(void)
 		"$pbkdf2-sha256$i=1000$$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		CU_ASSERT_EQUAL(gw_kdf_verify(bad[i], "x", 1), -1);
-		CU_ASSERT_EQUAL(gw_kdf_needs_rehash(bad[i]), 1);
+		CU_ASSERT_EQUAL(gwd_kdf_verify(bad[i], "x", 1), -1);
+		CU_ASSERT_EQUAL(gwd_kdf_needs_rehash(bad[i]), 1);
 	}
-	CU_ASSERT_EQUAL(gw_kdf_verify(NULL, "x", 1), -1);
+	CU_ASSERT_EQUAL(gwd_kdf_verify(NULL, "x", 1), -1);
 	/* the well-formed twin of the lines above parses (and mismatches) */
-	CU_ASSERT_EQUAL(gw_kdf_verify("$pbkdf2-sha256$i=1000$c2FsdHNhbHRzYWx0c2FsdA$"
+	CU_ASSERT_EQUAL(gwd_kdf_verify("$pbkdf2-sha256$i=1000$c2FsdHNhbHRzYWx0c2FsdA$"
 	                              "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "x", 1), 0);
 }
 
 static void test_rehash(void)
 {
-	char s[GW_KDF_STR_MAX];
+	char s[GWD_KDF_STR_MAX];
 
-	CU_ASSERT_EQUAL_FATAL(gw_kdf_hash("pw", 2, 1000, s, sizeof s), 0);
-	CU_ASSERT_EQUAL(gw_kdf_needs_rehash(s), 1);
-	CU_ASSERT_EQUAL_FATAL(gw_kdf_hash("pw", 2, GW_KDF_ITER, s, sizeof s), 0);
-	CU_ASSERT_EQUAL(gw_kdf_needs_rehash(s), 0);
-	CU_ASSERT_EQUAL_FATAL(gw_kdf_hash("pw", 2, GW_KDF_ITER * 2, s, sizeof s), 0);
-	CU_ASSERT_EQUAL(gw_kdf_needs_rehash(s), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_kdf_hash("pw", 2, 1000, s, sizeof s), 0);
+	CU_ASSERT_EQUAL(gwd_kdf_needs_rehash(s), 1);
+	CU_ASSERT_EQUAL_FATAL(gwd_kdf_hash("pw", 2, GWD_KDF_ITER, s, sizeof s), 0);
+	CU_ASSERT_EQUAL(gwd_kdf_needs_rehash(s), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_kdf_hash("pw", 2, GWD_KDF_ITER * 2, s, sizeof s), 0);
+	CU_ASSERT_EQUAL(gwd_kdf_needs_rehash(s), 0);
 }
 
 static double ms_since(const struct timespec *a)
@@ -185,24 +185,24 @@ static int cmp_double(const void *a, const void *b)
  * factor of two, loose enough for a busy machine). */
 static void test_cost(void)
 {
-	char s[GW_KDF_STR_MAX];
+	char s[GWD_KDF_STR_MAX];
 	double real[5], dummy[5];
 	struct timespec t;
 
-	CU_ASSERT_EQUAL_FATAL(gw_kdf_hash("correct horse", 13, 0, s, sizeof s), 0);
-	gw_kdf_dummy_verify("warm", 4); /* makes the dummy hash */
+	CU_ASSERT_EQUAL_FATAL(gwd_kdf_hash("correct horse", 13, 0, s, sizeof s), 0);
+	gwd_kdf_dummy_verify("warm", 4); /* makes the dummy hash */
 	for (int i = 0; i < 5; i++) {
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		CU_ASSERT_EQUAL(gw_kdf_verify(s, "wrong horse", 11), 0);
+		CU_ASSERT_EQUAL(gwd_kdf_verify(s, "wrong horse", 11), 0);
 		real[i] = ms_since(&t);
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		gw_kdf_dummy_verify("wrong horse", 11);
+		gwd_kdf_dummy_verify("wrong horse", 11);
 		dummy[i] = ms_since(&t);
 	}
 	qsort(real, 5, sizeof *real, cmp_double);
 	qsort(dummy, 5, sizeof *dummy, cmp_double);
 	fprintf(stderr, "\n  kdf: PBKDF2-HMAC-SHA256 i=%u: verify %.1f ms, dummy %.1f ms "
-	        "(medians of 5)\n", GW_KDF_ITER, real[2], dummy[2]);
+	        "(medians of 5)\n", GWD_KDF_ITER, real[2], dummy[2]);
 	CU_ASSERT(real[2] >= 5.0);
 	CU_ASSERT(dummy[2] >= real[2] / 2 && dummy[2] <= real[2] * 2);
 }

@@ -44,24 +44,24 @@ static const char *yaml =
  * "wonderland" at a low cost: the wrong-password check stays cheap), the
  * session service, the generation served, the job pool. */
 struct world {
-	struct gw_store *st;
-	struct gw_sessions *ss;
+	struct gwd_store *st;
+	struct gwd_sessions *ss;
 	struct gwd_services svc;
 	struct fxg f;
 };
 
 static int world_open(struct world *w, const char *name)
 {
-	char err[256], h[GW_KDF_STR_MAX];
+	char err[256], h[GWD_KDF_STR_MAX];
 
 	memset(w, 0, sizeof *w);
 	fxdb_unlink(fxdb_path(name));
-	if (gw_store_open(&w->st, fxdb_path(name), GW_STORE_CREATE, 200, err, sizeof err) < 0 ||
-	    gw_sessions_new(&w->ss, w->st, NULL) < 0 || fxg_build(&w->f, yaml) != 0)
+	if (gwd_store_open(&w->st, fxdb_path(name), GWD_STORE_CREATE, 200, err, sizeof err) < 0 ||
+	    gwd_session_new(&w->ss, w->st, NULL) < 0 || fxg_build(&w->f, yaml) != 0)
 		return -1;
-	gw_sessions_configure(w->ss, &w->f.g->settings);
-	if (gw_kdf_hash("wonderland", 10, 1000, h, sizeof h) < 0 ||
-	    gw_store_user_add(w->st, "alice", h, (int64_t)time(NULL)) != 1)
+	gwd_session_configure(w->ss, &w->f.g->settings);
+	if (gwd_kdf_hash("wonderland", 10, 1000, h, sizeof h) < 0 ||
+	    gwd_store_user_add(w->st, "alice", h, (int64_t)time(NULL)) != 1)
 		return -1;
 	w->svc.store = w->st;
 	w->svc.sessions = w->ss;
@@ -72,8 +72,8 @@ static void world_close(struct world *w)
 {
 	gwd_jobs_stop();
 	fxg_free(&w->f);
-	gw_sessions_free(w->ss);
-	gw_store_close(w->st);
+	gwd_session_free(w->ss);
+	gwd_store_close(w->st);
 }
 
 /* A request over <w>'s generation with Content-Type <ctype> (NULL: none),
@@ -179,8 +179,8 @@ static void test_login_logout(void)
 {
 	struct world w;
 	struct gwd_req *r;
-	struct gw_principal who;
-	char token[GW_TOKEN_LEN + 1] = "", authz[96];
+	struct gwd_session_principal who;
+	char token[GWD_TOKEN_LEN + 1] = "", authz[96];
 	const char *tok, *cookie;
 	char *body;
 	size_t blen;
@@ -204,11 +204,11 @@ static void test_login_logout(void)
 	CU_ASSERT_STRING_EQUAL(resp_header(r, "Cache-Control"), "no-store");
 	tok = strstr(r->resp.body, "\"token\":\"");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
-	memcpy(token, tok + 9, GW_TOKEN_LEN);
+	memcpy(token, tok + 9, GWD_TOKEN_LEN);
 	cookie = resp_header(r, "Set-Cookie");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cookie);
 	CU_ASSERT_EQUAL(strncmp(cookie, "sid=", 4), 0);
-	CU_ASSERT_EQUAL(strncmp(cookie + 4, token, GW_TOKEN_LEN), 0);
+	CU_ASSERT_EQUAL(strncmp(cookie + 4, token, GWD_TOKEN_LEN), 0);
 	/* the request ends: the body that held the password is wiped */
 	r->hctx_free(r);
 	r->hctx_free = NULL;
@@ -217,10 +217,10 @@ static void test_login_logout(void)
 	end(r);
 
 	snprintf(authz, sizeof authz, "Bearer %s", token);
-	CU_ASSERT_EQUAL(gw_session_check(w.ss, &w.f.g->settings, authz, NULL, &who), 1);
+	CU_ASSERT_EQUAL(gwd_session_check(w.ss, &w.f.g->settings, authz, NULL, &who), 1);
 	CU_ASSERT_STRING_EQUAL(who.name, "alice");
 	r = req(&w, NULL, authz, NULL);
-	CU_ASSERT_EQUAL(gwd_logout_handle(r, &w.svc), 0);
+	CU_ASSERT_EQUAL(gwd_login_logout_handle(r, &w.svc), 0);
 	wait_jobs();
 	CU_ASSERT_EQUAL(r->resp.status, 204);
 	cookie = resp_header(r, "Set-Cookie");
@@ -228,7 +228,7 @@ static void test_login_logout(void)
 	if (cookie)
 		CU_ASSERT_EQUAL(strncmp(cookie, "sid=;", 5), 0);
 	end(r);
-	CU_ASSERT_EQUAL(gw_session_check(w.ss, &w.f.g->settings, authz, NULL, &who), 0);
+	CU_ASSERT_EQUAL(gwd_session_check(w.ss, &w.f.g->settings, authz, NULL, &who), 0);
 	world_close(&w);
 }
 

@@ -106,29 +106,29 @@ static const char *hdr(struct gwd_req *r, const char *name)
 
 /* A rate-limit registry installed for generations, and the fixture's
  * generation built with it.  0, or -1 (the failure is asserted). */
-static int rl_setup(struct gw_rl_registry **reg, struct fxg *f)
+static int rl_setup(struct gwd_ratelimit_registry **reg, struct fxg *f)
 {
-	*reg = gw_rl_registry_new();
+	*reg = gwd_ratelimit_registry_new();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(*reg);
 	gwd_reload_set_rl_registry(*reg);
 	if (fxg_build(f, yaml) == 0)
 		return 0;
 	gwd_reload_set_rl_registry(NULL);
-	gw_rl_registry_free(*reg);
+	gwd_ratelimit_registry_free(*reg);
 	return -1;
 }
 
 /* Undo rl_setup. */
-static void rl_teardown(struct gw_rl_registry *reg, struct fxg *f)
+static void rl_teardown(struct gwd_ratelimit_registry *reg, struct fxg *f)
 {
 	fxg_free(f);
 	gwd_reload_set_rl_registry(NULL);
-	gw_rl_registry_free(reg);
+	gwd_ratelimit_registry_free(reg);
 }
 
 static void test_rate_limit(void)
 {
-	struct gw_rl_registry *reg;
+	struct gwd_ratelimit_registry *reg;
 	struct fxg f;
 	struct gwd_conn conn;
 	const struct gw_policy *p;
@@ -203,7 +203,7 @@ static const char *field_names(struct gwd_req *r, char *out, size_t cap)
  * still carries Retry-After; the tail of the list stays right. */
 static void test_rate_limit_header_modes(void)
 {
-	struct gw_rl_registry *reg;
+	struct gwd_ratelimit_registry *reg;
 	static const struct {
 		const char *policy, *admitted, *refused;
 	} want[] = {

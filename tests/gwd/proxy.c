@@ -22,7 +22,7 @@
 int gw_suite_gwd_proxy(void);
 
 #define NT 3
-static struct gwd_target_state tgt[NT];
+static struct gwd_upstream_target_state tgt[NT];
 static struct gwd_upstream_state up;
 
 /* An upstream of NT targets with weights <w>, balance <mode>. */
@@ -209,7 +209,7 @@ static struct {
 	int done;
 } waitr = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
 
-static void on_done(struct gwd_pcall *c, void *arg)
+static void on_done(struct gwd_proxy_call *c, void *arg)
 {
 	(void)c;
 	(void)arg;
@@ -226,7 +226,7 @@ static struct {
 	unsigned n;
 } datq = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
 
-static void on_data(struct gwd_pcall *c, void *arg)
+static void on_data(struct gwd_proxy_call *c, void *arg)
 {
 	(void)c;
 	(void)arg;
@@ -239,11 +239,11 @@ static void on_data(struct gwd_pcall *c, void *arg)
 /* Run <method> <path> with request headers <hdrs> (NULL-terminated list,
  * may be NULL) and body <body> (NULL: none) against upstream <up>, the
  * server answering <resp>.  Returns the finished call (the caller frees it
- * with gwd_pcall_free), or NULL when it did not finish within 10 s. */
-static struct gwd_pcall *engine_call(const char *method, const char *path,
+ * with gwd_proxy_call_free), or NULL when it did not finish within 10 s. */
+static struct gwd_proxy_call *engine_call(const char *method, const char *path,
 				     const char *const *hdrs, const char *body, const char *resp)
 {
-	struct gwd_pcall *c = gwd_pcall_new();
+	struct gwd_proxy_call *c = gwd_proxy_call_new();
 	struct curl_slist *h = NULL;
 	struct timespec dl;
 	int ok;
@@ -273,7 +273,7 @@ static struct gwd_pcall *engine_call(const char *method, const char *path,
 	waitr.done = 0;
 	if (gwd_proxy_submit(c) != 0) {
 		curl_slist_free_all(h);
-		gwd_pcall_free(c);
+		gwd_proxy_call_free(c);
 		return NULL;
 	}
 	clock_gettime(CLOCK_REALTIME, &dl);
@@ -291,12 +291,12 @@ static struct gwd_pcall *engine_call(const char *method, const char *path,
 }
 
 /* The value of response header <name> of <c> (case-insensitive), or NULL. */
-static const char *resp_header(const struct gwd_pcall *c, const char *name)
+static const char *resp_header(const struct gwd_proxy_call *c, const char *name)
 {
 	const char *n, *v;
 	size_t pos = 0;
 
-	while (gwd_pcall_header(c, &pos, &n, &v))
+	while (gwd_proxy_call_header(c, &pos, &n, &v))
 		if (strcasecmp(n, name) == 0)
 			return v;
 	return NULL;
@@ -304,12 +304,12 @@ static const char *resp_header(const struct gwd_pcall *c, const char *name)
 
 /* Whether every response header name of <c> is an RFC 9110 token and no
  * value holds a control character other than HTAB. */
-static int resp_headers_clean(const struct gwd_pcall *c)
+static int resp_headers_clean(const struct gwd_proxy_call *c)
 {
 	const char *n, *v;
 	size_t pos = 0;
 
-	while (gwd_pcall_header(c, &pos, &n, &v)) {
+	while (gwd_proxy_call_header(c, &pos, &n, &v)) {
 		if (!*n || n[strspn(n, "!#$%&'*+-.^_`|~0123456789"
 				     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")])
 			return 0;
@@ -324,7 +324,7 @@ static int resp_headers_clean(const struct gwd_pcall *c)
  * once done() ran (it would leak with the call otherwise). */
 static void test_engine_basic(void)
 {
-	struct gwd_pcall *c;
+	struct gwd_proxy_call *c;
 
 	engine_upstream(1, 0);
 	c = engine_call("GET", "/hello?x=1", NULL, NULL,
@@ -338,7 +338,7 @@ static void test_engine_basic(void)
 	CU_ASSERT_PTR_NULL(resp_header(c, "content-length"));
 	CU_ASSERT(strncmp(srv.req, "GET /hello?x=1 HTTP/1.1\r\n", 25) == 0);
 	CU_ASSERT_PTR_NULL(c->easy);
-	gwd_pcall_free(c);
+	gwd_proxy_call_free(c);
 }
 
 /* An upstream head line with a bare CR inside it (libcurl itself gives up
@@ -346,7 +346,7 @@ static void test_engine_basic(void)
  * on): nothing of it may reach the client's response. */
 static void test_engine_header_names(void)
 {
-	struct gwd_pcall *c;
+	struct gwd_proxy_call *c;
 
 	engine_upstream(1, 0);
 	c = engine_call("GET", "/", NULL, NULL,
@@ -355,7 +355,7 @@ static void test_engine_header_names(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_TRUE(resp_headers_clean(c));
 	CU_ASSERT_PTR_NULL(resp_header(c, "set-cookie"));
-	gwd_pcall_free(c);
+	gwd_proxy_call_free(c);
 	c = engine_call("GET", "/", NULL, NULL,
 			"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
 			"Bad Name: v\r\n"
@@ -366,14 +366,14 @@ static void test_engine_header_names(void)
 	CU_ASSERT_EQUAL(c->error, GWD_PX_OK);
 	CU_ASSERT_TRUE(resp_headers_clean(c));
 	CU_ASSERT_PTR_NOT_NULL(resp_header(c, "x-fine"));
-	gwd_pcall_free(c);
+	gwd_proxy_call_free(c);
 }
 
 /* Trailer fields of a chunked response are not header fields (RFC 9110
  * 6.5.1: never merged into the head). */
 static void test_engine_trailers(void)
 {
-	struct gwd_pcall *c;
+	struct gwd_proxy_call *c;
 
 	engine_upstream(1, 0);
 	c = engine_call("GET", "/", NULL, NULL,
@@ -386,7 +386,7 @@ static void test_engine_trailers(void)
 	CU_ASSERT_PTR_NOT_NULL(resp_header(c, "x-head"));
 	CU_ASSERT_PTR_NULL(resp_header(c, "x-t"));
 	CU_ASSERT_PTR_NULL(resp_header(c, "set-cookie"));
-	gwd_pcall_free(c);
+	gwd_proxy_call_free(c);
 	/* a 1xx head comes first and is forgotten; the final head counts */
 	c = engine_call("GET", "/", NULL, NULL,
 			"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
@@ -395,7 +395,7 @@ static void test_engine_trailers(void)
 	CU_ASSERT_EQUAL(c->status, 200);
 	CU_ASSERT_PTR_NULL(resp_header(c, "link"));
 	CU_ASSERT_PTR_NOT_NULL(resp_header(c, "x-final"));
-	gwd_pcall_free(c);
+	gwd_proxy_call_free(c);
 }
 
 /* The upstream sees the client's headers, not libcurl's inventions: no
@@ -405,7 +405,7 @@ static void test_engine_request_headers(void)
 {
 	static const char *const json[] = { "Content-Type: application/json", NULL };
 	static char big[1100000];
-	struct gwd_pcall *c;
+	struct gwd_proxy_call *c;
 
 	engine_upstream(1, 0);
 	c = engine_call("DELETE", "/item/1", NULL, NULL,
@@ -414,27 +414,27 @@ static void test_engine_request_headers(void)
 	CU_ASSERT_EQUAL(c->status, 204);
 	CU_ASSERT(strncmp(srv.req, "DELETE /item/1 HTTP/1.1\r\n", 25) == 0);
 	CU_ASSERT_PTR_NULL(strcasestr(srv.req, "content-type"));
-	gwd_pcall_free(c);
+	gwd_proxy_call_free(c);
 	c = engine_call("POST", "/item", json, "{}", "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(c->status, 201);
 	CU_ASSERT_PTR_NOT_NULL(strstr(srv.req, "\r\nContent-Type: application/json\r\n"));
 	CU_ASSERT_PTR_NULL(strcasestr(srv.req, "x-www-form-urlencoded"));
 	CU_ASSERT(srv.req_len > 2 && memcmp(srv.req + srv.req_len - 2, "{}", 2) == 0);
-	gwd_pcall_free(c);
+	gwd_proxy_call_free(c);
 	memset(big, 'a', sizeof big - 1);
 	c = engine_call("PUT", "/big", NULL, big, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(c->status, 200);
 	CU_ASSERT_PTR_NULL(strcasestr(srv.req, "expect:"));
-	gwd_pcall_free(c);
+	gwd_proxy_call_free(c);
 }
 
 /* A request target with CR, LF, space or another control byte would split
  * the upstream request: refused before anything is sent. */
 static void test_engine_bad_target(void)
 {
-	struct gwd_pcall *c;
+	struct gwd_proxy_call *c;
 
 	engine_upstream(1, 0);
 	c = engine_call("GET", "/a HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET /b", NULL, NULL,
@@ -443,7 +443,7 @@ static void test_engine_bad_target(void)
 	CU_ASSERT_EQUAL(c->error, GWD_PX_INTERNAL);
 	CU_ASSERT_EQUAL(atomic_load(&srv.nconn), 0);
 	CU_ASSERT_EQUAL(atomic_load(&tgt[0].active), 0);
-	gwd_pcall_free(c);
+	gwd_proxy_call_free(c);
 }
 
 /* A head larger than the call keeps is an answer, not a failing target: 502
@@ -453,7 +453,7 @@ static void test_engine_bad_target(void)
 static void test_engine_head_overflow(void)
 {
 	static char resp[GWD_PCALL_HDRBUF + 4096];
-	struct gwd_pcall *c;
+	struct gwd_proxy_call *c;
 	size_t o;
 
 	o = (size_t)snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n");
@@ -467,8 +467,8 @@ static void test_engine_head_overflow(void)
 	CU_ASSERT_EQUAL(c->error, GWD_PX_REFUSED);
 	CU_ASSERT_EQUAL(atomic_load(&srv.nconn), 1);
 	CU_ASSERT_EQUAL(atomic_load(&tgt[0].failures) + atomic_load(&tgt[1].failures), 0);
-	CU_ASSERT_TRUE(gwd_target_available(&tgt[0], 1) && gwd_target_available(&tgt[1], 1));
-	gwd_pcall_free(c);
+	CU_ASSERT_TRUE(gwd_upstream_target_available(&tgt[0], 1) && gwd_upstream_target_available(&tgt[1], 1));
+	gwd_proxy_call_free(c);
 }
 
 /* The upstream's Connection header names fields that are hop-by-hop: a list
@@ -476,7 +476,7 @@ static void test_engine_head_overflow(void)
 static void test_engine_connection_tokens(void)
 {
 	static char resp[4096];
-	struct gwd_pcall *c;
+	struct gwd_proxy_call *c;
 	size_t o;
 
 	o = (size_t)snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: ");
@@ -488,14 +488,14 @@ static void test_engine_connection_tokens(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	/* either refused, or the list kept whole for the consumer to filter */
 	CU_ASSERT(c->error != GWD_PX_OK || strstr(c->conn_tokens, "x-secret") != NULL);
-	gwd_pcall_free(c);
+	gwd_proxy_call_free(c);
 }
 
 /* Retries: a refused connection on an idempotent request moves to the next
  * target, counted once per attempt on the target that failed. */
 static void test_engine_retry(void)
 {
-	struct gwd_pcall *c;
+	struct gwd_proxy_call *c;
 
 	engine_upstream(2, 1);
 	snprintf(tgt[0].hostport, sizeof tgt[0].hostport, "127.0.0.1:1"); /* refused */
@@ -509,7 +509,7 @@ static void test_engine_retry(void)
 	CU_ASSERT_EQUAL(atomic_load(&tgt[1].requests), 1);
 	CU_ASSERT_EQUAL(atomic_load(&tgt[0].active) + atomic_load(&tgt[1].active), 0);
 	CU_ASSERT_EQUAL(atomic_load(&up.dur_count), 1);
-	gwd_pcall_free(c);
+	gwd_proxy_call_free(c);
 }
 
 /* Submissions racing with gwd_proxy_stop(): a call accepted by submit (0)
@@ -519,7 +519,7 @@ struct race {
 	_Atomic int stopped;
 };
 
-static void race_done(struct gwd_pcall *c, void *arg)
+static void race_done(struct gwd_proxy_call *c, void *arg)
 {
 	struct race *r = arg;
 
@@ -532,11 +532,11 @@ static void race_done(struct gwd_pcall *c, void *arg)
 static void *race_submitter(void *arg)
 {
 	struct race *r = arg;
-	struct gwd_pcall *mine[256];
+	struct gwd_proxy_call *mine[256];
 	unsigned n = 0;
 
 	while (n < 256) {
-		struct gwd_pcall *c = gwd_pcall_new();
+		struct gwd_proxy_call *c = gwd_proxy_call_new();
 
 		if (!c)
 			break;
@@ -547,7 +547,7 @@ static void *race_submitter(void *arg)
 		c->done = race_done;
 		c->arg = r;
 		if (gwd_proxy_submit(c) != 0) {
-			gwd_pcall_free(c);
+			gwd_proxy_call_free(c);
 			break;
 		}
 		atomic_fetch_add(&r->accepted, 1);
@@ -557,7 +557,7 @@ static void *race_submitter(void *arg)
 	while (!atomic_load(&r->stopped))
 		usleep(100);
 	for (unsigned i = 0; i < n; i++)
-		gwd_pcall_free(mine[i]);
+		gwd_proxy_call_free(mine[i]);
 	return NULL;
 }
 
@@ -584,14 +584,14 @@ static void test_engine_stop_race(void)
 }
 
 /* A body larger than the call's buffer streams: done() runs at the head with
- * <streaming> set and the Content-Length, and gwd_pcall_read hands over
+ * <streaming> set and the Content-Length, and gwd_proxy_call_read hands over
  * every byte in order through the bounded ring (the upstream paused and
  * resumed on the way), then the end. */
 static void test_engine_stream(void)
 {
 	const size_t blen = 3 * GWD_PCALL_BUF + 12345;
 	char *resp = malloc(blen + 128), buf[16384];
-	struct gwd_pcall *c;
+	struct gwd_proxy_call *c;
 	size_t total = 0, bad = 0;
 	long n = 0;
 	int h;
@@ -613,7 +613,7 @@ static void test_engine_stream(void)
 		pthread_mutex_lock(&datq.mu);
 		seen = datq.n;
 		pthread_mutex_unlock(&datq.mu);
-		n = gwd_pcall_read(c, buf, sizeof buf);
+		n = gwd_proxy_call_read(c, buf, sizeof buf);
 		if (n > 0) {
 			for (long i = 0; i < n; i++)
 				bad += buf[i] != (char)('a' + (total + (size_t)i) % 26);
@@ -642,7 +642,7 @@ static void test_engine_stream(void)
 	CU_ASSERT_EQUAL(n, GWD_PCALL_EOF);
 	CU_ASSERT_EQUAL(total, blen);
 	CU_ASSERT_EQUAL(bad, 0);
-	gwd_pcall_release(c);
+	gwd_proxy_call_release(c);
 	free(resp);
 }
 

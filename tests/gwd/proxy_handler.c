@@ -53,7 +53,7 @@ static void render(const struct gw_tpl *t, uint32_t n, const char *query, char *
 	static const char path[] = "/api/users/42/files/a/b";
 	struct gw_match m = { .nparams = 1, .rest_off = 20, .rest_len = 3 };
 	char scratch[256], out[256], check[256];
-	struct gwd_tpl_ctx c = {
+	struct gwd_respond_tpl_ctx c = {
 		.path = path, .m = &m, .query = query, .qlen = query ? strlen(query) : 0,
 		.scratch = scratch,
 	};
@@ -118,7 +118,7 @@ static void test_render(void)
 		static const char path[] = "/x";
 		char big[300], scratch[300], out[16];
 		struct gw_match m = { 0 };
-		struct gwd_tpl_ctx cx = { .path = path, .m = &m, .query = big, .scratch = scratch };
+		struct gwd_respond_tpl_ctx cx = { .path = path, .m = &m, .query = big, .scratch = scratch };
 		size_t o;
 
 		memset(big, 'z', sizeof big);

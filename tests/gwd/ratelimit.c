@@ -41,13 +41,13 @@ static struct gw_ratelimit mk(const char *name, uint8_t key, uint32_t quota,
 }
 
 /* The key of IPv4 client 10.x.y.z numbered <n>, v4-mapped. */
-static struct gw_rl_keyval ipkey(uint32_t n)
+static struct gwd_ratelimit_keyval ipkey(uint32_t n)
 {
 	uint8_t ip[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10,
 			   (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
-	struct gw_rl_keyval k;
+	struct gwd_ratelimit_keyval k;
 
-	gw_rl_key_ip(&k, ip);
+	gwd_ratelimit_key_ip(&k, ip);
 	return k;
 }
 
@@ -57,41 +57,41 @@ static struct gw_rl_keyval ipkey(uint32_t n)
 static void test_burst_exact(void)
 {
 	struct gw_ratelimit p = mk("strict", GW_RLK_IP, 10, 1000, 5, 1000);
-	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
-	struct gw_rl_keyval k = ipkey(1), other = ipkey(2);
-	struct gw_rl_result r;
+	struct gwd_ratelimit_table *t = gwd_ratelimit_table_new(&p, 0);
+	struct gwd_ratelimit_keyval k = ipkey(1), other = ipkey(2);
+	struct gwd_ratelimit_result r;
 
 	CU_ASSERT_FATAL(t != NULL);
 	for (uint32_t i = 0; i < 5; i++) {
-		CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE, &r), 1);
+		CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE, &r), 1);
 		CU_ASSERT_EQUAL(r.remaining, 4 - i);
 		CU_ASSERT_EQUAL(r.limit, 10);
 		CU_ASSERT_EQUAL(r.retry_after_s, 0);
 	}
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE, &r), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE, &r), 0);
 	CU_ASSERT_EQUAL(r.remaining, 0);
 	CU_ASSERT_EQUAL(r.retry_after_s, 1); /* 100 ms, rounded up to 1 s */
 	CU_ASSERT_EQUAL(r.reset_s, 1);      /* 500 ms until full */
 	CU_ASSERT_PTR_NULL(r.cell);
 	/* another key is untouched */
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &other, BASE, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &other, BASE, &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 4);
 	/* 1 ns short of T: still refused; at T: one more, not two */
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE + 100 * MS - 1, &r), 0);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE + 100 * MS, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE + 100 * MS - 1, &r), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE + 100 * MS, &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 0);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE + 100 * MS, &r), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE + 100 * MS, &r), 0);
 	/* sustained: exactly one per 100 ms for 10 s */
 	unsigned ok = 0;
 	for (uint64_t now = BASE + 100 * MS; now < BASE + 10100 * MS; now += 10 * MS)
-		ok += (unsigned)gw_rl_admit(t, &k, now, &r);
+		ok += (unsigned)gwd_ratelimit_admit(t, &k, now, &r);
 	CU_ASSERT_EQUAL(ok, 99);
 	/* after 500 ms of silence the whole burst is back */
 	uint64_t later = BASE + 20 * SEC;
 	for (int i = 0; i < 5; i++)
-		CU_ASSERT_EQUAL(gw_rl_admit(t, &k, later, &r), 1);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, later, &r), 0);
-	gw_rl_table_free(t);
+		CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, later, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, later, &r), 0);
+	gwd_ratelimit_table_free(t);
 }
 
 /* Every refusal says when to come back: Retry-After >= 1, and a request at
@@ -105,23 +105,23 @@ static void test_retry_after(void)
 		uint32_t period = 1 + (uint32_t)(rand_r(&seed) % 20000);
 		uint32_t burst = 1 + (uint32_t)(rand_r(&seed) % 10);
 		struct gw_ratelimit p = mk("r", GW_RLK_IP, quota, period, burst, 10);
-		struct gw_rl_table *t = gw_rl_table_new(&p, 0);
-		struct gw_rl_keyval k = ipkey(7);
-		struct gw_rl_result r, again;
+		struct gwd_ratelimit_table *t = gwd_ratelimit_table_new(&p, 0);
+		struct gwd_ratelimit_keyval k = ipkey(7);
+		struct gwd_ratelimit_result r, again;
 		uint64_t now = BASE;
 
 		CU_ASSERT_FATAL(t != NULL);
 		for (int i = 0; i < 40; i++) {
 			now += (uint64_t)(rand_r(&seed) % 1000) * 100000; /* 0..100 ms */
-			if (gw_rl_admit(t, &k, now, &r))
+			if (gwd_ratelimit_admit(t, &k, now, &r))
 				continue;
 			refusals++;
 			CU_ASSERT(r.retry_after_s >= 1);
 			CU_ASSERT(r.next_s >= 1);
 			CU_ASSERT_EQUAL(r.remaining, 0);
-			CU_ASSERT_EQUAL(gw_rl_peek(t, &k, now + r.retry_after_s * SEC, &again), 1);
+			CU_ASSERT_EQUAL(gwd_ratelimit_peek(t, &k, now + r.retry_after_s * SEC, &again), 1);
 		}
-		gw_rl_table_free(t);
+		gwd_ratelimit_table_free(t);
 	}
 	CU_ASSERT(refusals > 100); /* the test did exercise refusals */
 }
@@ -133,71 +133,71 @@ static void test_odd_rates(void)
 	 * (so that polling late never loses a unit): 2 + 300, give or take
 	 * the rounding of T and the last partial unit */
 	struct gw_ratelimit p = mk("odd", GW_RLK_IP, 3, 1000, 2, 10);
-	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
-	struct gw_rl_keyval k = ipkey(1);
-	struct gw_rl_result r;
+	struct gwd_ratelimit_table *t = gwd_ratelimit_table_new(&p, 0);
+	struct gwd_ratelimit_keyval k = ipkey(1);
+	struct gwd_ratelimit_result r;
 	unsigned ok = 0;
 
 	CU_ASSERT_FATAL(t != NULL);
 	for (uint64_t now = BASE; now < BASE + 100 * SEC; now += MS)
-		ok += (unsigned)gw_rl_admit(t, &k, now, &r);
+		ok += (unsigned)gwd_ratelimit_admit(t, &k, now, &r);
 	CU_ASSERT(ok >= 301 && ok <= 302);
-	gw_rl_table_free(t);
+	gwd_ratelimit_table_free(t);
 
 	p = mk("huge", GW_RLK_IP, 1, 86400000, 4000000000u, 10);
-	t = gw_rl_table_new(&p, 0);
+	t = gwd_ratelimit_table_new(&p, 0);
 	CU_ASSERT_FATAL(t != NULL);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE, &r), 1);
 	/* burst x T saturates at 2^62 ns (146 years): 53374 more per day */
 	CU_ASSERT(r.remaining >= 50000);
-	gw_rl_table_free(t);
+	gwd_ratelimit_table_free(t);
 
 	p = mk("bad", GW_RLK_IP, 0, 1000, 1, 10);
-	CU_ASSERT_PTR_NULL(gw_rl_table_new(&p, 0));
+	CU_ASSERT_PTR_NULL(gwd_ratelimit_table_new(&p, 0));
 	p = mk("bad", GW_RLK_IP, 1, 1000, 1, 10);
-	CU_ASSERT_PTR_NULL(gw_rl_table_new(&p, 3)); /* not a power of two */
+	CU_ASSERT_PTR_NULL(gwd_ratelimit_table_new(&p, 3)); /* not a power of two */
 }
 
 /* Kind ROUTE: one bucket whatever the key, and no keys tracked. */
 static void test_route_kind(void)
 {
 	struct gw_ratelimit p = mk("route", GW_RLK_ROUTE, 10, 1000, 3, 100000);
-	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
-	struct gw_rl_result r;
+	struct gwd_ratelimit_table *t = gwd_ratelimit_table_new(&p, 0);
+	struct gwd_ratelimit_result r;
 	unsigned ok = 0;
 
 	CU_ASSERT_FATAL(t != NULL);
 	for (uint32_t i = 0; i < 10; i++) {
-		struct gw_rl_keyval k = ipkey(i);
-		ok += (unsigned)gw_rl_admit(t, &k, BASE, &r);
+		struct gwd_ratelimit_keyval k = ipkey(i);
+		ok += (unsigned)gwd_ratelimit_admit(t, &k, BASE, &r);
 	}
 	CU_ASSERT_EQUAL(ok, 3);
-	CU_ASSERT_EQUAL(gw_rl_table_keys(t), 0);
-	gw_rl_table_free(t);
+	CU_ASSERT_EQUAL(gwd_ratelimit_table_keys(t), 0);
+	gwd_ratelimit_table_free(t);
 }
 
 /* Keyed hashes of strings: deterministic within the process, distinct for
  * distinct inputs, absent == empty. */
 static void test_key_bytes(void)
 {
-	struct gw_rl_keyval a, b, c, e1, e2;
+	struct gwd_ratelimit_keyval a, b, c, e1, e2;
 
-	gw_rl_key_bytes(&a, "alice", 5);
-	gw_rl_key_bytes(&b, "alice", 5);
-	gw_rl_key_bytes(&c, "alicf", 5);
-	gw_rl_key_bytes(&e1, NULL, 0);
-	gw_rl_key_bytes(&e2, "", 0);
+	gwd_ratelimit_key_bytes(&a, "alice", 5);
+	gwd_ratelimit_key_bytes(&b, "alice", 5);
+	gwd_ratelimit_key_bytes(&c, "alicf", 5);
+	gwd_ratelimit_key_bytes(&e1, NULL, 0);
+	gwd_ratelimit_key_bytes(&e2, "", 0);
 	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof a), 0);
 	CU_ASSERT_NOT_EQUAL(memcmp(&a, &c, sizeof a), 0);
 	CU_ASSERT_EQUAL(memcmp(&e1, &e2, sizeof e1), 0);
 	CU_ASSERT_NOT_EQUAL(memcmp(&a, &e1, sizeof a), 0);
 	/* lengths around the 8-byte block boundary all differ */
 	const char *s = "0123456789abcdefghij";
-	struct gw_rl_keyval prev;
-	gw_rl_key_bytes(&prev, s, 0);
+	struct gwd_ratelimit_keyval prev;
+	gwd_ratelimit_key_bytes(&prev, s, 0);
 	for (size_t n = 1; n <= 20; n++) {
-		struct gw_rl_keyval cur;
-		gw_rl_key_bytes(&cur, s, n);
+		struct gwd_ratelimit_keyval cur;
+		gwd_ratelimit_key_bytes(&cur, s, n);
 		CU_ASSERT_NOT_EQUAL(memcmp(&cur, &prev, sizeof cur), 0);
 		prev = cur;
 	}
@@ -209,42 +209,42 @@ static void test_key_bytes(void)
 static void test_extremes(void)
 {
 	struct gw_ratelimit p = mk("daily", GW_RLK_IP, 1, 86400000, 1, 10);
-	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
-	struct gw_rl_keyval k = ipkey(1);
-	struct gw_rl_result r;
+	struct gwd_ratelimit_table *t = gwd_ratelimit_table_new(&p, 0);
+	struct gwd_ratelimit_keyval k = ipkey(1);
+	struct gwd_ratelimit_result r;
 
 	CU_ASSERT_FATAL(t != NULL);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE, &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 0);
 	CU_ASSERT_EQUAL(r.reset_s, 86400);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE + 1, &r), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE + 1, &r), 0);
 	CU_ASSERT_EQUAL(r.retry_after_s, 86400);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE + 86400 * SEC - 1, &r), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE + 86400 * SEC - 1, &r), 0);
 	CU_ASSERT_EQUAL(r.retry_after_s, 1);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE + 86400 * SEC, &r), 1);
-	gw_rl_table_free(t);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE + 86400 * SEC, &r), 1);
+	gwd_ratelimit_table_free(t);
 
 	p = mk("flood", GW_RLK_IP, 4294967295u, 1, 4294967295u, 10);
-	t = gw_rl_table_new(&p, 0);
+	t = gwd_ratelimit_table_new(&p, 0);
 	CU_ASSERT_FATAL(t != NULL);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE, &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 4294967294u);
 	CU_ASSERT_EQUAL(r.reset_s, 1);
-	gw_rl_table_free(t);
+	gwd_ratelimit_table_free(t);
 
 	p = mk("longest", GW_RLK_IP, 1, 4294967295u, 4294967295u, 10);
-	t = gw_rl_table_new(&p, 0);
+	t = gwd_ratelimit_table_new(&p, 0);
 	CU_ASSERT_FATAL(t != NULL);
 	for (int i = 0; i < 1000; i++)
-		CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE, &r), 1);
+		CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE, &r), 1);
 	/* T = 4294967295 ms, 1000 of them ahead; the tolerance saturated at
 	 * 2^62 ns holds 1073 of them: 73 left, and no sum wrapped */
 	CU_ASSERT_EQUAL(r.reset_s, 4294967295u);
 	CU_ASSERT_EQUAL(r.remaining, 73);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE, &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 72);
 	CU_ASSERT_EQUAL(r.reset_s, UINT32_MAX); /* 1001 T: clamped, not wrapped */
-	gw_rl_table_free(t);
+	gwd_ratelimit_table_free(t);
 }
 
 /* An IPv6 client holds a /64 at least (one subnet; SLAAC and privacy
@@ -254,30 +254,30 @@ static void test_extremes(void)
 static void test_ipv6_prefix(void)
 {
 	struct gw_ratelimit p = mk("v6", GW_RLK_IP, 1, 60000, 2, 1000);
-	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
+	struct gwd_ratelimit_table *t = gwd_ratelimit_table_new(&p, 0);
 	uint8_t ip[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1 };
-	struct gw_rl_keyval k, k2;
-	struct gw_rl_result r;
+	struct gwd_ratelimit_keyval k, k2;
+	struct gwd_ratelimit_result r;
 	unsigned ok = 0;
 
 	CU_ASSERT_FATAL(t != NULL);
 	for (unsigned i = 0; i < 100; i++) {
 		ip[8] = (uint8_t)(i * 37);
 		ip[15] = (uint8_t)i;
-		gw_rl_key_ip(&k, ip);
-		ok += (unsigned)gw_rl_admit(t, &k, BASE, &r);
+		gwd_ratelimit_key_ip(&k, ip);
+		ok += (unsigned)gwd_ratelimit_admit(t, &k, BASE, &r);
 	}
 	CU_ASSERT_EQUAL(ok, 2);
-	CU_ASSERT_EQUAL(gw_rl_table_keys(t), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_table_keys(t), 1);
 	ip[7] = 2; /* the next /64: its own bucket */
-	gw_rl_key_ip(&k2, ip);
+	gwd_ratelimit_key_ip(&k2, ip);
 	CU_ASSERT_NOT_EQUAL(memcmp(&k, &k2, sizeof k), 0);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k2, BASE, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k2, BASE, &r), 1);
 	/* v4-mapped addresses all have a zero first half: never masked */
 	k = ipkey(1);
 	k2 = ipkey(2);
 	CU_ASSERT_NOT_EQUAL(memcmp(&k, &k2, sizeof k), 0);
-	gw_rl_table_free(t);
+	gwd_ratelimit_table_free(t);
 }
 
 /* ---- accuracy with real threads and a real clock ------------------------- */
@@ -286,10 +286,10 @@ static void test_ipv6_prefix(void)
 #define GAP (2 * MS) /* a pause of a thread worth recording */
 
 struct hammer {
-	struct gw_rl_table *t;
-	const struct gw_rl_check *checks; /* NULL: hammer t with key k */
+	struct gwd_ratelimit_table *t;
+	const struct gwd_ratelimit_check *checks; /* NULL: hammer t with key k */
 	unsigned nchecks;
-	struct gw_rl_keyval k;
+	struct gwd_ratelimit_keyval k;
 	uint64_t start, until;
 	uint64_t admitted, refused;
 	/* the thread's pauses (descheduled), [from, to) */
@@ -302,15 +302,15 @@ struct hammer {
 static void *hammer_run(void *arg)
 {
 	struct hammer *h = arg;
-	struct gw_rl_result r;
-	struct gw_rl_decision d;
+	struct gwd_ratelimit_result r;
+	struct gwd_ratelimit_decision d;
 	uint64_t now, last = h->start;
 
 	while (gwd_clock_ns() < h->start)
 		;
 	while ((now = gwd_clock_ns()) < h->until) {
-		int ok = h->checks ? gw_rl_admit_all(h->checks, h->nchecks, now, &d)
-				   : gw_rl_admit(h->t, &h->k, now, &r);
+		int ok = h->checks ? gwd_ratelimit_admit_all(h->checks, h->nchecks, now, &d)
+				   : gwd_ratelimit_admit(h->t, &h->k, now, &r);
 		if (ok == 1)
 			h->admitted++;
 		else
@@ -385,11 +385,11 @@ static uint64_t stall_loss(const struct hammer *h, uint64_t start, uint64_t t_ns
 static void test_accuracy_threads(void)
 {
 	struct gw_ratelimit p = mk("acc", GW_RLK_IP, 1000, 1000, 100, 100000);
-	struct gw_rl_table *t = gw_rl_table_new(&p, 0);
+	struct gwd_ratelimit_table *t = gwd_ratelimit_table_new(&p, 0);
 	static struct hammer h[NTHREADS];
 	pthread_t th[NTHREADS];
 	uint64_t admitted = 0, refused = 0, start, loss;
-	struct gw_rl_result r;
+	struct gwd_ratelimit_result r;
 
 	CU_ASSERT_FATAL(t != NULL);
 	start = gwd_clock_ns() + 200 * MS; /* every thread is spinning by then */
@@ -420,12 +420,12 @@ static void test_accuracy_threads(void)
 	struct timespec ts = { 1, 0 };
 	nanosleep(&ts, NULL);
 	uint64_t now = gwd_clock_ns();
-	struct gw_rl_keyval k = ipkey(42);
+	struct gwd_ratelimit_keyval k = ipkey(42);
 	unsigned ok = 0;
 	for (int i = 0; i < 150; i++)
-		ok += (unsigned)gw_rl_admit(t, &k, now, &r);
+		ok += (unsigned)gwd_ratelimit_admit(t, &k, now, &r);
 	CU_ASSERT_EQUAL(ok, 100);
-	gw_rl_table_free(t);
+	gwd_ratelimit_table_free(t);
 }
 
 /* ---- several limits: a refused request consumes none ---------------------- */
@@ -436,42 +436,42 @@ static void test_multi_rollback(void)
 {
 	struct gw_ratelimit pa = mk("per-second", GW_RLK_IP, 10, 1000, 10, 1000);
 	struct gw_ratelimit pb = mk("per-route", GW_RLK_ROUTE, 2, 1000, 2, 1);
-	struct gw_rl_table *a = gw_rl_table_new(&pa, 0), *b = gw_rl_table_new(&pb, 0);
-	struct gw_rl_check c[2];
-	struct gw_rl_decision d;
-	struct gw_rl_result r;
+	struct gwd_ratelimit_table *a = gwd_ratelimit_table_new(&pa, 0), *b = gwd_ratelimit_table_new(&pb, 0);
+	struct gwd_ratelimit_check c[2];
+	struct gwd_ratelimit_decision d;
+	struct gwd_ratelimit_result r;
 
 	CU_ASSERT_FATAL(a && b);
 	c[0].table = a;
 	c[0].key = ipkey(1);
 	c[1].table = b;
 	c[1].key = ipkey(1);
-	CU_ASSERT_EQUAL(gw_rl_admit_all(c, 2, BASE, &d), 1);
-	CU_ASSERT_EQUAL(gw_rl_admit_all(c, 2, BASE, &d), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, 2, BASE, &d), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, 2, BASE, &d), 1);
 	CU_ASSERT_EQUAL(d.report, 1); /* B has 0 left, A 8 */
 	for (int i = 0; i < 20; i++) {
-		CU_ASSERT_EQUAL(gw_rl_admit_all(c, 2, BASE, &d), 0);
+		CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, 2, BASE, &d), 0);
 		CU_ASSERT_EQUAL(d.refused, 1);
 		CU_ASSERT_EQUAL(d.admitted, 0);
 		CU_ASSERT_EQUAL(d.report, 1);
 		CU_ASSERT_EQUAL(d.r[0].remaining, 8); /* reported as it stands */
 	}
-	CU_ASSERT_EQUAL(gw_rl_peek(a, &c[0].key, BASE, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_peek(a, &c[0].key, BASE, &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 8);
 	/* B first: its refusal leaves A alone entirely */
-	struct gw_rl_check rev[2] = { c[1], c[0] };
-	CU_ASSERT_EQUAL(gw_rl_admit_all(rev, 2, BASE, &d), 0);
+	struct gwd_ratelimit_check rev[2] = { c[1], c[0] };
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(rev, 2, BASE, &d), 0);
 	CU_ASSERT_EQUAL(d.refused, 0);
 	CU_ASSERT_EQUAL(d.r[1].remaining, 8);
-	CU_ASSERT_EQUAL(gw_rl_peek(a, &c[0].key, BASE, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_peek(a, &c[0].key, BASE, &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 8);
 	/* 500 ms later B has one again, and A (2 used at BASE) is full */
-	CU_ASSERT_EQUAL(gw_rl_admit_all(c, 2, BASE + 500 * MS, &d), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, 2, BASE + 500 * MS, &d), 1);
 	CU_ASSERT_EQUAL(d.r[0].remaining, 9);
 	CU_ASSERT_EQUAL(d.r[1].remaining, 0);
-	CU_ASSERT(gw_rl_admit_all(c, 17, BASE, &d) < 0); /* too many limits */
-	gw_rl_table_free(a);
-	gw_rl_table_free(b);
+	CU_ASSERT(gwd_ratelimit_admit_all(c, 17, BASE, &d) < 0); /* too many limits */
+	gwd_ratelimit_table_free(a);
+	gwd_ratelimit_table_free(b);
 }
 
 /* Threads hammer two limits at once: A (1 per hour, burst 10^6: it never
@@ -482,12 +482,12 @@ static void test_multi_rollback_threads(void)
 {
 	struct gw_ratelimit pa = mk("slow", GW_RLK_IP, 1, 3600000, 1000000, 1000);
 	struct gw_ratelimit pb = mk("fast", GW_RLK_IP, 100, 1000, 10, 1000);
-	struct gw_rl_table *a = gw_rl_table_new(&pa, 0), *b = gw_rl_table_new(&pb, 0);
-	struct gw_rl_check c[2];
+	struct gwd_ratelimit_table *a = gwd_ratelimit_table_new(&pa, 0), *b = gwd_ratelimit_table_new(&pb, 0);
+	struct gwd_ratelimit_check c[2];
 	static struct hammer h[NTHREADS];
 	pthread_t th[NTHREADS];
 	uint64_t admitted = 0, refused = 0, start;
-	struct gw_rl_result r;
+	struct gwd_ratelimit_result r;
 
 	CU_ASSERT_FATAL(a && b);
 	c[0].table = a;
@@ -510,10 +510,10 @@ static void test_multi_rollback_threads(void)
 	}
 	CU_ASSERT(refused > 1000);
 	CU_ASSERT(admitted >= 50 && admitted <= 70); /* 10 + 100/s x 0.5 s */
-	CU_ASSERT_EQUAL(gw_rl_peek(a, &c[0].key, gwd_clock_ns(), &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_peek(a, &c[0].key, gwd_clock_ns(), &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 1000000 - admitted);
-	gw_rl_table_free(a);
-	gw_rl_table_free(b);
+	gwd_ratelimit_table_free(a);
+	gwd_ratelimit_table_free(b);
 }
 
 /* ---- memory bound and eviction -------------------------------------------- */
@@ -523,52 +523,52 @@ static void test_multi_rollback_threads(void)
 static void test_eviction_bound(void)
 {
 	struct gw_ratelimit p = mk("ev", GW_RLK_IP, 10, 1000, 1, 64);
-	struct gw_rl_table *t = gw_rl_table_new(&p, 1);
-	struct gw_rl_result r;
+	struct gwd_ratelimit_table *t = gwd_ratelimit_table_new(&p, 1);
+	struct gwd_ratelimit_result r;
 
 	CU_ASSERT_FATAL(t != NULL);
 	for (uint32_t i = 0; i < 64; i++) {
-		struct gw_rl_keyval k = ipkey(i);
-		CU_ASSERT_EQUAL(gw_rl_admit(t, &k, BASE, &r), 1);
+		struct gwd_ratelimit_keyval k = ipkey(i);
+		CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, BASE, &r), 1);
 		CU_ASSERT_EQUAL(r.fallback, 0);
 	}
-	CU_ASSERT_EQUAL(gw_rl_table_keys(t), 64);
+	CU_ASSERT_EQUAL(gwd_ratelimit_table_keys(t), 64);
 	/* full of unexpired keys (TAT = BASE + 100 ms): newcomers share the
 	 * fallback bucket, whose burst is 1 */
-	struct gw_rl_keyval n1 = ipkey(1000), n2 = ipkey(1001);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &n1, BASE, &r), 1);
+	struct gwd_ratelimit_keyval n1 = ipkey(1000), n2 = ipkey(1001);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &n1, BASE, &r), 1);
 	CU_ASSERT_EQUAL(r.fallback, 1);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &n2, BASE, &r), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &n2, BASE, &r), 0);
 	CU_ASSERT_EQUAL(r.fallback, 1);
-	CU_ASSERT_EQUAL(gw_rl_table_fallbacks(t), 2);
-	CU_ASSERT_EQUAL(gw_rl_table_keys(t), 64);
+	CU_ASSERT_EQUAL(gwd_ratelimit_table_fallbacks(t), 2);
+	CU_ASSERT_EQUAL(gwd_ratelimit_table_keys(t), 64);
 	/* tracked keys keep their own bucket meanwhile */
-	struct gw_rl_keyval k0 = ipkey(0);
-	CU_ASSERT_EQUAL(gw_rl_admit(t, &k0, BASE + 100 * MS, &r), 1);
+	struct gwd_ratelimit_keyval k0 = ipkey(0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k0, BASE + 100 * MS, &r), 1);
 	CU_ASSERT_EQUAL(r.fallback, 0);
 	/* once they expire, 500 newcomers get cells, the bound holds */
 	for (uint32_t i = 0; i < 500; i++) {
-		struct gw_rl_keyval k = ipkey(2000 + i);
+		struct gwd_ratelimit_keyval k = ipkey(2000 + i);
 		uint64_t now = BASE + 300 * MS + i * 100 * MS;
-		CU_ASSERT_EQUAL(gw_rl_admit(t, &k, now, &r), 1);
+		CU_ASSERT_EQUAL(gwd_ratelimit_admit(t, &k, now, &r), 1);
 		CU_ASSERT_EQUAL(r.fallback, 0);
-		CU_ASSERT(gw_rl_table_keys(t) <= 64);
+		CU_ASSERT(gwd_ratelimit_table_keys(t) <= 64);
 	}
-	CU_ASSERT_EQUAL(gw_rl_table_fallbacks(t), 2);
-	gw_rl_table_free(t);
+	CU_ASSERT_EQUAL(gwd_ratelimit_table_fallbacks(t), 2);
+	gwd_ratelimit_table_free(t);
 
 	/* default sharding: 5000 distinct keys at one instant into 1000 slots */
 	p = mk("ev2", GW_RLK_IP, 10, 1000, 2, 1000);
-	t = gw_rl_table_new(&p, 0);
+	t = gwd_ratelimit_table_new(&p, 0);
 	CU_ASSERT_FATAL(t != NULL);
 	for (uint32_t i = 0; i < 5000; i++) {
-		struct gw_rl_keyval k = ipkey(i);
-		gw_rl_admit(t, &k, BASE, &r);
+		struct gwd_ratelimit_keyval k = ipkey(i);
+		gwd_ratelimit_admit(t, &k, BASE, &r);
 	}
-	CU_ASSERT(gw_rl_table_keys(t) <= 1000);
-	CU_ASSERT(gw_rl_table_keys(t) >= 900); /* shards fill nearly evenly */
-	CU_ASSERT_EQUAL(gw_rl_table_keys(t) + gw_rl_table_fallbacks(t), 5000);
-	gw_rl_table_free(t);
+	CU_ASSERT(gwd_ratelimit_table_keys(t) <= 1000);
+	CU_ASSERT(gwd_ratelimit_table_keys(t) >= 900); /* shards fill nearly evenly */
+	CU_ASSERT_EQUAL(gwd_ratelimit_table_keys(t) + gwd_ratelimit_table_fallbacks(t), 5000);
+	gwd_ratelimit_table_free(t);
 }
 
 /* Lossless: a table of 64 keys and one of 100000 give the same answer to
@@ -579,39 +579,39 @@ static void test_eviction_lossless(void)
 {
 	struct gw_ratelimit ps = mk("small", GW_RLK_IP, 10, 1000, 3, 64);
 	struct gw_ratelimit pl = mk("large", GW_RLK_IP, 10, 1000, 3, 100000);
-	struct gw_rl_table *s = gw_rl_table_new(&ps, 1), *l = gw_rl_table_new(&pl, 0);
+	struct gwd_ratelimit_table *s = gwd_ratelimit_table_new(&ps, 1), *l = gwd_ratelimit_table_new(&pl, 0);
 	unsigned seed = 99, same = 0, admitted = 0;
-	struct gw_rl_result rs, rl;
+	struct gwd_ratelimit_result rs, rl;
 
 	CU_ASSERT_FATAL(s && l);
 	for (uint32_t i = 0; i < 20000; i++) {
 		/* a few hot clients and a long tail, so that keys both repeat
 		 * within their bucket's life and come back after eviction */
 		uint32_t n = rand_r(&seed) % 4 ? rand_r(&seed) % 8 : rand_r(&seed) % 2000;
-		struct gw_rl_keyval k = ipkey(n);
+		struct gwd_ratelimit_keyval k = ipkey(n);
 		uint64_t now = BASE + (uint64_t)i * 10 * MS;
-		int a = gw_rl_admit(s, &k, now, &rs), b = gw_rl_admit(l, &k, now, &rl);
+		int a = gwd_ratelimit_admit(s, &k, now, &rs), b = gwd_ratelimit_admit(l, &k, now, &rl);
 
 		same += a == b && rs.remaining == rl.remaining && rs.reset_s == rl.reset_s &&
 			rs.next_s == rl.next_s && rs.retry_after_s == rl.retry_after_s;
 		admitted += (unsigned)a;
 	}
 	CU_ASSERT_EQUAL(same, 20000);
-	CU_ASSERT_EQUAL(gw_rl_table_fallbacks(s), 0);
-	CU_ASSERT_EQUAL(gw_rl_table_keys(s), 64);     /* it did evict */
-	CU_ASSERT(gw_rl_table_keys(l) > 1000);
+	CU_ASSERT_EQUAL(gwd_ratelimit_table_fallbacks(s), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_table_keys(s), 64);     /* it did evict */
+	CU_ASSERT(gwd_ratelimit_table_keys(l) > 1000);
 	CU_ASSERT(admitted < 20000);                   /* and did refuse */
-	gw_rl_table_free(s);
-	gw_rl_table_free(l);
+	gwd_ratelimit_table_free(s);
+	gwd_ratelimit_table_free(l);
 }
 
 struct churn {
-	struct gw_rl_table *t;
+	struct gwd_ratelimit_table *t;
 	unsigned seed;
 	uint64_t until;
 	uint64_t hot_admitted;  /* admitted in the hot key's own cell */
 	uint64_t returns;       /* times the hot key came back from the fallback */
-	struct gw_rl_keyval hot;
+	struct gwd_ratelimit_keyval hot;
 };
 
 /* Thread body: a hot key of its own, interleaved with random keys from a
@@ -620,15 +620,15 @@ struct churn {
 static void *churn_run(void *arg)
 {
 	struct churn *c = arg;
-	struct gw_rl_result r;
+	struct gwd_ratelimit_result r;
 	uint64_t now;
 	int was_fallback = 0;
 
 	while ((now = gwd_clock_ns()) < c->until) {
-		struct gw_rl_keyval k = ipkey((uint32_t)rand_r(&c->seed) % (1u << 20));
+		struct gwd_ratelimit_keyval k = ipkey((uint32_t)rand_r(&c->seed) % (1u << 20));
 
-		gw_rl_admit(c->t, &k, now, &r);
-		int ok = gw_rl_admit(c->t, &c->hot, now, &r);
+		gwd_ratelimit_admit(c->t, &k, now, &r);
+		int ok = gwd_ratelimit_admit(c->t, &c->hot, now, &r);
 		if (ok == 1 && !r.fallback)
 			c->hot_admitted++;
 		if (was_fallback && !r.fallback)
@@ -647,7 +647,7 @@ static void *churn_run(void *arg)
 static void test_eviction_threads(void)
 {
 	struct gw_ratelimit p = mk("churn", GW_RLK_IP, 1000, 1000, 5, 256);
-	struct gw_rl_table *t = gw_rl_table_new(&p, 2);
+	struct gwd_ratelimit_table *t = gwd_ratelimit_table_new(&p, 2);
 	struct churn c[NTHREADS];
 	pthread_t th[NTHREADS];
 	uint64_t start = gwd_clock_ns(), hot = 0;
@@ -668,8 +668,8 @@ static void test_eviction_threads(void)
 		hot += c[i].hot_admitted;
 	}
 	CU_ASSERT(hot >= 100); /* hot keys did get cells amid the churn */
-	CU_ASSERT(gw_rl_table_keys(t) <= 256);
-	gw_rl_table_free(t);
+	CU_ASSERT(gwd_ratelimit_table_keys(t) <= 256);
+	gwd_ratelimit_table_free(t);
 }
 
 /* ---- identity across reloads ---------------------------------------------- */
@@ -680,57 +680,57 @@ static void test_eviction_threads(void)
  * last generation referring to it is released. */
 static void test_registry_reload(void)
 {
-	struct gw_rl_registry *reg = gw_rl_registry_new();
+	struct gwd_ratelimit_registry *reg = gwd_ratelimit_registry_new();
 	struct gw_ratelimit p = mk("api", GW_RLK_IP, 10, 1000, 10, 1000);
 	struct gw_ratelimit p2 = mk("api", GW_RLK_IP, 20, 1000, 10, 1000);
-	struct gw_rl_keyval k = ipkey(5);
-	struct gw_rl_result r;
+	struct gwd_ratelimit_keyval k = ipkey(5);
+	struct gwd_ratelimit_result r;
 
 	CU_ASSERT_FATAL(reg != NULL);
-	struct gw_rl_table *g1 = gw_rl_registry_acquire(reg, 0xabcdef, 0, &p);
-	struct gw_rl_table *g1b = gw_rl_registry_acquire(reg, 0xabcdef, 1, &p);
+	struct gwd_ratelimit_table *g1 = gwd_ratelimit_registry_acquire(reg, 0xabcdef, 0, &p);
+	struct gwd_ratelimit_table *g1b = gwd_ratelimit_registry_acquire(reg, 0xabcdef, 1, &p);
 	CU_ASSERT_FATAL(g1 && g1b);
 	CU_ASSERT_PTR_NOT_EQUAL(g1, g1b); /* the second limit of the policy */
 	for (int i = 0; i < 7; i++)
-		CU_ASSERT_EQUAL(gw_rl_admit(g1, &k, BASE, &r), 1);
+		CU_ASSERT_EQUAL(gwd_ratelimit_admit(g1, &k, BASE, &r), 1);
 
 	/* reload: same ident, same parameters */
-	struct gw_rl_table *g2 = gw_rl_registry_acquire(reg, 0xabcdef, 0, &p);
+	struct gwd_ratelimit_table *g2 = gwd_ratelimit_registry_acquire(reg, 0xabcdef, 0, &p);
 	CU_ASSERT_PTR_EQUAL(g2, g1);
-	gw_rl_registry_release(reg, g1); /* generation 1 retires */
-	gw_rl_registry_release(reg, g1b);
-	CU_ASSERT_EQUAL(gw_rl_peek(g2, &k, BASE, &r), 1);
+	gwd_ratelimit_registry_release(reg, g1); /* generation 1 retires */
+	gwd_ratelimit_registry_release(reg, g1b);
+	CU_ASSERT_EQUAL(gwd_ratelimit_peek(g2, &k, BASE, &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 3); /* the count survived */
-	CU_ASSERT_EQUAL(gw_rl_admit(g2, &k, BASE, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit(g2, &k, BASE, &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 2);
 
 	/* reload with the policy changed: new ident, fresh table */
-	struct gw_rl_table *g3 = gw_rl_registry_acquire(reg, 0x123456, 0, &p2);
+	struct gwd_ratelimit_table *g3 = gwd_ratelimit_registry_acquire(reg, 0x123456, 0, &p2);
 	CU_ASSERT_FATAL(g3 != NULL);
 	CU_ASSERT_PTR_NOT_EQUAL(g3, g2);
-	CU_ASSERT_EQUAL(gw_rl_peek(g3, &k, BASE, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_peek(g3, &k, BASE, &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 10);
 	/* same ident but other parameters (cannot come from gwc): not reused */
-	struct gw_rl_table *g4 = gw_rl_registry_acquire(reg, 0xabcdef, 0, &p2);
+	struct gwd_ratelimit_table *g4 = gwd_ratelimit_registry_acquire(reg, 0xabcdef, 0, &p2);
 	CU_ASSERT_PTR_NOT_EQUAL(g4, g2);
-	gw_rl_registry_release(reg, g2); /* generation 2 retires: freed */
-	gw_rl_registry_release(reg, g4);
+	gwd_ratelimit_registry_release(reg, g2); /* generation 2 retires: freed */
+	gwd_ratelimit_registry_release(reg, g4);
 	/* the policy comes back after its table was freed: fresh counts */
-	struct gw_rl_table *g5 = gw_rl_registry_acquire(reg, 0xabcdef, 0, &p);
+	struct gwd_ratelimit_table *g5 = gwd_ratelimit_registry_acquire(reg, 0xabcdef, 0, &p);
 	CU_ASSERT_FATAL(g5 != NULL);
-	CU_ASSERT_EQUAL(gw_rl_peek(g5, &k, BASE, &r), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_peek(g5, &k, BASE, &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 10);
-	gw_rl_registry_release(reg, g5);
-	gw_rl_registry_release(reg, g3);
-	gw_rl_registry_release(reg, NULL);
-	gw_rl_registry_free(reg);
+	gwd_ratelimit_registry_release(reg, g5);
+	gwd_ratelimit_registry_release(reg, g3);
+	gwd_ratelimit_registry_release(reg, NULL);
+	gwd_ratelimit_registry_free(reg);
 }
 
 /* ---- header fields -------------------------------------------------------- */
 
 /* The value of header <name> in <h>, or NULL.  Checks on the way that the
  * lengths handed to the daemon are those of the NUL-terminated strings. */
-static const char *hget(const struct gw_rl_headers *h, const char *name)
+static const char *hget(const struct gwd_ratelimit_headers *h, const char *name)
 {
 	for (unsigned i = 0; i < h->n; i++) {
 		CU_ASSERT_EQUAL(h->nlen[i], strlen(h->name[i]));
@@ -758,11 +758,11 @@ static void test_headers(void)
 {
 	struct gw_ratelimit ps = mk("strict", GW_RLK_IP, 10, 1000, 10, 100);
 	struct gw_ratelimit ph = mk("per-hour", GW_RLK_IP, 1000, 3600000, 1000, 100);
-	struct gw_rl_table *s = gw_rl_table_new(&ps, 0), *hr = gw_rl_table_new(&ph, 0);
-	struct gw_rl_check c[2];
-	struct gw_rl_decision d;
-	struct gw_rl_headers h;
-	char buf[GW_RL_HDR_BUF];
+	struct gwd_ratelimit_table *s = gwd_ratelimit_table_new(&ps, 0), *hr = gwd_ratelimit_table_new(&ph, 0);
+	struct gwd_ratelimit_check c[2];
+	struct gwd_ratelimit_decision d;
+	struct gwd_ratelimit_headers h;
+	char buf[GWD_RATELIMIT_HDR_BUF];
 
 	CU_ASSERT_FATAL(s && hr);
 	c[0].table = s;
@@ -772,8 +772,8 @@ static void test_headers(void)
 
 	/* one limit, 7 requests at one instant */
 	for (int i = 0; i < 7; i++)
-		CU_ASSERT_EQUAL(gw_rl_admit_all(c, 1, BASE, &d), 1);
-	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, sizeof buf, &h), 0);
+		CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, 1, BASE, &d), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_headers_render(&d, buf, sizeof buf, &h), 0);
 	CU_ASSERT_EQUAL(h.n, 5);
 	CU_ASSERT_HDR(&h, "X-RateLimit-Limit", "10");
 	CU_ASSERT_HDR(&h, "X-RateLimit-Remaining", "3");
@@ -784,9 +784,9 @@ static void test_headers(void)
 
 	/* exhaust it: a refusal carries Retry-After */
 	for (int i = 0; i < 3; i++)
-		CU_ASSERT_EQUAL(gw_rl_admit_all(c, 1, BASE, &d), 1);
-	CU_ASSERT_EQUAL(gw_rl_admit_all(c, 1, BASE, &d), 0);
-	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, sizeof buf, &h), 0);
+		CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, 1, BASE, &d), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, 1, BASE, &d), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_headers_render(&d, buf, sizeof buf, &h), 0);
 	CU_ASSERT_EQUAL(h.n, 6);
 	CU_ASSERT_HDR(&h, "X-RateLimit-Remaining", "0");
 	CU_ASSERT_HDR(&h, "X-RateLimit-Reset", "1");
@@ -796,8 +796,8 @@ static void test_headers(void)
 	/* two limits, 10 s later: strict is full again (9 left after this
 	 * one), per-hour (T = 3.6 s) is fresh: 999 left, next unit in 3.6 s */
 	uint64_t later = BASE + 10 * SEC;
-	CU_ASSERT_EQUAL(gw_rl_admit_all(c, 2, later, &d), 1);
-	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, sizeof buf, &h), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, 2, later, &d), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_headers_render(&d, buf, sizeof buf, &h), 0);
 	CU_ASSERT_HDR(&h, "X-RateLimit-Limit", "10");      /* strict: 9 left */
 	CU_ASSERT_HDR(&h, "X-RateLimit-Remaining", "9");
 	CU_ASSERT_HDR(&h, "RateLimit-Policy",
@@ -806,13 +806,13 @@ static void test_headers(void)
 
 	/* per-hour exhausted: its 3.6 s wait is the one reported */
 	struct gw_ratelimit pt = mk("tiny-hour", GW_RLK_IP, 1000, 3600000, 1, 100);
-	struct gw_rl_table *th = gw_rl_table_new(&pt, 0);
+	struct gwd_ratelimit_table *th = gwd_ratelimit_table_new(&pt, 0);
 	CU_ASSERT_FATAL(th != NULL);
 	c[1].table = th;
-	CU_ASSERT_EQUAL(gw_rl_admit_all(c, 2, later + SEC, &d), 1);
-	CU_ASSERT_EQUAL(gw_rl_admit_all(c, 2, later + SEC, &d), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, 2, later + SEC, &d), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, 2, later + SEC, &d), 0);
 	CU_ASSERT_EQUAL(d.refused, 1);
-	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, sizeof buf, &h), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_headers_render(&d, buf, sizeof buf, &h), 0);
 	CU_ASSERT_HDR(&h, "Retry-After", "4");
 	CU_ASSERT_HDR(&h, "X-RateLimit-Limit", "1000");
 	CU_ASSERT_HDR(&h, "X-RateLimit-Remaining", "0");
@@ -821,17 +821,17 @@ static void test_headers(void)
 	CU_ASSERT_HDR(&h, "RateLimit", "\"strict\";r=9;t=1, \"tiny-hour\";r=0;t=4");
 
 	/* too small a buffer: refused cleanly */
-	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, 20, &h), -1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_headers_render(&d, buf, 20, &h), -1);
 	CU_ASSERT_EQUAL(h.n, 0);
 	/* the size asked for is enough, and within the documented bound */
-	CU_ASSERT(gw_rl_headers_size(&d) <= GW_RL_HDR_BUF_N(2));
-	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, gw_rl_headers_size(&d), &h), 0);
+	CU_ASSERT(gwd_ratelimit_headers_size(&d) <= GWD_RATELIMIT_HDR_BUF_N(2));
+	CU_ASSERT_EQUAL(gwd_ratelimit_headers_render(&d, buf, gwd_ratelimit_headers_size(&d), &h), 0);
 	CU_ASSERT_HDR(&h, "RateLimit", "\"strict\";r=9;t=1, \"tiny-hour\";r=0;t=4");
 	CU_ASSERT_HDR(&h, "Retry-After", "4");
-	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, gw_rl_headers_size(&d) - 1, &h), -1);
-	gw_rl_table_free(s);
-	gw_rl_table_free(hr);
-	gw_rl_table_free(th);
+	CU_ASSERT_EQUAL(gwd_ratelimit_headers_render(&d, buf, gwd_ratelimit_headers_size(&d) - 1, &h), -1);
+	gwd_ratelimit_table_free(s);
+	gwd_ratelimit_table_free(hr);
+	gwd_ratelimit_table_free(th);
 }
 
 /* Periods that are not whole seconds are advertised conservatively. */
@@ -840,70 +840,70 @@ static void test_headers_windows(void)
 	struct gw_ratelimit p1 = mk("half", GW_RLK_ROUTE, 5, 500, 5, 1);
 	struct gw_ratelimit p2 = mk("odd\"name", GW_RLK_ROUTE, 100, 1500, 5, 1);
 	struct gw_ratelimit p3 = mk("minute", GW_RLK_ROUTE, 600, 60000, 50, 1);
-	struct gw_rl_table *t1 = gw_rl_table_new(&p1, 0), *t2 = gw_rl_table_new(&p2, 0),
-			   *t3 = gw_rl_table_new(&p3, 0);
-	struct gw_rl_check c[3] = { { t1, { { 0, 0 } } }, { t2, { { 0, 0 } } },
+	struct gwd_ratelimit_table *t1 = gwd_ratelimit_table_new(&p1, 0), *t2 = gwd_ratelimit_table_new(&p2, 0),
+			   *t3 = gwd_ratelimit_table_new(&p3, 0);
+	struct gwd_ratelimit_check c[3] = { { t1, { { 0, 0 } } }, { t2, { { 0, 0 } } },
 				    { t3, { { 0, 0 } } } };
-	struct gw_rl_decision d;
-	struct gw_rl_headers h;
-	char buf[GW_RL_HDR_BUF];
+	struct gwd_ratelimit_decision d;
+	struct gwd_ratelimit_headers h;
+	char buf[GWD_RATELIMIT_HDR_BUF];
 
 	CU_ASSERT_FATAL(t1 && t2 && t3);
-	CU_ASSERT_EQUAL(gw_rl_admit_all(c, 3, BASE, &d), 1);
-	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, sizeof buf, &h), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, 3, BASE, &d), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_headers_render(&d, buf, sizeof buf, &h), 0);
 	CU_ASSERT_HDR(&h, "RateLimit-Policy",
 		      "\"half\";q=10;w=1, \"odd\\\"name\";q=133;w=2, \"minute\";q=600;w=60");
 	CU_ASSERT_HDR(&h, "RateLimit",
 		      "\"half\";r=4;t=1, \"odd\\\"name\";r=4;t=1, \"minute\";r=49;t=1");
 	CU_ASSERT_HDR(&h, "X-RateLimit-Limit", "5"); /* "half": 4 left, reset 1 */
-	gw_rl_table_free(t1);
-	gw_rl_table_free(t2);
-	gw_rl_table_free(t3);
+	gwd_ratelimit_table_free(t1);
+	gwd_ratelimit_table_free(t2);
+	gwd_ratelimit_table_free(t3);
 
 	/* the largest quota over the largest period that is not whole
 	 * seconds: quota * w * 1000 passes 2^64 on the way */
 	p1 = mk("max", GW_RLK_ROUTE, 4294967295u, 4294967295u, 1, 1);
-	t1 = gw_rl_table_new(&p1, 0);
+	t1 = gwd_ratelimit_table_new(&p1, 0);
 	CU_ASSERT_FATAL(t1 != NULL);
 	c[0].table = t1;
-	CU_ASSERT_EQUAL(gw_rl_admit_all(c, 1, BASE, &d), 1);
-	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, sizeof buf, &h), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, 1, BASE, &d), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_headers_render(&d, buf, sizeof buf, &h), 0);
 	CU_ASSERT_HDR(&h, "RateLimit-Policy", "\"max\";q=4294968000;w=4294968");
-	gw_rl_table_free(t1);
+	gwd_ratelimit_table_free(t1);
 }
 
-/* The worst case for the buffer: GW_RL_MAX_LIMITS limits whose names are
+/* The worst case for the buffer: GWD_RATELIMIT_MAX_LIMITS limits whose names are
  * all quotes (every byte escaped), at the largest numbers: it fits in
- * GW_RL_HDR_BUF, and nothing is written past a smaller buffer. */
+ * GWD_RATELIMIT_HDR_BUF, and nothing is written past a smaller buffer. */
 static void test_headers_worst(void)
 {
 	char name[200];
-	struct gw_rl_table *t[GW_RL_MAX_LIMITS];
-	struct gw_rl_check c[GW_RL_MAX_LIMITS];
-	struct gw_rl_decision d;
-	struct gw_rl_headers h;
-	static char buf[GW_RL_HDR_BUF + 64];
+	struct gwd_ratelimit_table *t[GWD_RATELIMIT_MAX_LIMITS];
+	struct gwd_ratelimit_check c[GWD_RATELIMIT_MAX_LIMITS];
+	struct gwd_ratelimit_decision d;
+	struct gwd_ratelimit_headers h;
+	static char buf[GWD_RATELIMIT_HDR_BUF + 64];
 
 	memset(name, '"', sizeof name - 1);
 	name[sizeof name - 1] = '\0';
-	for (int i = 0; i < GW_RL_MAX_LIMITS; i++) {
+	for (int i = 0; i < GWD_RATELIMIT_MAX_LIMITS; i++) {
 		struct gw_ratelimit p = mk(name, GW_RLK_ROUTE, 4000000000u, 1, 4000000000u, 1);
 
-		t[i] = gw_rl_table_new(&p, 0);
+		t[i] = gwd_ratelimit_table_new(&p, 0);
 		CU_ASSERT_FATAL(t[i] != NULL);
 		c[i].table = t[i];
 		memset(&c[i].key, 0, sizeof c[i].key);
 	}
-	CU_ASSERT_EQUAL(gw_rl_admit_all(c, GW_RL_MAX_LIMITS, BASE, &d), 1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_admit_all(c, GWD_RATELIMIT_MAX_LIMITS, BASE, &d), 1);
 	memset(buf, 'Z', sizeof buf);
-	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, GW_RL_HDR_BUF, &h), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_headers_render(&d, buf, GWD_RATELIMIT_HDR_BUF, &h), 0);
 	CU_ASSERT_EQUAL(h.n, 5);
-	CU_ASSERT_EQUAL(buf[GW_RL_HDR_BUF], 'Z');
+	CU_ASSERT_EQUAL(buf[GWD_RATELIMIT_HDR_BUF], 'Z');
 	/* q = 4e9 per ms = 4e12 per second */
 	CU_ASSERT_PTR_NOT_NULL(strstr(hget(&h, "RateLimit-Policy"), ";q=4000000000000;w=1"));
 	/* what it wrote fits in what it asks for, which fits the bound */
-	size_t need = gw_rl_headers_size(&d), used = 0;
-	CU_ASSERT(need <= GW_RL_HDR_BUF);
+	size_t need = gwd_ratelimit_headers_size(&d), used = 0;
+	CU_ASSERT(need <= GWD_RATELIMIT_HDR_BUF);
 	for (unsigned i = 0; i < h.n; i++) {
 		/* X-RateLimit-Limit is the table's own text, not in <buf> */
 		if (h.value[i] >= buf && h.value[i] < buf + sizeof buf &&
@@ -913,12 +913,12 @@ static void test_headers_worst(void)
 	CU_ASSERT(used > 0 && used <= need);
 	/* one byte short of what it asks for: refused, nothing written */
 	memset(buf, 'Z', sizeof buf);
-	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, need - 1, &h), -1);
+	CU_ASSERT_EQUAL(gwd_ratelimit_headers_render(&d, buf, need - 1, &h), -1);
 	CU_ASSERT_EQUAL(buf[0], 'Z');
-	CU_ASSERT_EQUAL(gw_rl_headers_render(&d, buf, need, &h), 0);
+	CU_ASSERT_EQUAL(gwd_ratelimit_headers_render(&d, buf, need, &h), 0);
 	CU_ASSERT_EQUAL(buf[need], 'Z');
-	for (int i = 0; i < GW_RL_MAX_LIMITS; i++)
-		gw_rl_table_free(t[i]);
+	for (int i = 0; i < GWD_RATELIMIT_MAX_LIMITS; i++)
+		gwd_ratelimit_table_free(t[i]);
 }
 
 int gw_suite_gwd_ratelimit(void)

@@ -73,10 +73,10 @@ static void test_corrupt_refused(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs("not a blob at all", f);
 	fclose(f);
-	CU_ASSERT_EQUAL(gwd_gen_load("/tmp/gwd-reload-test.gwb", &g, why, sizeof why), -1);
+	CU_ASSERT_EQUAL(gwd_reload_load("/tmp/gwd-reload-test.gwb", &g, why, sizeof why), -1);
 	CU_ASSERT_PTR_NULL(g);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "/tmp/gwd-reload-test.gwb"));
-	CU_ASSERT_EQUAL(gwd_gen_load("/nonexistent/x.gwb", &g, why, sizeof why), -1);
+	CU_ASSERT_EQUAL(gwd_reload_load("/nonexistent/x.gwb", &g, why, sizeof why), -1);
 	remove("/tmp/gwd-reload-test.gwb");
 }
 
@@ -98,7 +98,7 @@ static void *reader(void *arg)
 
 	(void)arg;
 	while (!atomic_load(&stop)) {
-		struct gwd_gen *g = gwd_gen_acquire(w);
+		struct gwd_gen *g = gwd_reload_acquire(w);
 
 		if (!g)
 			continue;
@@ -109,7 +109,7 @@ static void *reader(void *arg)
 			CU_FAIL("a generation changed under its reader");
 		for (volatile int spin = 0; spin < 200; spin++)
 			;
-		gwd_gen_release(g, w);
+		gwd_reload_release(g, w);
 		atomic_fetch_add(&acquired, 1);
 	}
 	return NULL;
@@ -123,7 +123,7 @@ static struct gwd_gen *new_gen(void)
 	char why[128];
 
 	if (gw_blob_open_mem(blob_mem, blob_len, &b, why, sizeof why) != GW_OK ||
-	    gwd_gen_build(b, &g, why, sizeof why) != 0)
+	    gwd_reload_build(b, &g, why, sizeof why) != 0)
 		return NULL;
 	return g;
 }
@@ -140,14 +140,14 @@ static void test_refcount_threads(void)
 		return;
 	blob_mem = f.mem;
 	blob_len = f.len;
-	gwd_gen_publish(new_gen());
+	gwd_reload_publish(new_gen());
 	/* a generation held by a request survives being replaced */
-	held = gwd_gen_acquire(me);
+	held = gwd_reload_acquire(me);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(held);
-	gwd_gen_publish(new_gen());
+	gwd_reload_publish(new_gen());
 	CU_ASSERT_EQUAL(gwd_reload_reclaim(), 1);
 	CU_ASSERT_EQUAL(held->nroutes, 2);
-	gwd_gen_release(held, me);
+	gwd_reload_release(held, me);
 	CU_ASSERT_EQUAL(gwd_reload_reclaim(), 0);
 
 	atomic_store(&stop, 0);
@@ -157,7 +157,7 @@ static void test_refcount_threads(void)
 		struct gwd_gen *g = new_gen();
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-		gwd_gen_publish(g);
+		gwd_reload_publish(g);
 		gwd_reload_reclaim();
 	}
 	atomic_store(&stop, 1);

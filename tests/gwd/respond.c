@@ -19,20 +19,20 @@ static void test_query_get(void)
 	char dst[128];
 	size_t n;
 
-	CU_ASSERT_EQUAL(gwd_query_get(q, strlen(q), "a", 1, dst, &n), 1);
+	CU_ASSERT_EQUAL(gwd_respond_query_get(q, strlen(q), "a", 1, dst, &n), 1);
 	CU_ASSERT(n == 1 && dst[0] == '1'); /* the first one wins */
-	CU_ASSERT_EQUAL(gwd_query_get(q, strlen(q), "name", 4, dst, &n), 1);
+	CU_ASSERT_EQUAL(gwd_respond_query_get(q, strlen(q), "name", 4, dst, &n), 1);
 	CU_ASSERT(n == 7 && memcmp(dst, "J\xc3\xb6rg X", 7) == 0);
-	CU_ASSERT_EQUAL(gwd_query_get(q, strlen(q), "empty", 5, dst, &n), 1);
+	CU_ASSERT_EQUAL(gwd_respond_query_get(q, strlen(q), "empty", 5, dst, &n), 1);
 	CU_ASSERT_EQUAL(n, 0);
-	CU_ASSERT_EQUAL(gwd_query_get(q, strlen(q), "flag", 4, dst, &n), 1);
+	CU_ASSERT_EQUAL(gwd_respond_query_get(q, strlen(q), "flag", 4, dst, &n), 1);
 	CU_ASSERT_EQUAL(n, 0);
-	CU_ASSERT_EQUAL(gwd_query_get(q, strlen(q), "bad", 3, dst, &n), 1);
+	CU_ASSERT_EQUAL(gwd_respond_query_get(q, strlen(q), "bad", 3, dst, &n), 1);
 	CU_ASSERT(n == 5 && memcmp(dst, "%zz%4", 5) == 0); /* invalid escapes kept */
-	CU_ASSERT_EQUAL(gwd_query_get(q, strlen(q), "missing", 7, dst, &n), 0);
-	CU_ASSERT_EQUAL(gwd_query_get(q, strlen(q), "nam", 3, dst, &n), 0);
-	CU_ASSERT_EQUAL(gwd_query_get(NULL, 0, "a", 1, dst, &n), 0);
-	CU_ASSERT_EQUAL(gwd_query_get("", 0, "a", 1, dst, &n), 0);
+	CU_ASSERT_EQUAL(gwd_respond_query_get(q, strlen(q), "missing", 7, dst, &n), 0);
+	CU_ASSERT_EQUAL(gwd_respond_query_get(q, strlen(q), "nam", 3, dst, &n), 0);
+	CU_ASSERT_EQUAL(gwd_respond_query_get(NULL, 0, "a", 1, dst, &n), 0);
+	CU_ASSERT_EQUAL(gwd_respond_query_get("", 0, "a", 1, dst, &n), 0);
 }
 
 /* A template part. */
@@ -54,7 +54,7 @@ static int render(const struct gw_tpl *t, uint32_t n, const char *q, char *out, 
 	static const char path[] = "/u/7\"x/files/a/b";
 	struct gw_match m = { .nparams = 1 };
 	char scratch[256];
-	struct gwd_tpl_ctx c = { path, &m, q, q ? strlen(q) : 0, scratch };
+	struct gwd_respond_tpl_ctx c = { path, &m, q, q ? strlen(q) : 0, scratch };
 	struct gwd_buf b;
 	int rc;
 
@@ -63,7 +63,7 @@ static int render(const struct gw_tpl *t, uint32_t n, const char *q, char *out, 
 	m.rest_off = 13;
 	m.rest_len = 3;
 	gwd_buf_init(&b, out, cap - 1);
-	rc = gwd_tpl_render(&b, t, n, &c);
+	rc = gwd_respond_tpl_render(&b, t, n, &c);
 	out[b.len] = '\0';
 	return rc;
 }
@@ -102,7 +102,7 @@ static void test_render(void)
 		for (int i = 0; i < 20; i++)
 			strcat(q, "%01");
 		CU_ASSERT_EQUAL(render(t, 8, q, out, sizeof out), 0);
-		CU_ASSERT(strlen(out) <= gwd_tpl_bound(t, 8, strlen("/u/7\"x/files/a/b?") + strlen(q)));
+		CU_ASSERT(strlen(out) <= gwd_respond_tpl_bound(t, 8, strlen("/u/7\"x/files/a/b?") + strlen(q)));
 	}
 }
 

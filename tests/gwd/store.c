@@ -22,14 +22,14 @@ int gw_suite_gwd_store(void);
 
 /* Open a fresh store at <fxdb_dir>/<name> (removing any old file), or fail the
  * test. */
-static struct gw_store *fresh(const char *name, unsigned busy_ms)
+static struct gwd_store *fresh(const char *name, unsigned busy_ms)
 {
-	struct gw_store *st = NULL;
+	struct gwd_store *st = NULL;
 	char err[600], p[512];
 
 	snprintf(p, sizeof p, "%s", fxdb_path(name));
 	fxdb_unlink(p);
-	if (gw_store_open(&st, p, GW_STORE_CREATE, busy_ms, err, sizeof err) < 0) {
+	if (gwd_store_open(&st, p, GWD_STORE_CREATE, busy_ms, err, sizeof err) < 0) {
 		fprintf(stderr, "open %s: %s\n", p, err);
 		return NULL;
 	}
@@ -71,33 +71,33 @@ static const char *side_text(const char *p, const char *sql, char *buf, size_t c
 
 static void test_create(void)
 {
-	struct gw_store *st = NULL;
+	struct gwd_store *st = NULL;
 	char err[256], p[512], buf[64];
 	struct stat sb;
 
 	snprintf(p, sizeof p, "%s/a/b/c/gwd.db", fxdb_dir);
-	CU_ASSERT_EQUAL_FATAL(gw_store_open(&st, p, GW_STORE_CREATE, 0, err, sizeof err), 0);
-	CU_ASSERT(gw_store_available(st));
-	CU_ASSERT_EQUAL(gw_store_schema_version(st), GW_STORE_VERSION);
-	CU_ASSERT_EQUAL(gw_store_integrity_ok(st), 1);
-	CU_ASSERT_EQUAL(gw_store_revision(st), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_open(&st, p, GWD_STORE_CREATE, 0, err, sizeof err), 0);
+	CU_ASSERT(gwd_store_available(st));
+	CU_ASSERT_EQUAL(gwd_store_schema_version(st), GWD_STORE_VERSION);
+	CU_ASSERT_EQUAL(gwd_store_integrity_ok(st), 1);
+	CU_ASSERT_EQUAL(gwd_store_revision(st), 0);
 	CU_ASSERT_EQUAL_FATAL(stat(p, &sb), 0);
 	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
 	CU_ASSERT_STRING_EQUAL(side_text(p, "PRAGMA journal_mode", buf, sizeof buf), "wal");
-	CU_ASSERT_EQUAL(side_int(p, "PRAGMA user_version"), GW_STORE_VERSION);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL(side_int(p, "PRAGMA user_version"), GWD_STORE_VERSION);
+	gwd_store_close(st);
 	/* without CREATE a missing file is an error, with a message */
 	snprintf(p, sizeof p, "%s/missing/gwd.db", fxdb_dir);
-	CU_ASSERT_EQUAL(gw_store_open(&st, p, 0, 0, err, sizeof err), -1);
+	CU_ASSERT_EQUAL(gwd_store_open(&st, p, 0, 0, err, sizeof err), -1);
 	CU_ASSERT_PTR_NULL(st);
 	CU_ASSERT(strlen(err) > 0);
 	CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0);
 	/* LAZY gives an unavailable store instead */
-	CU_ASSERT_EQUAL_FATAL(gw_store_open(&st, p, GW_STORE_LAZY, 0, err, sizeof err), 0);
-	CU_ASSERT_FALSE(gw_store_available(st));
-	CU_ASSERT_EQUAL(gw_store_schema_version(st), -1);
-	CU_ASSERT_EQUAL(gw_store_session_count(st), -1);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_open(&st, p, GWD_STORE_LAZY, 0, err, sizeof err), 0);
+	CU_ASSERT_FALSE(gwd_store_available(st));
+	CU_ASSERT_EQUAL(gwd_store_schema_version(st), -1);
+	CU_ASSERT_EQUAL(gwd_store_session_count(st), -1);
+	gwd_store_close(st);
 }
 
 static int collect(const char *name, int64_t created_s, void *arg)
@@ -112,103 +112,103 @@ static int collect(const char *name, int64_t created_s, void *arg)
 
 static void test_users(void)
 {
-	struct gw_store *st = fresh("users.db", 0);
-	char h[GW_PWHASH_MAX + 1], list[256] = "";
+	struct gwd_store *st = fresh("users.db", 0);
+	char h[GWD_STORE_PWHASH_MAX + 1], list[256] = "";
 	int64_t id = 0, id2 = 0;
 	uint64_t rev;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "bob", "$hash-bob", 100), 1);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "alice", "$hash-alice", 100), 1);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "alice", "$other", 100), 0);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "-x", "$h", 100), 0);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "a b", "$h", 100), 0);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "", "$h", 100), 0);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &id, h, sizeof h), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "bob", "$hash-bob", 100), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "alice", "$hash-alice", 100), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "alice", "$other", 100), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "-x", "$h", 100), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "a b", "$h", 100), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "", "$h", 100), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &id, h, sizeof h), 1);
 	CU_ASSERT_STRING_EQUAL(h, "$hash-alice");
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "bob", &id2, h, sizeof h), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "bob", &id2, h, sizeof h), 1);
 	CU_ASSERT_STRING_EQUAL(h, "$hash-bob");
 	CU_ASSERT_NOT_EQUAL(id, id2);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "carol", &id2, h, sizeof h), 0);
-	CU_ASSERT_EQUAL(gw_store_user_set_hash(st, id, "$hash-alice", "$new"), 1);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &id2, h, sizeof h), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "carol", &id2, h, sizeof h), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_set_hash(st, id, "$hash-alice", "$new"), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &id2, h, sizeof h), 1);
 	CU_ASSERT_STRING_EQUAL(h, "$new");
-	CU_ASSERT_EQUAL(gw_store_user_set_hash(st, 99999, "$new", "$new"), 0);
-	CU_ASSERT_EQUAL(gw_store_user_list(st, collect, list), 2);
+	CU_ASSERT_EQUAL(gwd_store_user_set_hash(st, 99999, "$new", "$new"), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_list(st, collect, list), 2);
 	CU_ASSERT_STRING_EQUAL(list, "alice,bob,");
-	rev = gw_store_revision(st);
-	CU_ASSERT_EQUAL(gw_store_user_del(st, "bob"), 1);
-	CU_ASSERT_EQUAL(gw_store_user_del(st, "bob"), 0);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "bob", &id2, h, sizeof h), 0);
+	rev = gwd_store_revision(st);
+	CU_ASSERT_EQUAL(gwd_store_user_del(st, "bob"), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_del(st, "bob"), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "bob", &id2, h, sizeof h), 0);
 	/* the deletion moved the revision, seen at the next poll */
-	CU_ASSERT_EQUAL(gw_store_poll(st), 1);
-	CU_ASSERT_EQUAL(gw_store_revision(st), rev + 1);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL(gwd_store_poll(st), 1);
+	CU_ASSERT_EQUAL(gwd_store_revision(st), rev + 1);
+	gwd_store_close(st);
 }
 
 static void test_sessions(void)
 {
-	struct gw_store *st = fresh("sessions.db", 0);
-	struct gw_store_session row;
-	struct gw_store_touch t[2];
+	struct gwd_store *st = fresh("sessions.db", 0);
+	struct gwd_store_session row;
+	struct gwd_store_touch t[2];
 	uint8_t d1[32], d2[32], d3[32];
-	char tok[GW_TOKEN_LEN + 1], h[GW_PWHASH_MAX + 1];
+	char tok[GWD_TOKEN_LEN + 1], h[GWD_STORE_PWHASH_MAX + 1];
 	int64_t uid = 0, uid2 = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL_FATAL(gw_store_user_add(st, "alice", "$h", 1), 1);
-	CU_ASSERT_EQUAL_FATAL(gw_store_user_add(st, "bob", "$h", 1), 1);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &uid, h, sizeof h), 1);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "bob", &uid2, h, sizeof h), 1);
-	gw_token_new(tok, d1);
-	gw_token_new(tok, d2);
-	gw_token_new(tok, d3);
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d1, uid, "alice", 1000, 5000), 0);
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d2, uid2, "bob", 2000, 9000), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_user_add(st, "alice", "$h", 1), 1);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_user_add(st, "bob", "$h", 1), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &uid, h, sizeof h), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "bob", &uid2, h, sizeof h), 1);
+	gwd_token_new(tok, d1);
+	gwd_token_new(tok, d2);
+	gwd_token_new(tok, d3);
+	CU_ASSERT_EQUAL(gwd_store_session_add(st, d1, uid, "alice", 1000, 5000), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_add(st, d2, uid2, "bob", 2000, 9000), 0);
 	/* same digest twice, and an unknown user (foreign key), are refused */
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d1, uid, "alice", 1000, 5000), -1);
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d3, 424242, "alice", 1000, 5000), -1);
-	CU_ASSERT(gw_store_available(st)); /* a refused write is not an outage */
-	CU_ASSERT_EQUAL(gw_store_session_count(st), 2);
-	CU_ASSERT_EQUAL(gw_store_session_get(st, d1, &row), 1);
+	CU_ASSERT_EQUAL(gwd_store_session_add(st, d1, uid, "alice", 1000, 5000), -1);
+	CU_ASSERT_EQUAL(gwd_store_session_add(st, d3, 424242, "alice", 1000, 5000), -1);
+	CU_ASSERT(gwd_store_available(st)); /* a refused write is not an outage */
+	CU_ASSERT_EQUAL(gwd_store_session_count(st), 2);
+	CU_ASSERT_EQUAL(gwd_store_session_get(st, d1, &row), 1);
 	CU_ASSERT_STRING_EQUAL(row.name, "alice");
 	CU_ASSERT_EQUAL(row.created_ms, 1000);
 	CU_ASSERT_EQUAL(row.expires_ms, 5000);
 	CU_ASSERT_EQUAL(row.last_seen_ms, 1000);
-	CU_ASSERT_EQUAL(gw_store_session_get(st, d3, &row), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_get(st, d3, &row), 0);
 	/* touches move last_seen forward only; a missing row is skipped */
 	memcpy(t[0].hash, d1, 32);
 	t[0].last_seen_ms = 3000;
 	memcpy(t[1].hash, d3, 32);
 	t[1].last_seen_ms = 3000;
-	CU_ASSERT_EQUAL(gw_store_session_touch(st, t, 2), 0);
-	CU_ASSERT_EQUAL(gw_store_session_get(st, d1, &row), 1);
+	CU_ASSERT_EQUAL(gwd_store_session_touch(st, t, 2), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_get(st, d1, &row), 1);
 	CU_ASSERT_EQUAL(row.last_seen_ms, 3000);
 	t[0].last_seen_ms = 2500;
-	CU_ASSERT_EQUAL(gw_store_session_touch(st, t, 1), 0);
-	CU_ASSERT_EQUAL(gw_store_session_get(st, d1, &row), 1);
+	CU_ASSERT_EQUAL(gwd_store_session_touch(st, t, 1), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_get(st, d1, &row), 1);
 	CU_ASSERT_EQUAL(row.last_seen_ms, 3000);
-	CU_ASSERT_EQUAL(gw_store_session_count(st), 2);
+	CU_ASSERT_EQUAL(gwd_store_session_count(st), 2);
 	/* sweep: nothing has ended at 4000 with idle cut-off 0 */
-	CU_ASSERT_EQUAL(gw_store_session_sweep(st, 4000, 0), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_sweep(st, 4000, 0), 0);
 	/* d2 was last seen at 2000: idle cut-off 2500 ends it, d1 (3000) stays */
-	CU_ASSERT_EQUAL(gw_store_session_sweep(st, 4000, 2500), 1);
-	CU_ASSERT_EQUAL(gw_store_session_get(st, d2, &row), 0);
-	CU_ASSERT_EQUAL(gw_store_session_get(st, d1, &row), 1);
+	CU_ASSERT_EQUAL(gwd_store_session_sweep(st, 4000, 2500), 1);
+	CU_ASSERT_EQUAL(gwd_store_session_get(st, d2, &row), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_get(st, d1, &row), 1);
 	/* d1 expires at 5000 */
-	CU_ASSERT_EQUAL(gw_store_session_sweep(st, 5000, 0), 1);
-	CU_ASSERT_EQUAL(gw_store_session_count(st), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_sweep(st, 5000, 0), 1);
+	CU_ASSERT_EQUAL(gwd_store_session_count(st), 0);
 	/* delete, and the cascade from users */
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d1, uid, "alice", 1000, 5000), 0);
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d2, uid, "alice", 1000, 5000), 0);
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d3, uid2, "bob", 1000, 5000), 0);
-	CU_ASSERT_EQUAL(gw_store_session_del(st, d1), 1);
-	CU_ASSERT_EQUAL(gw_store_session_del(st, d1), 0);
-	CU_ASSERT_EQUAL(gw_store_user_del(st, "alice"), 1);
-	CU_ASSERT_EQUAL(gw_store_session_get(st, d2, &row), 0);
-	CU_ASSERT_EQUAL(gw_store_session_get(st, d3, &row), 1);
-	CU_ASSERT_EQUAL(gw_store_session_count(st), 1);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL(gwd_store_session_add(st, d1, uid, "alice", 1000, 5000), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_add(st, d2, uid, "alice", 1000, 5000), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_add(st, d3, uid2, "bob", 1000, 5000), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_del(st, d1), 1);
+	CU_ASSERT_EQUAL(gwd_store_session_del(st, d1), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_del(st, "alice"), 1);
+	CU_ASSERT_EQUAL(gwd_store_session_get(st, d2, &row), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_get(st, d3, &row), 1);
+	CU_ASSERT_EQUAL(gwd_store_session_count(st), 1);
+	gwd_store_close(st);
 }
 
 /* User ids are reused: alice, the newest user, deleted and bob added take
@@ -217,86 +217,86 @@ static void test_sessions(void)
  * store her rehashed password as bob's. */
 static void test_id_reused(void)
 {
-	struct gw_store *st = fresh("reuse.db", 0);
-	struct gw_store_session row;
-	char tok[GW_TOKEN_LEN + 1], h[GW_PWHASH_MAX + 1];
+	struct gwd_store *st = fresh("reuse.db", 0);
+	struct gwd_store_session row;
+	char tok[GWD_TOKEN_LEN + 1], h[GWD_STORE_PWHASH_MAX + 1];
 	uint8_t d[32];
 	int64_t ida = 0, idb = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL_FATAL(gw_store_user_add(st, "alice", "$alice", 1), 1);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &ida, h, sizeof h), 1);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_user_add(st, "alice", "$alice", 1), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &ida, h, sizeof h), 1);
 	/* ... alice's password is being checked; meanwhile, `gwd users`: */
-	CU_ASSERT_EQUAL(gw_store_user_del(st, "alice"), 1);
-	CU_ASSERT_EQUAL_FATAL(gw_store_user_add(st, "bob", "$bob", 1), 1);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "bob", &idb, h, sizeof h), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_del(st, "alice"), 1);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_user_add(st, "bob", "$bob", 1), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "bob", &idb, h, sizeof h), 1);
 	CU_ASSERT_EQUAL(idb, ida); /* what makes this matter */
-	gw_token_new(tok, d);
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d, ida, "alice", 1000, 5000), -1);
-	CU_ASSERT_EQUAL(gw_store_session_get(st, d, &row), 0);
-	CU_ASSERT_EQUAL(gw_store_session_count(st), 0);
-	CU_ASSERT(gw_store_available(st));
-	CU_ASSERT_EQUAL(gw_store_user_set_hash(st, ida, "$alice", "$alice-rehashed"), 0);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "bob", &idb, h, sizeof h), 1);
+	gwd_token_new(tok, d);
+	CU_ASSERT_EQUAL(gwd_store_session_add(st, d, ida, "alice", 1000, 5000), -1);
+	CU_ASSERT_EQUAL(gwd_store_session_get(st, d, &row), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_count(st), 0);
+	CU_ASSERT(gwd_store_available(st));
+	CU_ASSERT_EQUAL(gwd_store_user_set_hash(st, ida, "$alice", "$alice-rehashed"), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "bob", &idb, h, sizeof h), 1);
 	CU_ASSERT_STRING_EQUAL(h, "$bob");
 	/* bob's own login goes through */
-	CU_ASSERT_EQUAL(gw_store_session_add(st, d, idb, "bob", 1000, 5000), 0);
-	CU_ASSERT_EQUAL(gw_store_session_get(st, d, &row), 1);
+	CU_ASSERT_EQUAL(gwd_store_session_add(st, d, idb, "bob", 1000, 5000), 0);
+	CU_ASSERT_EQUAL(gwd_store_session_get(st, d, &row), 1);
 	CU_ASSERT_STRING_EQUAL(row.name, "bob");
-	CU_ASSERT_EQUAL(gw_store_user_set_hash(st, idb, "$bob", "$bob-rehashed"), 1);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "bob", &idb, h, sizeof h), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_set_hash(st, idb, "$bob", "$bob-rehashed"), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "bob", &idb, h, sizeof h), 1);
 	CU_ASSERT_STRING_EQUAL(h, "$bob-rehashed");
-	gw_store_close(st);
+	gwd_store_close(st);
 }
 
 /* The sweep works in batches: more rows than one batch all go. */
 static void test_sweep_batches(void)
 {
-	struct gw_store *st = fresh("sweep.db", 0);
-	char tok[GW_TOKEN_LEN + 1], h[GW_PWHASH_MAX + 1];
+	struct gwd_store *st = fresh("sweep.db", 0);
+	char tok[GWD_TOKEN_LEN + 1], h[GWD_STORE_PWHASH_MAX + 1];
 	uint8_t d[32];
 	int64_t uid = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL_FATAL(gw_store_user_add(st, "u", "$h", 1), 1);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "u", &uid, h, sizeof h), 1);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_user_add(st, "u", "$h", 1), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "u", &uid, h, sizeof h), 1);
 	for (int i = 0; i < 2500; i++) {
-		gw_token_new(tok, d);
-		CU_ASSERT_EQUAL_FATAL(gw_store_session_add(st, d, uid, "u", 10, i < 2300 ? 20 : 99), 0);
+		gwd_token_new(tok, d);
+		CU_ASSERT_EQUAL_FATAL(gwd_store_session_add(st, d, uid, "u", 10, i < 2300 ? 20 : 99), 0);
 	}
-	CU_ASSERT_EQUAL(gw_store_session_sweep(st, 50, 0), 2300);
-	CU_ASSERT_EQUAL(gw_store_session_count(st), 200);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL(gwd_store_session_sweep(st, 50, 0), 2300);
+	CU_ASSERT_EQUAL(gwd_store_session_count(st), 200);
+	gwd_store_close(st);
 }
 
 static void test_keys(void)
 {
-	struct gw_store *st = fresh("keys.db", 0);
-	char tok[GW_TOKEN_LEN + 1], name[GW_NAME_MAX + 1], list[128] = "";
+	struct gwd_store *st = fresh("keys.db", 0);
+	char tok[GWD_TOKEN_LEN + 1], name[GWD_STORE_NAME_MAX + 1], list[128] = "";
 	uint8_t d1[32], d2[32];
 	uint64_t rev;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	gw_token_new(tok, d1);
-	gw_token_new(tok, d2);
-	CU_ASSERT_EQUAL(gw_store_key_add(st, "ci", d1, 5), 1);
-	CU_ASSERT_EQUAL(gw_store_key_add(st, "ci", d2, 5), 0);
-	CU_ASSERT_EQUAL(gw_store_key_add(st, "bad name", d2, 5), 0);
-	CU_ASSERT_EQUAL(gw_store_key_add(st, "batch", d2, 5), 1);
-	CU_ASSERT_EQUAL(gw_store_key_get(st, d1, name), 1);
+	gwd_token_new(tok, d1);
+	gwd_token_new(tok, d2);
+	CU_ASSERT_EQUAL(gwd_store_key_add(st, "ci", d1, 5), 1);
+	CU_ASSERT_EQUAL(gwd_store_key_add(st, "ci", d2, 5), 0);
+	CU_ASSERT_EQUAL(gwd_store_key_add(st, "bad name", d2, 5), 0);
+	CU_ASSERT_EQUAL(gwd_store_key_add(st, "batch", d2, 5), 1);
+	CU_ASSERT_EQUAL(gwd_store_key_get(st, d1, name), 1);
 	CU_ASSERT_STRING_EQUAL(name, "ci");
-	CU_ASSERT_EQUAL(gw_store_key_list(st, collect, list), 2);
+	CU_ASSERT_EQUAL(gwd_store_key_list(st, collect, list), 2);
 	CU_ASSERT_STRING_EQUAL(list, "batch,ci,");
-	rev = gw_store_revision(st);
-	CU_ASSERT_EQUAL(gw_store_key_del(st, "ci"), 1);
-	CU_ASSERT_EQUAL(gw_store_key_del(st, "ci"), 0);
-	CU_ASSERT_EQUAL(gw_store_key_get(st, d1, name), 0);
-	CU_ASSERT_EQUAL(gw_store_poll(st), 1);
-	CU_ASSERT_EQUAL(gw_store_revision(st), rev + 1);
+	rev = gwd_store_revision(st);
+	CU_ASSERT_EQUAL(gwd_store_key_del(st, "ci"), 1);
+	CU_ASSERT_EQUAL(gwd_store_key_del(st, "ci"), 0);
+	CU_ASSERT_EQUAL(gwd_store_key_get(st, d1, name), 0);
+	CU_ASSERT_EQUAL(gwd_store_poll(st), 1);
+	CU_ASSERT_EQUAL(gwd_store_revision(st), rev + 1);
 	/* only digests are stored: no column holds the key text */
 	CU_ASSERT_EQUAL(side_int(fxdb_path("keys.db"),
 	                         "SELECT count(*) FROM api_keys WHERE length(hash) = 32"), 1);
-	gw_store_close(st);
+	gwd_store_close(st);
 }
 
 /* A v1 database as gwd v1 wrote it: users, sessions, meta; no api_keys. */
@@ -318,9 +318,9 @@ static const char v1_schema[] =
 static void test_migrate_v1(void)
 {
 	const char *p = fxdb_path("v1.db");
-	struct gw_store *st = NULL;
+	struct gwd_store *st = NULL;
 	sqlite3 *db = NULL;
-	char err[256], h[GW_PWHASH_MAX + 1], tok[GW_TOKEN_LEN + 1], name[GW_NAME_MAX + 1];
+	char err[256], h[GWD_STORE_PWHASH_MAX + 1], tok[GWD_TOKEN_LEN + 1], name[GWD_STORE_NAME_MAX + 1];
 	uint8_t d[32];
 	int64_t id;
 
@@ -330,24 +330,24 @@ static void test_migrate_v1(void)
 	sqlite3_close(db);
 	CU_ASSERT_EQUAL(side_int(p, "PRAGMA user_version"), 1);
 
-	CU_ASSERT_EQUAL_FATAL(gw_store_open(&st, p, 0, 0, err, sizeof err), 0);
-	CU_ASSERT_EQUAL(gw_store_schema_version(st), 2);
-	CU_ASSERT_EQUAL(gw_store_revision(st), 7);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "old", &id, h, sizeof h), 1);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_open(&st, p, 0, 0, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(gwd_store_schema_version(st), 2);
+	CU_ASSERT_EQUAL(gwd_store_revision(st), 7);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "old", &id, h, sizeof h), 1);
 	CU_ASSERT_STRING_EQUAL(h, "$old");
-	gw_token_new(tok, d);
-	CU_ASSERT_EQUAL(gw_store_key_add(st, "k", d, 1), 1);
-	CU_ASSERT_EQUAL(gw_store_key_get(st, d, name), 1);
-	CU_ASSERT_EQUAL(gw_store_integrity_ok(st), 1);
-	gw_store_close(st);
+	gwd_token_new(tok, d);
+	CU_ASSERT_EQUAL(gwd_store_key_add(st, "k", d, 1), 1);
+	CU_ASSERT_EQUAL(gwd_store_key_get(st, d, name), 1);
+	CU_ASSERT_EQUAL(gwd_store_integrity_ok(st), 1);
+	gwd_store_close(st);
 
 	/* re-open of an existing current database: nothing re-run, data kept */
-	CU_ASSERT_EQUAL_FATAL(gw_store_open(&st, p, GW_STORE_CREATE, 0, err, sizeof err), 0);
-	CU_ASSERT_EQUAL(gw_store_schema_version(st), 2);
-	CU_ASSERT_EQUAL(gw_store_key_get(st, d, name), 1);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_open(&st, p, GWD_STORE_CREATE, 0, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(gwd_store_schema_version(st), 2);
+	CU_ASSERT_EQUAL(gwd_store_key_get(st, d, name), 1);
 	CU_ASSERT_STRING_EQUAL(name, "k");
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "old", &id, h, sizeof h), 1);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "old", &id, h, sizeof h), 1);
+	gwd_store_close(st);
 }
 
 /* A path that looks like a SQLite URI ("file:..."; Debian's SQLite reads
@@ -355,15 +355,15 @@ static void test_migrate_v1(void)
  * gwd created 0600 and watches, not another one SQLite creates 0644. */
 static void test_uri_like_path(void)
 {
-	struct gw_store *st = NULL;
+	struct gwd_store *st = NULL;
 	struct stat sb;
 	char cwd[1024], err[256];
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(getcwd(cwd, sizeof cwd));
 	CU_ASSERT_EQUAL_FATAL(chdir(fxdb_dir), 0);
-	CU_ASSERT_EQUAL(gw_store_open(&st, "file:uri.db", GW_STORE_CREATE, 0, err, sizeof err), 0);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "alice", "$h", 1), 1);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL(gwd_store_open(&st, "file:uri.db", GWD_STORE_CREATE, 0, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "alice", "$h", 1), 1);
+	gwd_store_close(st);
 	CU_ASSERT_NOT_EQUAL(access("uri.db", F_OK), 0);
 	CU_ASSERT_EQUAL(stat("file:uri.db", &sb), 0);
 	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
@@ -376,7 +376,7 @@ static void test_uri_like_path(void)
 static void test_refused(void)
 {
 	const char *p = fxdb_path("newer.db");
-	struct gw_store *st = NULL;
+	struct gwd_store *st = NULL;
 	sqlite3 *db = NULL;
 	char err[256];
 	FILE *f;
@@ -386,7 +386,7 @@ static void test_refused(void)
 	CU_ASSERT_EQUAL(sqlite3_exec(db, "CREATE TABLE x(a); PRAGMA user_version = 99",
 	                             NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	CU_ASSERT_EQUAL(gw_store_open(&st, p, GW_STORE_CREATE, 0, err, sizeof err), -1);
+	CU_ASSERT_EQUAL(gwd_store_open(&st, p, GWD_STORE_CREATE, 0, err, sizeof err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "newer"));
 	CU_ASSERT_EQUAL(side_int(p, "PRAGMA user_version"), 99); /* untouched */
 
@@ -396,12 +396,12 @@ static void test_refused(void)
 	for (int i = 0; i < 512; i++)
 		fputs("not a database ", f);
 	fclose(f);
-	CU_ASSERT_EQUAL(gw_store_open(&st, p, GW_STORE_CREATE, 0, err, sizeof err), -1);
+	CU_ASSERT_EQUAL(gwd_store_open(&st, p, GWD_STORE_CREATE, 0, err, sizeof err), -1);
 	CU_ASSERT(strlen(err) > 0);
-	CU_ASSERT_EQUAL(gw_store_open(&st, p, GW_STORE_LAZY, 0, err, sizeof err), 0);
-	CU_ASSERT_FALSE(gw_store_available(st));
-	CU_ASSERT_EQUAL(gw_store_poll(st), 0);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL(gwd_store_open(&st, p, GWD_STORE_LAZY, 0, err, sizeof err), 0);
+	CU_ASSERT_FALSE(gwd_store_available(st));
+	CU_ASSERT_EQUAL(gwd_store_poll(st), 0);
+	gwd_store_close(st);
 }
 
 /* The file is moved away under an open store: the poll notices, every call
@@ -409,29 +409,29 @@ static void test_refused(void)
  * reopens it and nothing was lost. */
 static void test_availability(void)
 {
-	struct gw_store *st = fresh("avail.db", 0);
-	char p[512], q[512], h[GW_PWHASH_MAX + 1];
+	struct gwd_store *st = fresh("avail.db", 0);
+	char p[512], q[512], h[GWD_STORE_PWHASH_MAX + 1];
 	int64_t id;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
 	snprintf(p, sizeof p, "%s", fxdb_path("avail.db"));
 	snprintf(q, sizeof q, "%s", fxdb_path("avail.moved"));
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "alice", "$h", 1), 1);
-	CU_ASSERT_EQUAL(gw_store_poll(st), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "alice", "$h", 1), 1);
+	CU_ASSERT_EQUAL(gwd_store_poll(st), 1);
 	CU_ASSERT_EQUAL_FATAL(rename(p, q), 0);
-	CU_ASSERT_EQUAL(gw_store_poll(st), 0);
-	CU_ASSERT_FALSE(gw_store_available(st));
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &id, h, sizeof h), -1);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "bob", "$h", 1), -1);
-	CU_ASSERT_EQUAL(gw_store_poll(st), 0);
+	CU_ASSERT_EQUAL(gwd_store_poll(st), 0);
+	CU_ASSERT_FALSE(gwd_store_available(st));
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &id, h, sizeof h), -1);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "bob", "$h", 1), -1);
+	CU_ASSERT_EQUAL(gwd_store_poll(st), 0);
 	CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0); /* not recreated empty */
 	CU_ASSERT_EQUAL_FATAL(rename(q, p), 0);
-	CU_ASSERT_EQUAL(gw_store_poll(st), 1);
-	CU_ASSERT(gw_store_available(st));
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &id, h, sizeof h), 1);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "bob", "$h", 1), 1);
-	CU_ASSERT_EQUAL(gw_store_integrity_ok(st), 1);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL(gwd_store_poll(st), 1);
+	CU_ASSERT(gwd_store_available(st));
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &id, h, sizeof h), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "bob", "$h", 1), 1);
+	CU_ASSERT_EQUAL(gwd_store_integrity_ok(st), 1);
+	gwd_store_close(st);
 }
 
 /* Run as an unprivileged user from here on when running as root (root writes
@@ -464,8 +464,8 @@ static void be_root(int was)
  * logouts could not be recorded while sessions went on working). */
 static void test_read_only(void)
 {
-	struct gw_store *st = NULL;
-	char sub[300], p[400], err[256], h[GW_PWHASH_MAX + 1];
+	struct gwd_store *st = NULL;
+	char sub[300], p[400], err[256], h[GWD_STORE_PWHASH_MAX + 1];
 	int64_t id;
 	int was;
 
@@ -474,35 +474,35 @@ static void test_read_only(void)
 	CU_ASSERT_EQUAL_FATAL(mkdir(sub, 0777), 0);
 	CU_ASSERT_EQUAL_FATAL(chmod(sub, 0777), 0);
 	CU_ASSERT_EQUAL_FATAL(chmod(fxdb_dir, 0711), 0);
-	CU_ASSERT_EQUAL_FATAL(gw_store_open(&st, p, GW_STORE_CREATE, 0, err, sizeof err), 0);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "alice", "$h", 1), 1);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_open(&st, p, GWD_STORE_CREATE, 0, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "alice", "$h", 1), 1);
+	gwd_store_close(st);
 	st = NULL;
 	CU_ASSERT_EQUAL_FATAL(chmod(p, 0444), 0);
 	was = be_nobody();
 	CU_ASSERT_NOT_EQUAL_FATAL(was, -1);
 	/* the CLI's open: refused with a message that says why */
-	CU_ASSERT_EQUAL(gw_store_open(&st, p, GW_STORE_CREATE, 100, err, sizeof err), -1);
+	CU_ASSERT_EQUAL(gwd_store_open(&st, p, GWD_STORE_CREATE, 100, err, sizeof err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "read-only"));
 	/* the daemon's: unavailable, and it stays so */
-	CU_ASSERT_EQUAL(gw_store_open(&st, p, GW_STORE_CREATE | GW_STORE_LAZY, 100, err,
+	CU_ASSERT_EQUAL(gwd_store_open(&st, p, GWD_STORE_CREATE | GWD_STORE_LAZY, 100, err,
 	                              sizeof err), 0);
 	if (st) {
-		CU_ASSERT_FALSE(gw_store_available(st));
-		CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &id, h, sizeof h), -1);
-		CU_ASSERT_EQUAL(gw_store_poll(st), 0);
-		CU_ASSERT_EQUAL(gw_store_poll(st), 0);
-		CU_ASSERT_FALSE(gw_store_available(st));
+		CU_ASSERT_FALSE(gwd_store_available(st));
+		CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &id, h, sizeof h), -1);
+		CU_ASSERT_EQUAL(gwd_store_poll(st), 0);
+		CU_ASSERT_EQUAL(gwd_store_poll(st), 0);
+		CU_ASSERT_FALSE(gwd_store_available(st));
 	}
 	be_root(was);
 	/* writable again: the next poll brings it back */
 	CU_ASSERT_EQUAL(chmod(p, 0600), 0);
 	if (st) {
-		CU_ASSERT_EQUAL(gw_store_poll(st), 1);
-		CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &id, h, sizeof h), 1);
-		CU_ASSERT_EQUAL(gw_store_user_add(st, "bob", "$h", 1), 1);
+		CU_ASSERT_EQUAL(gwd_store_poll(st), 1);
+		CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &id, h, sizeof h), 1);
+		CU_ASSERT_EQUAL(gwd_store_user_add(st, "bob", "$h", 1), 1);
 	}
-	gw_store_close(st);
+	gwd_store_close(st);
 	chmod(fxdb_dir, 0700);
 }
 
@@ -511,21 +511,21 @@ static void test_read_only(void)
  * PRAGMA integrity_check reports the damage. */
 static void test_corrupt(void)
 {
-	struct gw_store *st = fresh("corrupt.db", 100);
-	struct gw_store_session row;
-	char tok[GW_TOKEN_LEN + 1], h[GW_PWHASH_MAX + 1], junk[4096];
+	struct gwd_store *st = fresh("corrupt.db", 100);
+	struct gwd_store_session row;
+	char tok[GWD_TOKEN_LEN + 1], h[GWD_STORE_PWHASH_MAX + 1], junk[4096];
 	uint8_t d[32], first[32];
 	int64_t uid = 0;
 	int fd, found = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL_FATAL(gw_store_user_add(st, "alice", "$h", 1), 1);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &uid, h, sizeof h), 1);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_user_add(st, "alice", "$h", 1), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &uid, h, sizeof h), 1);
 	for (int i = 0; i < 2000; i++) {
-		gw_token_new(tok, d);
+		gwd_token_new(tok, d);
 		if (i == 0)
 			memcpy(first, d, sizeof d);
-		CU_ASSERT_EQUAL_FATAL(gw_store_session_add(st, d, uid, "alice", 1, 99), 0);
+		CU_ASSERT_EQUAL_FATAL(gwd_store_session_add(st, d, uid, "alice", 1, 99), 0);
 	}
 	/* move everything from the WAL into the file, then damage the file */
 	CU_ASSERT_EQUAL(side_int(fxdb_path("corrupt.db"), "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
@@ -536,44 +536,44 @@ static void test_corrupt(void)
 		CU_ASSERT_EQUAL(pwrite(fd, junk, sizeof junk, pg * 4096), (ssize_t)sizeof junk);
 	close(fd);
 	for (int round = 0; round < 3; round++) {
-		int r = gw_store_session_get(st, first, &row);
+		int r = gwd_store_session_get(st, first, &row);
 		CU_ASSERT(r == -1 || r == 0);
 		found += r == 1;
-		CU_ASSERT(gw_store_session_count(st) != 2000);
-		(void)gw_store_session_sweep(st, 100, 0);
-		(void)gw_store_user_get(st, "alice", &uid, h, sizeof h);
-		(void)gw_store_poll(st);
-		CU_ASSERT_NOT_EQUAL(gw_store_integrity_ok(st), 1);
+		CU_ASSERT(gwd_store_session_count(st) != 2000);
+		(void)gwd_store_session_sweep(st, 100, 0);
+		(void)gwd_store_user_get(st, "alice", &uid, h, sizeof h);
+		(void)gwd_store_poll(st);
+		CU_ASSERT_NOT_EQUAL(gwd_store_integrity_ok(st), 1);
 	}
 	CU_ASSERT_EQUAL(found, 0);
-	gw_store_close(st);
+	gwd_store_close(st);
 }
 
 /* Another process holds the write lock past the busy timeout: the write
  * fails, reads go on (WAL), and the store stays available. */
 static void test_locked(void)
 {
-	struct gw_store *st = fresh("locked.db", 100);
+	struct gwd_store *st = fresh("locked.db", 100);
 	sqlite3 *other = NULL;
-	char h[GW_PWHASH_MAX + 1];
+	char h[GWD_STORE_PWHASH_MAX + 1];
 	int64_t id;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "alice", "$h", 1), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "alice", "$h", 1), 1);
 	CU_ASSERT_EQUAL_FATAL(sqlite3_open(fxdb_path("locked.db"), &other), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
 	                      SQLITE_OK);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "bob", "$h", 1), -1);
-	CU_ASSERT(gw_store_available(st));
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &id, h, sizeof h), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "bob", "$h", 1), -1);
+	CU_ASSERT(gwd_store_available(st));
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &id, h, sizeof h), 1);
 	CU_ASSERT_EQUAL(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(other);
-	CU_ASSERT_EQUAL(gw_store_user_add(st, "bob", "$h", 1), 1);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "bob", "$h", 1), 1);
+	gwd_store_close(st);
 }
 
 struct conc_arg {
-	struct gw_store *st;
+	struct gwd_store *st;
 	int64_t uid;
 	int fails;
 };
@@ -582,14 +582,14 @@ struct conc_arg {
 static void *conc_worker(void *p)
 {
 	struct conc_arg *a = p;
-	struct gw_store_session row;
-	char tok[GW_TOKEN_LEN + 1];
+	struct gwd_store_session row;
+	char tok[GWD_TOKEN_LEN + 1];
 	uint8_t d[32];
 
 	for (int i = 0; i < 200; i++) {
-		if (gw_token_new(tok, d) < 0 ||
-		    gw_store_session_add(a->st, d, a->uid, "u", 1, 2) < 0 ||
-		    gw_store_session_get(a->st, d, &row) != 1)
+		if (gwd_token_new(tok, d) < 0 ||
+		    gwd_store_session_add(a->st, d, a->uid, "u", 1, 2) < 0 ||
+		    gwd_store_session_get(a->st, d, &row) != 1)
 			a->fails++;
 	}
 	return NULL;
@@ -597,15 +597,15 @@ static void *conc_worker(void *p)
 
 static void test_concurrent(void)
 {
-	struct gw_store *st = fresh("conc.db", 0);
+	struct gwd_store *st = fresh("conc.db", 0);
 	struct conc_arg args[4];
 	pthread_t th[4];
-	char h[GW_PWHASH_MAX + 1];
+	char h[GWD_STORE_PWHASH_MAX + 1];
 	int64_t uid = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL_FATAL(gw_store_user_add(st, "u", "$h", 1), 1);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "u", &uid, h, sizeof h), 1);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_user_add(st, "u", "$h", 1), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "u", &uid, h, sizeof h), 1);
 	for (int i = 0; i < 4; i++) {
 		args[i] = (struct conc_arg){ st, uid, 0 };
 		pthread_create(&th[i], NULL, conc_worker, &args[i]);
@@ -614,27 +614,27 @@ static void test_concurrent(void)
 		pthread_join(th[i], NULL);
 		CU_ASSERT_EQUAL(args[i].fails, 0);
 	}
-	CU_ASSERT_EQUAL(gw_store_session_count(st), 800);
-	CU_ASSERT_EQUAL(gw_store_integrity_ok(st), 1);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL(gwd_store_session_count(st), 800);
+	CU_ASSERT_EQUAL(gwd_store_integrity_ok(st), 1);
+	gwd_store_close(st);
 	CU_ASSERT_STRING_EQUAL(side_text(fxdb_path("conc.db"), "PRAGMA integrity_check",
 	                                 h, sizeof h), "ok");
 }
 
 static void test_names(void)
 {
-	CU_ASSERT(gw_store_name_ok("alice", 5));
-	CU_ASSERT(gw_store_name_ok("a.b_c@d-e9", 10));
-	CU_ASSERT(!gw_store_name_ok("", 0));
-	CU_ASSERT(!gw_store_name_ok("-a", 2));
-	CU_ASSERT(!gw_store_name_ok("a b", 3));
-	CU_ASSERT(!gw_store_name_ok("a\nb", 3));
-	CU_ASSERT(!gw_store_name_ok("a:b", 3));
-	CU_ASSERT(!gw_store_name_ok("\xc3\xa9", 2));
-	char longname[GW_NAME_MAX + 2];
+	CU_ASSERT(gwd_store_name_ok("alice", 5));
+	CU_ASSERT(gwd_store_name_ok("a.b_c@d-e9", 10));
+	CU_ASSERT(!gwd_store_name_ok("", 0));
+	CU_ASSERT(!gwd_store_name_ok("-a", 2));
+	CU_ASSERT(!gwd_store_name_ok("a b", 3));
+	CU_ASSERT(!gwd_store_name_ok("a\nb", 3));
+	CU_ASSERT(!gwd_store_name_ok("a:b", 3));
+	CU_ASSERT(!gwd_store_name_ok("\xc3\xa9", 2));
+	char longname[GWD_STORE_NAME_MAX + 2];
 	memset(longname, 'x', sizeof longname);
-	CU_ASSERT(gw_store_name_ok(longname, GW_NAME_MAX));
-	CU_ASSERT(!gw_store_name_ok(longname, GW_NAME_MAX + 1));
+	CU_ASSERT(gwd_store_name_ok(longname, GWD_STORE_NAME_MAX));
+	CU_ASSERT(!gwd_store_name_ok(longname, GWD_STORE_NAME_MAX + 1));
 }
 
 int gw_suite_gwd_store(void)

@@ -20,17 +20,17 @@ static void test_b64url(void)
 	const uint8_t url[] = { 0xfb, 0xff, 0xbf };
 
 	for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
-		int n = gw_b64url_encode((const uint8_t *)v[i].in, strlen(v[i].in), out,
+		int n = gwd_token_b64url_encode((const uint8_t *)v[i].in, strlen(v[i].in), out,
 		                         sizeof out);
 		CU_ASSERT_EQUAL(n, (int)strlen(v[i].out));
 		CU_ASSERT_STRING_EQUAL(out, v[i].out);
 	}
 	/* '-' and '_' where standard base64 has '+' and '/' */
-	CU_ASSERT_EQUAL(gw_b64url_encode(url, 3, out, sizeof out), 4);
+	CU_ASSERT_EQUAL(gwd_token_b64url_encode(url, 3, out, sizeof out), 4);
 	CU_ASSERT_STRING_EQUAL(out, "-_-_");
 	/* room for the NUL is required */
-	CU_ASSERT_EQUAL(gw_b64url_encode((const uint8_t *)"foo", 3, out, 4), -1);
-	CU_ASSERT_EQUAL(gw_b64url_encode((const uint8_t *)"foo", 3, out, 5), 4);
+	CU_ASSERT_EQUAL(gwd_token_b64url_encode((const uint8_t *)"foo", 3, out, 4), -1);
+	CU_ASSERT_EQUAL(gwd_token_b64url_encode((const uint8_t *)"foo", 3, out, 5), 4);
 }
 
 static int cmp_tok(const void *a, const void *b)
@@ -41,16 +41,16 @@ static int cmp_tok(const void *a, const void *b)
 static void test_new(void)
 {
 	enum { N = 2000 };
-	char (*toks)[GW_TOKEN_LEN + 1] = calloc(N, sizeof *toks);
+	char (*toks)[GWD_TOKEN_LEN + 1] = calloc(N, sizeof *toks);
 	uint8_t d[32], d2[32];
 	int seen_dash_or_underscore = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(toks);
 	for (int i = 0; i < N; i++) {
-		CU_ASSERT_EQUAL_FATAL(gw_token_new(toks[i], d), 0);
-		CU_ASSERT_EQUAL(strlen(toks[i]), GW_TOKEN_LEN);
-		CU_ASSERT(gw_token_shape_ok(toks[i], GW_TOKEN_LEN));
-		CU_ASSERT_EQUAL(gw_token_digest(toks[i], GW_TOKEN_LEN, d2), 0);
+		CU_ASSERT_EQUAL_FATAL(gwd_token_new(toks[i], d), 0);
+		CU_ASSERT_EQUAL(strlen(toks[i]), GWD_TOKEN_LEN);
+		CU_ASSERT(gwd_token_shape_ok(toks[i], GWD_TOKEN_LEN));
+		CU_ASSERT_EQUAL(gwd_token_digest(toks[i], GWD_TOKEN_LEN, d2), 0);
 		CU_ASSERT_EQUAL(memcmp(d, d2, 32), 0);
 		if (strpbrk(toks[i], "-_"))
 			seen_dash_or_underscore = 1;
@@ -64,7 +64,7 @@ static void test_new(void)
 	/* 2000 tokens of 43 characters without one of 2/64 characters would be
 	 * a biased alphabet */
 	CU_ASSERT(seen_dash_or_underscore);
-	CU_ASSERT_EQUAL(gw_token_new(toks[0], NULL), 0);
+	CU_ASSERT_EQUAL(gwd_token_new(toks[0], NULL), 0);
 	free(toks);
 }
 
@@ -73,7 +73,7 @@ static void test_digest(void)
 	uint8_t d[32];
 	char hex[65];
 
-	CU_ASSERT_EQUAL_FATAL(gw_token_digest("abc", 3, d), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_token_digest("abc", 3, d), 0);
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	CU_ASSERT_STRING_EQUAL(hex,
@@ -85,23 +85,23 @@ static void test_shape(void)
 	char t[64];
 
 	memset(t, 'A', sizeof t);
-	CU_ASSERT(gw_token_shape_ok(t, 43));
-	CU_ASSERT(!gw_token_shape_ok(t, 42));
-	CU_ASSERT(!gw_token_shape_ok(t, 44));
-	CU_ASSERT(!gw_token_shape_ok(NULL, 43));
+	CU_ASSERT(gwd_token_shape_ok(t, 43));
+	CU_ASSERT(!gwd_token_shape_ok(t, 42));
+	CU_ASSERT(!gwd_token_shape_ok(t, 44));
+	CU_ASSERT(!gwd_token_shape_ok(NULL, 43));
 	t[10] = '+';
-	CU_ASSERT(!gw_token_shape_ok(t, 43));
+	CU_ASSERT(!gwd_token_shape_ok(t, 43));
 	t[10] = '/';
-	CU_ASSERT(!gw_token_shape_ok(t, 43));
+	CU_ASSERT(!gwd_token_shape_ok(t, 43));
 	t[10] = '=';
-	CU_ASSERT(!gw_token_shape_ok(t, 43));
+	CU_ASSERT(!gwd_token_shape_ok(t, 43));
 	t[10] = '\0';
-	CU_ASSERT(!gw_token_shape_ok(t, 43));
+	CU_ASSERT(!gwd_token_shape_ok(t, 43));
 	t[10] = ' ';
-	CU_ASSERT(!gw_token_shape_ok(t, 43));
+	CU_ASSERT(!gwd_token_shape_ok(t, 43));
 	t[10] = '_';
 	t[42] = '-';
-	CU_ASSERT(gw_token_shape_ok(t, 43));
+	CU_ASSERT(gwd_token_shape_ok(t, 43));
 }
 
 int gw_suite_gwd_token(void)

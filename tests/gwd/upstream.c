@@ -18,7 +18,7 @@
 int gw_suite_gwd_upstream(void);
 
 #define NT 3
-static struct gwd_target_state tgt[NT];
+static struct gwd_upstream_target_state tgt[NT];
 static struct gwd_upstream_state up;
 
 /* An upstream of NT targets with weights <w>, balance <mode>. */
@@ -139,16 +139,16 @@ static void test_circuit_breaker(void)
 	setup(w, GW_LB_ROUND_ROBIN);
 	gwd_upstream_done(&up, 0, 0, t0);
 	gwd_upstream_done(&up, 0, 0, t0);
-	CU_ASSERT_TRUE(gwd_target_available(&tgt[0], t0));
+	CU_ASSERT_TRUE(gwd_upstream_target_available(&tgt[0], t0));
 	gwd_upstream_done(&up, 0, 1, t0); /* a success resets the streak */
 	gwd_upstream_done(&up, 0, 0, t0);
 	gwd_upstream_done(&up, 0, 0, t0);
-	CU_ASSERT_TRUE(gwd_target_available(&tgt[0], t0));
+	CU_ASSERT_TRUE(gwd_upstream_target_available(&tgt[0], t0));
 	gwd_upstream_done(&up, 0, 0, t0); /* third in a row: ejected */
-	CU_ASSERT_FALSE(gwd_target_available(&tgt[0], t0));
-	CU_ASSERT_FALSE(gwd_target_available(&tgt[0], t0 + 999000000ull));
+	CU_ASSERT_FALSE(gwd_upstream_target_available(&tgt[0], t0));
+	CU_ASSERT_FALSE(gwd_upstream_target_available(&tgt[0], t0 + 999000000ull));
 	CU_ASSERT_EQUAL(gwd_upstream_retry_after(&up, t0), 1);
-	CU_ASSERT_TRUE(gwd_target_available(&tgt[0], t0 + 1000000000ull));
+	CU_ASSERT_TRUE(gwd_upstream_target_available(&tgt[0], t0 + 1000000000ull));
 	CU_ASSERT_EQUAL(atomic_load(&tgt[0].failures), 5);
 }
 static void test_rr_huge_weights(void)
@@ -188,7 +188,7 @@ static void test_retry_after_interval(void)
 }
 /* One upstream named <name> with one target at <hostport>, for inherit. */
 static void one_upstream(struct gwd_upstreams *ups, struct gwd_upstream_state *u,
-			 struct gwd_target_state *t, const char *name, const char *hostport,
+			 struct gwd_upstream_target_state *t, const char *name, const char *hostport,
 			 const char *hc_path, uint32_t cb_failures)
 {
 	memset(u, 0, sizeof *u);
@@ -212,7 +212,7 @@ static void test_inherit(void)
 {
 	struct gwd_upstreams prev, next;
 	struct gwd_upstream_state pu, nu;
-	struct gwd_target_state pt, nt;
+	struct gwd_upstream_target_state pt, nt;
 
 	one_upstream(&prev, &pu, &pt, "api", "10.0.0.1:80", "/health", 3);
 	atomic_store(&pt.healthy, 0);
@@ -237,7 +237,7 @@ static void test_inherit(void)
 	CU_ASSERT_EQUAL(atomic_load(&nt.healthy), 1);
 	CU_ASSERT_EQUAL(atomic_load(&nt.ejected_until), 0);
 	CU_ASSERT_EQUAL(atomic_load(&nt.requests), 7);
-	CU_ASSERT(gwd_target_available(&nt, 1));
+	CU_ASSERT(gwd_upstream_target_available(&nt, 1));
 
 	/* another check path: its own verdict, from scratch */
 	one_upstream(&next, &nu, &nt, "api", "10.0.0.1:80", "/ready", 3);

@@ -107,8 +107,8 @@ static void test_usage(void)
 
 static void test_users(void)
 {
-	char db[512], out[4096], pwhash[GW_PWHASH_MAX + 1], err[256];
-	struct gw_store *st = NULL;
+	char db[512], out[4096], pwhash[GWD_STORE_PWHASH_MAX + 1], err[256];
+	struct gwd_store *st = NULL;
 	int64_t id;
 
 	snprintf(db, sizeof db, "%s", fxdb_path("users.db"));
@@ -123,10 +123,10 @@ static void test_users(void)
 	CU_ASSERT_EQUAL(USERS("add --db @DB alice", "wonderland\r\n", out), 0);
 	CU_ASSERT_STRING_EQUAL(out, "added user alice\n");
 	CU_ASSERT_EQUAL(USERS("add alice --db @DB", "other\n", out), 1);
-	CU_ASSERT_EQUAL_FATAL(gw_store_open(&st, db, 0, 0, err, sizeof err), 0);
-	CU_ASSERT_EQUAL(gw_store_user_get(st, "alice", &id, pwhash, sizeof pwhash), 1);
-	CU_ASSERT_EQUAL(gw_kdf_verify(pwhash, "wonderland", 10), 1);
-	gw_store_close(st);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_open(&st, db, 0, 0, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &id, pwhash, sizeof pwhash), 1);
+	CU_ASSERT_EQUAL(gwd_kdf_verify(pwhash, "wonderland", 10), 1);
+	gwd_store_close(st);
 	CU_ASSERT_EQUAL(USERS("list --db @DB", "", out), 0);
 	CU_ASSERT_EQUAL(strncmp(out, "alice\t20", 8), 0);
 	CU_ASSERT_EQUAL(USERS("del alice --db @DB", "", out), 0);
@@ -139,20 +139,20 @@ static void test_users(void)
 static void test_keys(void)
 {
 	char db[512], out[4096], err[256];
-	struct gw_store *st = NULL;
-	struct gw_apikeys *ak = NULL;
-	struct gw_principal who;
+	struct gwd_store *st = NULL;
+	struct gwd_apikeys *ak = NULL;
+	struct gwd_session_principal who;
 	size_t n;
 
 	snprintf(db, sizeof db, "%s", fxdb_path("keys.db"));
 	fxdb_unlink(db);
 	CU_ASSERT_EQUAL(KEYS("add ci-runner --db @DB", out), 0);
 	n = strlen(out);
-	CU_ASSERT_EQUAL_FATAL(n, GW_TOKEN_LEN + 1); /* the key, once, and a newline */
+	CU_ASSERT_EQUAL_FATAL(n, GWD_TOKEN_LEN + 1); /* the key, once, and a newline */
 	out[n - 1] = '\0';
-	CU_ASSERT_EQUAL_FATAL(gw_store_open(&st, db, 0, 0, err, sizeof err), 0);
-	CU_ASSERT_EQUAL_FATAL(gw_apikeys_new(&ak, st, 16), 0);
-	CU_ASSERT_EQUAL(gw_apikey_check(ak, out, &who), 1);
+	CU_ASSERT_EQUAL_FATAL(gwd_store_open(&st, db, 0, 0, err, sizeof err), 0);
+	CU_ASSERT_EQUAL_FATAL(gwd_apikey_new(&ak, st, 16), 0);
+	CU_ASSERT_EQUAL(gwd_apikey_check(ak, out, &who), 1);
 	CU_ASSERT_STRING_EQUAL(who.name, "ci-runner");
 	CU_ASSERT_EQUAL(KEYS("add ci-runner --db @DB", out), 1);
 	CU_ASSERT_EQUAL(KEYS("list --db @DB", out), 0);
@@ -160,8 +160,8 @@ static void test_keys(void)
 	CU_ASSERT_EQUAL(KEYS("del ci-runner --db @DB", out), 0);
 	CU_ASSERT_STRING_EQUAL(out, "deleted key ci-runner\n");
 	CU_ASSERT_EQUAL(KEYS("del ci-runner --db @DB", out), 1);
-	gw_apikeys_free(ak);
-	gw_store_close(st);
+	gwd_apikey_free(ak);
+	gwd_store_close(st);
 }
 
 int gw_suite_gwd_users_cmd(void)
