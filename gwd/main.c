@@ -1,4 +1,4 @@
-/* gwd: serve a compiled blob (PRODUCT.md, "Binaries"; docs/gwd.md, gwd(8)).
+/* gwd: serve a compiled blob (docs/gwd.md, gwd(8)).
  *
  *   gwd --blob FILE [--listen ADDR:PORT] [--threads N] [--db PATH]
  *       [--tls-cert PEM --tls-key PEM] [--access-log PATH|-] [--pid-file PATH]
