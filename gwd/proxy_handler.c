@@ -273,45 +273,23 @@ int gwd_proxy_render(const struct gw_tpl *t, uint32_t n, const struct gwd_respon
 		size_t vlen = 0;
 		int keep_slash = 0;
 
-		switch (t[i].kind) {
-		case GW_TPL_LITERAL:
+		if (t[i].kind == GW_TPL_LITERAL) {
 			if (o + t[i].text.len >= cap)
 				return -1;
 			memcpy(out + o, t[i].text.p, t[i].text.len);
 			o += t[i].text.len;
 			continue;
-		case GW_TPL_PARAM:
-			if (c->m && t[i].param < c->m->nparams) {
-				v = c->path + c->m->params[t[i].param].off;
-				vlen = c->m->params[t[i].param].len;
-			}
+		}
+		/* <scratch> is reused: each value is encoded before the next */
+		switch (gwd_respond_tpl_part(&t[i], c, &v, &vlen)) {
+		case GWD_RESPOND_TPL_VALUE:
+			keep_slash = t[i].kind == GW_TPL_REST;
 			break;
-		case GW_TPL_REST:
-			if (c->m) {
-				v = c->path + c->m->rest_off;
-				vlen = c->m->rest_len;
-			}
+		case GWD_RESPOND_TPL_TEXT:
 			keep_slash = 1;
-			break;
-		case GW_TPL_QUERY:
-			/* <scratch> is reused: each value is encoded before the next */
-			if (c->query && gwd_respond_query_get(c->query, c->qlen, t[i].text.p, t[i].text.len,
-						      c->scratch, &vlen))
-				v = c->scratch;
 			break;
 		default:
-			break;
-		}
-		if (t[i].mode == GW_TPL_DEFAULT && (!v || !vlen)) {
-			v = t[i].alt.p;
-			vlen = t[i].alt.len;
-			keep_slash = 1;
-		} else if (t[i].mode == GW_TPL_ALT) {
-			if (!v || !vlen)
-				continue;
-			v = t[i].alt.p;
-			vlen = t[i].alt.len;
-			keep_slash = 1;
+			continue;
 		}
 		if (!v || !vlen)
 			continue;

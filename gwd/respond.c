@@ -87,33 +87,49 @@ static int tpl_value(const struct gw_tpl *t, const struct gwd_respond_tpl_ctx *c
 	}
 }
 
+enum gwd_respond_tpl_out gwd_respond_tpl_part(const struct gw_tpl *t,
+					      const struct gwd_respond_tpl_ctx *c,
+					      const char **v, size_t *vlen)
+{
+	int present = tpl_value(t, c, v, vlen);
+
+	switch (t->mode) {
+	case GW_TPL_DEFAULT:
+		if (present && *vlen)
+			return GWD_RESPOND_TPL_VALUE;
+		*v = t->alt.p;
+		*vlen = t->alt.len;
+		return GWD_RESPOND_TPL_TEXT;
+	case GW_TPL_ALT:
+		if (!present || !*vlen)
+			return GWD_RESPOND_TPL_NONE;
+		*v = t->alt.p;
+		*vlen = t->alt.len;
+		return GWD_RESPOND_TPL_TEXT;
+	default:
+		return present ? GWD_RESPOND_TPL_VALUE : GWD_RESPOND_TPL_NONE;
+	}
+}
+
 int gwd_respond_tpl_render(struct gwd_buf *b, const struct gw_tpl *t, uint32_t n,
 		   const struct gwd_respond_tpl_ctx *c)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		const char *v = NULL;
 		size_t vlen = 0;
-		int present;
 
 		if (t[i].kind == GW_TPL_LITERAL) {
 			gwd_buf_add(b, t[i].text.p, t[i].text.len);
 			continue;
 		}
-		present = tpl_value(&t[i], c, &v, &vlen);
-		switch (t[i].mode) {
-		case GW_TPL_DEFAULT:
-			if (present && vlen)
-				gwd_json_escape(b, v, vlen);
-			else
-				gwd_buf_add(b, t[i].alt.p, t[i].alt.len);
+		switch (gwd_respond_tpl_part(&t[i], c, &v, &vlen)) {
+		case GWD_RESPOND_TPL_VALUE:
+			gwd_json_escape(b, v, vlen);
 			break;
-		case GW_TPL_ALT:
-			if (present && vlen)
-				gwd_buf_add(b, t[i].alt.p, t[i].alt.len);
+		case GWD_RESPOND_TPL_TEXT:
+			gwd_buf_add(b, v, vlen);
 			break;
 		default:
-			if (present)
-				gwd_json_escape(b, v, vlen);
 			break;
 		}
 	}

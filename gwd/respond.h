@@ -34,6 +34,21 @@ struct gwd_respond_tpl_ctx {
 int gwd_respond_query_get(const char *query, size_t qlen, const char *name, size_t nlen,
 		  char *dst, size_t *vlen);
 
+/* What template part <t> (not a LITERAL) renders to in <c>, its mode
+ * (`${X}`, `${X:-TEXT}`, `${X:+TEXT}`) applied: the one evaluator of both
+ * renderers, bodies (JSON) and upstream paths (percent-encoded).  Returns
+ * GWD_RESPOND_TPL_VALUE with <*v>, <*vlen> the request's value (borrowed from
+ * <c>'s path or scratch: the caller escapes it for its context),
+ * GWD_RESPOND_TPL_TEXT with the operator's TEXT, or GWD_RESPOND_TPL_NONE. */
+enum gwd_respond_tpl_out {
+	GWD_RESPOND_TPL_NONE = 0,
+	GWD_RESPOND_TPL_VALUE = 1,
+	GWD_RESPOND_TPL_TEXT = 2,
+};
+enum gwd_respond_tpl_out gwd_respond_tpl_part(const struct gw_tpl *t,
+					      const struct gwd_respond_tpl_ctx *c,
+					      const char **v, size_t *vlen);
+
 /* Render <n> template parts <t> with <c> into <b>, substituted values
  * JSON-escaped, literal and alternative texts as written.  Returns 0, or -1
  * when <b> is too small. */
