@@ -1,4 +1,5 @@
-/* The compiled blob: loading, verifying and reading it (lib/blob.c), and
+/* The compiled blob: loading and reading it (lib/blob.c), verifying it
+ * (lib/blob_verify.c), and
  * writing it (lib/blob_write.c).  The byte layout is docs/blob-format.md and
  * lib/blob-t.h.
  *
