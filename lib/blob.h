@@ -1,7 +1,6 @@
 /* The compiled blob: loading and reading it (lib/blob.c), verifying it
- * (lib/blob_verify.c), and
- * writing it (lib/blob_write.c).  The byte layout is docs/blob-format.md and
- * lib/blob-t.h.
+ * (lib/blob_verify.c), and writing it (lib/blob_write.c).  The byte layout
+ * is docs/blob-format.md and lib/blob-t.h.
  *
  * gw_blob_open() reads a file into read-only memory of its own (an anonymous
  * mapping: a file rewritten in place later cannot change what was verified)
