@@ -191,7 +191,7 @@ $(BIN)/bench_match: $(B)/perf/bench_match.o $(B)/libgw.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The rate limiter alone (figures in docs/ratelimit.md; not part of `all`).
-$(BIN)/bench_ratelimit: $(B)/perf/bench_ratelimit.o $(B)/gwd/ratelimit.o
+$(BIN)/bench_ratelimit: $(B)/perf/bench_ratelimit.o $(B)/gwd/ratelimit.o $(B)/gwd/ratelimit_hdr.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 

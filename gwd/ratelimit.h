@@ -334,6 +334,10 @@ int gwd_ratelimit_peek(struct gwd_ratelimit_table *t, const struct gwd_ratelimit
 int gwd_ratelimit_admit_all(const struct gwd_ratelimit_check *c, unsigned n, uint64_t now,
 		    struct gwd_ratelimit_decision *d);
 
+/* Build table <t>'s fixed header text (its policy's quota and window, in the
+ * fields its mode sends), once, when the table is made (ratelimit_hdr.c). */
+void gwd_ratelimit_hdr_init(struct gwd_ratelimit_table *t);
+
 /* Bytes of buffer that gwd_ratelimit_headers_render needs for decision <d>: a
  * bound from its tables' fixed text and the longest numbers, at most
  * GWD_RATELIMIT_HDR_BUF_N(d->n); 0 when <d> has no limits. */
