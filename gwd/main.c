@@ -36,7 +36,7 @@
 #include "gwd/health.h"
 #include "gwd/jobs.h"
 #include "gwd/pipeline.h"
-#include "gwd/proxy_handler.h"
+#include "gwd/proxy_service.h"
 #include "gwd/ratelimit.h"
 #include "gwd/reload.h"
 #include "gwd/reqid.h"

@@ -1,11 +1,10 @@
-/* The proxy handler and the proxy service: what connects the request
- * pipeline to the proxy engine (proxy.h) and the upstream state (upstream.h).
+/* The proxy handler: what connects the request pipeline to the proxy
+ * engine (proxy.h) and the upstream state (upstream.h).  The threads beside
+ * it (engines, health checker) are proxy_service.h's.
  *
  *   head():        gwd_proxy_prepare   keep the body, bound it
  *   run_handler(): gwd_proxy_handle    build the upstream request, suspend,
  *                                      submit; the engine resumes
- *   main():        gwd_proxy_service_start/stop  engine thread, active
- *                                      health checker, /health and /metrics
  */
 #ifndef GWD_PROXY_HANDLER_H
 #define GWD_PROXY_HANDLER_H
@@ -65,14 +64,5 @@ int gwd_proxy_render(const struct gw_tpl *t, uint32_t n, const struct gwd_respon
  * read as '-', the way CGI-style upstreams merge them.  Returns 1 when
  * <name> held a '_', 0 otherwise. */
 int gwd_proxy_lookalike(const char *name, size_t len, char *folded);
-
-/* Start <engines> engine threads (one per pool thread) and the health
- * checker; register the "upstreams" health check and the upstream metric
- * families.  Returns 0 or -1. */
-int gwd_proxy_service_start(unsigned engines);
-
-/* Stop both (exchanges still running end with 500 and resume their
- * connections: call while the server still runs). */
-void gwd_proxy_service_stop(void);
 
 #endif
