@@ -133,10 +133,11 @@ expect_eq "stream: a chunked body crossing the limit: 413" 413 "$code"
 # upstream's connection closed (it sees the end once it has read what was sent)
 c0=$(aborted client)
 t=$(client upload "$PORT" "/s/slowread?ms=1" 50000000 3000000)
-sleep 0.3
 # the request's end in the access log (its start plus its duration): the
-# engine aborts the exchange as the request ends
-ms=$($PY - "$T_TMP/access.log" "$t" <<'PY'
+# engine aborts the exchange as the request ends.  The log is flushed once a
+# second: wait for the line (the time measured is the logged one, not this wait)
+for _ in $(seq 50); do
+	ms=$($PY - "$T_TMP/access.log" "$t" <<'PY'
 import json, sys, datetime
 t = float(sys.argv[2])
 for line in open(sys.argv[1]):
@@ -147,6 +148,9 @@ for line in open(sys.argv[1]):
         print(int((start + d["duration_us"] / 1e6 - t) * 1000))
 PY
 )
+	[[ -n $ms ]] && break
+	sleep 0.1
+done
 echo "# upload exchange ended ${ms} ms after the client hung up (access log)"
 expect_eq "stream: counted on the client side" 1 $(($(aborted client) - c0))
 check "stream: client hangs up mid-upload: exchange aborted within 100 ms" test "$ms" -lt 100
