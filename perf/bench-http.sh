@@ -8,7 +8,9 @@
 #   perf/bench-http.sh [hello|proxy|policies|jwt]
 #   env: ROUNDS (5), DURATION (10s), CONNS (64), THREADS (2), GWD_THREADS (nproc)
 #        GWD_B (hello only: another gwd binary, e.g. a build of the previous
-#        commit, measured as "gwd-b" in the same alternating rounds)
+#        commit, measured as "gwd-b" in the same alternating rounds),
+#        GWD_B_BLOB (its blob, when its format differs: compile perf/bench.yaml
+#        with that build's gwc)
 #
 # hello: the direct response.  proxy: GET through the gateway to an upstream
 # (a second gwd serving the same hello route), gwd's proxy route against
@@ -57,7 +59,7 @@ nginx -c "$DIR/nginx.conf" -e "$DIR/nginx-error.log" -g "daemon on;"
 TARGETS=("gwd http://127.0.0.1:$GW_PORT/api/hello" "nginx http://127.0.0.1:$NG_PORT/api/hello")
 if [[ -n ${GWD_B:-} && $MODE == hello ]]; then
 	GWB_PORT=$(port)
-	"$GWD_B" --blob "$DIR/bench.gwb" --listen "127.0.0.1:$GWB_PORT" --threads "$GWD_THREADS" \
+	"$GWD_B" --blob "${GWD_B_BLOB:-$DIR/bench.gwb}" --listen "127.0.0.1:$GWB_PORT" --threads "$GWD_THREADS" \
 		--db "$DIR/gwd-b.db" --access-log "$DIR/gwd-b-access.log" >"$DIR/gwd-b.out" 2>&1 &
 	PIDS+=($!)
 	TARGETS=("${TARGETS[0]}" "gwd-b http://127.0.0.1:$GWB_PORT/api/hello" "${TARGETS[1]}")
