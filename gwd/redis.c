@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include "gwd/clock.h"
+#include "lib/error.h"
 
 #define MAX_SLOTS 16u
 #define NLAT 10 /* latency buckets below +Inf */
@@ -35,20 +35,6 @@ struct gwd_redis_pool {
 	_Atomic int avail;
 	struct slot slots[MAX_SLOTS];
 };
-
-/* Write printf-style message into <err> (<errlen> bytes; 0: none). */
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Count one round trip of <us> microseconds. */
 static void count_latency(uint64_t us)
@@ -111,7 +97,7 @@ int gwd_redis_parse_url(const char *url, struct gwd_redis_conf *c, char *err,
 	c->port = 6379;
 	c->timeout_ms = GWD_REDIS_TIMEOUT_MS;
 	if (!gwd_redis_is_url(url)) {
-		set_err(err, errlen, "a store URL is redis://[:password@]host:port[/db]");
+		gw_explain(err, errlen, 0, "a store URL is redis://[:password@]host:port[/db]");
 		return -1;
 	}
 	p = url + 8;
@@ -123,7 +109,7 @@ int gwd_redis_parse_url(const char *url, struct gwd_redis_conf *c, char *err,
 			pw++;
 		pl = (size_t)(at - pw);
 		if (pl > GWD_REDIS_PASS_MAX) {
-			set_err(err, errlen, "store URL: password too long");
+			gw_explain(err, errlen, 0, "store URL: password too long");
 			return -1;
 		}
 		memcpy(c->password, pw, pl);
@@ -135,7 +121,7 @@ int gwd_redis_parse_url(const char *url, struct gwd_redis_conf *c, char *err,
 	if (host[0] == '[') { /* [IPv6]:port */
 		const char *rb = strchr(host, ']');
 		if (!rb || (slash && rb > slash)) {
-			set_err(err, errlen, "store URL: unterminated [address]");
+			gw_explain(err, errlen, 0, "store URL: unterminated [address]");
 			return -1;
 		}
 		colon = rb[1] == ':' ? rb + 1 : NULL;
@@ -148,7 +134,7 @@ int gwd_redis_parse_url(const char *url, struct gwd_redis_conf *c, char *err,
 		hl = colon ? (size_t)(colon - host) : slash ? (size_t)(slash - host) : strlen(host);
 	}
 	if (hl == 0 || hl > GWD_REDIS_HOST_MAX) {
-		set_err(err, errlen, "store URL: bad host");
+		gw_explain(err, errlen, 0, "store URL: bad host");
 		return -1;
 	}
 	memcpy(c->host, host, hl);
@@ -157,7 +143,7 @@ int gwd_redis_parse_url(const char *url, struct gwd_redis_conf *c, char *err,
 		errno = 0;
 		v = strtol(colon + 1, &end, 10);
 		if (errno || end == colon + 1 || v < 1 || v > 65535 || (*end && *end != '/')) {
-			set_err(err, errlen, "store URL: bad port");
+			gw_explain(err, errlen, 0, "store URL: bad port");
 			return -1;
 		}
 		c->port = (int)v;
@@ -166,20 +152,20 @@ int gwd_redis_parse_url(const char *url, struct gwd_redis_conf *c, char *err,
 		errno = 0;
 		v = strtol(slash + 1, &end, 10);
 		if (errno || *end || v < 0 || v > 1000000) {
-			set_err(err, errlen, "store URL: bad database number");
+			gw_explain(err, errlen, 0, "store URL: bad database number");
 			return -1;
 		}
 		c->db = (int)v;
 	}
 	if (!c->password[0] && (env = getenv("GWD_STORE_PASSWORD_FILE")) && *env) {
 		if (read_first_line(env, c->password, sizeof c->password) < 0) {
-			set_err(err, errlen, "GWD_STORE_PASSWORD_FILE %s: %s", env, strerror(errno));
+			gw_explain(err, errlen, 0, "GWD_STORE_PASSWORD_FILE %s: %s", env, strerror(errno));
 			return -1;
 		}
 	}
 	if (!c->password[0] && (env = getenv("GWD_STORE_PASSWORD")) && *env) {
 		if (strlen(env) > GWD_REDIS_PASS_MAX) {
-			set_err(err, errlen, "GWD_STORE_PASSWORD: too long");
+			gw_explain(err, errlen, 0, "GWD_STORE_PASSWORD: too long");
 			return -1;
 		}
 		snprintf(c->password, sizeof c->password, "%s", env);
@@ -187,7 +173,7 @@ int gwd_redis_parse_url(const char *url, struct gwd_redis_conf *c, char *err,
 	if ((env = getenv("GWD_STORE_TIMEOUT_MS")) && *env) {
 		v = strtol(env, &end, 10);
 		if (*end || v < 1 || v > 60000) {
-			set_err(err, errlen, "GWD_STORE_TIMEOUT_MS: 1 to 60000");
+			gw_explain(err, errlen, 0, "GWD_STORE_TIMEOUT_MS: 1 to 60000");
 			return -1;
 		}
 		c->timeout_ms = (unsigned)v;
@@ -211,22 +197,22 @@ redisContext *gwd_redis_connect(const struct gwd_redis_conf *c, char *err,
 	redisReply *r = NULL;
 
 	if (!ctx) {
-		set_err(err, errlen, "%s:%d: out of memory", c->host, c->port);
+		gw_explain(err, errlen, 0, "%s:%d: out of memory", c->host, c->port);
 		return NULL;
 	}
 	if (ctx->err) {
-		set_err(err, errlen, "%s:%d: %s", c->host, c->port, ctx->errstr);
+		gw_explain(err, errlen, 0, "%s:%d: %s", c->host, c->port, ctx->errstr);
 		goto fail;
 	}
 	if (redisSetTimeout(ctx, tv_of(c)) != REDIS_OK) {
-		set_err(err, errlen, "%s:%d: cannot set the timeout", c->host, c->port);
+		gw_explain(err, errlen, 0, "%s:%d: cannot set the timeout", c->host, c->port);
 		goto fail;
 	}
 	redisEnableKeepAlive(ctx);
 	if (c->password[0]) {
 		r = redisCommand(ctx, "AUTH %s", c->password);
 		if (!r || r->type == REDIS_REPLY_ERROR) {
-			set_err(err, errlen, "%s:%d: AUTH: %s", c->host, c->port,
+			gw_explain(err, errlen, 0, "%s:%d: AUTH: %s", c->host, c->port,
 			        r ? r->str : ctx->errstr);
 			goto fail;
 		}
@@ -236,7 +222,7 @@ redisContext *gwd_redis_connect(const struct gwd_redis_conf *c, char *err,
 	if (c->db) {
 		r = redisCommand(ctx, "SELECT %d", c->db);
 		if (!r || r->type == REDIS_REPLY_ERROR) {
-			set_err(err, errlen, "%s:%d: SELECT %d: %s", c->host, c->port, c->db,
+			gw_explain(err, errlen, 0, "%s:%d: SELECT %d: %s", c->host, c->port, c->db,
 			        r ? r->str : ctx->errstr);
 			goto fail;
 		}

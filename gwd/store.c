@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "gwd/redis_store.h"
+#include "lib/error.h"
 
 #define DEFAULT_BUSY_MS 5000u
 #define SWEEP_BATCH 1000 /* rows deleted per sweep transaction */
@@ -111,20 +111,6 @@ struct gwd_store {
 	struct conn rd, wr;        /* lock order: wr before rd */
 };
 
-/* Write printf-style message into <err> (<errlen> bytes; 0: none). */
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Finalize <c>'s statements and close its connection; <c> stays usable for
  * a later open.  The close of the last connection checkpoints the WAL. */
 static void conn_close(struct conn *c)
@@ -177,7 +163,7 @@ static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
 
 	if (rc != SQLITE_OK)
-		set_err(err, errlen, "%s", msg ? msg : sqlite3_errstr(rc));
+		gw_explain(err, errlen, 0, "%s", msg ? msg : sqlite3_errstr(rc));
 	sqlite3_free(msg);
 	return rc;
 }
@@ -217,17 +203,17 @@ static int migrate(sqlite3 *db, int target, char *err, size_t errlen)
 		if (exec(db, "BEGIN IMMEDIATE", err, errlen) != SQLITE_OK)
 			return -1;
 		if (query_int(db, "PRAGMA user_version", &v) != SQLITE_OK) {
-			set_err(err, errlen, "cannot read the schema version: %s",
+			gw_explain(err, errlen, 0, "cannot read the schema version: %s",
 			        sqlite3_errmsg(db));
 			goto fail;
 		}
 		if (v > GWD_STORE_VERSION) {
-			set_err(err, errlen, "schema version %lld is newer than this gwd's (%d)",
+			gw_explain(err, errlen, 0, "schema version %lld is newer than this gwd's (%d)",
 			        (long long)v, GWD_STORE_VERSION);
 			goto fail;
 		}
 		if (v < 0) {
-			set_err(err, errlen, "invalid schema version %lld", (long long)v);
+			gw_explain(err, errlen, 0, "invalid schema version %lld", (long long)v);
 			goto fail;
 		}
 		if (v >= target) {
@@ -261,7 +247,7 @@ static int conn_open(struct gwd_store *st, struct conn *c, int create, int write
 
 	rc = sqlite3_open_v2(st->path, &c->db, oflags, NULL);
 	if (rc != SQLITE_OK) {
-		set_err(err, errlen, "%s: %s", st->path,
+		gw_explain(err, errlen, 0, "%s: %s", st->path,
 		        c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
@@ -272,14 +258,14 @@ static int conn_open(struct gwd_store *st, struct conn *c, int create, int write
 	 * reopen it as "available" again: refuse it, so the store is steadily
 	 * unavailable until the file is writable. */
 	if (writer && sqlite3_db_readonly(c->db, "main") == 1) {
-		set_err(err, errlen, "%s: read-only (gwd must be able to write it)",
+		gw_explain(err, errlen, 0, "%s: read-only (gwd must be able to write it)",
 		        st->path);
 		goto fail;
 	}
 	/* WAL is persistent in the file; asking again is cheap and checks that the
 	 * file really is a database (NOTADB surfaces here). */
 	if (query_int(c->db, "PRAGMA user_version", &v) != SQLITE_OK) {
-		set_err(err, errlen, "%s: %s", st->path, sqlite3_errmsg(c->db));
+		gw_explain(err, errlen, 0, "%s: %s", st->path, sqlite3_errmsg(c->db));
 		goto fail;
 	}
 	if (writer && exec(c->db, "PRAGMA journal_mode = WAL", err, errlen) != SQLITE_OK)
@@ -296,7 +282,7 @@ static int conn_open(struct gwd_store *st, struct conn *c, int create, int write
 			rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 			                        &c->st[i], NULL);
 			if (rc != SQLITE_OK) {
-				set_err(err, errlen, "%s: %s", st->path, sqlite3_errmsg(c->db));
+				gw_explain(err, errlen, 0, "%s: %s", st->path, sqlite3_errmsg(c->db));
 				goto fail;
 			}
 		}
@@ -347,7 +333,7 @@ static int store_connect(struct gwd_store *st, int migrate_to, char *err, size_t
 	if (create) {
 		int fd;
 		if (make_parents(st->path) < 0) {
-			set_err(err, errlen, "%s: cannot create its directory: %s", st->path,
+			gw_explain(err, errlen, 0, "%s: cannot create its directory: %s", st->path,
 			        strerror(errno));
 			return -1;
 		}
@@ -355,7 +341,7 @@ static int store_connect(struct gwd_store *st, int migrate_to, char *err, size_t
 		 * O_CREAT) create its target wherever it points: refused. */
 		if (lstat(st->path, &sb) == 0 && S_ISLNK(sb.st_mode) && stat(st->path, &sb) < 0 &&
 		    errno == ENOENT) {
-			set_err(err, errlen, "%s: a symbolic link to a missing file; refusing to "
+			gw_explain(err, errlen, 0, "%s: a symbolic link to a missing file; refusing to "
 			        "create the database through it", st->path);
 			return -1;
 		}
@@ -374,7 +360,7 @@ static int store_connect(struct gwd_store *st, int migrate_to, char *err, size_t
 		return -1;
 	}
 	if (stat(st->path, &sb) < 0) {
-		set_err(err, errlen, "%s: %s", st->path, strerror(errno));
+		gw_explain(err, errlen, 0, "%s: %s", st->path, strerror(errno));
 		conn_close(&st->rd);
 		conn_close(&st->wr);
 		return -1;
@@ -438,15 +424,15 @@ int gwd_store_open(struct gwd_store **out, const char *path, unsigned flags,
 	struct gwd_store *st = NULL;
 
 	*out = NULL;
-	set_err(err, errlen, "%s", "");
+	gw_explain(err, errlen, 0, "%s", "");
 	if (!path || !*path) {
-		set_err(err, errlen, "empty database path");
+		gw_explain(err, errlen, 0, "empty database path");
 		return -1;
 	}
 	if (gwd_redis_is_url(path)) {
 		st = calloc(1, sizeof *st);
 		if (!st) {
-			set_err(err, errlen, "out of memory");
+			gw_explain(err, errlen, 0, "out of memory");
 			return -1;
 		}
 		pthread_mutex_init(&st->reopen_mu, NULL);
@@ -460,7 +446,7 @@ int gwd_store_open(struct gwd_store **out, const char *path, unsigned flags,
 		return 0;
 	}
 	if (store_alloc(&st, path, flags, busy_ms) < 0) {
-		set_err(err, errlen, "out of memory");
+		gw_explain(err, errlen, 0, "out of memory");
 		return -1;
 	}
 	if (store_connect(st, GWD_STORE_VERSION, err, errlen) < 0 &&

@@ -61,32 +61,32 @@ int gw_blob_open(const char *path, struct gw_blob **out, char *why, size_t whyle
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		err = errno;
-		rc = gw_blob_explain(why, whylen, GW_EIO, "cannot open: %s", strerror(err));
+		rc = gw_explain(why, whylen, GW_EIO, "cannot open: %s", strerror(err));
 		errno = err;
 		return rc;
 	}
 	if (fstat(fd, &st) != 0) {
 		err = errno;
-		rc = gw_blob_explain(why, whylen, GW_EIO, "cannot stat: %s", strerror(err));
+		rc = gw_explain(why, whylen, GW_EIO, "cannot stat: %s", strerror(err));
 		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		err = EISDIR;
-		rc = gw_blob_explain(why, whylen, GW_EIO, "is a directory");
+		rc = gw_explain(why, whylen, GW_EIO, "is a directory");
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		err = EINVAL;
-		rc = gw_blob_explain(why, whylen, GW_EIO, "not a regular file");
+		rc = gw_explain(why, whylen, GW_EIO, "not a regular file");
 		goto fail;
 	}
 	err = 0;
 	if (st.st_size == 0) {
-		rc = gw_blob_explain(why, whylen, GW_ETRUNC, "empty file");
+		rc = gw_explain(why, whylen, GW_ETRUNC, "empty file");
 		goto fail;
 	}
 	if ((uint64_t)st.st_size > UINT32_MAX) {
-		rc = gw_blob_explain(why, whylen, GW_ETOOBIG, "%llu bytes, more than the format's 4 GiB",
+		rc = gw_explain(why, whylen, GW_ETOOBIG, "%llu bytes, more than the format's 4 GiB",
 			 (unsigned long long)st.st_size);
 		goto fail;
 	}
@@ -100,7 +100,7 @@ int gw_blob_open(const char *path, struct gw_blob **out, char *why, size_t whyle
 		   -1, 0);
 	if (map == MAP_FAILED) {
 		err = errno;
-		rc = gw_blob_explain(why, whylen, GW_EIO, "cannot map: %s", strerror(err));
+		rc = gw_explain(why, whylen, GW_EIO, "cannot map: %s", strerror(err));
 		goto fail;
 	}
 	for (size_t got = 0; got < (size_t)st.st_size;) {
@@ -110,11 +110,11 @@ int gw_blob_open(const char *path, struct gw_blob **out, char *why, size_t whyle
 			continue;
 		if (n < 0) {
 			err = errno;
-			rc = gw_blob_explain(why, whylen, GW_EIO, "cannot read: %s", strerror(err));
+			rc = gw_explain(why, whylen, GW_EIO, "cannot read: %s", strerror(err));
 			goto fail;
 		}
 		if (n == 0) {
-			rc = gw_blob_explain(why, whylen, GW_ETRUNC, "the file shrank while being read (%zu of %lld bytes)",
+			rc = gw_explain(why, whylen, GW_ETRUNC, "the file shrank while being read (%zu of %lld bytes)",
 				 got, (long long)st.st_size);
 			goto fail;
 		}
@@ -122,7 +122,7 @@ int gw_blob_open(const char *path, struct gw_blob **out, char *why, size_t whyle
 	}
 	if (mprotect(map, (size_t)st.st_size, PROT_READ) != 0) {
 		err = errno;
-		rc = gw_blob_explain(why, whylen, GW_EIO, "cannot protect: %s", strerror(err));
+		rc = gw_explain(why, whylen, GW_EIO, "cannot protect: %s", strerror(err));
 		goto fail;
 	}
 	close(fd);

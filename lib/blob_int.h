@@ -10,6 +10,7 @@
 
 #include "lib/blob-t.h"
 #include "lib/bytes.h"
+#include "lib/error.h"
 #include "lib/model.h"
 
 struct gw_blob {
@@ -45,11 +46,6 @@ static inline struct gw_place place_at(const uint8_t *p)
 	pl.col = gw_get_u16le(p + GW_BLOB_PLACE_COL);
 	return pl;
 }
-
-/* Write the explanation <fmt> to <why> (when the caller gave room, <whylen>
- * bytes) and return <err>. */
-__attribute__((format(printf, 4, 5)))
-int gw_blob_explain(char *why, size_t whylen, int err, const char *fmt, ...);
 
 /* Verify all of <len> bytes at <p> into <b> (zeroed by the caller; its
  * base, len and section table are filled) against every clause of

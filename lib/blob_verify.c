@@ -9,7 +9,6 @@
  */
 #include "lib/blob_int.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,20 +34,8 @@ static const char *const table_noun[GW_BLOB_NTABLES] = {
 	"route attributes", "hash slots", "jwt policies", "jwks keys",
 };
 
-int gw_blob_explain(char *why, size_t whylen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 /* Every check reads `return bad(v, GW_ECORRUPT, ...)`. */
-#define bad(v, err, ...) gw_blob_explain((v)->why, (v)->whylen, (err), __VA_ARGS__)
+#define bad(v, err, ...) gw_explain((v)->why, (v)->whylen, (err), __VA_ARGS__)
 
 /* ---- record checks ------------------------------------------------------ */
 

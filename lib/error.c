@@ -2,6 +2,9 @@
  * gwd word a refused blob the same way. */
 #include "lib/error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *gw_strerror(int err)
 {
 	switch (err) {
@@ -25,4 +28,16 @@ const char *gw_strerror(int err)
 		return "too large for the blob format";
 	}
 	return "unknown error";
+}
+
+int gw_explain(char *why, size_t whylen, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && whylen) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return err;
 }

@@ -2,6 +2,8 @@
 #ifndef GW_ERROR_H
 #define GW_ERROR_H
 
+#include <stddef.h>
+
 enum gw_err {
 	GW_OK = 0,
 	GW_EIO = -1,        /* open/read/map/write failed: see errno */
@@ -16,5 +18,11 @@ enum gw_err {
 
 /* A static English message for <err>. */
 const char *gw_strerror(int err);
+
+/* Write the printf-style explanation <fmt> into <why> (<whylen> bytes; NULL
+ * or 0: nowhere), truncated to fit, and return <err>, so that a refusal reads
+ * `return gw_explain(why, whylen, GW_ECORRUPT, "...", ...)`. */
+__attribute__((format(printf, 4, 5)))
+int gw_explain(char *why, size_t whylen, int err, const char *fmt, ...);
 
 #endif
