@@ -75,6 +75,13 @@ def public_jwk(kid, material):
             j = json.loads(RSAAlgorithm.to_jwk(k))
         elif kid.startswith("ec"):
             j = json.loads(ECAlgorithm.to_jwk(k))
+            # RFC 7518 6.2.1.2: x and y are the full size of the curve's
+            # coordinates; python3-jwt 2.6 drops leading zero bytes (about one
+            # key in 128), which gw rightly refuses
+            n = k.public_numbers()
+            size = (k.curve.key_size + 7) // 8
+            j["x"] = b64(n.x.to_bytes(size, "big"))
+            j["y"] = b64(n.y.to_bytes(size, "big"))
         else:
             j = json.loads(OKPAlgorithm.to_jwk(k))
     j["kid"] = kid
