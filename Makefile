@@ -69,7 +69,7 @@ GWD_MOD  := $(filter-out $(B)/gwd/main.o,$(GWD_OBJ))
 .PHONY: all clean test unit unit-asan integration run deps bench examples
 .PHONY: fuzz fuzz-build
 .PHONY: install uninstall deb
-.PHONY: cluster
+.PHONY: cluster lint
 all: $(BIN)/gwc $(BIN)/gwd
 
 $(B)/%.o: %.c
@@ -169,6 +169,10 @@ test: deps-test
 
 unit: $(BIN)/unit
 	$(Q)$(BIN)/unit
+
+# the size rules of the house over gwc/, gwd/, lib/ (also run by `make test`)
+lint:
+	$(Q)tests/style/check.sh
 
 # ---- run ---------------------------------------------------------------------
 run: deps

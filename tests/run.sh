@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run every test: the CUnit units (plain, then ASan+UBSan), then each
+# Run every test: the CUnit units (plain, then ASan+UBSan), the style check
+# (tests/style/check.sh), then each
 # tests/integration/*.sh against the real binaries, then the fuzz harnesses.
 # Integration scripts print "ok - NAME" or "not ok - NAME" per check
 # (tests/integration/lib.sh; tests/fuzz/run.sh does the same).
@@ -69,6 +70,8 @@ run_script() {
 	fi
 	[[ $f -eq 0 ]] || failures+=("$label: $f failed")
 }
+
+run_script "tests/style/check.sh" tests/style/check.sh
 
 for t in tests/integration/*.sh; do
 	[[ "$(basename "$t")" == lib.sh ]] && continue
