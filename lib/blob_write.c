@@ -389,9 +389,8 @@ static void emit_proxies(struct w *w)
 	}
 }
 
-/* POLICIES and the kind tables in conf order, so that policy.index and the
- * policy indexes of POLREFS need no remapping. */
-static void emit_policies(struct w *w)
+/* POLICIES in conf order. */
+static void emit_policy_records(struct w *w)
 {
 	const struct gw_conf *c = w->c;
 
@@ -408,6 +407,13 @@ static void emit_policies(struct w *w)
 		gw_put_u64le(r + GW_BLOB_POLICY_IDENT, s->ident);
 		put_place(r + GW_BLOB_POLICY_PLACE, &s->place);
 	}
+}
+
+/* RATELIMITS and AUTHS in conf order. */
+static void emit_ratelimits_auths(struct w *w)
+{
+	const struct gw_conf *c = w->c;
+
 	for (uint32_t i = 0; i < c->ratelimits.n; i++) {
 		const struct gw_ratelimit *s = &c->ratelimits.v[i];
 		uint8_t *r = add(w, GW_BLOB_RATELIMITS);
@@ -435,8 +441,14 @@ static void emit_policies(struct w *w)
 		put_str(w, r + GW_BLOB_AUTH_HEADER, &s->header);
 		put_str(w, r + GW_BLOB_AUTH_USER_HEADER, &s->user_header);
 	}
-	/* JWTS in conf order, which is AUTHS order: gwc adds a jwt record when
-	 * it adds its auth */
+}
+
+/* JWTS in conf order, which is AUTHS order: gwc adds a jwt record when it
+ * adds its auth. */
+static void emit_jwts(struct w *w)
+{
+	const struct gw_conf *c = w->c;
+
 	for (uint32_t i = 0; i < c->jwts.n; i++) {
 		const struct gw_jwt *s = &c->jwts.v[i];
 		uint8_t *r = add(w, GW_BLOB_JWTS);
@@ -468,6 +480,13 @@ static void emit_policies(struct w *w)
 		gw_put_u32le(r + GW_BLOB_JWT_REFRESH_MAX_S, s->refresh_max_s);
 		gw_put_u32le(r + GW_BLOB_JWT_REFETCH_S, s->refetch_s);
 	}
+}
+
+/* BODYLIMITS, CORS, HDRPOLS and IPFILTERS in conf order. */
+static void emit_request_policies(struct w *w)
+{
+	const struct gw_conf *c = w->c;
+
 	for (uint32_t i = 0; i < c->body_limits.n; i++) {
 		uint8_t *r = add(w, GW_BLOB_BODYLIMITS);
 
@@ -515,6 +534,17 @@ static void emit_policies(struct w *w)
 		RANGE(w, r + GW_BLOB_IPF_DENY_FIRST, GW_BLOB_CIDRS, cidrs, s->deny_first,
 		      s->deny_count, enc_cidr);
 	}
+}
+
+/* POLICIES and the kind tables in conf order, so that policy.index and the
+ * policy indexes of POLREFS need no remapping.  A failure is left in w->err,
+ * and every later record refused with it. */
+static void emit_policies(struct w *w)
+{
+	emit_policy_records(w);
+	emit_ratelimits_auths(w);
+	emit_jwts(w);
+	emit_request_policies(w);
 }
 
 /* UPSTREAMS in conf order, and the one SETTINGS record. */

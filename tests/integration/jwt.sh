@@ -284,7 +284,9 @@ open(sys.argv[2], "w").write(json.dumps(j, indent=1))
 PY
 printf '{"keys": [], "keys": []}' >"$T_TMP/dup.jwks"
 printf '{"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "short"}]}' >"$T_TMP/short.jwks"
-for f in bad dup short; do
+printf '{"keys": [{"kty": "oct", "alg": "HS512", "kid": "h", "k": "%s"}]}' \
+	MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY >"$T_TMP/hs512.jwks"
+for f in bad dup short hs512; do
 	sed "s/ file.jwks/ $f.jwks/" "$T_TMP/jwt.yaml" >"$T_TMP/$f.yaml"
 	"$GWC" compile "$T_TMP/$f.yaml" -o "$T_TMP/$f.gwb" 2>"$T_TMP/$f.err" && not_ok "jwt: gwc refuses $f.jwks"
 done
@@ -293,6 +295,7 @@ check "jwt: gwc: a private key member refused" grep -qE "bad.jwks:[0-9]+:[0-9]+:
 check "jwt: gwc: a key that does not parse" grep -qE "bad.jwks:[0-9]+:[0-9]+: error: the key does not parse: a coordinate has the wrong size" "$T_TMP/bad.err"
 check "jwt: gwc: duplicate JSON members refused (jansson)" grep -qE "dup.jwks:1:[0-9]+: error: not a JWKS: duplicate object key" "$T_TMP/dup.err"
 check "jwt: gwc: a short HMAC key refused" grep -qE "short.jwks:1:[0-9]+: error: the key does not parse: an HMAC key needs at least 32 bytes" "$T_TMP/short.err"
+check "jwt: gwc: a 32-byte key refused for HS512, its length said" grep -qE "hs512.jwks:1:[0-9]+: error: an HMAC key of 32 bytes is too short for its algorithm" "$T_TMP/hs512.err"
 
 # -- the example
 (cd "$GW_ROOT" && "$GWC" compile examples/jwt.yaml -o "$T_TMP/example.gwb") &&
