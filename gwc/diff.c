@@ -160,7 +160,12 @@ static int compare(FILE *out, enum kind k, const struct item *a, const struct it
 {
 	int head = 0;
 
-#define HEAD() do { if (!head++) fprintf(out, "~ %s%s%s\n", kind_name[k], *b->label ? " " : "", b->label); } while (0)
+#define HEAD()								\
+	do {								\
+		if (!head++)						\
+			fprintf(out, "~ %s%s%s\n", kind_name[k],	\
+				*b->label ? " " : "", b->label);	\
+	} while (0)
 	for (uint32_t i = 0; i < a->d.n; i++) {
 		const struct gwc_attr *x = &a->d.v[i], *y = find_attr(&b->d, x->key);
 

@@ -224,8 +224,8 @@ static struct lshard *shard_of(struct gwd_cluster_lim *cl, const struct gwd_rate
 /* Find or make the lease of <k> in <s> (locked) at <now>.  A slot is free
  * when unused, or holding no tokens, no waiter, no queued round and idle
  * past LEASE_IDLE.  Returns it, or NULL when its probe window is full. */
-static struct lease *lease_get(struct lshard *s, uint32_t home, const struct gwd_ratelimit_keyval *k,
-                               uint64_t now)
+static struct lease *lease_get(struct lshard *s, uint32_t home,
+			       const struct gwd_ratelimit_keyval *k, uint64_t now)
 {
 	struct lease *free_slot = NULL;
 
@@ -292,8 +292,8 @@ static void fill(struct gwd_ratelimit_table *t, int ok, int64_t tokens, uint32_t
 }
 
 /* The store cannot answer: what `on_store_error` says. */
-static int store_error(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t now,
-                       struct gwd_ratelimit_result *r)
+static int store_error(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k,
+		       uint64_t now, struct gwd_ratelimit_result *r)
 {
 	atomic_fetch_add_explicit(&n_fallbacks, 1, memory_order_relaxed);
 	if (t->on_err == GW_RLE_DENY) {
@@ -305,8 +305,8 @@ static int store_error(struct gwd_ratelimit_table *t, const struct gwd_ratelimit
 }
 
 /* See cluster_rl.h. */
-int gwd_cluster_admit(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t now,
-                      struct gwd_ratelimit_result *r)
+int gwd_cluster_admit(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k,
+		      uint64_t now, struct gwd_ratelimit_result *r)
 {
 	struct gwd_cluster_lim *cl = t->cl;
 	struct lshard *s;

@@ -71,8 +71,8 @@ void gwd_cluster_lim_free(struct gwd_cluster_lim *cl);
  * as gwd_ratelimit_admit.  Fills <r> (remaining: this lease plus Redis's remaining
  * as of the last round).  May wait for a lease round trip, at most the
  * store timeout. */
-int gwd_cluster_admit(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t now,
-                      struct gwd_ratelimit_result *r);
+int gwd_cluster_admit(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k,
+		      uint64_t now, struct gwd_ratelimit_result *r);
 
 /* Give back to its lease the request that gwd_cluster_admit counted in <r>. */
 void gwd_cluster_rollback(const struct gwd_ratelimit_keyval *k, struct gwd_ratelimit_result *r);

@@ -383,7 +383,8 @@ static void render_process(struct gwd_buf *b)
 	gwd_buf_printf(b, "# HELP process_open_fds Number of open file descriptors.\n"
 		       "# TYPE process_open_fds gauge\nprocess_open_fds %u\n", fds);
 	getrusage(RUSAGE_SELF, &ru);
-	gwd_buf_printf(b, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+	gwd_buf_printf(b, "# HELP process_cpu_seconds_total "
+		       "Total user and system CPU time spent in seconds.\n"
 		       "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.6f\n",
 		       (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
 			       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6);
@@ -394,7 +395,8 @@ static void render_hist(struct gwd_buf *b, uint32_t n)
 {
 	unsigned nw = gwd_worker_count();
 
-	gwd_buf_puts(b, "# HELP gateway_request_duration_seconds Time from the request line to the end of the response, by route.\n"
+	gwd_buf_puts(b, "# HELP gateway_request_duration_seconds "
+		     "Time from the request line to the end of the response, by route.\n"
 		     "# TYPE gateway_request_duration_seconds histogram\n");
 	for (uint32_t s = 0; s < GWD_METRICS_MAX_ROUTES; s++) {
 		uint64_t cnt[GWD_METRICS_NBUCKETS + 1] = { 0 }, sum = 0, total = 0;
@@ -441,7 +443,8 @@ int gwd_metrics_render(struct gwd_buf *b, const struct gwd_gen *g)
 	pthread_mutex_lock(&scrape_lock);
 	n = atomic_load(&nslots);
 	nagg = sum_codes(&agg);
-	gwd_buf_puts(b, "# HELP gateway_requests_total Requests answered, by route, method and status code.\n"
+	gwd_buf_puts(b, "# HELP gateway_requests_total "
+		     "Requests answered, by route, method and status code.\n"
 		     "# TYPE gateway_requests_total counter\n");
 	for (size_t i = 0; i < nagg; i++) {
 		uint32_t slot = agg[i].key >> 13, midx = agg[i].key >> 10 & 7, code = agg[i].key & 1023;
@@ -473,11 +476,15 @@ int gwd_metrics_render(struct gwd_buf *b, const struct gwd_gen *g)
 			       "gateway_blob_info{fingerprint=\"%s\",serial=\"%llu\"} 1\n",
 			       g->fp_hex, (unsigned long long)g->serial);
 	}
-	gwd_buf_printf(b, "# HELP gateway_header_timeouts_total Connections shut down for not completing a request head in time, or for a request body arriving too slowly.\n"
+	gwd_buf_printf(b, "# HELP gateway_header_timeouts_total "
+		       "Connections shut down for not completing a request head in time, "
+		       "or for a request body arriving too slowly.\n"
 		       "# TYPE gateway_header_timeouts_total counter\ngateway_header_timeouts_total %llu\n",
 		       (unsigned long long)gwd_conn_reaped());
-	gwd_buf_printf(b, "# HELP gateway_access_log_dropped_total Access log lines lost because the log could not keep up.\n"
-		       "# TYPE gateway_access_log_dropped_total counter\ngateway_access_log_dropped_total %llu\n",
+	gwd_buf_printf(b, "# HELP gateway_access_log_dropped_total "
+		       "Access log lines lost because the log could not keep up.\n"
+		       "# TYPE gateway_access_log_dropped_total counter\n"
+		       "gateway_access_log_dropped_total %llu\n",
 		       (unsigned long long)gwd_accesslog_dropped());
 	pthread_mutex_lock(&fam_lock);
 	for (unsigned i = 0; i < nfamilies; i++)

@@ -140,7 +140,8 @@ int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 	/* The policy's choice of fields (docs/ratelimit.md): all five, the IETF
 	 * pair, or none -- a refusal's Retry-After is sent whatever it is. */
 	mode = n ? g->ratelimits[p->index].headers : GW_RLH_ALL;
-	first = mode == GW_RLH_IETF ? GWD_RATELIMIT_H_IETF : mode == GW_RLH_NONE ? GWD_RATELIMIT_H_RETRY : 0;
+	first = mode == GW_RLH_IETF ? GWD_RATELIMIT_H_IETF :
+		mode == GW_RLH_NONE ? GWD_RATELIMIT_H_RETRY : 0;
 	if (mode == GW_RLH_NONE && d.admitted)
 		return 0;
 	/* One piece of request memory holds the list entries and the numbers;
@@ -152,7 +153,8 @@ int gwd_policy_rate_limit(struct gwd_req *r, const struct gw_policy *p)
 	 * does. */
 	cap = gwd_ratelimit_headers_size(&d);
 	hs = gwd_req_alloc(r, GWD_RATELIMIT_HEADERS * sizeof *hs + cap);
-	if (hs && gwd_ratelimit_headers_render(&d, (char *)(hs + GWD_RATELIMIT_HEADERS), cap, &h) == 0 && h.n > first) {
+	if (hs && gwd_ratelimit_headers_render(&d, (char *)(hs + GWD_RATELIMIT_HEADERS), cap,
+					       &h) == 0 && h.n > first) {
 		for (unsigned i = first; i < h.n; i++)
 			hs[i] = (struct gwd_hdr){ i + 1 < h.n ? &hs[i + 1] : NULL, h.name[i],
 						  h.value[i], h.nlen[i], h.vlen[i] };

@@ -57,8 +57,8 @@ const char *gwd_proxy_strip_prefix(const char *path, size_t len, const char *pre
  * the result lacks one.  <c->scratch> receives decoded query values.  The
  * result is not checked: see gw_path_check_target (lib/path.h).  Returns 0
  * and sets <*outlen>, or -1 when it does not fit. */
-int gwd_proxy_render(const struct gw_tpl *t, uint32_t n, const struct gwd_respond_tpl_ctx *c, char *out,
-		     size_t cap, size_t *outlen);
+int gwd_proxy_render(const struct gw_tpl *t, uint32_t n, const struct gwd_respond_tpl_ctx *c,
+		     char *out, size_t cap, size_t *outlen);
 
 /* Write <name> (<len> bytes) into <folded> (<len> bytes) with every '_'
  * read as '-', the way CGI-style upstreams merge them.  Returns 1 when

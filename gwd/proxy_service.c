@@ -96,7 +96,8 @@ static void render_upstreams(struct gwd_buf *b, void *ctx)
 	(void)ctx;
 	if (!g)
 		return;
-	gwd_buf_puts(b, "# HELP gateway_upstream_requests_total Upstream exchanges by the status answered (502/503/504 for failures).\n"
+	gwd_buf_puts(b, "# HELP gateway_upstream_requests_total "
+			"Upstream exchanges by the status answered (502/503/504 for failures).\n"
 			"# TYPE gateway_upstream_requests_total counter\n");
 	for (uint32_t i = 0; i < g->ups.n; i++)
 		for (unsigned code = 100; code < 600; code++) {
@@ -108,7 +109,8 @@ static void render_upstreams(struct gwd_buf *b, void *ctx)
 			gwd_metrics_label(b, g->ups.u[i].cfg.name.p, g->ups.u[i].cfg.name.len);
 			gwd_buf_printf(b, "\",code=\"%u\"} %llu\n", code, (unsigned long long)v);
 		}
-	gwd_buf_puts(b, "# HELP gateway_upstream_duration_seconds Upstream exchange time, retries included.\n"
+	gwd_buf_puts(b, "# HELP gateway_upstream_duration_seconds "
+			"Upstream exchange time, retries included.\n"
 			"# TYPE gateway_upstream_duration_seconds histogram\n");
 	for (uint32_t i = 0; i < g->ups.n; i++) {
 		const struct gwd_upstream_state *u = &g->ups.u[i];
@@ -129,7 +131,8 @@ static void render_upstreams(struct gwd_buf *b, void *ctx)
 		gwd_metrics_label(b, u->cfg.name.p, u->cfg.name.len);
 		gwd_buf_printf(b, "\"} %llu\n", (unsigned long long)cum);
 	}
-	gwd_buf_puts(b, "# HELP gateway_upstream_aborted_total Streaming exchanges cut mid-body, by the side that failed or left.\n"
+	gwd_buf_puts(b, "# HELP gateway_upstream_aborted_total "
+			"Streaming exchanges cut mid-body, by the side that failed or left.\n"
 			"# TYPE gateway_upstream_aborted_total counter\n");
 	for (uint32_t i = 0; i < g->ups.n; i++)
 		for (unsigned side = 0; side < 2; side++) {
@@ -139,7 +142,8 @@ static void render_upstreams(struct gwd_buf *b, void *ctx)
 				       (unsigned long long)atomic_load_explicit(&g->ups.u[i].aborted[side],
 										memory_order_relaxed));
 		}
-	gwd_buf_puts(b, "# HELP gateway_upstream_target_up Whether a target may take requests (healthy and not ejected).\n"
+	gwd_buf_puts(b, "# HELP gateway_upstream_target_up "
+			"Whether a target may take requests (healthy and not ejected).\n"
 			"# TYPE gateway_upstream_target_up gauge\n");
 	for (uint32_t i = 0; i < g->ups.n; i++)
 		for (uint32_t j = 0; j < g->ups.u[i].n; j++) {

@@ -359,8 +359,8 @@ static int64_t evict_one(struct gwd_ratelimit_shard *s, uint64_t now)
 	return -1;
 }
 
-int gwd_ratelimit_admit_slow(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t h,
-		     uint64_t now, struct gwd_ratelimit_result *r)
+int gwd_ratelimit_admit_slow(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k,
+			     uint64_t h, uint64_t now, struct gwd_ratelimit_result *r)
 {
 	struct gwd_ratelimit_shard *s = &t->shards[(uint32_t)(h >> 32) & t->smask];
 	uint32_t b = (uint32_t)h & s->bmask;
@@ -447,8 +447,8 @@ void gwd_ratelimit_rollback(const struct gwd_ratelimit_keyval *k, struct gwd_rat
 	}
 }
 
-int gwd_ratelimit_peek(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t now,
-	       struct gwd_ratelimit_result *r)
+int gwd_ratelimit_peek(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k,
+		       uint64_t now, struct gwd_ratelimit_result *r)
 {
 	uint64_t tat = 0; /* absent: a full bucket */
 	int ok;
@@ -557,8 +557,9 @@ static int same_params(const struct gwd_ratelimit_table *t, const struct gw_rate
 	       strcmp(t->name, name) == 0;
 }
 
-struct gwd_ratelimit_table *gwd_ratelimit_registry_acquire(struct gwd_ratelimit_registry *reg, uint64_t ident,
-					   uint32_t index, const struct gw_ratelimit *p)
+struct gwd_ratelimit_table *gwd_ratelimit_registry_acquire(struct gwd_ratelimit_registry *reg,
+							   uint64_t ident, uint32_t index,
+							   const struct gw_ratelimit *p)
 {
 	struct gwd_ratelimit_table *t;
 
@@ -587,7 +588,8 @@ done:
 	return t;
 }
 
-void gwd_ratelimit_registry_release(struct gwd_ratelimit_registry *reg, struct gwd_ratelimit_table *t)
+void gwd_ratelimit_registry_release(struct gwd_ratelimit_registry *reg,
+				    struct gwd_ratelimit_table *t)
 {
 	struct gwd_ratelimit_table **link;
 

@@ -134,8 +134,8 @@ static inline uint64_t gwd_ratelimit_hash(const struct gwd_ratelimit_keyval *k)
  * <*tat> when <c> holds <k> (the TAT was the same before and after reading
  * the key, so the key read is not torn), 0 when it holds another key or is
  * being re-keyed. */
-static inline int gwd_ratelimit_cell_read(struct gwd_ratelimit_cell *c, const struct gwd_ratelimit_keyval *k,
-				  uint64_t *tat)
+static inline int gwd_ratelimit_cell_read(struct gwd_ratelimit_cell *c,
+					  const struct gwd_ratelimit_keyval *k, uint64_t *tat)
 {
 	for (;;) {
 		uint64_t t1 = atomic_load_explicit(&c->tat, memory_order_acquire);
@@ -168,8 +168,8 @@ static inline uint32_t gwd_ratelimit_ceil_s(uint64_t ns)
  * this request when it was admitted).  <ok> says whether the request was (or,
  * for a peek, would be) admitted.  Remaining counts the requests admitted at
  * once from here: floor((tol - ahead) / T) where ahead = max(TAT - now, 0). */
-static inline void gwd_ratelimit_fill(struct gwd_ratelimit_table *t, int ok, uint64_t tat, uint64_t now,
-			      struct gwd_ratelimit_result *r)
+static inline void gwd_ratelimit_fill(struct gwd_ratelimit_table *t, int ok, uint64_t tat,
+				      uint64_t now, struct gwd_ratelimit_result *r)
 {
 	uint64_t ahead = tat > now ? tat - now : 0; /* time until the bucket is full */
 	uint64_t next;                              /* time until one more unit */
@@ -231,8 +231,9 @@ static inline int gwd_ratelimit_gcra(struct gwd_ratelimit_table *t, struct gwd_r
 
 /* Find the cell of <k> in <t> without locking, its hash being <h>.  Returns
  * the cell and sets <*tat>, or NULL when absent (or the walk gave up). */
-static inline struct gwd_ratelimit_cell *gwd_ratelimit_find(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k,
-					    uint64_t h, uint64_t *tat)
+static inline struct gwd_ratelimit_cell *
+gwd_ratelimit_find(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t h,
+		   uint64_t *tat)
 {
 	struct gwd_ratelimit_shard *s = &t->shards[(uint32_t)(h >> 32) & t->smask];
 	uint32_t i = atomic_load_explicit(&s->heads[(uint32_t)h & s->bmask],
@@ -252,14 +253,15 @@ static inline struct gwd_ratelimit_cell *gwd_ratelimit_find(struct gwd_ratelimit
  * <k> again or give it a cell (a fresh one, or an expired one re-keyed), or
  * charge the shared fallback bucket when the shard is full.  Same returns as
  * gwd_ratelimit_admit. */
-int gwd_ratelimit_admit_slow(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t h,
-		     uint64_t now, struct gwd_ratelimit_result *r);
+int gwd_ratelimit_admit_slow(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k,
+			     uint64_t h, uint64_t now, struct gwd_ratelimit_result *r);
 
 /* One request of key <k> against table <t>'s own (local) buckets at <now>:
  * gwd_ratelimit_admit for a local table, and a cluster table's fallback while the
  * store cannot be reached.  Same returns as gwd_ratelimit_admit. */
-static inline int gwd_ratelimit_admit_local(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k,
-				    uint64_t now, struct gwd_ratelimit_result *r)
+static inline int gwd_ratelimit_admit_local(struct gwd_ratelimit_table *t,
+					    const struct gwd_ratelimit_keyval *k, uint64_t now,
+					    struct gwd_ratelimit_result *r)
 {
 	r->fallback = 0;
 	r->cluster = 0;
@@ -302,8 +304,9 @@ void gwd_ratelimit_set_cluster_ops(const struct gwd_ratelimit_cluster_ops *ops);
  * 1 when admitted (the request is counted; gwd_ratelimit_rollback can return it), 0
  * when limited (nothing counted).  <r> is filled in both cases.  A cluster
  * table (scope: cluster) answers from its lease (gwd/cluster_rl.h). */
-static inline int gwd_ratelimit_admit(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t now,
-			      struct gwd_ratelimit_result *r)
+static inline int gwd_ratelimit_admit(struct gwd_ratelimit_table *t,
+				      const struct gwd_ratelimit_keyval *k, uint64_t now,
+				      struct gwd_ratelimit_result *r)
 {
 	if (__builtin_expect(t->cl != NULL, 0))
 		return gwd_ratelimit_cluster->admit(t, k, now, r);
@@ -319,8 +322,8 @@ void gwd_ratelimit_rollback(const struct gwd_ratelimit_keyval *k, struct gwd_rat
 /* What a request of key <k> would get from <t> at <now>, counting nothing:
  * <r> is filled as gwd_ratelimit_admit would (cell NULL).  Returns 1 if it would be
  * admitted, 0 if not. */
-int gwd_ratelimit_peek(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k, uint64_t now,
-	       struct gwd_ratelimit_result *r);
+int gwd_ratelimit_peek(struct gwd_ratelimit_table *t, const struct gwd_ratelimit_keyval *k,
+		       uint64_t now, struct gwd_ratelimit_result *r);
 
 /* ---- a route's limits ------------------------------------------------- */
 
@@ -368,11 +371,13 @@ void gwd_ratelimit_registry_free(struct gwd_ratelimit_registry *reg);
  * <ident>, with parameters <p>: the existing one (its counts kept) when a
  * live table has the same ident, index and parameters, else a new one.
  * Takes a reference.  Returns NULL when memory runs out.  Thread-safe. */
-struct gwd_ratelimit_table *gwd_ratelimit_registry_acquire(struct gwd_ratelimit_registry *reg, uint64_t ident,
-					   uint32_t index, const struct gw_ratelimit *p);
+struct gwd_ratelimit_table *gwd_ratelimit_registry_acquire(struct gwd_ratelimit_registry *reg,
+							   uint64_t ident, uint32_t index,
+							   const struct gw_ratelimit *p);
 
 /* Drop the reference a blob generation holds on <t>; the table is freed
  * when no generation refers to it.  Thread-safe; <t> NULL is fine. */
-void gwd_ratelimit_registry_release(struct gwd_ratelimit_registry *reg, struct gwd_ratelimit_table *t);
+void gwd_ratelimit_registry_release(struct gwd_ratelimit_registry *reg,
+				    struct gwd_ratelimit_table *t);
 
 #endif

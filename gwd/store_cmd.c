@@ -102,8 +102,8 @@ static int copy_key(const char *name, const uint8_t hash[GWD_STORE_DIGEST_LEN], 
 }
 
 /* session walk: copy a session that has not ended.  Returns 0. */
-static int copy_session(const uint8_t hash[GWD_STORE_DIGEST_LEN], const struct gwd_store_session *row,
-                        void *arg)
+static int copy_session(const uint8_t hash[GWD_STORE_DIGEST_LEN],
+			const struct gwd_store_session *row, void *arg)
 {
 	struct tally *t = arg;
 

@@ -346,7 +346,8 @@ static int probe(const struct gwd_upstream_state *u, const struct gwd_upstream_t
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(u->cfg.hc_timeout_ms ? u->cfg.hc_timeout_ms : 1000));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+			 (long)(u->cfg.hc_timeout_ms ? u->cfg.hc_timeout_ms : 1000));
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)(u->cfg.connect_timeout_ms ? u->cfg.connect_timeout_ms : 1000));
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);

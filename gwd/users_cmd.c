@@ -15,8 +15,8 @@
  * is var/gwd.db, created with its directory when missing.  --store URL (or
  * --store=URL) names a Redis store instead (redis://[:password@]host:port[/db],
  * the password better given as GWD_STORE_PASSWORD or GWD_STORE_PASSWORD_FILE):
- * the same commands, on the users and keys every instance of a cluster shares.  Exit status: 0 done,
- * 1 failed (message on stderr), 2 usage error.
+ * the same commands, on the users and keys every instance of a cluster shares.
+ * Exit status: 0 done, 1 failed (message on stderr), 2 usage error.
  */
 #include "gwd/cmds.h"
 

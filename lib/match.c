@@ -228,7 +228,8 @@ static inline __attribute__((always_inline)) uint64_t src_key(const struct match
 	return s->t ? match_blob_key(s->t, i) : s->acc->key(s->ctx, i);
 }
 
-static inline __attribute__((always_inline)) uint32_t src_slot(const struct match_src *s, uint32_t i)
+static inline __attribute__((always_inline)) uint32_t
+src_slot(const struct match_src *s, uint32_t i)
 {
 	return s->t ? match_blob_slot(s->t, i) : s->acc->slot(s->ctx, i);
 }
