@@ -14,6 +14,7 @@
 #include "gwd/redis.h"
 #include "gwd/store.h"
 #include "tests/gwd/redis_fixture.h"
+#include "tests/gwd/store_contract.h"
 
 int gw_suite_gwd_redis_store(void);
 
@@ -63,46 +64,23 @@ static long long raw_int(struct gwd_store *st, const char *cmd, const char *key)
 	return v;
 }
 
-static int collect(const char *name, int64_t created_s, void *arg)
-{
-	char *out = arg;
-
-	(void)created_s;
-	strcat(out, name);
-	strcat(out, ",");
-	return 0;
-}
-
 static void test_users(void)
 {
 	struct gwd_store *st = NULL;
-	char err[128], pw[GWD_STORE_PWHASH_MAX + 1], list[256] = "";
-	int64_t id = 0, id2 = 0;
+	char err[128], pw[GWD_STORE_PWHASH_MAX + 1];
+	int64_t id = 0;
 
 	CU_ASSERT_EQUAL_FATAL(gwd_store_open(&st, fx.url, 0, 0, err, sizeof err), 0);
 	CU_ASSERT(gwd_store_shared(st));
 	CU_ASSERT(gwd_store_available(st));
-	CU_ASSERT_EQUAL(gwd_store_user_add(st, "zed", "$h1", 100), 1);
-	CU_ASSERT_EQUAL(gwd_store_user_add(st, "amy", "$h2", 200), 1);
-	CU_ASSERT_EQUAL(gwd_store_user_add(st, "amy", "$other", 300), 0);
-	CU_ASSERT_EQUAL(gwd_store_user_add(st, "-bad", "$h", 1), 0);
-	CU_ASSERT_EQUAL(gwd_store_user_get(st, "amy", &id, pw, sizeof pw), 1);
-	CU_ASSERT_STRING_EQUAL(pw, "$h2");
-	CU_ASSERT_EQUAL(gwd_store_user_get(st, "nobody", &id2, pw, sizeof pw), 0);
-	/* a rehash only while the hash is still the one checked */
-	CU_ASSERT_EQUAL(gwd_store_user_set_hash(st, id, "$wrong", "$h3"), 0);
-	CU_ASSERT_EQUAL(gwd_store_user_set_hash(st, id, "$h2", "$h3"), 1);
-	CU_ASSERT_EQUAL(gwd_store_user_get(st, "amy", &id2, pw, sizeof pw), 1);
-	CU_ASSERT_STRING_EQUAL(pw, "$h3");
-	CU_ASSERT_EQUAL(id2, id);
-	CU_ASSERT_EQUAL(gwd_store_user_list(st, collect, list), 2);
-	CU_ASSERT_STRING_EQUAL(list, "amy,zed,");
-	CU_ASSERT_EQUAL(gwd_store_user_del(st, "zed"), 1);
-	CU_ASSERT_EQUAL(gwd_store_user_del(st, "zed"), 0);
+	contract_users(st);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &id, pw, sizeof pw), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_del(st, "bob"), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_del(st, "bob"), 0);
 	/* a deleted user's id does not rehash whoever comes next */
-	CU_ASSERT_EQUAL(gwd_store_user_del(st, "amy"), 1);
-	CU_ASSERT_EQUAL(gwd_store_user_add(st, "amy", "$new", 400), 1);
-	CU_ASSERT_EQUAL(gwd_store_user_set_hash(st, id, "$new", "$stolen"), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_del(st, "alice"), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_add(st, "alice", "$newer", 400), 1);
+	CU_ASSERT_EQUAL(gwd_store_user_set_hash(st, id, "$newer", "$stolen"), 0);
 	gwd_store_close(st);
 }
 
@@ -159,20 +137,17 @@ static void test_sessions(void)
 static void test_keys(void)
 {
 	struct gwd_store *st = NULL;
-	uint8_t h[GWD_STORE_DIGEST_LEN];
-	char err[128], name[GWD_STORE_NAME_MAX + 1], list[128] = "";
+	uint8_t h[GWD_STORE_DIGEST_LEN], h2[GWD_STORE_DIGEST_LEN];
+	char err[128], name[GWD_STORE_NAME_MAX + 1];
 
 	memset(h, 0x33, sizeof h);
+	memset(h2, 0x44, sizeof h2);
 	CU_ASSERT_EQUAL_FATAL(gwd_store_open(&st, fx.url, 0, 0, err, sizeof err), 0);
-	CU_ASSERT_EQUAL(gwd_store_key_add(st, "bot", h, 5), 1);
-	CU_ASSERT_EQUAL(gwd_store_key_add(st, "bot", h, 5), 0);
-	CU_ASSERT_EQUAL(gwd_store_key_get(st, h, name), 1);
-	CU_ASSERT_STRING_EQUAL(name, "bot");
-	CU_ASSERT_EQUAL(gwd_store_key_list(st, collect, list), 1);
-	CU_ASSERT_STRING_EQUAL(list, "bot,");
-	CU_ASSERT_EQUAL(gwd_store_key_del(st, "bot"), 1);
+	contract_keys(st, h, h2);
+	CU_ASSERT_EQUAL(gwd_store_key_del(st, "ci"), 1);
 	CU_ASSERT_EQUAL(gwd_store_key_get(st, h, name), 0);
-	CU_ASSERT_EQUAL(gwd_store_key_del(st, "bot"), 0);
+	CU_ASSERT_EQUAL(gwd_store_key_del(st, "ci"), 0);
+	CU_ASSERT_EQUAL(gwd_store_key_del(st, "batch"), 1);
 	/* SQLite-only walks refuse a Redis store */
 	CU_ASSERT_EQUAL(gwd_store_key_each(st, NULL, NULL), -1);
 	gwd_store_close(st);

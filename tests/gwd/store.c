@@ -17,6 +17,7 @@
 #include "gwd/store.h"
 #include "gwd/token.h"
 #include "tests/gwd/db_fixture.h"
+#include "tests/gwd/store_contract.h"
 
 int gw_suite_gwd_store(void);
 
@@ -100,46 +101,19 @@ static void test_create(void)
 	gwd_store_close(st);
 }
 
-static int collect(const char *name, int64_t created_s, void *arg)
-{
-	char *out = arg;
-
-	(void)created_s;
-	strcat(out, name);
-	strcat(out, ",");
-	return 0;
-}
-
 static void test_users(void)
 {
 	struct gwd_store *st = fresh("users.db", 0);
-	char h[GWD_STORE_PWHASH_MAX + 1], list[256] = "";
-	int64_t id = 0, id2 = 0;
+	char h[GWD_STORE_PWHASH_MAX + 1];
+	int64_t id = 0;
 	uint64_t rev;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL(gwd_store_user_add(st, "bob", "$hash-bob", 100), 1);
-	CU_ASSERT_EQUAL(gwd_store_user_add(st, "alice", "$hash-alice", 100), 1);
-	CU_ASSERT_EQUAL(gwd_store_user_add(st, "alice", "$other", 100), 0);
-	CU_ASSERT_EQUAL(gwd_store_user_add(st, "-x", "$h", 100), 0);
-	CU_ASSERT_EQUAL(gwd_store_user_add(st, "a b", "$h", 100), 0);
-	CU_ASSERT_EQUAL(gwd_store_user_add(st, "", "$h", 100), 0);
-	CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &id, h, sizeof h), 1);
-	CU_ASSERT_STRING_EQUAL(h, "$hash-alice");
-	CU_ASSERT_EQUAL(gwd_store_user_get(st, "bob", &id2, h, sizeof h), 1);
-	CU_ASSERT_STRING_EQUAL(h, "$hash-bob");
-	CU_ASSERT_NOT_EQUAL(id, id2);
-	CU_ASSERT_EQUAL(gwd_store_user_get(st, "carol", &id2, h, sizeof h), 0);
-	CU_ASSERT_EQUAL(gwd_store_user_set_hash(st, id, "$hash-alice", "$new"), 1);
-	CU_ASSERT_EQUAL(gwd_store_user_get(st, "alice", &id2, h, sizeof h), 1);
-	CU_ASSERT_STRING_EQUAL(h, "$new");
-	CU_ASSERT_EQUAL(gwd_store_user_set_hash(st, 99999, "$new", "$new"), 0);
-	CU_ASSERT_EQUAL(gwd_store_user_list(st, collect, list), 2);
-	CU_ASSERT_STRING_EQUAL(list, "alice,bob,");
+	contract_users(st);
 	rev = gwd_store_revision(st);
 	CU_ASSERT_EQUAL(gwd_store_user_del(st, "bob"), 1);
 	CU_ASSERT_EQUAL(gwd_store_user_del(st, "bob"), 0);
-	CU_ASSERT_EQUAL(gwd_store_user_get(st, "bob", &id2, h, sizeof h), 0);
+	CU_ASSERT_EQUAL(gwd_store_user_get(st, "bob", &id, h, sizeof h), 0);
 	/* the deletion moved the revision, seen at the next poll */
 	CU_ASSERT_EQUAL(gwd_store_poll(st), 1);
 	CU_ASSERT_EQUAL(gwd_store_revision(st), rev + 1);
@@ -272,21 +246,14 @@ static void test_sweep_batches(void)
 static void test_keys(void)
 {
 	struct gwd_store *st = fresh("keys.db", 0);
-	char tok[GWD_TOKEN_LEN + 1], name[GWD_STORE_NAME_MAX + 1], list[128] = "";
+	char tok[GWD_TOKEN_LEN + 1], name[GWD_STORE_NAME_MAX + 1];
 	uint8_t d1[32], d2[32];
 	uint64_t rev;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
 	gwd_token_new(tok, d1);
 	gwd_token_new(tok, d2);
-	CU_ASSERT_EQUAL(gwd_store_key_add(st, "ci", d1, 5), 1);
-	CU_ASSERT_EQUAL(gwd_store_key_add(st, "ci", d2, 5), 0);
-	CU_ASSERT_EQUAL(gwd_store_key_add(st, "bad name", d2, 5), 0);
-	CU_ASSERT_EQUAL(gwd_store_key_add(st, "batch", d2, 5), 1);
-	CU_ASSERT_EQUAL(gwd_store_key_get(st, d1, name), 1);
-	CU_ASSERT_STRING_EQUAL(name, "ci");
-	CU_ASSERT_EQUAL(gwd_store_key_list(st, collect, list), 2);
-	CU_ASSERT_STRING_EQUAL(list, "batch,ci,");
+	contract_keys(st, d1, d2);
 	rev = gwd_store_revision(st);
 	CU_ASSERT_EQUAL(gwd_store_key_del(st, "ci"), 1);
 	CU_ASSERT_EQUAL(gwd_store_key_del(st, "ci"), 0);
