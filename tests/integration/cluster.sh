@@ -161,16 +161,9 @@ check "haproxy (TCP mode) answers" wait_http "http://127.0.0.1:$LB/health" 10
 LBURL=http://127.0.0.1:$LB
 ALL3=${P[1]},${P[2]},${P[3]}
 
-login() { # $1 base URL, $2 user, $3 password: prints "STATUS TOKEN"
-	local body
-	body=$(curl -s -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \
-		-d "{\"username\":\"$2\",\"password\":\"$3\"}" "$1/auth/login")
-	printf '%s %s\n' "$(tail -n1 <<<"$body")" \
-		"$(head -n1 <<<"$body" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')"
-}
-read -r code TOKEN < <(login "$LBURL" alice wonderland)
+read -r code TOKEN < <(t_login "$LBURL" alice wonderland)
 expect_eq "login through the balancer" 200 "$code"
-read -r code _ < <(login "$LBURL" carol chocolate)
+read -r code _ < <(t_login "$LBURL" carol chocolate)
 expect_eq "a user copied from SQLite logs in" 200 "$code"
 n=0
 for _ in $(seq 30); do
@@ -184,7 +177,7 @@ for i in 1 2 3; do
 done
 
 # ---- coherence: refused everywhere within 100 ms ------------------------------
-read -r _ T2 < <(login "http://127.0.0.1:${P[1]}" alice wonderland)
+read -r _ T2 < <(t_login "http://127.0.0.1:${P[1]}" alice wonderland)
 ms=$($PY refused-after "$ALL3" Authorization "Bearer $T2" /private -- \
 	curl -sf -o /dev/null -X POST -H "Authorization: Bearer $T2" "http://127.0.0.1:${P[1]}/auth/logout")
 check "logout on one instance: every instance refuses within 100 ms ($ms ms)" \
@@ -192,7 +185,7 @@ check "logout on one instance: every instance refuses within 100 ms ($ms ms)" \
 ms=$($PY refused-after "$ALL3" X-API-Key "$KEY" /machine -- "$GWD" keys del robot --store "$STORE")
 check "keys del: every instance refuses the key within 100 ms ($ms ms)" \
 	awk -v m="$ms" 'BEGIN { exit !(m != "never" && m < 100) }'
-read -r _ T3 < <(login "http://127.0.0.1:${P[2]}" bob builder)
+read -r _ T3 < <(t_login "http://127.0.0.1:${P[2]}" bob builder)
 ms=$($PY refused-after "$ALL3" Authorization "Bearer $T3" /private -- "$GWD" users del bob --store "$STORE")
 check "users del: every instance refuses its session within 100 ms ($ms ms)" \
 	awk -v m="$ms" 'BEGIN { exit !(m != "never" && m < 100) }'
@@ -220,7 +213,7 @@ for i in 1 2 3; do curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "http:
 TOKENS=()
 codes=
 for _ in $(seq 20); do
-	read -r code t < <(login "$LBURL" alice wonderland)
+	read -r code t < <(t_login "$LBURL" alice wonderland)
 	codes+=" $code"
 	[[ $code == 200 ]] && TOKENS+=("$t")
 done
@@ -230,7 +223,7 @@ LOADPID=$!
 sleep 1
 kill -KILL "$RPID"
 sleep 0.5
-read -r code _ < <(login "$LBURL" alice wonderland)
+read -r code _ < <(t_login "$LBURL" alice wonderland)
 expect_eq "Redis gone: login answers 503" 503 "$code"
 ct=$(curl -s -o /dev/null -w '%{content_type}' -X POST -H 'Content-Type: application/json' \
 	-d '{"username":"alice","password":"wonderland"}' "$LBURL/auth/login")
@@ -267,7 +260,7 @@ for t in "${TOKENS[@]}"; do
 	[[ $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $t" "$LBURL/private") == 200 ]] && n=$((n + 1))
 done
 expect_eq "every session acknowledged before the kill is still there" "${#TOKENS[@]}" "$n"
-read -r code _ < <(login "$LBURL" alice wonderland)
+read -r code _ < <(t_login "$LBURL" alice wonderland)
 expect_eq "logins work again" 200 "$code"
 
 # ---- one instance killed under load -------------------------------------------

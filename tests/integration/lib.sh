@@ -56,6 +56,17 @@ wait_http() {
 	return 1
 }
 
+# t_login BASE USER PASSWORD: a JSON login at BASE/auth/login; prints
+# "STATUS TOKEN" (TOKEN empty when the answer holds none) and leaves the
+# answer's body in $T_TMP/login.body.  Bounded: 10 s.
+t_login() {
+	local code
+	code=$(curl -s -m 10 -o "$T_TMP/login.body" -w '%{http_code}' -X POST \
+		-H 'Content-Type: application/json' \
+		-d "{\"username\":\"$2\",\"password\":\"$3\"}" "$1/auth/login")
+	printf '%s %s\n' "$code" "$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$T_TMP/login.body")"
+}
+
 # t_exit: end of script: stops the servers it started (so that sanitizer
 # builds of gwd report leaks at exit), fails on any sanitizer report in gwd's
 # stderr, and exits with whether every check passed.

@@ -2,12 +2,14 @@
 # SIGTERM/SIGINT drain (docs/gwd.md, "Signals"): stop accepting,
 # finish in-flight work, flush the access log, exit 0.
 #
-# A 600 KiB POST /api/echo is trickled over about three seconds; SIGTERM
-# arrives half a second in.  The request must still complete with the whole
-# body echoed, a new connection meanwhile must get no answer, gwd must exit 0
-# within a bound, and the access log (buffered by gwd, so only a flush at exit
-# writes it) must hold every request, the drained one included, as JSON lines.
-# Then an idle gwd must exit 0 promptly on SIGINT.
+# A 600 KiB POST /api/echo is trickled over about five seconds; SIGTERM
+# arrives once gwd counts it in flight (/metrics).  The request must still
+# complete with the whole body echoed, a new connection meanwhile (once the
+# listening socket is closed) must get no answer, gwd must exit 0 within a
+# bound, and the access log (buffered by gwd, so only a flush at exit writes
+# it) must hold every request, the drained one included, as JSON lines.  Then
+# an idle gwd must exit 0 promptly on SIGINT.  Every wait is for a condition,
+# polled with a generous bound, so that a loaded machine is only slower.
 source "$(dirname "$0")/lib.sh"
 
 CORPUS=$GW_ROOT/tests/corpus/http
@@ -29,6 +31,22 @@ wait_exit() {
 	done
 }
 
+# inflight: gwd's count of requests begun and not completed, this /metrics
+# request included (so 1 when idle); empty when it does not answer.
+inflight() {
+	curl -s -m 5 "http://127.0.0.1:$PORT/metrics" | sed -n 's/^gateway_inflight_requests //p'
+}
+
+# until SECONDS CMD...: poll CMD every 0.1 s until it succeeds (0) or SECONDS
+# pass (1).
+until_ok() {
+	local n=$1; shift
+	for _ in $(seq $((n * 10))); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+slow_in_flight() { local n; n=$(inflight); [[ ${n:-0} -ge 2 ]]; }
+listener_closed() { [[ -z $(ss -Hltn "sport = :$PORT") ]]; }
+
 if [[ ! -x $GWC || ! -x $GWD ]]; then
 	not_ok "shutdown: bin/gwc and bin/gwd are built"
 	t_exit
@@ -47,7 +65,7 @@ expect_eq "shutdown: --pid-file holds gwd's pid" "$GWD_PID" "$(tr -d '[:space:]'
 # A few requests before, so the log has more than the drained one to flush.
 for i in 1 2 3; do curl -s -o /dev/null -m 2 "http://127.0.0.1:$PORT/api/hello?name=before$i"; done
 
-# The slow request: head at once, 600 KiB of body in 32 KiB pieces every 0.15 s.
+# The slow request: head at once, 600 KiB of body in 32 KiB pieces every 0.25 s.
 python3 - "$T_TMP" <<'PY'
 import os, sys
 d = sys.argv[1]
@@ -57,21 +75,22 @@ open(os.path.join(d, "slow.req"), "wb").write(
     b"POST /api/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
     b"Content-Length: %d\r\n\r\n" % len(body) + body)
 PY
-python3 "$RAWREQ" --port "$PORT" --timeout 20 --body-chunk 32768 --body-delay 0.15 \
+python3 "$RAWREQ" --port "$PORT" --timeout 40 --body-chunk 32768 --body-delay 0.25 \
 	--expect 200 --body-equals "$T_TMP/body.bin" "$T_TMP/slow.req" >"$T_TMP/slow.out" 2>&1 </dev/null &
 SLOW_PID=$!
 T_PIDS+=("$SLOW_PID")
-sleep 0.7
+check "shutdown: the slow request is in flight before SIGTERM" until_ok 20 slow_in_flight
 t_term=$(date +%s.%N)
 kill -TERM "$GWD_PID"
-sleep 0.4
 
-# Draining: a new connection gets no HTTP answer (refused or never served).
+# Draining: once gwd stopped listening, a new connection gets no HTTP answer
+# (refused or never served), while the slow request is still being served.
+check "shutdown: gwd stops listening on SIGTERM" until_ok 20 listener_closed
 if kill -0 "$SLOW_PID" 2>/dev/null; then
-	code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$PORT/api/hello?name=late")
+	code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "http://127.0.0.1:$PORT/api/hello?name=late")
 	expect_eq "shutdown: no new request served while draining" 000 "$code"
 else
-	not_ok "shutdown: the slow request was still in flight at SIGTERM ($(cat "$T_TMP/slow.out"))"
+	not_ok "shutdown: the slow request was still in flight after SIGTERM ($(cat "$T_TMP/slow.out"))"
 fi
 
 wait "$SLOW_PID"
@@ -106,8 +125,8 @@ check "shutdown: the late request is not logged as served" \
 if start_gwd "$T_TMP/sd.gwb" --access-log "$T_TMP/access2.log"; then
 	curl -s -o /dev/null -m 2 "http://127.0.0.1:$PORT/api/hello"
 	kill -INT "$GWD_PID"
-	wait_exit "$GWD_PID" 5
-	expect_eq "shutdown: idle gwd exits 0 within 5 s of SIGINT" 0 "$EXIT_STATUS"
+	wait_exit "$GWD_PID" 10
+	expect_eq "shutdown: idle gwd exits 0 within 10 s of SIGINT" 0 "$EXIT_STATUS"
 	check "shutdown: its access log was flushed" grep -q '/api/hello' "$T_TMP/access2.log"
 else
 	not_ok "shutdown: second gwd starts"
