@@ -5,13 +5,15 @@
  *
  * No mocks: every test drives the real tables.  Tests that need exact
  * arithmetic pass fixed <now> values (the API takes the clock as an
- * argument precisely so that it can be tested this way); the accuracy and
- * rollback-under-threads tests use CLOCK_MONOTONIC and real threads.
+ * argument precisely so that it can be tested this way); the accuracy test
+ * uses CLOCK_MONOTONIC and real threads, the rollback-under-threads test real
+ * threads on a clock that counts their attempts.
  */
 #include "gwd/ratelimit.h"
 
 #include <CUnit/CUnit.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,43 +476,87 @@ static void test_multi_rollback(void)
 	gwd_ratelimit_table_free(b);
 }
 
+/* The threads of the rollback test share a clock that counts attempts
+ * rather than time: each attempt takes the next tick, TICK ns of virtual
+ * time after the previous one, so that what the limits admit depends on how
+ * many attempts were made, never on how fast a loaded machine ran them. */
+#define TICK (10 * 1000ULL) /* 10 us */
+#define ATTEMPTS 20000u
+
+struct counted {
+	const struct gwd_ratelimit_check *checks;
+	unsigned nchecks;
+	_Atomic uint64_t *tick;
+	pthread_barrier_t *go;
+	uint64_t admitted, refused;
+};
+
+/* Thread body: once every thread is ready, ATTEMPTS requests through
+ * <checks>, each at the next tick of the shared clock. */
+static void *counted_run(void *arg)
+{
+	struct counted *h = arg;
+	struct gwd_ratelimit_decision d;
+
+	pthread_barrier_wait(h->go);
+	for (unsigned i = 0; i < ATTEMPTS; i++) {
+		uint64_t now = BASE + atomic_fetch_add(h->tick, 1) * TICK;
+
+		if (gwd_ratelimit_admit_all(h->checks, h->nchecks, now, &d) == 1)
+			h->admitted++;
+		else
+			h->refused++;
+	}
+	return NULL;
+}
+
 /* Threads hammer two limits at once: A (1 per hour, burst 10^6: it never
  * refills during the test) and B (100/s, burst 10).  Every request that B
  * refuses was first counted by A and rolled back, so at the end A must have
- * counted exactly the requests admitted overall, not one more. */
+ * counted exactly the requests admitted overall, not one more.  The clock
+ * counts attempts (above): 4 x 20000 of them span 0.8 s of virtual time. */
 static void test_multi_rollback_threads(void)
 {
 	struct gw_ratelimit pa = mk("slow", GW_RLK_IP, 1, 3600000, 1000000, 1000);
 	struct gw_ratelimit pb = mk("fast", GW_RLK_IP, 100, 1000, 10, 1000);
-	struct gwd_ratelimit_table *a = gwd_ratelimit_table_new(&pa, 0), *b = gwd_ratelimit_table_new(&pb, 0);
+	struct gwd_ratelimit_table *a = gwd_ratelimit_table_new(&pa, 0);
+	struct gwd_ratelimit_table *b = gwd_ratelimit_table_new(&pb, 0);
 	struct gwd_ratelimit_check c[2];
-	static struct hammer h[NTHREADS];
+	static struct counted h[NTHREADS];
+	static _Atomic uint64_t tick;
+	pthread_barrier_t go;
 	pthread_t th[NTHREADS];
-	uint64_t admitted = 0, refused = 0, start;
+	uint64_t admitted = 0, refused = 0, span;
 	struct gwd_ratelimit_result r;
 
 	CU_ASSERT_FATAL(a && b);
+	CU_ASSERT_FATAL(pthread_barrier_init(&go, NULL, NTHREADS) == 0);
+	atomic_store(&tick, 0);
 	c[0].table = a;
 	c[0].key = ipkey(9);
 	c[1].table = b;
 	c[1].key = ipkey(9);
-	start = gwd_clock_ns() + 100 * MS;
 	for (int i = 0; i < NTHREADS; i++) {
-		memset(&h[i], 0, sizeof h[i]);
-		h[i].checks = c;
-		h[i].nchecks = 2;
-		h[i].start = start;
-		h[i].until = start + 500 * MS;
-		CU_ASSERT_FATAL(pthread_create(&th[i], NULL, hammer_run, &h[i]) == 0);
+		h[i] = (struct counted){ .checks = c, .nchecks = 2, .tick = &tick, .go = &go };
+		CU_ASSERT_FATAL(pthread_create(&th[i], NULL, counted_run, &h[i]) == 0);
 	}
 	for (int i = 0; i < NTHREADS; i++) {
 		pthread_join(th[i], NULL);
 		admitted += h[i].admitted;
 		refused += h[i].refused;
 	}
+	pthread_barrier_destroy(&go);
+	span = atomic_load(&tick) * TICK;
+	fprintf(stderr, "\n  rollback: %llu admitted, %llu refused over %llu ms of attempts\n",
+		(unsigned long long)admitted, (unsigned long long)refused,
+		(unsigned long long)(span / MS));
+	CU_ASSERT_EQUAL(admitted + refused, (uint64_t)NTHREADS * ATTEMPTS);
 	CU_ASSERT(refused > 1000);
-	CU_ASSERT(admitted >= 50 && admitted <= 70); /* 10 + 100/s x 0.5 s */
-	CU_ASSERT_EQUAL(gwd_ratelimit_peek(a, &c[0].key, gwd_clock_ns(), &r), 1);
+	/* B: its burst, then one per 10 ms of the span (0.8 s: 80), never more;
+	 * half of that at least, whatever order the threads ran in */
+	CU_ASSERT(admitted <= 10 + span / (10 * MS) + 1);
+	CU_ASSERT(admitted >= 10 + span / (20 * MS));
+	CU_ASSERT_EQUAL(gwd_ratelimit_peek(a, &c[0].key, BASE + span, &r), 1);
 	CU_ASSERT_EQUAL(r.remaining, 1000000 - admitted);
 	gwd_ratelimit_table_free(a);
 	gwd_ratelimit_table_free(b);
