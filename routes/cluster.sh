@@ -19,27 +19,14 @@ for b in redis-server haproxy; do
 	command -v "$b" >/dev/null || { echo "cluster: $b is missing (make deps-test installs it)" >&2; exit 1; }
 done
 
-pids=()
-stop() {
-	local p
-	trap - INT TERM EXIT
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-}
-trap 'stop; exit 0' INT TERM
-trap stop EXIT
+source routes/lib.sh
 
 "$GWC" compile routes/gateway.yaml -o "$DATA/gateway.gwb" || exit 1
 redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$DATA" --save '' --appendonly yes \
 	--appendfsync always --logfile "$PWD/$DATA/redis.log" &
 pids+=($!)
 for _ in $(seq 100); do redis-cli -p "$RPORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.05; done
-if [[ -f examples/upstream.yaml ]]; then
-	"$GWC" compile examples/upstream.yaml -o "$DATA/upstream.gwb" || exit 1
-	"$GWD" --blob "$DATA/upstream.gwb" --listen 127.0.0.1:8081 --threads 1 \
-		--db "$DATA/upstream.db" &
-	pids+=($!)
-fi
+start_demo_upstream "$DATA" 127.0.0.1:8081 || exit 1
 for i in 1 2 3; do
 	"$GWD" --blob "$DATA/gateway.gwb" --listen "127.0.0.1:809$i" --store "$STORE" \
 		--threads 2 --access-log "$DATA/access-$i.log" &
@@ -67,7 +54,4 @@ CFG
 haproxy -f "$DATA/haproxy.cfg" -db &
 pids+=($!)
 echo "cluster: http://127.0.0.1:8080 -> gwd on :8091 :8092 :8093, store $STORE (Ctrl-C stops)" >&2
-wait -n "${pids[@]}"
-rc=$?
-stop
-exit "$rc"
+wait_any_then_stop
