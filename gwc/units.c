@@ -55,32 +55,12 @@ static int unit_index(const char *u, size_t ulen, const char *const *names)
 	return -1;
 }
 
-int gwc_parse_duration(const char *s, size_t len, uint64_t *ms)
+/* A whole number then one of the units <names> (<mult> their multipliers)
+ * in <s> (<len> bytes) into <*out>; a bare number is taken as is when
+ * <bare_ok>, else refused.  A GWC_U_* code. */
+static int number_unit(const char *s, size_t len, const char *const *names,
+		       const uint64_t *mult, int bare_ok, uint64_t *out)
 {
-	static const char *const names[] = { "ms", "s", "m", "h", "d", NULL };
-	static const uint64_t mult[] = { 1, 1000, 60000, 3600000, 86400000 };
-	size_t n = digits(s, len);
-	uint64_t v;
-	int r, u;
-
-	if (n == 0)
-		return GWC_U_SYNTAX;
-	r = gwc_parse_uint(s, n, &v);
-	if (r)
-		return r;
-	if (n == len)
-		return GWC_U_UNIT;
-	u = unit_index(s + n, len - n, names);
-	if (u < 0)
-		return GWC_U_UNIT;
-	return mul(v, mult[u], ms);
-}
-
-int gwc_parse_size(const char *s, size_t len, uint64_t *bytes)
-{
-	static const char *const names[] = { "B", "KB", "MB", "GB", "KiB", "MiB", "GiB", NULL };
-	static const uint64_t mult[] = { 1, 1000, 1000000, 1000000000,
-					 1u << 10, 1u << 20, 1u << 30 };
 	size_t n = digits(s, len);
 	uint64_t v;
 	int r, u;
@@ -91,13 +71,32 @@ int gwc_parse_size(const char *s, size_t len, uint64_t *bytes)
 	if (r)
 		return r;
 	if (n == len) {
-		*bytes = v;
+		if (!bare_ok)
+			return GWC_U_UNIT;
+		*out = v;
 		return GWC_U_OK;
 	}
 	u = unit_index(s + n, len - n, names);
 	if (u < 0)
 		return GWC_U_UNIT;
-	return mul(v, mult[u], bytes);
+	return mul(v, mult[u], out);
+}
+
+int gwc_parse_duration(const char *s, size_t len, uint64_t *ms)
+{
+	static const char *const names[] = { "ms", "s", "m", "h", "d", NULL };
+	static const uint64_t mult[] = { 1, 1000, 60000, 3600000, 86400000 };
+
+	return number_unit(s, len, names, mult, 0, ms);
+}
+
+int gwc_parse_size(const char *s, size_t len, uint64_t *bytes)
+{
+	static const char *const names[] = { "B", "KB", "MB", "GB", "KiB", "MiB", "GiB", NULL };
+	static const uint64_t mult[] = { 1, 1000, 1000000, 1000000000,
+					 1u << 10, 1u << 20, 1u << 30 };
+
+	return number_unit(s, len, names, mult, 1, bytes);
 }
 
 int gwc_parse_rate(const char *s, size_t len, uint64_t *quota, uint64_t *period_ms)

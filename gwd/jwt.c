@@ -494,6 +494,21 @@ static int drop_header(struct gwd_req *r, const struct gw_str *name)
 	return 0;
 }
 
+/* Queue request header <h>.value: <t> (<l> bytes, copied into the request's
+ * arena) for the upstream.  0, or -1 out of memory. */
+static int add_claim_header(struct gwd_req *r, const struct gw_header *h, const char *t, size_t l)
+{
+	struct gwd_hdr *a = gwd_req_alloc(r, sizeof *a);
+
+	if (!a)
+		return -1;
+	*a = (struct gwd_hdr){ r->req_add, h->value.p, gwd_req_strdup(r, t, l), h->value.len, l };
+	if (!a->value)
+		return -1;
+	r->req_add = a;
+	return 0;
+}
+
 /* The claim headers of <pol> from <claims>: the client's copies removed, the
  * token's values added.  0; 1 when a value is not a valid header value
  * (control characters); -1 OOM. */
@@ -505,7 +520,6 @@ static int claim_headers(struct gwd_req *r, const struct gwd_jwt_pol *pol, json_
 		const struct gw_header *h = &pol->headers[pol->cfg.hdr_first + i];
 		size_t l = 0;
 		const char *t = claim_text(json_object_get(claims, h->name.p), buf, sizeof buf, &l);
-		struct gwd_hdr *a;
 
 		if (drop_header(r, &h->value))
 			return -1;
@@ -514,13 +528,8 @@ static int claim_headers(struct gwd_req *r, const struct gwd_jwt_pol *pol, json_
 		for (size_t k = 0; k < l; k++)
 			if (((unsigned char)t[k] < 0x20 && t[k] != '\t') || t[k] == 0x7f)
 				return 1;
-		a = gwd_req_alloc(r, sizeof *a);
-		if (!a)
+		if (add_claim_header(r, h, t, l))
 			return -1;
-		*a = (struct gwd_hdr){ r->req_add, h->value.p, gwd_req_strdup(r, t, l), h->value.len, l };
-		if (!a->value)
-			return -1;
-		r->req_add = a;
 	}
 	return 0;
 }
@@ -593,7 +602,6 @@ static int packed_headers(struct gwd_req *r, const struct gwd_jwt_pol *pol, cons
 	for (uint32_t i = 0; i < pol->cfg.hdr_count && o < n; i++) {
 		const struct gw_header *h = &pol->headers[pol->cfg.hdr_first + i];
 		uint8_t l = (uint8_t)p[o++];
-		struct gwd_hdr *a;
 
 		if (drop_header(r, &h->value))
 			return -1;
@@ -601,13 +609,8 @@ static int packed_headers(struct gwd_req *r, const struct gwd_jwt_pol *pol, cons
 			continue;
 		if (o + l > n)
 			break;
-		a = gwd_req_alloc(r, sizeof *a);
-		if (!a)
+		if (add_claim_header(r, h, p + o, l))
 			return -1;
-		*a = (struct gwd_hdr){ r->req_add, h->value.p, gwd_req_strdup(r, p + o, l), h->value.len, l };
-		if (!a->value)
-			return -1;
-		r->req_add = a;
 		o += l;
 	}
 	return 0;

@@ -875,37 +875,65 @@ int gwd_store_session_add(struct gwd_store *st, const uint8_t hash[GWD_STORE_DIG
 	return n == 1 ? 0 : -1;
 }
 
-/* See store.h. */
-int gwd_store_session_get(struct gwd_store *st, const uint8_t hash[GWD_STORE_DIGEST_LEN],
-                         struct gwd_store_session *out)
+/* Read a row found by digest <hash> with statement <stmt> of the read
+ * connection, handing it to <take> (<out> its argument), which returns 1 when
+ * it took the row, 0 when it refused it (a name that fails
+ * gwd_store_name_ok).  1 found, 0 absent or refused, -1 error. */
+static int get_by_digest(struct gwd_store *st, int stmt, const uint8_t hash[GWD_STORE_DIGEST_LEN],
+			 int (*take)(sqlite3_stmt *s, void *out), void *out)
 {
 	sqlite3_stmt *s;
 	int rc, found = 0;
 
-	if (st->rs)
-		return gwd_redis_store_session_get(st->rs, hash, out);
 	if (acquire(st, &st->rd) < 0)
 		return -1;
-	s = st->rd.st[S_SESS_GET];
+	s = st->rd.st[stmt];
 	sqlite3_bind_blob(s, 1, hash, GWD_STORE_DIGEST_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		const unsigned char *name = sqlite3_column_text(s, 0);
-		size_t nl = (size_t)sqlite3_column_bytes(s, 0);
-		/* Only a name that passes gwd_store_name_ok is handed on: it ends up
-		 * in a header towards upstreams. */
-		if (name && gwd_store_name_ok((const char *)name, nl)) {
-			memcpy(out->name, name, nl + 1);
-			out->created_ms = (uint64_t)sqlite3_column_int64(s, 1);
-			out->expires_ms = (uint64_t)sqlite3_column_int64(s, 2);
-			out->last_seen_ms = (uint64_t)sqlite3_column_int64(s, 3);
-			found = 1;
-		}
+		found = take(s, out);
 		rc = SQLITE_DONE;
 	}
 	done(s);
 	pthread_mutex_unlock(&st->rd.mu);
 	return rc == SQLITE_DONE ? found : fail_rc(st, rc);
+}
+
+/* Column 0 of <s> as a name into <out> (GWD_STORE_NAME_MAX + 1 bytes).  Only
+ * a name that passes gwd_store_name_ok is handed on: it ends up in a header
+ * towards upstreams.  1 taken, 0 refused. */
+static int take_name(sqlite3_stmt *s, void *out)
+{
+	const unsigned char *t = sqlite3_column_text(s, 0);
+	size_t nl = (size_t)sqlite3_column_bytes(s, 0);
+
+	if (!t || !gwd_store_name_ok((const char *)t, nl))
+		return 0;
+	memcpy(out, t, nl + 1);
+	return 1;
+}
+
+/* A session row of <s> (name, created, expires, last seen) into the struct
+ * gwd_store_session <out>.  1 taken, 0 refused (the name). */
+static int take_session(sqlite3_stmt *s, void *out)
+{
+	struct gwd_store_session *row = out;
+
+	if (!take_name(s, row->name))
+		return 0;
+	row->created_ms = (uint64_t)sqlite3_column_int64(s, 1);
+	row->expires_ms = (uint64_t)sqlite3_column_int64(s, 2);
+	row->last_seen_ms = (uint64_t)sqlite3_column_int64(s, 3);
+	return 1;
+}
+
+/* See store.h. */
+int gwd_store_session_get(struct gwd_store *st, const uint8_t hash[GWD_STORE_DIGEST_LEN],
+                         struct gwd_store_session *out)
+{
+	if (st->rs)
+		return gwd_redis_store_session_get(st->rs, hash, out);
+	return get_by_digest(st, S_SESS_GET, hash, take_session, out);
 }
 
 /* See store.h. */
@@ -1026,28 +1054,9 @@ int gwd_store_key_del(struct gwd_store *st, const char *name)
 int gwd_store_key_get(struct gwd_store *st, const uint8_t hash[GWD_STORE_DIGEST_LEN],
                      char name[GWD_STORE_NAME_MAX + 1])
 {
-	sqlite3_stmt *s;
-	int rc, found = 0;
-
 	if (st->rs)
 		return gwd_redis_store_key_get(st->rs, hash, name);
-	if (acquire(st, &st->rd) < 0)
-		return -1;
-	s = st->rd.st[S_KEY_GET];
-	sqlite3_bind_blob(s, 1, hash, GWD_STORE_DIGEST_LEN, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(s, 0);
-		size_t nl = (size_t)sqlite3_column_bytes(s, 0);
-		if (t && gwd_store_name_ok((const char *)t, nl)) {
-			memcpy(name, t, nl + 1);
-			found = 1;
-		}
-		rc = SQLITE_DONE;
-	}
-	done(s);
-	pthread_mutex_unlock(&st->rd.mu);
-	return rc == SQLITE_DONE ? found : fail_rc(st, rc);
+	return get_by_digest(st, S_KEY_GET, hash, take_name, name);
 }
 
 /* See store.h. */
