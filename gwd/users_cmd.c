@@ -56,13 +56,37 @@ static void usage(FILE *f, const char *word)
 	        word, word, GWD_STORE_NAME_MAX, GWD_STORE_DEFAULT_DB);
 }
 
+/* Option <name> at argv[*i], as "NAME VALUE" or "NAME=VALUE", into <*out>.
+ * 1 taken (*i on its last word), 0 not this option, -1 when the value is
+ * missing or empty ("gwd WORD: NAME needs WHAT" printed). */
+static int opt_value(int argc, char **argv, int *i, const char *name, const char *what,
+		     const char *word, const char **out)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+	const char *v;
+
+	if (strncmp(a, name, n) != 0 || (a[n] != '\0' && a[n] != '='))
+		return 0;
+	if (a[n] == '=')
+		v = a + n + 1;
+	else
+		v = *i + 1 < argc ? argv[++*i] : "";
+	if (*v == '\0') {
+		fprintf(stderr, "gwd %s: %s needs %s\n", word, name, what);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
 /* Parse <argc>/<argv> (argv[0] is the verb or an option) of `gwd <word>` into
  * <*cl>.  Returns 0 when parsed, 1 when help was asked (and printed), 2 on a
  * usage error (message printed). */
 static int parse(int argc, char **argv, const char *word, struct cmdline *cl)
 {
 	const char *pos[3];
-	int npos = 0, opts = 1;
+	int npos = 0, opts = 1, r;
 
 	memset(cl, 0, sizeof *cl);
 	cl->db = GWD_STORE_DEFAULT_DB;
@@ -74,30 +98,14 @@ static int parse(int argc, char **argv, const char *word, struct cmdline *cl)
 		}
 		if (opts && strcmp(a, "--") == 0) {
 			opts = 0;
-		} else if (opts && strcmp(a, "--store") == 0) {
-			if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-				fprintf(stderr, "gwd %s: --store needs a URL\n", word);
+		} else if (opts && (r = opt_value(argc, argv, &i, "--store", "a URL", word,
+						    &cl->db)) != 0) {
+			if (r < 0)
 				return 2;
-			}
-			cl->db = argv[++i];
-		} else if (opts && strncmp(a, "--store=", 8) == 0) {
-			if (a[8] == '\0') {
-				fprintf(stderr, "gwd %s: --store needs a URL\n", word);
+		} else if (opts && (r = opt_value(argc, argv, &i, "--db", "a path", word,
+						    &cl->db)) != 0) {
+			if (r < 0)
 				return 2;
-			}
-			cl->db = a + 8;
-		} else if (opts && strcmp(a, "--db") == 0) {
-			if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-				fprintf(stderr, "gwd %s: --db needs a path\n", word);
-				return 2;
-			}
-			cl->db = argv[++i];
-		} else if (opts && strncmp(a, "--db=", 5) == 0) {
-			if (a[5] == '\0') {
-				fprintf(stderr, "gwd %s: --db needs a path\n", word);
-				return 2;
-			}
-			cl->db = a + 5;
 		} else if (opts && a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr, "gwd %s: unknown option '%s'\n", word, a);
 			usage(stderr, word);
