@@ -351,6 +351,18 @@ fail_nodelete:
 	return rc;
 }
 
+/* Skip one event of <b>, then read the next into <*ev> (the caller deletes
+ * it).  Returns 0, 1 when the file was refused (reported), or -1 OOM. */
+static int next_after(struct tb *b, yaml_event_t *ev)
+{
+	int rc = next_event(b, ev);
+
+	if (rc)
+		return rc;
+	yaml_event_delete(ev);
+	return next_event(b, ev);
+}
+
 /* Read the one document of <b> into <*root> (NULL for an empty file).
  * Returns 0, 1 when the file was refused (reported), or -1 OOM. */
 static int load(struct tb *b, struct ynode **root)
@@ -359,11 +371,7 @@ static int load(struct tb *b, struct ynode **root)
 	int rc;
 
 	*root = NULL;
-	rc = next_event(b, &ev); /* STREAM-START */
-	if (rc)
-		return rc;
-	yaml_event_delete(&ev);
-	rc = next_event(b, &ev);
+	rc = next_after(b, &ev); /* after STREAM-START */
 	if (rc)
 		return rc;
 	if (ev.type == YAML_STREAM_END_EVENT) {
@@ -377,11 +385,7 @@ static int load(struct tb *b, struct ynode **root)
 	rc = build(b, &ev, 0, root);
 	if (rc)
 		return rc;
-	rc = next_event(b, &ev); /* DOCUMENT-END */
-	if (rc)
-		return rc;
-	yaml_event_delete(&ev);
-	rc = next_event(b, &ev);
+	rc = next_after(b, &ev); /* after DOCUMENT-END */
 	if (rc)
 		return rc;
 	if (ev.type == YAML_DOCUMENT_START_EVENT) {
