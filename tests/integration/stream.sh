@@ -109,7 +109,7 @@ expect_eq "stream: $BIG bytes pass with the right checksum" "200 $BIG $want 1" "
 echo "# RSS during the $BIG-byte download ($(((t1 - t0) / 1000000)) ms): $rss0 kB before, $(cat "$T_TMP/peak") kB at most"
 check "stream: gwd's RSS grows less than $RSS_MAX kB over the download" test $(($(cat "$T_TMP/peak") - rss0)) -lt "$RSS_MAX"
 
-lap "2 GiB"
+lap "big download"
 # -- failures: the client can tell.  The slow ones (a stall, a head that
 # never ends: each waits for the quick upstream's 1 s timeout) run alongside.
 a0=$(aborted upstream)
