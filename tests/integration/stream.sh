@@ -32,6 +32,7 @@ aborted() { # SIDE [UPSTREAM]
 	curl -s "$G/metrics" | awk -v s="$1" -v u="${2:-s}" -F' ' 'index($1, "gateway_upstream_aborted_total{upstream=\"" u "\"") && index($1, "side=\"" s "\"") {print $2}'
 }
 sum_of() { (cd "$DIR" && $PY -c 'import sys; from stream_upstream import pattern_sha256 as p; print(p(int(sys.argv[1])))' "$1"); }
+crc_of() { (cd "$DIR" && $PY -c 'import sys; from stream_upstream import pattern_crc32 as p; print(p(int(sys.argv[1])))' "$1"); }
 # until N: poll CMD... every 50 ms, N times at most; 0 once it succeeds
 until_ok() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.05; done; return 1; }
 # out_is WANT CMD...: CMD prints WANT (run anew at each call: for until_ok)
@@ -95,7 +96,7 @@ check "stream: at least 18 of 20 events within 20 ms, none over 250 ms" \
 lap "SSE"
 # -- a 2 GiB body: byte count and checksum, gwd's memory sampled
 rss0=$(rss_kb)
-sum_of "$BIG" >"$T_TMP/want" &
+crc_of "$BIG" >"$T_TMP/want" &
 spid=$!
 t0=$(date +%s%N)
 client get "$PORT" "/s/bytes?n=$BIG" >"$T_TMP/big" &
@@ -110,6 +111,27 @@ echo "# RSS during the $BIG-byte download ($(((t1 - t0) / 1000000)) ms): $rss0 k
 check "stream: gwd's RSS grows less than $RSS_MAX kB over the download" test $(($(cat "$T_TMP/peak") - rss0)) -lt "$RSS_MAX"
 
 lap "big download"
+# -- a slow reader (12 MB at 4 MB/s: the upstream is held back, not buffered)
+# across a reload that removes its route: it stays on its generation and ends
+# whole.  It reads on while the failures below run.
+rss0=$(rss_kb)
+client get "$PORT" "/slow/bytes?n=12000000&tag=slow" 4000000 >"$T_TMP/slow" &
+cpid=$!
+rss_peak $cpid "$T_TMP/peak" &
+ppid=$!
+sed -e 's|path: /slow/\*|path: /slow2/*|' "$T_TMP/routes.yaml" >"$T_TMP/routes2.yaml"
+"$GWC" compile "$T_TMP/routes2.yaml" -o "$T_TMP/s.gwb"
+until_ok 100 out_is 1 up 'hits?tag=slow' # the stream has begun
+kill -HUP "$GWD_PID"
+t0=$(date +%s%N)
+codes() { curl -s -o /dev/null -w '%{http_code} ' "$G/slow/health"; curl -s -o /dev/null -w '%{http_code} ' "$G/slow2/health"; }
+check "stream: the reload moves the slow reader's route (/slow/ 404, /slow2/ 200)" \
+	until_ok 200 out_is "404 200 " codes
+alive=$(kill -0 $cpid 2>/dev/null && echo 1 || echo 0)
+echo "# the new generation answered $((($(date +%s%N) - t0) / 1000000)) ms after SIGHUP"
+expect_eq "stream: (the slow reader was still running then)" 1 "$alive"
+
+lap "slow reader started, reload"
 # -- failures: the client can tell.  The slow ones (a stall, a head that
 # never ends: each waits for the quick upstream's 1 s timeout) run alongside.
 a0=$(aborted upstream)
@@ -179,17 +201,29 @@ check "stream: client hangs up mid-download: the upstream connection is closed w
 expect_eq "stream: counted on the client side" 1 $(($(aborted client) - c0))
 
 lap "hang-up mid-download"
+wait $cpid $ppid
+read -r st n got complete <"$T_TMP/slow"
+expect_eq "stream: a slow reader across the reload gets the whole body" "200 12000000 $(crc_of 12000000) 1" "$st $n $got $complete"
+check "stream: and gwd buffers less than $RSS_MAX kB of it" test $(($(cat "$T_TMP/peak") - rss0)) -lt "$RSS_MAX"
+
+lap "slow reader ended"
 # -- request bodies stream: a 200 MB chunked upload and one with
 # Content-Length, checksummed upstream, on a route of body_limit: none
+# (the two at once)
 rss0=$(rss_kb)
+client upload "$PORT" /s/upload "$UPLOAD" >"$T_TMP/up-chunked" &
+upid=$!
+rss_peak $upid "$T_TMP/peak" &
+ppid=$!
 want=$(sum_of "$UPLOAD")
-out=$(client upload "$PORT" /s/upload "$UPLOAD")
-expect_eq "stream: a $UPLOAD-byte chunked upload arrives whole (body_limit: none)" \
-	"200 {\"bytes\": $UPLOAD, \"sha256\": \"$want\"}" "$out"
-check "stream: and gwd's RSS grows less than $RSS_MAX kB for it" test $(($(rss_kb) - rss0)) -lt "$RSS_MAX"
 out=$(client upload-cl "$PORT" /s/upload "$UPLOAD")
+wait $upid $ppid
+expect_eq "stream: a $UPLOAD-byte chunked upload arrives whole (body_limit: none)" \
+	"200 {\"bytes\": $UPLOAD, \"sha256\": \"$want\"}" "$(cat "$T_TMP/up-chunked")"
 expect_eq "stream: a $UPLOAD-byte upload with Content-Length arrives whole (body_limit: none)" \
 	"200 {\"bytes\": $UPLOAD, \"sha256\": \"$want\"}" "$out"
+check "stream: and gwd's RSS grows less than $RSS_MAX kB for them" \
+	test $(($(cat "$T_TMP/peak") - rss0)) -lt "$RSS_MAX"
 head -c 3000000 /dev/urandom >"$T_TMP/3m"
 out=$(curl -s -X POST --data-binary @"$T_TMP/3m" "$G/s/upload")
 expect_eq "stream: a 3 MB upload with Content-Length arrives whole" \
@@ -224,31 +258,9 @@ client_cuts() { echo $(($(aborted client) - c0)); }
 until_ok 40 out_is 1 client_cuts
 expect_eq "stream: counted on the client side" 1 $(($(aborted client) - c0))
 
-lap "hang-up mid-upload"
-# -- a slow reader (12 MB at 4 MB/s: the upstream is held back, not buffered)
-# across a reload that moves the route: it stays on its generation and ends whole
-rss0=$(rss_kb)
-client get "$PORT" "/s/bytes?n=12000000&tag=slow" 4000000 >"$T_TMP/slow" &
-cpid=$!
-rss_peak $cpid "$T_TMP/peak" &
-ppid=$!
-sed -e 's|path: /s/\*|path: /t/*|' "$T_TMP/routes.yaml" >"$T_TMP/routes2.yaml"
-"$GWC" compile "$T_TMP/routes2.yaml" -o "$T_TMP/s.gwb"
-until_ok 100 out_is 1 up 'hits?tag=slow' # the stream has begun
-kill -HUP "$GWD_PID"
-t0=$(date +%s%N)
-codes() { curl -s -o /dev/null -w '%{http_code} ' "$G/s/health"; curl -s -o /dev/null -w '%{http_code} ' "$G/t/health"; }
-check "stream: the reload moves the route (/s/ 404, /t/ 200)" until_ok 200 out_is "404 200 " codes
-alive=$(kill -0 $cpid 2>/dev/null && echo 1 || echo 0)
-echo "# the new generation answered $((($(date +%s%N) - t0) / 1000000)) ms after SIGHUP"
-expect_eq "stream: (the slow reader was still running then)" 1 "$alive"
-wait $cpid $ppid
-read -r st n got complete <"$T_TMP/slow"
-expect_eq "stream: a slow reader across the reload gets the whole body" "200 12000000 $(sum_of 12000000) 1" "$st $n $got $complete"
-check "stream: and gwd buffers less than $RSS_MAX kB of it" test $(($(cat "$T_TMP/peak") - rss0)) -lt "$RSS_MAX"
-expect_eq "stream: gwd still answers after all that" "aaa" "$(curl -s "$G/t/chunked?n=1&size=3")"
+expect_eq "stream: gwd still answers after all that" "aaa" "$(curl -s "$G/s/chunked?n=1&size=3")"
 
-lap "slow reader, reload"
+lap "hang-up mid-upload"
 # -- the SIGTERM started at the top
 wait $tshort $tlong
 wait "$G2PID"; rc=$?

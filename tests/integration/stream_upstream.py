@@ -48,6 +48,7 @@ import ssl
 import sys
 import threading
 import time
+import zlib
 from urllib.parse import parse_qs, urlsplit
 
 BLOCK = 1 << 20
@@ -94,6 +95,15 @@ def pattern_sha256(n):
     for d in pattern_views(0, n):
         h.update(d)
     return h.hexdigest()
+
+
+def pattern_crc32(n):
+    """The CRC-32 of the first n bytes of the pattern (8 hex digits): the
+    download checksum, three times cheaper than sha256 over gigabytes."""
+    c = 0
+    for d in pattern_views(0, n):
+        c = zlib.crc32(d, c)
+    return "%08x" % c
 
 
 class Handler(socketserver.BaseRequestHandler):
