@@ -81,15 +81,19 @@ curl -s -D "$T_TMP/h" -o /dev/null "$G/s/bytes?n=3000000"
 check "stream: the upstream's Content-Length passes on" grep -qi '^content-length: 3000000' "$T_TMP/h"
 
 lap "start, chunked"
-# -- server-sent events: each as it is sent
-client sse "$PORT" "/s/sse?n=20&ms=100" >"$T_TMP/sse"
-read -r n fast worst med < <($PY -c '
+# -- server-sent events: each as it is sent.  Each within 20 ms on loopback;
+# a loaded shared box may delay a few, so a second run may make up for a
+# first one it disturbed (held-back events would fail both: seconds late)
+for try in 1 2; do
+	client sse "$PORT" "/s/sse?n=20&ms=100" >"$T_TMP/sse"
+	read -r n fast worst med < <($PY -c '
 import sys, statistics
 v = [float(x) for x in open(sys.argv[1]) if not x.startswith("complete")]
 print(len(v), sum(1 for x in v if x <= 20), max(v or [0]), statistics.median(v or [0]))' "$T_TMP/sse")
-echo "# SSE latency through gwd: $n events, median ${med} ms, worst ${worst} ms, $fast within 20 ms"
+	echo "# SSE latency through gwd (run $try): $n events, median ${med} ms, worst ${worst} ms, $fast within 20 ms"
+	$PY -c "import sys; sys.exit(not ($n == 20 and $fast >= 18 and $worst <= 250))" && break
+done
 expect_eq "stream: all 20 events arrive" 20 "$n"
-# each within 20 ms on loopback; a loaded shared box may delay a few
 check "stream: at least 18 of 20 events within 20 ms, none over 250 ms" \
 	$PY -c "import sys; sys.exit(not ($fast >= 18 and $worst <= 250))"
 
