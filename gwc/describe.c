@@ -479,7 +479,10 @@ int gwc_describe_policy(const struct gw_blob *b, uint32_t i, struct gwc_desc *d)
 
 		if (gw_blob_body_limit(b, p.index, &n) < 0)
 			break;
-		fmt_size(buf, sizeof buf, n);
+		if (n == GW_BODY_LIMIT_NONE)
+			snprintf(buf, sizeof buf, "none");
+		else
+			fmt_size(buf, sizeof buf, n);
 		gwc_desc_add(d, "max", "%s", buf);
 		break;
 	}

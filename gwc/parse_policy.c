@@ -389,14 +389,19 @@ add:
 
 /* ---- body_limit ---- */
 
-/* A body_limit policy <n> into conf.body_limits; sets <p>->index.
- * 0, or -1 OOM. */
+/* A body_limit policy <n> into conf.body_limits: a size, or `none`
+ * (GW_BODY_LIMIT_NONE, which gwc_finish_routes allows on proxy routes
+ * only); sets <p>->index.  0, or -1 OOM. */
 static int body_limit(struct gwc_file *f, const struct ynode *n, struct gw_policy *p)
 {
 	uint64_t v = 0, *e;
 
-	/* 0 is allowed: a route that takes no body at all. */
-	gwc_size(f, n, "'body_limit'", 0, UINT64_MAX, &v);
+	/* 0 is allowed: a route that takes no body at all.  The largest u64 is
+	 * the sentinel of `none`, so a size stops one below it. */
+	if (n->type == YN_SCALAR && n->len == 4 && memcmp(n->s, "none", 4) == 0)
+		v = GW_BODY_LIMIT_NONE;
+	else
+		gwc_size(f, n, "'body_limit'", 0, GW_BODY_LIMIT_NONE - 1, &v);
 	p->index = f->conf->body_limits.n;
 	e = GW_VEC_PUSH(f->conf->body_limits);
 	if (!e)

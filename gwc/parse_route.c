@@ -766,6 +766,24 @@ int gwc_parse_routes(struct gwc_file *f, const struct ynode *n)
 	return 0;
 }
 
+/* docs/routes.md: `body_limit: none` only on a proxy route, which streams
+ * the body upstream; every other handler reads it whole.  Reports at the
+ * route's reference <ref> to policy <pol> when route <r> breaks that. */
+static void check_body_none(struct gw_conf *conf, struct gw_diag *d, struct gwc_state *st,
+			    const struct gw_route *r, const struct gw_policy *pol,
+			    const struct gwc_ref *ref)
+{
+	char b[80];
+
+	if (pol->kind != GW_P_BODY_LIMIT || r->handler == GW_H_PROXY ||
+	    pol->index >= conf->body_limits.n ||
+	    conf->body_limits.v[pol->index] != GW_BODY_LIMIT_NONE)
+		return;
+	gwc_show_bytes(ref->name.p, ref->name.len, b, sizeof b);
+	gwc_err_at(conf, d, st, &ref->at, "policy %s has body_limit: none, which only a proxy "
+		   "route takes (other handlers read the body whole)", b);
+}
+
 int gwc_finish_routes(struct gw_conf *conf, struct gw_diag *d, struct gwc_state *st)
 {
 	uint32_t *mark = malloc((conf->policies.n ? conf->policies.n : 1) * sizeof *mark);
@@ -793,6 +811,7 @@ int gwc_finish_routes(struct gw_conf *conf, struct gw_diag *d, struct gwc_state 
 			}
 			mark[p] = i;
 			pol = &conf->policies.v[p];
+			check_body_none(conf, d, st, r, pol, ref);
 			if (pol->kind == GW_P_AUTH && pol->index < conf->auths.n) {
 				session |= conf->auths.v[pol->index].type == GW_AUTH_SESSION ||
 					   conf->auths.v[pol->index].type == GW_AUTH_JWT;

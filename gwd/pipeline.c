@@ -345,10 +345,7 @@ static int match_route(struct gwd_req *r)
 		return refuse(r, GWD_PB_NOT_FOUND, NULL);
 	}
 	r->route = &g->routes[r->m.route];
-	/* no body_limit policy: the default, so that no route reads bodies
-	 * without bound */
-	r->body_limit = r->route->body_limit != UINT64_MAX ? r->route->body_limit
-							   : GWD_BODY_DEFAULT_LIMIT;
+	r->body_limit = r->route->body_limit;
 	return 0;
 }
 
@@ -409,8 +406,10 @@ static int head(struct gwd_req *r, const char *method, const char *version)
  * closed.  Returns 0, or -1 to close the connection now. */
 static int body(struct gwd_req *r, const char *data, size_t n)
 {
-	/* a request refused before routing has no limit set: the default */
-	uint64_t limit = r->body_limit != UINT64_MAX ? r->body_limit : GWD_BODY_DEFAULT_LIMIT;
+	/* a refused request's body is dropped: never without bound, even on a
+	 * route of `body_limit: none` */
+	uint64_t limit = r->body_limit == GW_BODY_LIMIT_NONE && r->resp.status
+				 ? GWD_BODY_DEFAULT_LIMIT : r->body_limit;
 
 	r->body_seen += n;
 	if (r->body_seen > limit) {

@@ -491,6 +491,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 			return size * n; /* libcurl sends a status line first */
 		c->hdrlen = 0;
 		c->head_overflow = 0;
+		c->framing = 0;
 		c->conn_tokens[0] = '\0';
 		c->in_headers = sp && (size_t)(sp - p) + 1 < len && sp[1] == '1' ? 2 : 1;
 		return size * n;
@@ -502,7 +503,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 		 * final head ends: what follows are trailers */
 		if (c->in_headers == 1) {
 			/* a head that cannot be relayed faithfully ends the
-			 * transfer here (502, its connection discarded) */
+			 * transfer here (502, its connection discarded); so
+			 * does one framed both ways (RFC 9112 6.3: a sign of
+			 * a broken upstream or of request smuggling) */
+			if (c->framing == 3)
+				c->head_overflow = 1;
 			if (c->head_overflow)
 				return 0;
 			c->head_done = 1;
@@ -543,6 +548,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 			c->head_overflow = 1;
 		}
 	}
+	if (nlen == 14 && strncasecmp(p, "content-length", 14) == 0)
+		c->framing |= 1;
+	if (nlen == 17 && strncasecmp(p, "transfer-encoding", 17) == 0)
+		c->framing |= 2;
 	if (gwd_proxy_hop_header(p, nlen))
 		return size * n;
 	if (c->hdrlen + nlen + 1 + (vend - vstart) + 1 > sizeof c->hdrbuf) {
@@ -795,6 +804,7 @@ static int launch(struct engine *g, struct gwd_proxy_call *c)
 	c->hdrlen = 0;
 	c->conn_tokens[0] = '\0';
 	c->head_overflow = 0;
+	c->framing = 0;
 	c->in_headers = 0;
 	c->error = GWD_PX_OK;
 	snprintf(c->url, sizeof c->url, "http://%s", u->t[t].hostport);
@@ -818,6 +828,10 @@ static int launch(struct engine *g, struct gwd_proxy_call *c)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	/* A request that must not be sent twice (POST, PATCH, a streamed body)
+	 * goes on a new connection: on a kept one that turns out closed, libcurl
+	 * would send it again by itself. */
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, c->idempotent ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(u->cfg.connect_timeout_ms ? u->cfg.connect_timeout_ms : 1000));
@@ -945,7 +959,8 @@ static void scan_timeouts(struct engine *g, uint64_t now)
 		run_del(g, c);
 		atomic_fetch_sub_explicit(&c->u->t[c->target].active, 1, memory_order_relaxed);
 		gwd_upstream_done(c->u, (uint32_t)c->target, 0, now);
-		finish(g, c, GWD_PX_TIMEOUT);
+		/* a head begun and never ended is broken framing: 502 */
+		finish(g, c, c->in_headers == 1 ? GWD_PX_REFUSED : GWD_PX_TIMEOUT);
 	}
 }
 

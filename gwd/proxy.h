@@ -152,6 +152,8 @@ struct gwd_proxy_call {
 	uint32_t tried[GWD_PCALL_MAX_TRIES];
 	unsigned ntried;
 	uint8_t head_overflow;       /* the head did not fit: 502, not retried */
+	uint8_t framing;             /* 1: Content-Length in the head, 2:
+	                                Transfer-Encoding; both: 502 */
 	uint8_t in_headers;          /* 0: a status line is due (first, or after
 	                                a 1xx head), 1: in the final head, 2: in
 	                                a 1xx head, 3: past the final head (what

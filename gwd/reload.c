@@ -12,6 +12,7 @@
 #include "gwd/jwt.h"
 #include "gwd/metrics.h"
 #include "gwd/ratelimit.h"
+#include "gwd/reqctx.h"
 #include "lib/blob-t.h"
 
 static _Atomic(struct gwd_gen *) current;
@@ -86,6 +87,34 @@ void gwd_reload_free(struct gwd_gen *g)
 				goto fail_corrupt;                            \
 	} while (0)
 
+/* Fold the body_limit policies of <rt> (its pols set) into <rt->body_limit>:
+ * the smallest; GW_BODY_LIMIT_NONE when each is `none`; without one the
+ * default, so that no route reads bodies without bound unless it says so.
+ * Returns 0 or -1 (corrupt). */
+static int route_body_limit(const struct gwd_gen *g, struct gwd_route *rt)
+{
+	int limited = 0;
+
+	rt->body_limit = GW_BODY_LIMIT_NONE;
+	for (uint16_t k = 0; k < rt->npols; k++) {
+		const struct gw_policy *p;
+
+		if (rt->pols[k] >= g->npolicies)
+			return -1;
+		p = &g->policies[rt->pols[k]];
+		if (p->kind != GW_P_BODY_LIMIT)
+			continue;
+		if (p->index >= g->nbody_limits)
+			return -1;
+		if (g->body_limits[p->index] < rt->body_limit)
+			rt->body_limit = g->body_limits[p->index];
+		limited = 1;
+	}
+	if (!limited)
+		rt->body_limit = GWD_BODY_DEFAULT_LIMIT;
+	return 0;
+}
+
 /* Precompute route <i> of <g> into <rt>, appending multi-part literal bodies
  * to <g->static_bodies> at <*body_off>.  Returns 0 or -1 (corrupt). */
 static int build_route(struct gwd_gen *g, uint32_t i, struct gwd_route *rt, size_t *body_off)
@@ -101,20 +130,8 @@ static int build_route(struct gwd_gen *g, uint32_t i, struct gwd_route *rt, size
 		return -1;
 	rt->pols = g->polrefs + r->pol_first;
 	rt->npols = r->pol_count;
-	rt->body_limit = UINT64_MAX;
-	for (uint16_t k = 0; k < rt->npols; k++) {
-		const struct gw_policy *p;
-
-		if (rt->pols[k] >= g->npolicies)
-			return -1;
-		p = &g->policies[rt->pols[k]];
-		if (p->kind == GW_P_BODY_LIMIT) {
-			if (p->index >= g->nbody_limits)
-				return -1;
-			if (g->body_limits[p->index] < rt->body_limit)
-				rt->body_limit = g->body_limits[p->index];
-		}
-	}
+	if (route_body_limit(g, rt) < 0)
+		return -1;
 	if (r->handler == GW_H_RESPOND) {
 		struct gw_respond rs;
 		size_t total = 0;

@@ -33,7 +33,9 @@ struct gwd_route {
 	struct gw_route r;
 	struct gw_str label;       /* name, or the pattern when unnamed */
 	uint32_t metric_slot;      /* metrics.c slot of <label> */
-	uint64_t body_limit;       /* smallest body_limit policy; UINT64_MAX: none */
+	/* the smallest body_limit policy; GWD_BODY_DEFAULT_LIMIT without one;
+	 * GW_BODY_LIMIT_NONE when each is `none` (proxy routes only) */
+	uint64_t body_limit;
 	const uint32_t *pols;      /* policy indexes, in the declared order */
 	uint16_t npols;
 	/* respond handler */

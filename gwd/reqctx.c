@@ -40,7 +40,7 @@ static void req_clear(struct gwd_req *r, struct gwd_worker *w)
 	memset(r, 0, offsetof(struct gwd_req, arena0));
 	r->w = w;
 	r->content_length = UINT64_MAX;
-	r->body_limit = UINT64_MAX;
+	r->body_limit = GWD_BODY_DEFAULT_LIMIT; /* the route's, once matched */
 	r->cors_index = UINT32_MAX;
 	r->resp_tail = &r->resp_hdrs;
 	r->arena_p = r->arena0;

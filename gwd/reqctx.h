@@ -123,7 +123,7 @@ struct gwd_req {
 	/* body (echo) */
 	char *body;
 	size_t body_len, body_cap;
-	uint64_t body_limit;           /* UINT64_MAX: none */
+	uint64_t body_limit;           /* the route's; GW_BODY_LIMIT_NONE: none */
 	uint64_t body_seen;
 
 	/* response */

@@ -111,6 +111,8 @@ void gwd_upstreams_inherit(struct gwd_upstreams *ups, const struct gwd_upstreams
 			CARRY(u->dur_bucket[b], o->dur_bucket[b]);
 		CARRY(u->dur_sum_us, o->dur_sum_us);
 		CARRY(u->dur_count, o->dur_count);
+		for (size_t s = 0; s < sizeof u->aborted / sizeof *u->aborted; s++)
+			CARRY(u->aborted[s], o->aborted[s]);
 		for (uint32_t j = 0; j < u->n; j++) {
 			struct gwd_upstream_target_state *t = &u->t[j];
 

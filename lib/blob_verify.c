@@ -794,8 +794,31 @@ static int check_tpl_params(struct vctx *v, uint32_t i, uint32_t first, uint32_t
 	return 0;
 }
 
+/* [V8] A body limit of none (GW_BODY_LIMIT_NONE) only on a proxy route:
+ * RATTRS[<i>], of handler <handler>, whose policy refs <first>+<count> were
+ * checked already.  Returns 0 or GW_ECORRUPT. */
+static int check_body_none(struct vctx *v, uint32_t i, unsigned handler, uint32_t first,
+			   uint32_t count)
+{
+	const struct gw_blob *b = v->b;
+
+	for (uint32_t k = first; handler != GW_H_PROXY && k < first + count; k++) {
+		uint32_t p = gw_get_u32le(rec(b, GW_BLOB_POLREFS, k) + GW_BLOB_POLREF_POLICY);
+		const uint8_t *pol = rec(b, GW_BLOB_POLICIES, p);
+		uint32_t bl = gw_get_u32le(pol + GW_BLOB_POLICY_INDEX);
+
+		if (pol[GW_BLOB_POLICY_KIND] == GW_P_BODY_LIMIT &&
+		    gw_get_u64le(rec(b, GW_BLOB_BODYLIMITS, bl) + GW_BLOB_BODYLIMIT_BYTES) ==
+			    GW_BODY_LIMIT_NONE)
+			return bad(v, GW_ECORRUPT, "RATTRS[%u]: body limit none (policy %u) on a "
+				   "route that does not proxy", i, p);
+	}
+	return 0;
+}
+
 /* [V7][V8] Route attributes: host, methods, handler and its record,
- * parameters used by its templates, policy refs. */
+ * parameters used by its templates, policy refs, a body limit of none only
+ * when proxying. */
 static int verify_rattrs(struct vctx *v)
 {
 	const struct gw_blob *b = v->b;
@@ -815,6 +838,8 @@ static int verify_rattrs(struct vctx *v)
 				gw_get_u32le(r + GW_BLOB_RATTR_POL_FIRST),
 				gw_get_u16le(r + GW_BLOB_RATTR_POL_COUNT), GW_BLOB_POLREFS));
 		TRY(check_reserved(v, GW_BLOB_RATTRS, i, r + GW_BLOB_RATTR_RESERVED, 2));
+		TRY(check_body_none(v, i, handler, gw_get_u32le(r + GW_BLOB_RATTR_POL_FIRST),
+				    gw_get_u16le(r + GW_BLOB_RATTR_POL_COUNT)));
 		if (handler == GW_H_RESPOND) {
 			const uint8_t *h;
 

@@ -62,6 +62,11 @@ enum gw_policy_kind {
 	GW_P_IP = 6,
 };
 
+/* A body_limit of `none`: no limit on the request body.  Only a proxy route
+ * takes it (it streams the body upstream; every other handler reads the body
+ * whole); gwc and the blob verifier refuse it elsewhere. */
+#define GW_BODY_LIMIT_NONE UINT64_MAX
+
 enum gw_rl_key {
 	GW_RLK_IP = 1,      /* client address (peer, or X-Forwarded-For from a trusted proxy) */
 	GW_RLK_USER = 2,    /* user name set by a session auth policy earlier on the route */
@@ -365,7 +370,7 @@ struct gw_conf {
 	GW_VEC(struct gw_auth) auths;
 	GW_VEC(struct gw_jwt) jwts;
 	GW_VEC(struct gw_jwk) jwks;
-	GW_VEC(uint64_t) body_limits;  /* bytes */
+	GW_VEC(uint64_t) body_limits;  /* bytes, or GW_BODY_LIMIT_NONE */
 	GW_VEC(struct gw_cors) cors;
 	GW_VEC(struct gw_hdrpol) hdrpols;
 	GW_VEC(struct gw_ipfilter) ipfilters;

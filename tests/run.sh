@@ -95,8 +95,8 @@ for n in "${asan_suites[@]}"; do
 	t=tests/integration/$n.sh
 	GWD=$PWD/build/asan/bin/gwd GWC=$PWD/build/asan/bin/gwc run_script "$t (ASan+UBSan)" "$t"
 done
-# streaming (failures mid-body, hang-ups) under the sanitizers, with a smaller big body
-GW_STREAM_BIG=200000000 GW_STREAM_RSS_MAX=131072 GWD=$PWD/build/asan/bin/gwd GWC=$PWD/build/asan/bin/gwc \
+# streaming (failures mid-body, hang-ups) under the sanitizers, with smaller big bodies
+GW_STREAM_BIG=200000000 GW_STREAM_UPLOAD=30000000 GW_STREAM_RSS_MAX=131072 GWD=$PWD/build/asan/bin/gwd GWC=$PWD/build/asan/bin/gwc \
 	run_script "tests/integration/stream.sh (ASan+UBSan)" tests/integration/stream.sh
 
 # The status feed under real traffic (its browser checks ran above, once).

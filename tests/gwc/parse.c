@@ -841,6 +841,35 @@ static void test_err_policies(void)
 	       "t.yaml:20:40: error: expected a sequence for 'deny', got '10.0.0.0/8'\n");
 }
 
+/* body_limit: none, on proxy routes only; a size stops below its sentinel. */
+static void test_body_limit_none(void)
+{
+	struct fx x;
+
+	expect("version: 1\n"
+	       "upstreams:\n  u: {targets: [{address: 127.0.0.1:9}]}\n"
+	       "policies:\n  any: {body_limit: none}\n  big: {body_limit: 1GiB}\n"
+	       "routes:\n"
+	       "  - {path: /p, methods: [POST], policies: [any, big], proxy: {upstream: u}}\n"
+	       "  - {path: /e, methods: [POST], policies: [big, any], echo: {}}\n"
+	       "  - {path: /r, methods: [POST], policies: [any], respond: {body: x}}\n",
+	       "t.yaml:9:49: error: policy 'any' has body_limit: none, which only a proxy "
+	       "route takes (other handlers read the body whole)\n"
+	       "t.yaml:10:44: error: policy 'any' has body_limit: none, which only a proxy "
+	       "route takes (other handlers read the body whole)\n");
+	expect("version: 1\npolicies:\n  p: {body_limit: 18446744073709551615}\n",
+	       "t.yaml:3:19: error: 'body_limit' must be at most 18446744073709551614 bytes\n");
+	run1(&x, "version: 1\n"
+		 "upstreams:\n  u: {targets: [{address: 127.0.0.1:9}]}\n"
+		 "policies:\n  any: {body_limit: none}\n"
+		 "routes:\n  - {path: /p, methods: [POST], policies: [any], proxy: {upstream: u}}\n");
+	CU_ASSERT_EQUAL(x.rc, 0);
+	CU_ASSERT_STRING_EQUAL(x.errs, "");
+	CU_ASSERT_EQUAL_FATAL(x.conf.body_limits.n, 1);
+	CU_ASSERT_EQUAL(x.conf.body_limits.v[0], GW_BODY_LIMIT_NONE);
+	done(&x);
+}
+
 /* cors origins and credentials; header names, values, hop-by-hop. */
 static void test_err_cors_headers(void)
 {
@@ -1120,6 +1149,7 @@ int gw_suite_gwc_parse(void)
 	    !CU_add_test(s, "errors: settings", test_err_settings) ||
 	    !CU_add_test(s, "errors: upstreams", test_err_upstreams) ||
 	    !CU_add_test(s, "errors: policies", test_err_policies) ||
+	    !CU_add_test(s, "body_limit: none", test_body_limit_none) ||
 	    !CU_add_test(s, "errors: cors and headers", test_err_cors_headers) ||
 	    !CU_add_test(s, "errors: routes", test_err_routes) ||
 	    !CU_add_test(s, "errors: handlers and references", test_err_handlers) ||

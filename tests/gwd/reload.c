@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gwd/reload.h"
+#include "gwd/reqctx.h"
 #include "gwd/worker.h"
 #include "tests/gwd/gen_fixture.h"
 
@@ -55,12 +56,32 @@ static void test_build(void)
 	}
 	CU_ASSERT_TRUE(a->body_static);
 	CU_ASSERT_EQUAL(a->static_len, 1);
-	CU_ASSERT_EQUAL(a->body_limit, UINT64_MAX);
+	CU_ASSERT_EQUAL(a->body_limit, GWD_BODY_DEFAULT_LIMIT); /* no policy: the default */
 	CU_ASSERT_STRING_EQUAL(a->label.p, "/a");   /* unnamed: the pattern */
 	CU_ASSERT_STRING_EQUAL(b->label.p, "two-parts");
 	CU_ASSERT_EQUAL(b->npols, 2);
 	CU_ASSERT_EQUAL(b->body_limit, 10);          /* the smallest of the two */
 	CU_ASSERT_NOT_EQUAL(a->metric_slot, b->metric_slot);
+	fxg_free(&f);
+}
+
+/* body_limit: none folds to GW_BODY_LIMIT_NONE; with a size beside it, the size. */
+static void test_body_none(void)
+{
+	struct fxg f;
+
+	if (fxg_build(&f, "version: 1\n"
+			  "upstreams:\n  u: {targets: [{address: 127.0.0.1:9}]}\n"
+			  "policies:\n  any: {body_limit: none}\n  small: {body_limit: 10}\n"
+			  "routes:\n"
+			  "  - {path: /a, methods: [POST], policies: [any], proxy: {upstream: u}}\n"
+			  "  - {path: /b, methods: [POST], policies: [any, small], "
+			  "proxy: {upstream: u}}\n") != 0)
+		return;
+	CU_ASSERT_EQUAL(f.g->nroutes, 2);
+	for (uint32_t i = 0; i < f.g->nroutes && i < 2; i++)
+		CU_ASSERT_EQUAL(f.g->routes[i].body_limit,
+				f.g->routes[i].npols == 1 ? GW_BODY_LIMIT_NONE : 10);
 	fxg_free(&f);
 }
 
@@ -185,6 +206,7 @@ int gw_suite_gwd_reload(void)
 	CU_pSuite s = CU_add_suite("gwd/reload", NULL, NULL);
 
 	if (!s || !CU_add_test(s, "a generation from a compiled blob", test_build) ||
+	    !CU_add_test(s, "body_limit: none", test_body_none) ||
 	    !CU_add_test(s, "a bad blob is refused with a reason", test_corrupt_refused) ||
 	    !CU_add_test(s, "reference counting with threads", test_refcount_threads) ||
 	    !CU_add_test(s, "failed reloads are counted", test_reload_counts))

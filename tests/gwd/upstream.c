@@ -199,6 +199,8 @@ static void test_inherit(void)
 	atomic_store(&pt.requests, 7);
 	atomic_store(&pu.codes[200], 11);
 	atomic_store(&pu.dur_count, 11);
+	atomic_store(&pu.aborted[0], 2);
+	atomic_store(&pu.aborted[1], 3);
 
 	one_upstream(&next, &nu, &nt, "api", "10.0.0.1:80", "/health", 3);
 	gwd_upstreams_inherit(&next, &prev);
@@ -208,6 +210,8 @@ static void test_inherit(void)
 	CU_ASSERT_EQUAL(atomic_load(&nt.requests), 7);
 	CU_ASSERT_EQUAL(atomic_load(&nu.codes[200]), 11);
 	CU_ASSERT_EQUAL(atomic_load(&nu.dur_count), 11);
+	CU_ASSERT_EQUAL(atomic_load(&nu.aborted[0]), 2);
+	CU_ASSERT_EQUAL(atomic_load(&nu.aborted[1]), 3);
 
 	/* the check and the ejections removed: the target is available */
 	one_upstream(&next, &nu, &nt, "api", "10.0.0.1:80", "", 0);

@@ -289,6 +289,12 @@ policies:
   p:
     body_limit: 1mb   #<
 EOF
+bad body-limit-unlimited <<'EOF'
+version: 1
+policies:
+  p:
+    body_limit: unlimited   #<
+EOF
 bad path-trailing-slash <<'EOF'
 version: 1
 routes:

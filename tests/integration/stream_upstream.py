@@ -3,7 +3,8 @@
 raw sockets, so that it can frame bodies exactly as a test needs (chunked,
 cut short, malformed, stalled).
 
-  stream_upstream.py PORT [--lifetime S] [--tls CERT KEY [--client-ca CA]]
+  stream_upstream.py PORT [--port2 PORT2] [--lifetime S]
+                     [--tls CERT KEY [--client-ca CA]]
 
   GET  /health                 200 "ok"
   GET  /chunked?n=N&size=S     N chunks of S bytes ('a'..), chunked
@@ -12,7 +13,8 @@ cut short, malformed, stalled).
   GET  /bytes?n=N[&chunked=1]  N bytes of the pattern (see pattern()), with
                                Content-Length (or chunked)
   GET  /stall?n=N&after=A      announces N bytes, sends A, then goes quiet
-  GET  /die?n=N&after=A[&chunked=1]  sends A of N bytes, then closes
+  GET  /die?n=N&after=A[&chunked=1][&wait=MS]  sends A of N bytes, (waits MS
+                               ms,) then closes
   GET  /badchunk?after=A       chunked: A good bytes, then a bad chunk size
   GET  /endless?size=S         S-byte chunks until the reader goes away; the
                                time it went away is recorded
@@ -22,6 +24,18 @@ cut short, malformed, stalled).
   POST /slowread?ms=M          reads the body 16 KiB every M ms, records when
                                the sender went away (see /gone)
   POST /hold                   reads nothing, records when the sender went away
+  GET  /clte?n=N               a head with both Content-Length and
+                               Transfer-Encoding, then N bytes chunked
+  GET  /bighead?kb=K           a head of K fields of 1 KiB each, then "ok"
+  GET  /nohead                 a status line and a field, then nothing
+  ANY  /drop                   reads the request, closes without answering
+  GET  /hits?tag=T             how many requests carried ?tag=T
+  GET  /closed?tag=T           "1" once the connection of the request that
+                               carried ?tag=T was closed by the peer (clte,
+                               bighead, nohead watch for it), else "0"
+
+Every request's ?tag= is counted (/hits).  --port2 listens on a second port
+too (two targets of one upstream).
 
 It stops by itself after --lifetime seconds (default 300).
 """
@@ -34,12 +48,15 @@ import ssl
 import sys
 import threading
 import time
+import zlib
 from urllib.parse import parse_qs, urlsplit
 
 BLOCK = 1 << 20
 _BASE = hashlib.sha256(b"gw").digest() * (BLOCK // 32)
 GONE = []
 GONE_LOCK = threading.Lock()
+HITS = {}
+CLOSED = {}
 
 
 def pattern(offset, n):
@@ -55,6 +72,38 @@ def pattern(offset, n):
         offset += take
         n -= take
     return bytes(out)
+
+
+def pattern_views(offset, n):
+    """The same bytes as pattern(offset, n), as memoryviews of one reused
+    1 MiB buffer (each valid until the next is taken): no copy per block, so
+    that gigabytes go as fast as loopback allows."""
+    buf = bytearray(_BASE)
+    mv = memoryview(buf)
+    end = offset + n
+    while offset < end:
+        blk, off = divmod(offset, BLOCK)
+        take = min(end - offset, BLOCK - off)
+        buf[0:8] = blk.to_bytes(8, "big")
+        yield mv[off:off + take]
+        offset += take
+
+
+def pattern_sha256(n):
+    """The sha256 of the first n bytes of the pattern (hex)."""
+    h = hashlib.sha256()
+    for d in pattern_views(0, n):
+        h.update(d)
+    return h.hexdigest()
+
+
+def pattern_crc32(n):
+    """The CRC-32 of the first n bytes of the pattern (8 hex digits): the
+    download checksum, three times cheaper than sha256 over gigabytes."""
+    c = 0
+    for d in pattern_views(0, n):
+        c = zlib.crc32(d, c)
+    return "%08x" % c
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -86,6 +135,23 @@ class Handler(socketserver.BaseRequestHandler):
 
     def chunk(self, data):
         self.sock.sendall(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def watch(self, tag, data):
+        """Send <data>, then wait (10 s at most) for the peer to close the
+        connection; note it under <tag>.  POLLRDHUP sees the FIN even with
+        unread bytes queued; a reset while sending is a close too."""
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            with GONE_LOCK:
+                CLOSED[tag] = time.time()
+            return False
+        po = select.poll()
+        po.register(self.sock, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+        if po.poll(10000):
+            with GONE_LOCK:
+                CLOSED[tag] = time.time()
+        return False
 
     def handle(self):
         try:
@@ -135,6 +201,10 @@ class Handler(socketserver.BaseRequestHandler):
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
         num = lambda k, d=0: int(q.get(k, d))
         p = url.path
+        tag = q.get("tag", "")
+        if tag and p not in ("/hits", "/closed"):
+            with GONE_LOCK:
+                HITS[tag] = HITS.get(tag, 0) + 1
         if p == "/health":
             self.head(200, [("Content-Length", 2)])
             self.sock.sendall(b"ok")
@@ -159,17 +229,17 @@ class Handler(socketserver.BaseRequestHandler):
                                 ("Transfer-Encoding", "chunked")])
             else:
                 self.head(200, [("Content-Type", "application/octet-stream"), ("Content-Length", n)])
-            off = 0
-            while off < after:
-                d = pattern(off, min(BLOCK, after - off))
+            for d in pattern_views(0, after):
                 if chunked:
-                    self.chunk(d)
+                    self.sock.sendall(b"%x\r\n" % len(d))
+                    self.sock.sendall(d)
+                    self.sock.sendall(b"\r\n")
                 else:
                     self.sock.sendall(d)
-                off += len(d)
             if p == "/stall":
                 time.sleep(3600)
             if p == "/die":
+                time.sleep(num("wait") / 1000.0)
                 self.sock.shutdown(socket.SHUT_RDWR)
                 return False
             if chunked:
@@ -216,6 +286,24 @@ class Handler(socketserver.BaseRequestHandler):
             with GONE_LOCK:
                 GONE.append(time.time())
             return False
+        elif p == "/clte":
+            n = num("n", 1000)
+            return self.watch(tag, b"HTTP/1.1 200 X\r\nContent-Length: %d\r\nTransfer-Encoding: "
+                              b"chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (n, n, b"c" * n))
+        elif p == "/bighead":
+            fields = b"".join(b"X-Big-%d: %s\r\n" % (i, b"h" * 1024) for i in range(num("kb", 64)))
+            return self.watch(tag, b"HTTP/1.1 200 X\r\n%sContent-Length: 2\r\n\r\nok" % fields)
+        elif p == "/nohead":
+            return self.watch(tag, b"HTTP/1.1 200 X\r\nX-A: b\r\n")
+        elif p == "/drop":
+            self.body(hdrs)
+            return False
+        elif p in ("/hits", "/closed"):
+            with GONE_LOCK:
+                v = HITS.get(tag, 0) if p == "/hits" else int(tag in CLOSED)
+            data = str(v).encode()
+            self.head(200, [("Content-Type", "text/plain"), ("Content-Length", len(data))])
+            self.sock.sendall(data)
         elif p == "/gone":
             with GONE_LOCK:
                 data = json.dumps(GONE).encode()
@@ -254,6 +342,9 @@ def main():
         a = args.pop(0)
         if a == "--lifetime":
             lifetime = float(args.pop(0))
+        elif a == "--port2":
+            srv2 = Server(("127.0.0.1", int(args.pop(0))), Handler)
+            threading.Thread(target=srv2.serve_forever, daemon=True).start()
         elif a == "--tls":
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(args.pop(0), args.pop(0))
