@@ -388,7 +388,9 @@ static int tls(struct gwc_file *f, const struct ynode *name, const struct ynode 
 	return 0;
 }
 
-/* An upstream's `buffer` into <u>: a power of two, 16 KiB to 16 MiB. */
+/* An upstream's `buffer` into <u>: a power of two, 32 KiB (twice the
+ * largest piece libcurl hands over: a half-empty ring always takes one) to
+ * 16 MiB. */
 static void buffer(struct gwc_file *f, const struct ynode *v, struct gw_upstream *u)
 {
 	uint64_t size;
@@ -396,9 +398,9 @@ static void buffer(struct gwc_file *f, const struct ynode *v, struct gw_upstream
 
 	if (gwc_size(f, v, "'buffer'", 1, UINT32_MAX, &size))
 		return;
-	if (size < 16 * 1024 || size > 16 * 1024 * 1024 || (size & (size - 1)))
-		gwc_err(f, v, "bad buffer %s: a power of two from 16KiB to 16MiB (16KiB, "
-			"32KiB, ... 128KiB, ... 16MiB)", gwc_show(v, b, sizeof b));
+	if (size < 32 * 1024 || size > 16 * 1024 * 1024 || (size & (size - 1)))
+		gwc_err(f, v, "bad buffer %s: a power of two from 32KiB to 16MiB (32KiB, "
+			"64KiB, 128KiB, ... 16MiB)", gwc_show(v, b, sizeof b));
 	else
 		u->buffer = (uint32_t)size;
 }

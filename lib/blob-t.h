@@ -350,7 +350,7 @@ enum gw_blob_table {
 #define GW_BLOB_UP_SIZE 80
 #define GW_BLOB_UPF_TLS 0x01        /* HTTPS: its UPTLS record exists */
 #define GW_BLOB_UPF_ALL 0x01
-#define GW_BLOB_UP_BUFFER_MIN_SHIFT 14 /* 16 KiB */
+#define GW_BLOB_UP_BUFFER_MIN_SHIFT 15 /* 32 KiB: twice libcurl's largest write */
 #define GW_BLOB_UP_BUFFER_MAX_SHIFT 24 /* 16 MiB */
 
 /* UPTLS (struct gw_uptls): one per upstream with GW_BLOB_UPF_TLS, in
