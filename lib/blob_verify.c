@@ -4,7 +4,7 @@
  * before the blob is handed out: the header, the trailer and its CRC, the
  * section table, and then every record of every section against the clauses
  * of docs/blob-format.md ("Verification"), which the checks below name as
- * [V1]..[V10].  A refusal is a gw_err with a one-line <why> naming the
+ * [V1]..[V11].  A refusal is a gw_err with a one-line <why> naming the
  * section and record; nothing asserts, nothing reads outside the bytes given.
  */
 #include "lib/blob_int.h"
@@ -738,6 +738,7 @@ static int verify_upstreams(struct vctx *v)
 			       GW_LB_ROUND_ROBIN, GW_LB_HASH));
 		TRY(check_enum(v, GW_BLOB_UPSTREAMS, i, "hash_key", r[GW_BLOB_UP_HASH_KEY],
 			       GW_HK_NONE, GW_HK_HEADER));
+		/* [V11] flags and the buffer's size */
 		if (r[GW_BLOB_UP_FLAGS] & ~GW_BLOB_UPF_ALL)
 			return bad(v, GW_ECORRUPT, "UPSTREAMS[%u]: flags 0x%x unknown", i,
 				   r[GW_BLOB_UP_FLAGS]);
