@@ -204,7 +204,7 @@ int gwd_upstream_tls_apply(CURL *e, struct gwd_upstream_tls *t, uint32_t target,
 
 const char *gwd_upstream_tls_failure(CURL *e, CURLcode rc, const char *errbuf)
 {
-	long vr = 0;
+	long vr = 0, hs = 0;
 
 	switch (rc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -230,10 +230,16 @@ const char *gwd_upstream_tls_failure(CURL *e, CURLcode rc, const char *errbuf)
 		return "TLS handshake failed";
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
 		/* TLS 1.3: the server judges the client's certificate after the
 		 * client's side of the handshake is done; its refusal is an
-		 * alert at the first read */
+		 * alert at the first read, or, when the request crossed it, a
+		 * reset: a connection opened for this transfer that ends before
+		 * any byte of an answer ended in its handshake */
 		if (errbuf && strstr(errbuf, "alert"))
+			return "TLS handshake failed";
+		if (curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &vr) == CURLE_OK && vr > 0 &&
+		    curl_easy_getinfo(e, CURLINFO_HEADER_SIZE, &hs) == CURLE_OK && hs == 0)
 			return "TLS handshake failed";
 		return NULL;
 	default:
