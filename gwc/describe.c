@@ -569,8 +569,10 @@ int gwc_describe_upstream(const struct gw_blob *b, uint32_t i, struct gwc_desc *
 		gwc_desc_add(d, "circuit_breaker", "off");
 	}
 	/* buffer and tls only when set: a plain upstream reads as it always did */
-	if (u.buffer)
-		gwc_desc_add(d, "buffer", "%uKiB", u.buffer / 1024);
+	if (u.buffer) {
+		fmt_size(t1, sizeof t1, u.buffer);
+		gwc_desc_add(d, "buffer", "%s", t1);
+	}
 	if (u.tls != GW_NONE) {
 		struct gw_uptls t;
 

@@ -893,24 +893,6 @@ static void c_cidr_prefix(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS,
 static void c_cidr_bits(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS, 0, GW_BLOB_CIDR_ADDR + 1, 1); }
 static void c_cors_cred(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CORS, 0, GW_BLOB_CORS_CREDENTIALS, 2); }
 static void c_auth_type(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_AUTHS, 0, GW_BLOB_AUTH_TYPE, 4); }
-/* fx_full with its second upstream ("static") on HTTPS with a client
- * certificate and a 1 MiB buffer. */
-static void fx_tls(struct fx *f)
-{
-	struct gw_uptls *t;
-
-	fx_full(f);
-	f->c.upstreams.v[1].buffer = 1024 * 1024;
-	t = &FX_PUSH(f->c.uptls);
-	t->upstream = 1;
-	t->verify = 1;
-	t->server_name = fx_s("static.internal");
-	t->ca_file = fx_s("/etc/gw/ca.pem");
-	t->cert = fx_s("/etc/gw/client.pem");
-	t->key = fx_s("/etc/gw/client.key");
-	t->place = fx_at(1, 5, 5);
-}
-
 static void c_tls_verify(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_UPTLS, 0, GW_BLOB_UPTLS_VERIFY, 2); }
 static void c_tls_flag(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_UPSTREAMS, 0, GW_BLOB_UP_FLAGS, GW_BLOB_UPF_TLS); }
 static void c_tls_noflag(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_UPSTREAMS, 1, GW_BLOB_UP_FLAGS, 0); }
