@@ -579,7 +579,8 @@ int gwc_describe_upstream(const struct gw_blob *b, uint32_t i, struct gwc_desc *
 		if (gw_blob_uptls(b, u.tls, &t) < 0)
 			return -1;
 		gwc_desc_add(d, "tls", "verify %s, server_name %s, ca_file %s, client cert %s%s%s",
-			     t.verify ? "on" : "OFF", t.server_name.len ? t.server_name.p : "(target host)",
+			     t.verify ? "on" : "OFF",
+			     t.server_name.len ? t.server_name.p : "(target host)",
 			     t.ca_file.len ? t.ca_file.p : "(system store)",
 			     t.cert.len ? t.cert.p : "none", t.cert.len ? " key " : "",
 			     t.cert.len ? t.key.p : "");

@@ -928,7 +928,8 @@ static void tls_failed(struct gwd_proxy_call *c, CURLcode rc)
 		return;
 	c->tls_detail = why;
 	fprintf(stderr, "gwd: upstream %s target %s: TLS: %s (%s)\n", c->u->cfg.name.p,
-		c->u->t[c->target].hostport, why, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+		c->u->t[c->target].hostport, why,
+		c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 }
 
 /* A transfer ended with <rc>: account it, retry when allowed, or finish. */

@@ -9,10 +9,10 @@
 #include <time.h>
 #include "gwd/cluster_rl.h"
 #include "gwd/jwks.h"
-#include "gwd/upstream_tls.h"
 #include "gwd/jwt.h"
 #include "gwd/metrics.h"
 #include "gwd/ratelimit.h"
+#include "gwd/upstream_tls.h"
 #include "lib/blob-t.h"
 
 static _Atomic(struct gwd_gen *) current;

@@ -356,8 +356,9 @@ static int probe(const struct gwd_upstream_state *u, const struct gwd_upstream_t
 			 (long)(u->cfg.connect_timeout_ms ? u->cfg.connect_timeout_ms : 1000));
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "gwd-health/1");
-	if (u->tls && (gwd_upstream_tls_apply(c, u->tls, (uint32_t)(t - u->t), NULL) != 0 ||
-		       curl_easy_setopt(c, CURLOPT_REQUEST_TARGET, u->cfg.hc_path.p) != CURLE_OK)) {
+	if (u->tls &&
+	    (gwd_upstream_tls_apply(c, u->tls, (uint32_t)(t - u->t), NULL) != 0 ||
+	     curl_easy_setopt(c, CURLOPT_REQUEST_TARGET, u->cfg.hc_path.p) != CURLE_OK)) {
 		curl_easy_cleanup(c);
 		return 0;
 	}

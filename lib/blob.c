@@ -546,7 +546,8 @@ int gw_blob_upstream(const struct gw_blob *b, uint32_t i, struct gw_upstream *ou
 
 		while (lo < hi) {
 			uint32_t mid = lo + (hi - lo) / 2;
-			uint32_t u = gw_get_u32le(rec(b, GW_BLOB_UPTLS, mid) + GW_BLOB_UPTLS_UPSTREAM);
+			const uint8_t *x = rec(b, GW_BLOB_UPTLS, mid);
+			uint32_t u = gw_get_u32le(x + GW_BLOB_UPTLS_UPSTREAM);
 
 			if (u == i) {
 				out->tls = mid;

@@ -772,7 +772,8 @@ static int verify_uptls(struct vctx *v)
 	uint32_t nflagged = 0, prev = 0;
 
 	for (uint32_t i = 0; i < b->t[GW_BLOB_UPSTREAMS].n; i++)
-		nflagged += (rec(b, GW_BLOB_UPSTREAMS, i)[GW_BLOB_UP_FLAGS] & GW_BLOB_UPF_TLS) != 0;
+		nflagged += (rec(b, GW_BLOB_UPSTREAMS, i)[GW_BLOB_UP_FLAGS] &
+			     GW_BLOB_UPF_TLS) != 0;
 	if (nflagged != b->t[GW_BLOB_UPTLS].n)
 		return bad(v, GW_ECORRUPT, "UPTLS: %u records for %u tls upstreams",
 			   b->t[GW_BLOB_UPTLS].n, nflagged);
@@ -784,18 +785,20 @@ static int verify_uptls(struct vctx *v)
 		TRY(check_index(v, GW_BLOB_UPTLS, i, "upstream", up, GW_BLOB_UPSTREAMS, 0));
 		if ((i && up <= prev) ||
 		    !(rec(b, GW_BLOB_UPSTREAMS, up)[GW_BLOB_UP_FLAGS] & GW_BLOB_UPF_TLS))
-			return bad(v, GW_ECORRUPT, "UPTLS[%u]: upstream %u not the next tls upstream",
-				   i, up);
+			return bad(v, GW_ECORRUPT,
+				   "UPTLS[%u]: upstream %u not the next tls upstream", i, up);
 		prev = up;
 		TRY(check_enum(v, GW_BLOB_UPTLS, i, "verify", r[GW_BLOB_UPTLS_VERIFY], 0, 1));
 		TRY(check_reserved(v, GW_BLOB_UPTLS, i, r + GW_BLOB_UPTLS_RESERVED, 3));
-		TRY(check_str(v, GW_BLOB_UPTLS, i, "server_name", r + GW_BLOB_UPTLS_SERVER_NAME, 1));
+		TRY(check_str(v, GW_BLOB_UPTLS, i, "server_name", r + GW_BLOB_UPTLS_SERVER_NAME,
+			      1));
 		TRY(check_str(v, GW_BLOB_UPTLS, i, "ca_file", r + GW_BLOB_UPTLS_CA_FILE, 1));
 		TRY(check_str(v, GW_BLOB_UPTLS, i, "cert", r + GW_BLOB_UPTLS_CERT, 1));
 		TRY(check_str(v, GW_BLOB_UPTLS, i, "key", r + GW_BLOB_UPTLS_KEY, 1));
 		TRY(check_place(v, GW_BLOB_UPTLS, i, r + GW_BLOB_UPTLS_PLACE));
 		if (!abs_or_empty(v, r + GW_BLOB_UPTLS_CA_FILE) ||
-		    !abs_or_empty(v, r + GW_BLOB_UPTLS_CERT) || !abs_or_empty(v, r + GW_BLOB_UPTLS_KEY))
+		    !abs_or_empty(v, r + GW_BLOB_UPTLS_CERT) ||
+		    !abs_or_empty(v, r + GW_BLOB_UPTLS_KEY))
 			return bad(v, GW_ECORRUPT, "UPTLS[%u]: a path not absolute", i);
 		cert_len = gw_get_u32le(r + GW_BLOB_UPTLS_CERT + GW_BLOB_STR_LEN);
 		key_len = gw_get_u32le(r + GW_BLOB_UPTLS_KEY + GW_BLOB_STR_LEN);
@@ -810,7 +813,8 @@ static int verify_uptls(struct vctx *v)
 
 			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			      (c >= '0' && c <= '9') || c == '-' || c == '.'))
-				return bad(v, GW_ECORRUPT, "UPTLS[%u]: server_name byte %u invalid", i, k);
+				return bad(v, GW_ECORRUPT,
+					   "UPTLS[%u]: server_name byte %u invalid", i, k);
 		}
 	}
 	return 0;
