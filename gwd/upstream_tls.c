@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -42,6 +44,36 @@ void gwd_upstream_tls_free(struct gwd_upstream_tls *t)
 	free(t);
 }
 
+/* <fd> moved to a descriptor number not used by a memory file lately, or
+ * <fd> itself when none can be had.  libcurl keeps a connection for reuse
+ * only while the CA and certificate file names of a transfer match the ones
+ * it was opened with; the names are "/proc/self/fd/N", so a generation that
+ * got the number of a freed one could otherwise be handed a connection that
+ * was verified with the older files.  Numbers go round from 64 up to 4096
+ * (or the descriptor limit): reused only after thousands of memory files,
+ * long after an idle connection has been dropped. */
+static int fresh_number(int fd)
+{
+	static _Atomic unsigned next;
+	struct rlimit rl;
+	rlim_t top;
+	int moved;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return fd;
+	/* the kernel sizes a process's descriptor table to its highest
+	 * number: not past 4096 */
+	top = rl.rlim_cur < 4096 ? rl.rlim_cur : 4096;
+	if (top < 64 + 256)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC,
+		      (int)(64 + atomic_fetch_add(&next, 1) % (unsigned)(top - 64)));
+	if (moved < 0)
+		return fd;
+	close(fd);
+	return moved;
+}
+
 /* <len> bytes at <p> into a new sealed memory file of <t> as file <k>, so
  * that libcurl reads these bytes whatever becomes of the file on disk.
  * 0, or -1 with <why>. */
@@ -71,8 +103,8 @@ static int to_memfd(struct gwd_upstream_tls *t, int k, const unsigned char *p, s
 	}
 	/* nobody, this process included, changes them afterwards */
 	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	t->fd[k] = fd;
-	snprintf(t->path[k], sizeof t->path[k], "/proc/self/fd/%d", fd);
+	t->fd[k] = fresh_number(fd);
+	snprintf(t->path[k], sizeof t->path[k], "/proc/self/fd/%d", t->fd[k]);
 	return 0;
 }
 
