@@ -571,6 +571,23 @@ int gwc_describe_upstream(const struct gw_blob *b, uint32_t i, struct gwc_desc *
 	} else {
 		gwc_desc_add(d, "circuit_breaker", "off");
 	}
+	/* buffer and tls only when set: a plain upstream reads as it always did */
+	if (u.buffer) {
+		fmt_size(t1, sizeof t1, u.buffer);
+		gwc_desc_add(d, "buffer", "%s", t1);
+	}
+	if (u.tls != GW_NONE) {
+		struct gw_uptls t;
+
+		if (gw_blob_uptls(b, u.tls, &t) < 0)
+			return -1;
+		gwc_desc_add(d, "tls", "verify %s, server_name %s, ca_file %s, client cert %s%s%s",
+			     t.verify ? "on" : "OFF",
+			     t.server_name.len ? t.server_name.p : "(target host)",
+			     t.ca_file.len ? t.ca_file.p : "(system store)",
+			     t.cert.len ? t.cert.p : "none", t.cert.len ? " key " : "",
+			     t.cert.len ? t.key.p : "");
+	}
 	add_place(d, b, u.place);
 	return d->oom ? -1 : 0;
 }

@@ -79,10 +79,12 @@ static int build(char **files, int nfiles, const char *out)
 		fprintf(stderr, "gwc: error: out of memory\n");
 		goto fail;
 	}
-	if (d.n || d.oom) {
+	if (d.n > d.nwarn || d.oom) {
 		gw_diag_print(&d, conf.files.v, conf.files.n, stderr);
 		goto fail;
 	}
+	if (d.nwarn)
+		gw_diag_print(&d, conf.files.v, conf.files.n, stderr);
 	if (out) {
 		r = gw_blob_write(&conf, &trie, out);
 		if (r != GW_OK) {

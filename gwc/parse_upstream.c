@@ -3,11 +3,16 @@
  * conf.upstreams and conf.targets, with the documented defaults. */
 #include "gwc/parse_int.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gwc/units.h"
+#include "lib/diag.h"
 #include "lib/http.h"
+#include "lib/uptls.h"
 
 /* trusted_proxies: a list of CIDRs into conf.cidrs.  0, or -1 OOM. */
 static int trusted(struct gwc_file *f, const struct ynode *n)
@@ -254,16 +259,164 @@ static int balance(struct gwc_file *f, const struct ynode *n, struct gw_upstream
 	return 0;
 }
 
+/* Path scalar <n> of the route file <f> made absolute into <*out>: a
+ * relative path is taken from the route file's directory (gwd may run
+ * elsewhere), made absolute from the working directory when the route file's
+ * name is relative.  Symbolic links are kept (a certificate renewed by
+ * swapping a link is read anew at a reload).  0, 1 when reported, -1 OOM. */
+static int abs_path(struct gwc_file *f, const struct ynode *n, const char *what,
+		    struct gw_str *out)
+{
+	const char *file = f->conf->files.v[f->file].p, *slash = strrchr(file, '/');
+	char cwd[PATH_MAX], buf[2 * PATH_MAX + 2], b[80];
+	int len;
+
+	if (gwc_want_str(f, n, what))
+		return 1;
+	if (n->len == 0 || memchr(n->s, '\0', n->len) || n->len >= PATH_MAX) {
+		gwc_err(f, n, "bad path %s for %s", gwc_show(n, b, sizeof b), what);
+		return 1;
+	}
+	if (n->s[0] == '/')
+		return gwc_copy(f, n, out) ? -1 : 0;
+	cwd[0] = '\0';
+	if (file[0] != '/' && !getcwd(cwd, sizeof cwd)) {
+		gwc_err(f, n, "cannot resolve relative path %s: no working directory",
+			gwc_show(n, b, sizeof b));
+		return 1;
+	}
+	len = snprintf(buf, sizeof buf, "%s%s%.*s%s", cwd, cwd[0] ? "/" : "",
+		       slash ? (int)(slash - file + 1) : 0, file, n->s);
+	if (len < 0 || (size_t)len >= sizeof buf) {
+		gwc_err(f, n, "path %s too long", gwc_show(n, b, sizeof b));
+		return 1;
+	}
+	return gwc_copy_bytes(f->st, buf, (size_t)len, out) ? -1 : 0;
+}
+
+/* Read file <path> (the value of node <n>) and check it: a CA bundle when
+ * <key> is NULL, else a certificate with that key file.  Reported at <n>. */
+static void check_files(struct gwc_file *f, const struct ynode *n, const struct gw_str *path,
+			const struct ynode *kn, const struct gw_str *key)
+{
+	unsigned char *p = NULL, *k = NULL;
+	size_t len, klen;
+	char why[PATH_MAX + 200];
+
+	if (gw_uptls_read(path->p, &p, &len, why, sizeof why)) {
+		gwc_err(f, n, "%s", why);
+	} else if (!key) {
+		if (gw_uptls_check_ca(p, len, why, sizeof why) < 0)
+			gwc_err(f, n, "%s: %s", path->p, why);
+	} else if (gw_uptls_read(key->p, &k, &klen, why, sizeof why)) {
+		gwc_err(f, kn, "%s", why);
+	} else if (gw_uptls_check_pair(p, len, k, klen, why, sizeof why)) {
+		gwc_err(f, n, "%s with key %s: %s", path->p, key->p, why);
+	}
+	if (k)
+		memset(k, 0, klen);
+	free(k);
+	free(p);
+}
+
+/* An upstream's `tls` into conf.uptls for upstream <index>; <u>.tls set.
+ * 0, or -1 OOM. */
+static int tls(struct gwc_file *f, const struct ynode *name, const struct ynode *key,
+	       const struct ynode *n, struct gw_upstream *u, uint32_t index)
+{
+	static const char *const keys[] = {
+		"verify", "ca_file", "server_name", "cert", "key", NULL,
+	};
+	struct gw_uptls t = { .upstream = index, .verify = 1 }, *e;
+	const struct ynode *v, *cn, *kn;
+	char b[80];
+	int r = 0;
+
+	t.place = gwc_place(f, key);
+	if (gwc_want_map(f, n, "'tls' (a mapping; {} for the defaults)"))
+		return 0;
+	gwc_check_keys(f, n, keys, "'tls'");
+	v = gwc_get(n, "verify");
+	if (v)
+		gwc_bool(f, v, "'verify'", &t.verify);
+	if (v && !t.verify) {
+		struct gw_place at = gwc_place(f, v);
+
+		gw_diag_warning(f->d, &at, "upstream %s: 'verify: false' accepts any "
+				"certificate: the connection can be read and changed by anyone "
+				"on the path", gwc_show(name, b, sizeof b));
+	}
+	v = gwc_get(n, "server_name");
+	if (v && gwc_want_str(f, v, "'server_name'") == 0) {
+		int ok = v->len > 0 && v->len <= 253;
+
+		for (uint32_t i = 0; i < v->len && ok; i++) {
+			unsigned char c = (unsigned char)v->s[i];
+
+			ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '-' || c == '.';
+		}
+		if (!ok)
+			gwc_err(f, v, "bad server_name %s: a DNS name (letters, digits, '-' "
+				"and '.')", gwc_show(v, b, sizeof b));
+		else if (gwc_copy(f, v, &t.server_name))
+			return -1;
+	}
+	v = gwc_get(n, "ca_file");
+	if (v && (r = abs_path(f, v, "'ca_file'", &t.ca_file)) < 0)
+		return -1;
+	if (v && r == 0)
+		check_files(f, v, &t.ca_file, NULL, NULL);
+	cn = gwc_get(n, "cert");
+	kn = gwc_get(n, "key");
+	if (!cn != !kn) {
+		gwc_err(f, cn ? cn : kn, "'cert' and 'key' go together (mutual TLS): "
+			"give both or neither");
+	} else if (cn) {
+		int rc = abs_path(f, cn, "'cert'", &t.cert), rk = abs_path(f, kn, "'key'", &t.key);
+
+		if (rc < 0 || rk < 0)
+			return -1;
+		if (rc == 0 && rk == 0)
+			check_files(f, cn, &t.cert, kn, &t.key);
+	}
+	e = GW_VEC_PUSH(f->conf->uptls);
+	if (!e)
+		return -1;
+	*e = t;
+	u->tls = f->conf->uptls.n++;
+	return 0;
+}
+
+/* An upstream's `buffer` into <u>: a power of two, 32 KiB (twice the
+ * largest piece libcurl hands over: a half-empty ring always takes one) to
+ * 16 MiB. */
+static void buffer(struct gwc_file *f, const struct ynode *v, struct gw_upstream *u)
+{
+	uint64_t size;
+	char b[80];
+
+	if (gwc_size(f, v, "'buffer'", 1, UINT32_MAX, &size))
+		return;
+	if (size < 32 * 1024 || size > 16 * 1024 * 1024 || (size & (size - 1)))
+		gwc_err(f, v, "bad buffer %s: a power of two from 32KiB to 16MiB (32KiB, "
+			"64KiB, 128KiB, ... 16MiB)", gwc_show(v, b, sizeof b));
+	else
+		u->buffer = (uint32_t)size;
+}
+
 /* Upstream <name> (a key node) defined as <n>.  0, or -1 OOM. */
 static int upstream(struct gwc_file *f, const struct ynode *name, const struct ynode *n)
 {
 	static const char *const keys[] = {
 		"targets", "balance", "hash_key", "hash_header", "connect_timeout", "timeout",
-		"max_connections", "retries", "health_check", "circuit_breaker", NULL,
+		"max_connections", "retries", "health_check", "circuit_breaker", "tls", "buffer",
+		NULL,
 	};
 	struct gw_upstream u = {
 		.connect_timeout_ms = 1000, .timeout_ms = 30000, .max_conns = 64, .retries = 1,
 		.balance = GW_LB_ROUND_ROBIN, .hash_header = { "", 0 }, .hc_path = { "", 0 },
+		.tls = GW_NONE,
 	}, *e;
 	const struct ynode *t;
 	char ctx[96], b[80];
@@ -297,6 +450,12 @@ static int upstream(struct gwc_file *f, const struct ynode *name, const struct y
 			return -1;
 		t = gwc_get(n, "circuit_breaker");
 		if (t && circuit_breaker(f, t, &u))
+			return -1;
+		t = gwc_get(n, "buffer");
+		if (t)
+			buffer(f, t, &u);
+		t = gwc_get(n, "tls");
+		if (t && tls(f, name, gwc_key(n, "tls"), t, &u, f->conf->upstreams.n))
 			return -1;
 	}
 	e = GW_VEC_PUSH(f->conf->upstreams);

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "gwd/clock.h"
+#include "gwd/upstream_tls.h"
 #include "lib/http.h"
 
 #define MAX_POLL_FDS 1024  /* client sockets watched for hang-up per scan */
@@ -39,6 +40,7 @@
  * <asleep> and <wakefd> belongs to the engine's thread alone. */
 struct engine {
 	CURLM *multi;
+	CURLSH *share;                     /* TLS sessions of this engine's handles */
 	pthread_t thread;
 	int epfd;
 	int wakefd;                        /* eventfd: submissions and stop */
@@ -66,6 +68,13 @@ static struct {
 	_Atomic unsigned next;       /* hands engines to submitting threads */
 	int started;
 } eng;
+
+/* The bytes of <c>'s rings, each direction: its upstream's `buffer`, or
+ * GWD_PCALL_BUF; a power of two. */
+static inline size_t ring_size(const struct gwd_proxy_call *c)
+{
+	return c->u && c->u->cfg.buffer ? c->u->cfg.buffer : GWD_PCALL_BUF;
+}
 
 static void run_add(struct engine *g, struct gwd_proxy_call *c)
 {
@@ -245,7 +254,7 @@ int gwd_proxy_call_wait(struct gwd_proxy_call *c, int what)
 	if (what == GWD_PW_RESULT)
 		wait = !c->done_ran;
 	else
-		wait = !c->ended && GWD_PCALL_BUF - (c->uw - c->urd) < GWD_PCALL_BUF / 2;
+		wait = !c->ended && ring_size(c) - (c->uw - c->urd) < ring_size(c) / 2;
 	if (wait)
 		c->pwait = (uint8_t)what;
 	pthread_mutex_unlock(&c->mu);
@@ -258,7 +267,7 @@ long gwd_proxy_call_feed(struct gwd_proxy_call *c, const char *p, size_t n)
 	int poke = 0;
 
 	if (!c->ubuf) {
-		c->ubuf = malloc(GWD_PCALL_BUF);
+		c->ubuf = malloc(ring_size(c));
 		if (!c->ubuf)
 			return -1;
 	}
@@ -267,13 +276,13 @@ long gwd_proxy_call_feed(struct gwd_proxy_call *c, const char *p, size_t n)
 		pthread_mutex_unlock(&c->mu);
 		return (long)n;
 	}
-	room = GWD_PCALL_BUF - (size_t)(c->uw - c->urd);
+	room = ring_size(c) - (size_t)(c->uw - c->urd);
 	if (n > room)
 		n = room;
 	if (n > LONG_MAX)
 		n = LONG_MAX;
-	off = (size_t)(c->uw % GWD_PCALL_BUF);
-	first = GWD_PCALL_BUF - off < n ? GWD_PCALL_BUF - off : n;
+	off = (size_t)(c->uw % ring_size(c));
+	first = ring_size(c) - off < n ? ring_size(c) - off : n;
 	memcpy(c->ubuf + off, p, first);
 	memcpy(c->ubuf, p + first, n - first);
 	c->uw += n;
@@ -394,12 +403,12 @@ static size_t on_read(char *out, size_t size, size_t n, void *arg)
 	}
 	if (got > max)
 		got = max;
-	off = (size_t)(c->urd % GWD_PCALL_BUF);
-	first = GWD_PCALL_BUF - off < got ? GWD_PCALL_BUF - off : got;
+	off = (size_t)(c->urd % ring_size(c));
+	first = ring_size(c) - off < got ? ring_size(c) - off : got;
 	memcpy(out, c->ubuf + off, first);
 	memcpy(out + first, c->ubuf, got - first);
 	c->urd += got;
-	if (c->pwait == GWD_PW_ROOM && GWD_PCALL_BUF - (c->uw - c->urd) >= GWD_PCALL_BUF / 2) {
+	if (c->pwait == GWD_PW_ROOM && ring_size(c) - (c->uw - c->urd) >= ring_size(c) / 2) {
 		c->pwait = 0;
 		wake = c->on_data;
 	}
@@ -412,7 +421,7 @@ static size_t on_read(char *out, size_t size, size_t n, void *arg)
 
 /* The body as libcurl decodes it (16 KiB at most per call).  Before the
  * call streams, the engine alone touches the buffer: it fills it from 0 and
- * grows it up to GWD_PCALL_BUF.  Once it streams, the buffer is a ring shared
+ * grows it up to ring_size().  Once it streams, the buffer is a ring shared
  * with the reader under <mu>.  Either way a write that does not fit pauses
  * the transfer (libcurl keeps the bytes and hands them over again once
  * unpaused): nothing buffers without bound. */
@@ -426,7 +435,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		return len;
 	c->last_ns = gwd_clock_ns();
 	if (!c->streaming) {
-		if (c->w + len > GWD_PCALL_BUF) {
+		if (c->w + len > ring_size(c)) {
 			c->paused = 1;
 			return CURL_WRITEFUNC_PAUSE;
 		}
@@ -436,8 +445,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 
 			while (cap < c->w + len)
 				cap *= 2;
-			if (cap > GWD_PCALL_BUF)
-				cap = GWD_PCALL_BUF;
+			if (cap > ring_size(c))
+				cap = ring_size(c);
 			nb = realloc(c->resp_body, cap);
 			if (!nb) {
 				c->error = GWD_PX_INTERNAL;
@@ -689,14 +698,14 @@ static void finish(struct engine *g, struct gwd_proxy_call *c, int error)
 
 /* The final head of <c> is complete and the transfer goes on: hand the call
  * over as a stream (done() with <streaming> set).  The buffer becomes a ring
- * of GWD_PCALL_BUF bytes; what arrived so far lies at its start. */
+ * of ring_size() bytes; what arrived so far lies at its start. */
 static void start_stream(struct engine *g, struct gwd_proxy_call *c)
 {
 	void (*resume)(struct gwd_proxy_call *, void *);
 	curl_off_t cl = -1;
 
-	if (c->resp_cap < GWD_PCALL_BUF) {
-		char *nb = realloc(c->resp_body, GWD_PCALL_BUF);
+	if (c->resp_cap < ring_size(c)) {
+		char *nb = realloc(c->resp_body, ring_size(c));
 
 		if (!nb) {
 			curl_multi_remove_handle(g->multi, c->easy);
@@ -706,7 +715,7 @@ static void start_stream(struct engine *g, struct gwd_proxy_call *c)
 			return;
 		}
 		c->resp_body = nb;
-		c->resp_cap = GWD_PCALL_BUF;
+		c->resp_cap = ring_size(c);
 	}
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
 	if (curl_easy_getinfo(c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0)
@@ -764,15 +773,13 @@ static int request_ok(const struct gwd_proxy_call *c)
 	return 1;
 }
 
-/* Start (or restart, for a retry) <c> on <g> with a newly picked target.
- * Returns 0 when the transfer is running, -1 when <c> was finished instead. */
-static int launch(struct engine *g, struct gwd_proxy_call *c)
+/* Pick a target for <c>'s next try and reset what a try fills.  Returns the
+ * target, or -1 when <c> was finished instead (a bad request, a client gone,
+ * no target). */
+static int pick(struct engine *g, struct gwd_proxy_call *c)
 {
-	static char no_expect[] = "Expect:", no_ctype[] = "Content-Type:",
-		    chunked[] = "Transfer-Encoding: chunked";
 	struct gwd_upstream_state *u = c->u;
 	int t;
-	CURL *e;
 
 	if (!request_ok(c)) {
 		finish(g, c, GWD_PX_INTERNAL);
@@ -807,25 +814,30 @@ static int launch(struct engine *g, struct gwd_proxy_call *c)
 	c->framing = 0;
 	c->in_headers = 0;
 	c->error = GWD_PX_OK;
-	snprintf(c->url, sizeof c->url, "http://%s", u->t[t].hostport);
+	c->tls_detail = NULL;
+	return t;
+}
 
-	e = c->easy;
-	if (e)
-		curl_easy_reset(e); /* a retry: the handle ran the last try */
-	else
-		e = easy_get(g);
-	if (!e) {
-		atomic_fetch_sub_explicit(&u->t[t].active, 1, memory_order_relaxed);
-		finish(g, c, GWD_PX_INTERNAL);
-		return -1;
-	}
-	c->easy = e;
+/* Where <e> goes for <c>'s target <t>: the URL (authority only: the path is
+ * already encoded, and CURLOPT_REQUEST_TARGET sends it as is), the scheme,
+ * TLS for an HTTPS upstream, the connect timeout, the callbacks.  0, or -1
+ * when libcurl refuses a TLS option. */
+static int set_transport(struct engine *g, CURL *e, struct gwd_proxy_call *c, int t)
+{
+	struct gwd_upstream_state *u = c->u;
+
 	curl_easy_setopt(e, CURLOPT_PRIVATE, c);
-	/* The path is already encoded: CURLOPT_REQUEST_TARGET sends it as is,
-	 * the URL only names scheme and authority. */
-	curl_easy_setopt(e, CURLOPT_URL, c->url);
+	if (u->tls) {
+		c->errbuf[0] = '\0';
+		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+		if (gwd_upstream_tls_apply(e, u->tls, (uint32_t)t, g->share) != 0)
+			return -1;
+	} else {
+		snprintf(c->url, sizeof c->url, "http://%s", u->t[t].hostport);
+		curl_easy_setopt(e, CURLOPT_URL, c->url);
+		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
+	}
 	curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, c->path);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	/* A request that must not be sent twice (POST, PATCH, a streamed body)
@@ -834,9 +846,24 @@ static int launch(struct engine *g, struct gwd_proxy_call *c)
 	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, c->idempotent ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(u->cfg.connect_timeout_ms ? u->cfg.connect_timeout_ms : 1000));
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)(u->cfg.connect_timeout_ms ? u->cfg.connect_timeout_ms : 1000));
 	/* no CURLOPT_TIMEOUT_MS: a stream may last for hours; the engine's scan
 	 * applies the upstream's timeout to the head, then between reads */
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, NULL);
+	return 0;
+}
+
+/* The method, header fields and body of <c> on <e>. */
+static void set_request(CURL *e, struct gwd_proxy_call *c)
+{
+	static char no_expect[] = "Expect:", no_ctype[] = "Content-Type:",
+		    chunked[] = "Transfer-Encoding: chunked";
+
 	/* Empty "Name:" lines only stop libcurl from adding its own field
 	 * (they are not sent), and a later line of the same name is still
 	 * sent: no Expect: 100-continue (the whole body is here already, and
@@ -849,11 +876,6 @@ static int launch(struct engine *g, struct gwd_proxy_call *c)
 	c->pre[1].next = c->headers;
 	c->pre[2].data = chunked;
 	c->pre[2].next = &c->pre[0];
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, NULL);
 	/* GET and HEAD carry no body: libcurl adds neither field for them,
 	 * and each line of the list costs it a scan per field it checks */
 	if (c->head) {
@@ -879,13 +901,49 @@ static int launch(struct engine *g, struct gwd_proxy_call *c)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body ? c->body : "");
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
 	}
-	if (curl_multi_add_handle(g->multi, e) != CURLM_OK) {
-		atomic_fetch_sub_explicit(&u->t[t].active, 1, memory_order_relaxed);
-		finish(g, c, GWD_PX_INTERNAL);
+}
+
+/* Start (or restart, for a retry) <c> on <g> with a newly picked target.
+ * Returns 0 when the transfer is running, -1 when <c> was finished instead. */
+static int launch(struct engine *g, struct gwd_proxy_call *c)
+{
+	int t = pick(g, c);
+	CURL *e;
+
+	if (t < 0)
 		return -1;
-	}
+	e = c->easy;
+	if (e)
+		curl_easy_reset(e); /* a retry: the handle ran the last try */
+	else
+		e = easy_get(g);
+	c->easy = e;
+	if (!e || set_transport(g, e, c, t) != 0)
+		goto fail;
+	set_request(e, c);
+	if (curl_multi_add_handle(g->multi, e) != CURLM_OK)
+		goto fail;
 	run_add(g, c);
 	return 0;
+fail:
+	atomic_fetch_sub_explicit(&c->u->t[t].active, 1, memory_order_relaxed);
+	finish(g, c, GWD_PX_INTERNAL);
+	return -1;
+}
+
+/* The transfer of <c> to a TLS upstream failed with <rc>: when TLS is why,
+ * name it for the 502's detail and log it with the target (libcurl's
+ * message names certificates and alerts, never key material). */
+static void tls_failed(struct gwd_proxy_call *c, CURLcode rc)
+{
+	const char *why = gwd_upstream_tls_failure(c->easy, rc, c->errbuf);
+
+	if (!why)
+		return;
+	c->tls_detail = why;
+	fprintf(stderr, "gwd: upstream %s target %s: TLS: %s (%s)\n", c->u->cfg.name.p,
+		c->u->t[c->target].hostport, why,
+		c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 }
 
 /* A transfer ended with <rc>: account it, retry when allowed, or finish. */
@@ -918,6 +976,8 @@ static void ended(struct engine *g, struct gwd_proxy_call *c, CURLcode rc)
 	} else {
 		err = GWD_PX_REFUSED;
 		upstream_fault = 1;
+		if (u->tls)
+			tls_failed(c, rc);
 	}
 	gwd_upstream_done(u, (uint32_t)t, !upstream_fault, now);
 	/* Retry on another target only for idempotent methods, only for
@@ -1203,6 +1263,9 @@ static void engine_fini(struct engine *g)
 		curl_easy_cleanup(g->idle[--g->nidle]);
 	if (g->multi)
 		curl_multi_cleanup(g->multi);
+	if (g->share)
+		curl_share_cleanup(g->share);
+	g->share = NULL;
 	if (g->epfd >= 0)
 		close(g->epfd);
 	if (g->wakefd >= 0)
@@ -1225,7 +1288,10 @@ static int engine_init(struct engine *g, unsigned nengines)
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);
 	g->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	g->multi = curl_multi_init();
-	if (g->epfd < 0 || g->wakefd < 0 || !g->multi)
+	/* the engine's thread alone uses its share: no lock callbacks */
+	g->share = curl_share_init();
+	if (g->epfd < 0 || g->wakefd < 0 || !g->multi || !g->share ||
+	    curl_share_setopt(g->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
 		goto fail;
 	ev.data.fd = g->wakefd;
 	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->wakefd, &ev) != 0)

@@ -51,7 +51,8 @@
 #include "gwd/upstream.h"
 
 #define GWD_PCALL_HDRBUF 16384 /* upstream response head kept per call */
-#define GWD_PCALL_BUF (128u * 1024u) /* response body buffer per call, at most */
+#define GWD_PCALL_BUF (128u * 1024u) /* body buffer per call and direction, at most,
+                                        unless the upstream sets `buffer` */
 #define GWD_PCALL_MAX_TRIES 4
 
 enum gwd_proxy_call_error {
@@ -115,6 +116,9 @@ struct gwd_proxy_call {
 	                                it names are hop-by-hop too (RFC 9110 7.6.1) */
 	int target;                  /* last target tried, or -1 */
 	unsigned retry_after;        /* GWD_PX_NO_TARGET: seconds */
+	const char *tls_detail;      /* GWD_PX_REFUSED by a TLS upstream's
+	                                handshake or certificate: which failure
+	                                (a static string), else NULL */
 	uint64_t t_start_ns, t_end_ns;
 
 	/* --- engine private --- */
@@ -166,6 +170,7 @@ struct gwd_proxy_call {
 
 	/* --- result, last: gwd_proxy_call_new zeroes only what comes before --- */
 	char hdrbuf[GWD_PCALL_HDRBUF]; /* "Name\0Value\0" pairs, hop-by-hop removed */
+	char errbuf[CURL_ERROR_SIZE];  /* libcurl's message, TLS upstreams only */
 };
 
 /* Start <engines> engine threads (1 when 0, at most 64).  Returns 0, or -1

@@ -456,8 +456,8 @@ void gwd_proxy_result(struct gwd_req *r)
 	case GWD_PX_INTERNAL:
 		gwd_problem(r, GWD_PB_INTERNAL, NULL);
 		break;
-	default: /* refused, broken, too big */
-		gwd_problem(r, GWD_PB_BAD_GATEWAY, NULL);
+	default: /* refused, broken, too big; a TLS upstream's failure named */
+		gwd_problem(r, GWD_PB_BAD_GATEWAY, c->tls_detail);
 		break;
 	}
 }

@@ -13,6 +13,7 @@
 #include "gwd/metrics.h"
 #include "gwd/ratelimit.h"
 #include "gwd/reqctx.h"
+#include "gwd/upstream_tls.h"
 #include "lib/blob-t.h"
 
 static _Atomic(struct gwd_gen *) current;
@@ -247,6 +248,12 @@ int gwd_reload_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t 
 	}
 	if (gwd_upstreams_init(&g->ups, b) != 0)
 		goto fail_nomem;
+	/* an HTTPS upstream's files are read now: one that cannot be used
+	 * refuses the generation, and a reload leaves the old one serving */
+	for (uint32_t i = 0; i < g->ups.n; i++)
+		if (g->ups.u[i].cfg.tls != GW_NONE &&
+		    gwd_upstream_tls_load(b, &g->ups.u[i], &g->ups.u[i].tls, why, whylen) != 0)
+			goto fail;
 	g->nroutes = gw_blob_count(b, GW_BLOB_ROUTES);
 	g->routes = calloc(g->nroutes ? g->nroutes : 1, sizeof *g->routes);
 	if (!g->routes)

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "gwd/upstream_tls.h"
+
 /* FNV-1a 64, then a final avalanche: a client address or user name must spread
  * across targets, and the weights below make it weighted rendezvous hashing. */
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
@@ -72,8 +74,10 @@ fail:
 void gwd_upstreams_free(struct gwd_upstreams *ups)
 {
 	if (ups->u)
-		for (uint32_t i = 0; i < ups->n; i++)
+		for (uint32_t i = 0; i < ups->n; i++) {
+			gwd_upstream_tls_free(ups->u[i].tls);
 			free(ups->u[i].t);
+		}
 	free(ups->u);
 	ups->u = NULL;
 	ups->n = 0;
@@ -333,8 +337,9 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* One probe: GET http://<hostport><path>; healthy when it answers 2xx or 3xx
- * within the check's timeout. */
+/* One probe: GET http://<hostport><path> (https, with the upstream's TLS
+ * settings, for a tls upstream); healthy when it answers 2xx or 3xx within
+ * the check's timeout. */
 static int probe(const struct gwd_upstream_state *u, const struct gwd_upstream_target_state *t)
 {
 	char url[GWD_HOSTPORT_MAX + 1100];
@@ -354,6 +359,12 @@ static int probe(const struct gwd_upstream_state *u, const struct gwd_upstream_t
 			 (long)(u->cfg.connect_timeout_ms ? u->cfg.connect_timeout_ms : 1000));
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "gwd-health/1");
+	if (u->tls &&
+	    (gwd_upstream_tls_apply(c, u->tls, (uint32_t)(t - u->t), NULL) != 0 ||
+	     curl_easy_setopt(c, CURLOPT_REQUEST_TARGET, u->cfg.hc_path.p) != CURLE_OK)) {
+		curl_easy_cleanup(c);
+		return 0;
+	}
 	if (curl_easy_perform(c) == CURLE_OK &&
 	    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK)
 		ok = code >= 200 && code < 400;

@@ -43,8 +43,11 @@ struct gwd_upstream_target_state {
 
 #define GWD_UP_NBUCKETS 12 /* duration histogram buckets (proxy.c) */
 
+struct gwd_upstream_tls;
+
 struct gwd_upstream_state {
 	struct gw_upstream cfg;         /* strings borrow from the blob mapping */
+	struct gwd_upstream_tls *tls;   /* HTTPS (gwd/upstream_tls.h); NULL: plain HTTP */
 	/* written by the proxy engine thread only, read by scrapes */
 	_Atomic uint64_t codes[600];    /* answers by status (502/504 for failures) */
 	_Atomic uint64_t dur_bucket[GWD_UP_NBUCKETS + 1];

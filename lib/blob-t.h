@@ -103,12 +103,17 @@ enum gw_blob_table {
 	GW_BLOB_EHASH = 24,
 	GW_BLOB_JWTS = 25,
 	GW_BLOB_JWKEYS = 26,
-	GW_BLOB_NTABLES = 27
+	GW_BLOB_UPTLS = 27,
+	GW_BLOB_NTABLES = 28
 };
 
 /* Sections a blob may lack (written by a gwc that did not know them): the
  * reader takes them as empty. */
 #define GW_BLOB_FIRST_OPTIONAL GW_BLOB_JWTS
+/* Optional sections from this one on are written only when they hold a
+ * record: a blob without HTTPS upstreams is byte for byte what a gwc that
+ * did not know them wrote. */
+#define GW_BLOB_FIRST_SPARSE GW_BLOB_UPTLS
 
 /* Shared record pieces. */
 #define GW_BLOB_STR_OFF 0
@@ -329,7 +334,8 @@ enum gw_blob_table {
 #define GW_BLOB_UP_HASH_KEY 17      /* u8 */
 #define GW_BLOB_UP_HC_HEALTHY 18    /* u16 */
 #define GW_BLOB_UP_HC_UNHEALTHY 20  /* u16 */
-#define GW_BLOB_UP_RESERVED 22      /* u16 */
+#define GW_BLOB_UP_FLAGS 22         /* u8: GW_BLOB_UPF_* (was reserved: 0) */
+#define GW_BLOB_UP_BUFFER_SHIFT 23  /* u8: log2 of the streaming buffer; 0: default */
 #define GW_BLOB_UP_HASH_HEADER 24
 #define GW_BLOB_UP_CONNECT_TIMEOUT_MS 32
 #define GW_BLOB_UP_TIMEOUT_MS 36
@@ -342,6 +348,22 @@ enum gw_blob_table {
 #define GW_BLOB_UP_CB_COOLDOWN_MS 68
 #define GW_BLOB_UP_PLACE 72
 #define GW_BLOB_UP_SIZE 80
+#define GW_BLOB_UPF_TLS 0x01        /* HTTPS: its UPTLS record exists */
+#define GW_BLOB_UPF_ALL 0x01
+#define GW_BLOB_UP_BUFFER_MIN_SHIFT 15 /* 32 KiB: twice libcurl's largest write */
+#define GW_BLOB_UP_BUFFER_MAX_SHIFT 24 /* 16 MiB */
+
+/* UPTLS (struct gw_uptls): one per upstream with GW_BLOB_UPF_TLS, in
+ * UPSTREAMS order.  Paths, not key material: gwd reads the files itself. */
+#define GW_BLOB_UPTLS_UPSTREAM 0     /* u32 UPSTREAMS index, increasing */
+#define GW_BLOB_UPTLS_VERIFY 4       /* u8, 0 or 1 */
+#define GW_BLOB_UPTLS_RESERVED 5     /* 3 bytes */
+#define GW_BLOB_UPTLS_SERVER_NAME 8  /* "": the target's host */
+#define GW_BLOB_UPTLS_CA_FILE 16     /* absolute path; "": the system store */
+#define GW_BLOB_UPTLS_CERT 24        /* absolute path; "": no client certificate */
+#define GW_BLOB_UPTLS_KEY 32         /* absolute path; "" exactly when cert is */
+#define GW_BLOB_UPTLS_PLACE 40
+#define GW_BLOB_UPTLS_SIZE 48
 
 /* TARGETS (struct gw_target). */
 #define GW_BLOB_TGT_HOST 0
@@ -397,6 +419,7 @@ static inline unsigned gw_blob_record_size(unsigned t)
 		[GW_BLOB_EHASH] = GW_BLOB_EHASH_SIZE,
 		[GW_BLOB_JWTS] = GW_BLOB_JWT_SIZE,
 		[GW_BLOB_JWKEYS] = GW_BLOB_JWK_SIZE,
+		[GW_BLOB_UPTLS] = GW_BLOB_UPTLS_SIZE,
 	};
 	return t < GW_BLOB_NTABLES ? sizes[t] : 0;
 }
@@ -424,7 +447,7 @@ static inline const char *gw_blob_table_name(unsigned t)
 		"PROXIES", "TPLS", "HEADERS", "STRLIST", "POLREFS", "POLICIES",
 		"RATELIMITS", "AUTHS", "BODYLIMITS", "CORS", "HDRPOLS", "IPFILTERS",
 		"CIDRS", "UPSTREAMS", "TARGETS", "SETTINGS", "RATTRS", "EHASH",
-		"JWTS", "JWKEYS",
+		"JWTS", "JWKEYS", "UPTLS",
 	};
 	return t < GW_BLOB_NTABLES ? names[t] : "?";
 }

@@ -537,7 +537,44 @@ int gw_blob_upstream(const struct gw_blob *b, uint32_t i, struct gw_upstream *ou
 	out->hc_unhealthy = gw_get_u16le(r + GW_BLOB_UP_HC_UNHEALTHY);
 	out->cb_failures = gw_get_u32le(r + GW_BLOB_UP_CB_FAILURES);
 	out->cb_cooldown_ms = gw_get_u32le(r + GW_BLOB_UP_CB_COOLDOWN_MS);
+	out->buffer = r[GW_BLOB_UP_BUFFER_SHIFT] ? 1u << r[GW_BLOB_UP_BUFFER_SHIFT] : 0;
 	out->place = place_at(r + GW_BLOB_UP_PLACE);
+	out->tls = GW_NONE;
+	if (r[GW_BLOB_UP_FLAGS] & GW_BLOB_UPF_TLS) {
+		/* UPTLS is in UPSTREAMS order, one per tls upstream (verify_uptls) */
+		uint32_t lo = 0, hi = b->t[GW_BLOB_UPTLS].n;
+
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			const uint8_t *x = rec(b, GW_BLOB_UPTLS, mid);
+			uint32_t u = gw_get_u32le(x + GW_BLOB_UPTLS_UPSTREAM);
+
+			if (u == i) {
+				out->tls = mid;
+				break;
+			}
+			if (u < i)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	return 0;
+}
+
+int gw_blob_uptls(const struct gw_blob *b, uint32_t i, struct gw_uptls *out)
+{
+	const uint8_t *r = get(b, GW_BLOB_UPTLS, i);
+
+	if (!r)
+		return -1;
+	out->upstream = gw_get_u32le(r + GW_BLOB_UPTLS_UPSTREAM);
+	out->verify = r[GW_BLOB_UPTLS_VERIFY];
+	out->server_name = str_at(b, r + GW_BLOB_UPTLS_SERVER_NAME);
+	out->ca_file = str_at(b, r + GW_BLOB_UPTLS_CA_FILE);
+	out->cert = str_at(b, r + GW_BLOB_UPTLS_CERT);
+	out->key = str_at(b, r + GW_BLOB_UPTLS_KEY);
+	out->place = place_at(r + GW_BLOB_UPTLS_PLACE);
 	return 0;
 }
 

@@ -65,6 +65,9 @@ int gw_blob_ipfilter(const struct gw_blob *b, uint32_t i, struct gw_ipfilter *ou
 int gw_blob_cidr(const struct gw_blob *b, uint32_t i, struct gw_cidr *out);
 int gw_blob_upstream(const struct gw_blob *b, uint32_t i, struct gw_upstream *out);
 int gw_blob_target(const struct gw_blob *b, uint32_t i, struct gw_target *out);
+/* An upstream's TLS settings: <i> is gw_upstream.tls (GW_NONE: plain HTTP,
+ * -1 then as for any index out of range).  Strings borrow from <b>. */
+int gw_blob_uptls(const struct gw_blob *b, uint32_t i, struct gw_uptls *out);
 void gw_blob_settings(const struct gw_blob *b, struct gw_settings *out);
 
 /* Serialise <conf> (its trie built by gw_trie_build) to <path> atomically:

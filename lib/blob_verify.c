@@ -4,7 +4,7 @@
  * before the blob is handed out: the header, the trailer and its CRC, the
  * section table, and then every record of every section against the clauses
  * of docs/blob-format.md ("Verification"), which the checks below name as
- * [V1]..[V10].  A refusal is a gw_err with a one-line <why> naming the
+ * [V1]..[V11].  A refusal is a gw_err with a one-line <why> naming the
  * section and record; nothing asserts, nothing reads outside the bytes given.
  */
 #include "lib/blob_int.h"
@@ -32,6 +32,7 @@ static const char *const table_noun[GW_BLOB_NTABLES] = {
 	"policies", "rate limits", "auths", "body limits", "cors records",
 	"header policies", "ip filters", "cidrs", "upstreams", "targets", "settings",
 	"route attributes", "hash slots", "jwt policies", "jwks keys",
+	"upstream tls",
 };
 
 /* Every check reads `return bad(v, GW_ECORRUPT, ...)`. */
@@ -737,10 +738,84 @@ static int verify_upstreams(struct vctx *v)
 			       GW_LB_ROUND_ROBIN, GW_LB_HASH));
 		TRY(check_enum(v, GW_BLOB_UPSTREAMS, i, "hash_key", r[GW_BLOB_UP_HASH_KEY],
 			       GW_HK_NONE, GW_HK_HEADER));
-		TRY(check_reserved(v, GW_BLOB_UPSTREAMS, i, r + GW_BLOB_UP_RESERVED, 2));
+		/* [V11] flags and the buffer's size */
+		if (r[GW_BLOB_UP_FLAGS] & ~GW_BLOB_UPF_ALL)
+			return bad(v, GW_ECORRUPT, "UPSTREAMS[%u]: flags 0x%x unknown", i,
+				   r[GW_BLOB_UP_FLAGS]);
+		if (r[GW_BLOB_UP_BUFFER_SHIFT] &&
+		    (r[GW_BLOB_UP_BUFFER_SHIFT] < GW_BLOB_UP_BUFFER_MIN_SHIFT ||
+		     r[GW_BLOB_UP_BUFFER_SHIFT] > GW_BLOB_UP_BUFFER_MAX_SHIFT))
+			return bad(v, GW_ECORRUPT, "UPSTREAMS[%u]: buffer 2^%u out of range", i,
+				   r[GW_BLOB_UP_BUFFER_SHIFT]);
 		TRY(check_str(v, GW_BLOB_UPSTREAMS, i, "hash_header", r + GW_BLOB_UP_HASH_HEADER, 1));
 		TRY(check_str(v, GW_BLOB_UPSTREAMS, i, "health check path", r + GW_BLOB_UP_HC_PATH, 1));
 		TRY(check_place(v, GW_BLOB_UPSTREAMS, i, r + GW_BLOB_UP_PLACE));
+	}
+	return 0;
+}
+
+/* Whether the STR at <p> (checked) is "" or an absolute path. */
+static int abs_or_empty(const struct vctx *v, const uint8_t *p)
+{
+	uint32_t off = gw_get_u32le(p + GW_BLOB_STR_OFF), len = gw_get_u32le(p + GW_BLOB_STR_LEN);
+
+	return len == 0 || v->b->t[GW_BLOB_STRS].p[off] == '/';
+}
+
+/* [V11] Upstream TLS: one record per upstream flagged TLS, in UPSTREAMS
+ * order; verify 0 or 1; reserved bytes zero; paths absolute or empty, a
+ * client certificate and its key both or neither; the server name a DNS
+ * name (letters, digits, '-', '.') or empty. */
+static int verify_uptls(struct vctx *v)
+{
+	const struct gw_blob *b = v->b;
+	uint32_t nflagged = 0, prev = 0;
+
+	for (uint32_t i = 0; i < b->t[GW_BLOB_UPSTREAMS].n; i++)
+		nflagged += (rec(b, GW_BLOB_UPSTREAMS, i)[GW_BLOB_UP_FLAGS] &
+			     GW_BLOB_UPF_TLS) != 0;
+	if (nflagged != b->t[GW_BLOB_UPTLS].n)
+		return bad(v, GW_ECORRUPT, "UPTLS: %u records for %u tls upstreams",
+			   b->t[GW_BLOB_UPTLS].n, nflagged);
+	for (uint32_t i = 0; i < b->t[GW_BLOB_UPTLS].n; i++) {
+		const uint8_t *r = rec(b, GW_BLOB_UPTLS, i);
+		uint32_t up = gw_get_u32le(r + GW_BLOB_UPTLS_UPSTREAM);
+		uint32_t sn_off, sn_len, cert_len, key_len;
+
+		TRY(check_index(v, GW_BLOB_UPTLS, i, "upstream", up, GW_BLOB_UPSTREAMS, 0));
+		if ((i && up <= prev) ||
+		    !(rec(b, GW_BLOB_UPSTREAMS, up)[GW_BLOB_UP_FLAGS] & GW_BLOB_UPF_TLS))
+			return bad(v, GW_ECORRUPT,
+				   "UPTLS[%u]: upstream %u not the next tls upstream", i, up);
+		prev = up;
+		TRY(check_enum(v, GW_BLOB_UPTLS, i, "verify", r[GW_BLOB_UPTLS_VERIFY], 0, 1));
+		TRY(check_reserved(v, GW_BLOB_UPTLS, i, r + GW_BLOB_UPTLS_RESERVED, 3));
+		TRY(check_str(v, GW_BLOB_UPTLS, i, "server_name", r + GW_BLOB_UPTLS_SERVER_NAME,
+			      1));
+		TRY(check_str(v, GW_BLOB_UPTLS, i, "ca_file", r + GW_BLOB_UPTLS_CA_FILE, 1));
+		TRY(check_str(v, GW_BLOB_UPTLS, i, "cert", r + GW_BLOB_UPTLS_CERT, 1));
+		TRY(check_str(v, GW_BLOB_UPTLS, i, "key", r + GW_BLOB_UPTLS_KEY, 1));
+		TRY(check_place(v, GW_BLOB_UPTLS, i, r + GW_BLOB_UPTLS_PLACE));
+		if (!abs_or_empty(v, r + GW_BLOB_UPTLS_CA_FILE) ||
+		    !abs_or_empty(v, r + GW_BLOB_UPTLS_CERT) ||
+		    !abs_or_empty(v, r + GW_BLOB_UPTLS_KEY))
+			return bad(v, GW_ECORRUPT, "UPTLS[%u]: a path not absolute", i);
+		cert_len = gw_get_u32le(r + GW_BLOB_UPTLS_CERT + GW_BLOB_STR_LEN);
+		key_len = gw_get_u32le(r + GW_BLOB_UPTLS_KEY + GW_BLOB_STR_LEN);
+		if (!cert_len != !key_len)
+			return bad(v, GW_ECORRUPT, "UPTLS[%u]: cert and key not both given", i);
+		sn_off = gw_get_u32le(r + GW_BLOB_UPTLS_SERVER_NAME + GW_BLOB_STR_OFF);
+		sn_len = gw_get_u32le(r + GW_BLOB_UPTLS_SERVER_NAME + GW_BLOB_STR_LEN);
+		if (sn_len > 253)
+			return bad(v, GW_ECORRUPT, "UPTLS[%u]: server_name longer than 253", i);
+		for (uint32_t k = 0; k < sn_len; k++) {
+			unsigned char c = b->t[GW_BLOB_STRS].p[sn_off + k];
+
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '-' || c == '.'))
+				return bad(v, GW_ECORRUPT,
+					   "UPTLS[%u]: server_name byte %u invalid", i, k);
+		}
 	}
 	return 0;
 }
@@ -1048,7 +1123,7 @@ int gw_blob_verify(struct gw_blob *b, const uint8_t *p, size_t len, char *why, s
 		verify_cidrs, verify_targets, verify_polrefs, verify_ratelimits, verify_auths,
 		verify_jwkeys, verify_jwts,
 		verify_cors, verify_hdrpols, verify_ipfilters, verify_policies,
-		verify_upstreams, verify_responds, verify_proxies, verify_rattrs,
+		verify_upstreams, verify_uptls, verify_responds, verify_proxies, verify_rattrs,
 		verify_routes, verify_edges, verify_ehash, verify_nodes, verify_settings,
 	};
 	struct vctx v = { b, why, whylen };

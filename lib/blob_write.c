@@ -552,13 +552,33 @@ static void emit_upstreams_settings(struct w *w)
 {
 	const struct gw_conf *c = w->c;
 	const struct gw_settings *s = &c->settings;
+	uint32_t k = 0; /* the next conf.uptls record, in upstream order */
 	uint8_t *r;
 
 	for (uint32_t i = 0; i < c->upstreams.n; i++) {
 		const struct gw_upstream *u = &c->upstreams.v[i];
+		unsigned shift = 0;
 
 		if (!(r = add(w, GW_BLOB_UPSTREAMS)))
 			return;
+		while (u->buffer && (1u << shift) < u->buffer && shift < 31)
+			shift++;
+		r[GW_BLOB_UP_BUFFER_SHIFT] = (uint8_t)shift;
+		if (k < c->uptls.n && c->uptls.v[k].upstream == i) {
+			const struct gw_uptls *t = &c->uptls.v[k++];
+			uint8_t *x = add(w, GW_BLOB_UPTLS);
+
+			if (!x)
+				return;
+			r[GW_BLOB_UP_FLAGS] |= GW_BLOB_UPF_TLS;
+			gw_put_u32le(x + GW_BLOB_UPTLS_UPSTREAM, i);
+			x[GW_BLOB_UPTLS_VERIFY] = t->verify;
+			put_str(w, x + GW_BLOB_UPTLS_SERVER_NAME, &t->server_name);
+			put_str(w, x + GW_BLOB_UPTLS_CA_FILE, &t->ca_file);
+			put_str(w, x + GW_BLOB_UPTLS_CERT, &t->cert);
+			put_str(w, x + GW_BLOB_UPTLS_KEY, &t->key);
+			put_place(x + GW_BLOB_UPTLS_PLACE, &t->place);
+		}
 		put_str(w, r + GW_BLOB_UP_NAME, &u->name);
 		RANGE(w, r + GW_BLOB_UP_TGT_FIRST, GW_BLOB_TARGETS, targets, u->tgt_first,
 		      u->tgt_count, enc_target);
@@ -842,9 +862,13 @@ static void emit_ehash(struct w *w)
  * then the trailer.  Returns the file in <*out> or sets w->err. */
 static void assemble(struct w *w, uint8_t **out, size_t *len)
 {
-	uint64_t off = GW_BLOB_HDR_SIZE + (uint64_t)GW_BLOB_NTABLES * GW_BLOB_SEC_ENTRY_SIZE;
+	unsigned nsec = 0, k = 0;
+	uint64_t off;
 	uint8_t *p;
 
+	for (unsigned t = 0; t < GW_BLOB_NTABLES; t++)
+		nsec += t < GW_BLOB_FIRST_SPARSE || w->tab[t].out.n;
+	off = GW_BLOB_HDR_SIZE + (uint64_t)nsec * GW_BLOB_SEC_ENTRY_SIZE;
 	*out = NULL;
 	for (unsigned t = 0; t < GW_BLOB_NTABLES; t++)
 		off = (off + w->tab[t].out.n + GW_BLOB_ALIGN - 1) & ~(uint64_t)(GW_BLOB_ALIGN - 1);
@@ -862,14 +886,17 @@ static void assemble(struct w *w, uint8_t **out, size_t *len)
 	gw_put_u16le(p + GW_BLOB_HDR_WRITE_VERSION, GW_BLOB_WRITE_VERSION);
 	gw_put_u32le(p + GW_BLOB_HDR_HEADER_SIZE, GW_BLOB_HDR_SIZE);
 	gw_put_u64le(p + GW_BLOB_HDR_FILE_SIZE, off);
-	gw_put_u32le(p + GW_BLOB_HDR_SECTION_COUNT, GW_BLOB_NTABLES);
+	gw_put_u32le(p + GW_BLOB_HDR_SECTION_COUNT, nsec);
 	memcpy(p + GW_BLOB_HDR_FINGERPRINT, w->c->fingerprint, sizeof w->c->fingerprint);
 	*len = (size_t)off;
-	off = GW_BLOB_HDR_SIZE + (uint64_t)GW_BLOB_NTABLES * GW_BLOB_SEC_ENTRY_SIZE;
+	off = GW_BLOB_HDR_SIZE + (uint64_t)nsec * GW_BLOB_SEC_ENTRY_SIZE;
 	for (unsigned t = 0; t < GW_BLOB_NTABLES; t++) {
-		uint8_t *e = p + GW_BLOB_HDR_SIZE + t * GW_BLOB_SEC_ENTRY_SIZE;
+		uint8_t *e = p + GW_BLOB_HDR_SIZE + k * GW_BLOB_SEC_ENTRY_SIZE;
 		const struct buf *b = &w->tab[t].out;
 
+		if (t >= GW_BLOB_FIRST_SPARSE && !b->n)
+			continue;
+		k++;
 		gw_put_u32le(e + GW_BLOB_SEC_ID, t);
 		gw_put_u32le(e + GW_BLOB_SEC_OFFSET, (uint32_t)off);
 		gw_put_u32le(e + GW_BLOB_SEC_SIZE, (uint32_t)b->n);

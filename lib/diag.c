@@ -5,16 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-void gw_diag_error(struct gw_diag *d, const struct gw_place *at, const char *fmt, ...)
+/* Record <text> (handed over, may be NULL: out of memory) at <at>. */
+static void add(struct gw_diag *d, const struct gw_place *at, char *text, int warning)
 {
 	struct gw_diag_msg *m;
-	va_list ap;
-	char *text = NULL;
 
-	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
-	va_end(ap);
 	m = text ? gw_vec_push((void **)&d->v, d->n, &d->cap, sizeof *d->v) : NULL;
 	if (!m) {
 		free(text);
@@ -24,7 +19,33 @@ void gw_diag_error(struct gw_diag *d, const struct gw_place *at, const char *fmt
 	if (at)
 		m->at = *at;
 	m->text = text;
+	m->warning = warning;
 	d->n++;
+	d->nwarn += warning != 0;
+}
+
+void gw_diag_error(struct gw_diag *d, const struct gw_place *at, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	add(d, at, text, 0);
+}
+
+void gw_diag_warning(struct gw_diag *d, const struct gw_place *at, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	add(d, at, text, 1);
 }
 
 static int cmp_place(const void *a, const void *b)
@@ -60,10 +81,11 @@ unsigned gw_diag_print(struct gw_diag *d, const struct gw_str *files, uint32_t n
 		const struct gw_diag_msg *m = &d->v[i];
 
 		if (m->at.line && m->at.file < nfiles)
-			fprintf(out, "%s:%u:%u: error: %s\n", files[m->at.file].p,
-				(unsigned)m->at.line, (unsigned)m->at.col, m->text);
+			fprintf(out, "%s:%u:%u: %s: %s\n", files[m->at.file].p,
+				(unsigned)m->at.line, (unsigned)m->at.col,
+				m->warning ? "warning" : "error", m->text);
 		else
-			fprintf(out, "gwc: error: %s\n", m->text);
+			fprintf(out, "gwc: %s: %s\n", m->warning ? "warning" : "error", m->text);
 	}
 	if (d->oom)
 		fprintf(out, "gwc: error: out of memory while recording errors\n");

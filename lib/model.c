@@ -73,6 +73,7 @@ void gw_conf_free(struct gw_conf *c)
 	FREE_VEC(c->cidrs);
 	FREE_VEC(c->upstreams);
 	FREE_VEC(c->targets);
+	FREE_VEC(c->uptls);
 }
 
 static const char *const method_names[] = {

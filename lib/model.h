@@ -319,8 +319,24 @@ struct gw_upstream {
 	uint16_t hc_healthy, hc_unhealthy;
 	uint32_t cb_failures;          /* passive: consecutive failures to eject; 0: off */
 	uint32_t cb_cooldown_ms;
+	uint32_t buffer;               /* streaming buffer per direction, bytes, a
+	                                  power of two; 0: GW_DEFAULT_UPSTREAM_BUFFER */
+	uint32_t tls;                  /* into conf.uptls (the blob: UPTLS), or
+	                                  GW_NONE: plain HTTP */
 	struct gw_place place;
 };
+
+/* An upstream's `tls` (docs/routes.md, "upstreams"): HTTPS to every target. */
+struct gw_uptls {
+	uint32_t upstream;         /* its upstream, into conf.upstreams */
+	uint8_t verify;            /* 1: the certificate chain and name are checked */
+	struct gw_str server_name; /* SNI and the name checked; "": the target's host */
+	struct gw_str ca_file;     /* absolute path; "": the system's CA store */
+	struct gw_str cert, key;   /* absolute paths, both or neither: mutual TLS */
+	struct gw_place place;     /* the `tls` key */
+};
+
+#define GW_DEFAULT_UPSTREAM_BUFFER (128u * 1024u)
 
 struct gw_settings {
 	uint32_t trusted_first, trusted_count; /* into conf.cidrs: proxies whose
@@ -377,6 +393,7 @@ struct gw_conf {
 	GW_VEC(struct gw_cidr) cidrs;
 	GW_VEC(struct gw_upstream) upstreams;
 	GW_VEC(struct gw_target) targets;
+	GW_VEC(struct gw_uptls) uptls; /* in upstream order */
 	struct gw_settings settings;
 };
 

@@ -5,9 +5,9 @@
 # machine's noise falls on all three alike.  Prints every round, then the
 # median requests/s and p99 of each and the ratios gwd/nginx, gwd/haproxy.
 #
-#   perf/bench-http.sh [hello|proxy|policies|jwt]
+#   perf/bench-http.sh [hello|proxy|proxy-tls|policies|jwt]
 #   env: ROUNDS (5), DURATION (10s), CONNS (64), THREADS (2), GWD_THREADS (nproc)
-#        GWD_B (hello only: another gwd binary, e.g. a build of the previous
+#        GWD_B (hello and proxy: another gwd binary, e.g. a build of the previous
 #        commit, measured as "gwd-b" in the same alternating rounds),
 #        GWD_B_BLOB (its blob, when its format differs: compile perf/bench.yaml
 #        with that build's gwc)
@@ -15,6 +15,10 @@
 # hello: the direct response.  proxy: GET through the gateway to an upstream
 # (a second gwd serving the same hello route), gwd's proxy route against
 # nginx's proxy_pass with upstream keepalive (HAProxy not included).
+# proxy-tls: the same through an HTTPS upstream (a gwd serving TLS with a
+# certificate for bench.test from a CA made here by certtool), gwd's `tls`
+# (ca_file, server_name) against nginx's proxy_pass https with
+# proxy_ssl_verify, keepalive and session reuse (perf/nginx-proxy-tls.conf).
 # policies: gwd alone, the same fixed answer with no policy, behind the
 # admit-all rate limit (all five fields, the IETF pair only, none), and behind
 # a session (a real login's bearer token).  jwt: the same answer with no
@@ -62,6 +66,7 @@ if [[ -n ${GWD_B:-} && $MODE == hello ]]; then
 	"$GWD_B" --blob "${GWD_B_BLOB:-$DIR/bench.gwb}" --listen "127.0.0.1:$GWB_PORT" --threads "$GWD_THREADS" \
 		--db "$DIR/gwd-b.db" --access-log "$DIR/gwd-b-access.log" >"$DIR/gwd-b.out" 2>&1 &
 	PIDS+=($!)
+	GWB_PID=$!
 	TARGETS=("${TARGETS[0]}" "gwd-b http://127.0.0.1:$GWB_PORT/api/hello" "${TARGETS[1]}")
 fi
 if [[ $MODE == policies ]]; then
@@ -108,17 +113,46 @@ elif [[ $MODE == hello ]]; then
 	TARGETS+=("haproxy http://127.0.0.1:$HA_PORT/api/hello")
 else
 	# the upstream both proxies forward to: a gwd serving the hello route
-	bin/gwc compile perf/bench-upstream.yaml -o "$DIR/up.gwb"
-	bin/gwd --blob "$DIR/up.gwb" --listen "127.0.0.1:$UP_PORT" --threads 1 --db "$DIR/up.db" >"$DIR/up.out" 2>&1 &
-	PIDS+=($!)
+	# (over HTTPS for proxy-tls, with a certificate for bench.test)
+	UP_TLS=()
 	sed -e "s#127.0.0.1:8091#127.0.0.1:$UP_PORT#" perf/bench-proxy.yaml >"$DIR/bench-proxy.yaml"
+	if [[ $MODE == proxy-tls ]]; then
+		command -v certtool >/dev/null || { echo "bench: certtool missing (gnutls-bin)" >&2; exit 1; }
+		certtool --generate-privkey --key-type=ecdsa --outfile "$DIR/ca.key" 2>/dev/null
+		printf 'cn = "bench CA"\nca\ncert_signing_key\nexpiration_days = 2\n' >"$DIR/ca.tmpl"
+		certtool --generate-self-signed --load-privkey "$DIR/ca.key" --template "$DIR/ca.tmpl" \
+			--outfile "$DIR/ca.pem" 2>/dev/null
+		certtool --generate-privkey --key-type=ecdsa --outfile "$DIR/up.key" 2>/dev/null
+		printf 'cn = "bench.test"\ndns_name = "bench.test"\ntls_www_server\nexpiration_days = 2\n' >"$DIR/up.tmpl"
+		certtool --generate-certificate --load-privkey "$DIR/up.key" --load-ca-certificate "$DIR/ca.pem" \
+			--load-ca-privkey "$DIR/ca.key" --template "$DIR/up.tmpl" --outfile "$DIR/up.pem" 2>/dev/null
+		UP_TLS=(--tls-cert "$DIR/up.pem" --tls-key "$DIR/up.key")
+		sed -i "s#^    max_connections: 256\$#&\n    tls: { ca_file: $DIR/ca.pem, server_name: bench.test }#" \
+			"$DIR/bench-proxy.yaml"
+		kill "$(cat "$DIR/nginx.pid")"; sleep 0.3
+		sed -e "s#@PORT@#$NG_PORT#g" -e "s#@DIR@#$DIR#g" -e "s#@UPORT@#$UP_PORT#g" \
+			perf/nginx-proxy-tls.conf >"$DIR/nginx.conf"
+		nginx -c "$DIR/nginx.conf" -e "$DIR/nginx-error.log" -g "daemon on;"
+	fi
+	bin/gwc compile perf/bench-upstream.yaml -o "$DIR/up.gwb"
+	bin/gwd --blob "$DIR/up.gwb" --listen "127.0.0.1:$UP_PORT" --threads 1 --db "$DIR/up.db" \
+		"${UP_TLS[@]}" >"$DIR/up.out" 2>&1 &
+	PIDS+=($!)
 	bin/gwc compile "$DIR/bench-proxy.yaml" -o "$DIR/proxy.gwb"
 	kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
 	bin/gwd --blob "$DIR/proxy.gwb" --listen "127.0.0.1:$GW_PORT" --threads "$GWD_THREADS" \
 		--db "$DIR/gwd.db" --access-log "$DIR/gwd-access.log" >"$DIR/gwd.out" 2>&1 &
 	PIDS[0]=$!
-	wait_up "http://127.0.0.1:$UP_PORT/api/hello"
 	TARGETS=("gwd http://127.0.0.1:$GW_PORT/upstream/hello" "nginx http://127.0.0.1:$NG_PORT/upstream/hello")
+	if [[ -n ${GWD_B:-} && $MODE == proxy ]]; then
+		GWB_PORT=$(port)
+		"$GWD_B" --blob "${GWD_B_BLOB:-$DIR/proxy.gwb}" --listen "127.0.0.1:$GWB_PORT" \
+			--threads "$GWD_THREADS" --db "$DIR/gwd-b.db" --access-log "$DIR/gwd-b-access.log" \
+			>"$DIR/gwd-b.out" 2>&1 &
+		PIDS+=($!)
+		GWB_PID=$!
+		TARGETS=("${TARGETS[0]}" "gwd-b http://127.0.0.1:$GWB_PORT/upstream/hello" "${TARGETS[1]}")
+	fi
 fi
 for t in "${TARGETS[@]}"; do
 	wait_up "${t#* }"
@@ -136,7 +170,7 @@ server_pids() {
 	case $1 in
 	nginx) local m; m=$(cat "$DIR/nginx.pid"); echo "$m" $(pgrep -P "$m") ;;
 	haproxy) cat "$DIR/haproxy.pid" ;;
-	gwd-b) echo "${PIDS[1]}" ;;
+	gwd-b) echo "$GWB_PID" ;;
 	*) echo "${PIDS[0]}" ;;
 	esac
 }

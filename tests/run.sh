@@ -90,6 +90,7 @@ asan_suites=(
 	proxy_security
 	service
 	jwt
+	upstream_tls
 )
 for n in "${asan_suites[@]}"; do
 	t=tests/integration/$n.sh

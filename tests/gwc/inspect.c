@@ -87,6 +87,11 @@ static void test_golden_full(void)
 	golden(fx_full, "inspect-full.txt");
 }
 
+static void test_golden_tls(void)
+{
+	golden(fx_tls, "inspect-tls.txt");
+}
+
 /* The command: usage errors are 2, a refused blob is 1 (with the verifier's
  * message on stderr), never a crash. */
 static void test_cmd(void)
@@ -113,6 +118,7 @@ int gw_suite_gwc_inspect(void)
 
 	if (!s || !CU_add_test(s, "golden: default routes", test_golden_default) ||
 	    !CU_add_test(s, "golden: every table", test_golden_full) ||
+	    !CU_add_test(s, "golden: an HTTPS upstream", test_golden_tls) ||
 	    !CU_add_test(s, "command: usage and refused blobs", test_cmd))
 		return -1;
 	return 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gwc/parse.h"
 #include "lib/diag.h"
@@ -786,6 +787,71 @@ static void test_err_upstreams(void)
 	       "t.yaml:22:62: error: missing required key 'hash_header' (hash_key is header)\n");
 }
 
+/* An upstream's tls and buffer: defaults, the warning of verify: false (no
+ * error), paths made absolute from the route file's directory, and the
+ * errors of each key at its place. */
+static void test_upstream_tls(void)
+{
+	const char *name = "dir/t.yaml";
+	const char *text = "version: 1\nupstreams:\n"
+			   "  a: {targets: [{address: 'h:1'}], tls: {}, buffer: 1MiB}\n"
+			   "  b: {targets: [{address: 'h:2'}]}\n"
+			   "  c: {targets: [{address: 'h:3'}], tls: {verify: false, server_name: x.test}}\n";
+	char cwd[4096], want[8192];
+	struct fx x;
+
+	run1(&x, text);
+	CU_ASSERT_EQUAL(x.rc, 0);
+	CU_ASSERT_STRING_EQUAL(x.errs, "t.yaml:5:50: warning: upstream 'c': 'verify: false' accepts "
+			       "any certificate: the connection can be read and changed by anyone "
+			       "on the path\n");
+	CU_ASSERT_EQUAL(x.d.nwarn, 1);
+	CU_ASSERT_EQUAL_FATAL(x.conf.uptls.n, 2);
+	CU_ASSERT_EQUAL(x.conf.upstreams.v[0].tls, 0);
+	CU_ASSERT_EQUAL(x.conf.upstreams.v[0].buffer, 1024 * 1024);
+	CU_ASSERT_EQUAL(x.conf.upstreams.v[1].tls, GW_NONE);
+	CU_ASSERT_EQUAL(x.conf.upstreams.v[1].buffer, 0);
+	CU_ASSERT_EQUAL(x.conf.upstreams.v[2].tls, 1);
+	CU_ASSERT_EQUAL(x.conf.uptls.v[0].upstream, 0);
+	CU_ASSERT_EQUAL(x.conf.uptls.v[0].verify, 1);
+	CU_ASSERT_EQUAL(x.conf.uptls.v[0].ca_file.len, 0);
+	CU_ASSERT_EQUAL(x.conf.uptls.v[1].upstream, 2);
+	CU_ASSERT_EQUAL(x.conf.uptls.v[1].verify, 0);
+	CU_ASSERT(str_is(&x.conf.uptls.v[1].server_name, "x.test"));
+	done(&x);
+
+	/* relative paths: from the route file's directory, made absolute */
+	text = "version: 1\nupstreams:\n"
+	       "  a: {targets: [{address: 'h:1'}], tls: {ca_file: no/ca.pem}}\n";
+	run(&x, 1, &name, &text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(getcwd(cwd, sizeof cwd));
+	snprintf(want, sizeof want, "dir/t.yaml:3:51: error: cannot read %s/dir/no/ca.pem: "
+		 "No such file or directory\n", cwd);
+	CU_ASSERT_STRING_EQUAL(x.errs, want);
+	done(&x);
+
+	expect("version: 1\nupstreams:\n"
+	       "  a: {targets: [{address: 'h:1'}], buffer: 16KiB}\n"
+	       "  b: {targets: [{address: 'h:1'}], buffer: 96KiB}\n"
+	       "  c: {targets: [{address: 'h:1'}], tls: yes}\n"
+	       "  d: {targets: [{address: 'h:1'}], tls: {cert: /x.pem, sni: a}}\n"
+	       "  e: {targets: [{address: 'h:1'}], tls: {server_name: 'a/b', verify: maybe}}\n"
+	       "  f: {targets: [{address: 'h:1'}], tls: {key: /dev/null/k, cert: /dev/null/c}}\n",
+	       "t.yaml:3:44: error: bad buffer '16KiB': a power of two from 32KiB to 16MiB "
+	       "(32KiB, 64KiB, 128KiB, ... 16MiB)\n"
+	       "t.yaml:4:44: error: bad buffer '96KiB': a power of two from 32KiB to 16MiB "
+	       "(32KiB, 64KiB, 128KiB, ... 16MiB)\n"
+	       "t.yaml:5:41: error: expected a mapping for 'tls' (a mapping; {} for the "
+	       "defaults), got 'yes'\n"
+	       "t.yaml:6:48: error: 'cert' and 'key' go together (mutual TLS): give both or "
+	       "neither\n"
+	       "t.yaml:6:56: error: unknown key 'sni' in 'tls'\n"
+	       "t.yaml:7:55: error: bad server_name 'a/b': a DNS name (letters, digits, '-' "
+	       "and '.')\n"
+	       "t.yaml:7:70: error: expected true or false for 'verify', got 'maybe'\n"
+	       "t.yaml:8:66: error: cannot read /dev/null/c: Not a directory\n");
+}
+
 /* rate_limit, auth, body_limit, ip and policy-shape errors. */
 static void test_err_policies(void)
 {
@@ -1148,6 +1214,7 @@ int gw_suite_gwc_parse(void)
 	    !CU_add_test(s, "errors: nesting", test_err_depth) ||
 	    !CU_add_test(s, "errors: settings", test_err_settings) ||
 	    !CU_add_test(s, "errors: upstreams", test_err_upstreams) ||
+	    !CU_add_test(s, "upstream tls and buffer", test_upstream_tls) ||
 	    !CU_add_test(s, "errors: policies", test_err_policies) ||
 	    !CU_add_test(s, "body_limit: none", test_body_limit_none) ||
 	    !CU_add_test(s, "errors: cors and headers", test_err_cors_headers) ||

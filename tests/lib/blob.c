@@ -898,6 +898,70 @@ static void c_cidr_prefix(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS,
 static void c_cidr_bits(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS, 0, GW_BLOB_CIDR_ADDR + 1, 1); }
 static void c_cors_cred(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CORS, 0, GW_BLOB_CORS_CREDENTIALS, 2); }
 static void c_auth_type(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_AUTHS, 0, GW_BLOB_AUTH_TYPE, 4); }
+static void c_tls_verify(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_UPTLS, 0, GW_BLOB_UPTLS_VERIFY, 2); }
+static void c_tls_flag(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_UPSTREAMS, 0, GW_BLOB_UP_FLAGS, GW_BLOB_UPF_TLS); }
+static void c_tls_noflag(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_UPSTREAMS, 1, GW_BLOB_UP_FLAGS, 0); }
+static void c_tls_flags(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_UPSTREAMS, 0, GW_BLOB_UP_FLAGS, 0x80); }
+static void c_tls_shift(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_UPSTREAMS, 0, GW_BLOB_UP_BUFFER_SHIFT, 14); }
+static void c_tls_up(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_UPTLS, 0, GW_BLOB_UPTLS_UPSTREAM, 9); }
+static void c_tls_nokey(uint8_t *p, size_t *l)
+{
+	(void)l;
+	P32(p, GW_BLOB_UPTLS, 0, GW_BLOB_UPTLS_KEY, 0); /* "": offset 0 of STRS */
+	P32(p, GW_BLOB_UPTLS, 0, GW_BLOB_UPTLS_KEY + 4, 0);
+}
+static void c_tls_relative(uint8_t *p, size_t *l)
+{
+	(void)l;
+	/* the CA path one byte shorter from the front: "etc/gw/ca.pem" */
+	P32(p, GW_BLOB_UPTLS, 0, GW_BLOB_UPTLS_CA_FILE,
+	    gw_get_u32le(recp(p, GW_BLOB_UPTLS, 0) + GW_BLOB_UPTLS_CA_FILE) + 1);
+	P32(p, GW_BLOB_UPTLS, 0, GW_BLOB_UPTLS_CA_FILE + 4,
+	    gw_get_u32le(recp(p, GW_BLOB_UPTLS, 0) + GW_BLOB_UPTLS_CA_FILE + 4) - 1);
+}
+static void c_tls_name(uint8_t *p, size_t *l)
+{
+	(void)l;
+	/* server_name pointing at the CA path: '/' is no DNS name byte */
+	memcpy(recp(p, GW_BLOB_UPTLS, 0) + GW_BLOB_UPTLS_SERVER_NAME,
+	       recp(p, GW_BLOB_UPTLS, 0) + GW_BLOB_UPTLS_CA_FILE, 8);
+}
+
+/* An upstream's tls and buffer through the writer and the decoders; a blob
+ * without tls has no UPTLS section at all. */
+static void test_roundtrip_tls(void)
+{
+	struct gw_blob *b = NULL;
+	struct gw_upstream u;
+	struct gw_uptls t;
+	struct fx f;
+	uint8_t *p;
+	size_t len;
+
+	fx_tls(&f);
+	p = write_fx(&f, &len);
+	CU_ASSERT_FATAL(p && gw_blob_open_mem(p, len, &b, NULL, 0) == GW_OK);
+	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_UPTLS), 1);
+	CU_ASSERT_FATAL(gw_blob_upstream(b, 0, &u) == 0);
+	CU_ASSERT(u.tls == GW_NONE && u.buffer == 0);
+	CU_ASSERT_FATAL(gw_blob_upstream(b, 1, &u) == 0);
+	CU_ASSERT(u.tls == 0 && u.buffer == 1024 * 1024);
+	CU_ASSERT_FATAL(gw_blob_uptls(b, 0, &t) == 0);
+	CU_ASSERT(t.upstream == 1 && t.verify == 1 && cstr_eq(t.server_name, f.c.uptls.v[0].server_name) &&
+		  cstr_eq(t.ca_file, f.c.uptls.v[0].ca_file) && cstr_eq(t.cert, f.c.uptls.v[0].cert) &&
+		  cstr_eq(t.key, f.c.uptls.v[0].key) && place_eq(t.place, f.c.uptls.v[0].place));
+	CU_ASSERT(gw_blob_uptls(b, 1, &t) == -1);
+	CU_ASSERT(gw_blob_uptls(b, GW_NONE, &t) == -1);
+	gw_blob_close(b);
+	free(p);
+	fx_free(&f);
+	fx_full(&f);
+	p = write_fx(&f, &len);
+	CU_ASSERT(p && gw_get_u32le(p + GW_BLOB_HDR_SECTION_COUNT) == GW_BLOB_FIRST_SPARSE);
+	free(p);
+	fx_free(&f);
+}
+
 static void c_jwt_orphan(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_AUTHS, 2, GW_BLOB_AUTH_TYPE, 1); }
 static void c_jwt_auth(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_JWTS, 0, GW_BLOB_JWT_AUTH, 7); }
 static void c_jwt_jwt2(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_AUTHS, 0, GW_BLOB_AUTH_TYPE, 3); }
@@ -1069,6 +1133,15 @@ static const struct corruption cases[] = {
 	{ "cidr host bits", fx_full, c_cidr_bits, GW_ECORRUPT, "CIDRS[0]: host bits set past /8", NULL, 0 },
 	{ "cors credentials", fx_full, c_cors_cred, GW_ECORRUPT, "CORS[0]: credentials 2 not in 0..1", NULL, 0 },
 	{ "auth type", fx_full, c_auth_type, GW_ECORRUPT, "AUTHS[0]: type 4 not in 1..3", NULL, 0 },
+	{ "tls verify", fx_tls, c_tls_verify, GW_ECORRUPT, "UPTLS[0]: verify 2 not in 0..1", NULL, 0 },
+	{ "tls flag without a record", fx_tls, c_tls_flag, GW_ECORRUPT, "UPTLS: 1 records for 2 tls upstreams", NULL, 0 },
+	{ "tls record without its flag", fx_tls, c_tls_noflag, GW_ECORRUPT, "UPTLS: 1 records for 0 tls upstreams", NULL, 0 },
+	{ "upstream flags unknown", fx_tls, c_tls_flags, GW_ECORRUPT, "UPSTREAMS[0]: flags 0x80 unknown", NULL, 0 },
+	{ "upstream buffer too small", fx_tls, c_tls_shift, GW_ECORRUPT, "UPSTREAMS[0]: buffer 2^14 out of range", NULL, 0 },
+	{ "tls upstream out of range", fx_tls, c_tls_up, GW_ECORRUPT, "UPTLS[0]: upstream 9 out of range", NULL, 0 },
+	{ "tls cert without key", fx_tls, c_tls_nokey, GW_ECORRUPT, "UPTLS[0]: cert and key not both given", NULL, 0 },
+	{ "tls relative path", fx_tls, c_tls_relative, GW_ECORRUPT, "UPTLS[0]: a path not absolute", NULL, 0 },
+	{ "tls server name", fx_tls, c_tls_name, GW_ECORRUPT, "UPTLS[0]: server_name byte 0 invalid", NULL, 0 },
 	{ "jwt record without its auth", fx_full, c_jwt_orphan, GW_ECORRUPT, "JWTS: 1 records for 0 jwt auths", NULL, 0 },
 	{ "jwt auth out of range", fx_full, c_jwt_auth, GW_ECORRUPT, "JWTS[0]: auth 7 out of range", NULL, 0 },
 	{ "jwt auth without a record", fx_full, c_jwt_jwt2, GW_ECORRUPT, "JWTS: 1 records for 2 jwt auths", NULL, 0 },
@@ -1430,6 +1503,7 @@ int gw_suite_lib_blob(void)
 		return -1;
 	if (!CU_add_test(s, "round trip: default routes", test_roundtrip_default) ||
 	    !CU_add_test(s, "round trip: every table", test_roundtrip_full) ||
+	    !CU_add_test(s, "round trip: upstream tls and buffer", test_roundtrip_tls) ||
 	    !CU_add_test(s, "round trip: empty conf", test_roundtrip_empty) ||
 	    !CU_add_test(s, "round trip: a node of 40 edges", test_roundtrip_wide) ||
 	    !CU_add_test(s, "default layout", test_default_layout) ||

@@ -11,6 +11,7 @@
  *
  *   fx_default()  the route set of routes/gateway.yaml, as gwc would read it
  *   fx_full()     every table of the model used at least once
+ *   fx_tls()      fx_full with an HTTPS upstream (UPTLS) and a buffer
  *   fx_simple()   <n> GET routes /r/<i> answering the same fixed response
  *
  * Everything is static (marked unused: each test file uses a part); a file
@@ -701,6 +702,24 @@ static FX_UNUSED void fx_simple(struct fx *f, uint32_t n)
 		fx_route(f, GW_M_GET, 0, pat.p, GW_H_RESPOND, r, pols, fx_at(0, 10 + 5 * i, 5));
 	}
 	fx_trie(f);
+}
+
+/* fx_full with its second upstream ("static") on HTTPS with a client
+ * certificate and a 1 MiB buffer. */
+static FX_UNUSED void fx_tls(struct fx *f)
+{
+	struct gw_uptls *t;
+
+	fx_full(f);
+	f->c.upstreams.v[1].buffer = 1024 * 1024;
+	t = &FX_PUSH(f->c.uptls);
+	t->upstream = 1;
+	t->verify = 1;
+	t->server_name = fx_s("static.internal");
+	t->ca_file = fx_s("/etc/gw/ca.pem");
+	t->cert = fx_s("/etc/gw/client.pem");
+	t->key = fx_s("/etc/gw/client.key");
+	t->place = fx_at(1, 5, 5);
 }
 
 #endif
