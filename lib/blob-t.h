@@ -173,7 +173,8 @@ enum gw_blob_table {
 #define GW_BLOB_RATTR_METHODS 14       /* u16 */
 #define GW_BLOB_RATTR_HANDLER 16       /* u8 */
 #define GW_BLOB_RATTR_NPARAMS 17       /* u8 */
-#define GW_BLOB_RATTR_RESERVED 18      /* u16 */
+#define GW_BLOB_RATTR_WEBSOCKET 18     /* u8: 0, or 1 on a GET-only proxy route */
+#define GW_BLOB_RATTR_RESERVED 19      /* u8 */
 #define GW_BLOB_RATTR_SIZE 20
 
 /* EHASH: u32 slots, an edge index or GW_NONE; a power of two of them, or
@@ -329,7 +330,7 @@ enum gw_blob_table {
 #define GW_BLOB_UP_HASH_KEY 17      /* u8 */
 #define GW_BLOB_UP_HC_HEALTHY 18    /* u16 */
 #define GW_BLOB_UP_HC_UNHEALTHY 20  /* u16 */
-#define GW_BLOB_UP_RESERVED 22      /* u16 */
+#define GW_BLOB_UP_MAX_WEBSOCKETS 22 /* u16; 0: the default (gwd) */
 #define GW_BLOB_UP_HASH_HEADER 24
 #define GW_BLOB_UP_CONNECT_TIMEOUT_MS 32
 #define GW_BLOB_UP_TIMEOUT_MS 36
@@ -363,7 +364,7 @@ enum gw_blob_table {
 #define GW_BLOB_SET_MAX_CONNS_PER_IP 40
 #define GW_BLOB_SET_SESSION_SECURE 44     /* u8 enum gw_secure */
 #define GW_BLOB_SET_UNDERSCORE_HEADERS 45 /* u8 enum gw_underscore */
-#define GW_BLOB_SET_RESERVED 46           /* u16, zero */
+#define GW_BLOB_SET_WS_IDLE_S 46          /* u16 seconds; 0: the default (gwd) */
 #define GW_BLOB_SET_SIZE 48
 
 /* Record size of section <t>, or 0 for an id this reader does not know. */

@@ -255,6 +255,7 @@ int gw_blob_route(const struct gw_blob *b, uint32_t i, struct gw_route *out)
 	out->methods = gw_get_u16le(a + GW_BLOB_RATTR_METHODS);
 	out->handler = a[GW_BLOB_RATTR_HANDLER];
 	out->nparams = a[GW_BLOB_RATTR_NPARAMS];
+	out->websocket = a[GW_BLOB_RATTR_WEBSOCKET];
 	out->handler_index = gw_get_u32le(a + GW_BLOB_RATTR_HANDLER_INDEX);
 	out->pol_first = gw_get_u32le(a + GW_BLOB_RATTR_POL_FIRST);
 	out->pol_count = gw_get_u16le(a + GW_BLOB_RATTR_POL_COUNT);
@@ -535,6 +536,7 @@ int gw_blob_upstream(const struct gw_blob *b, uint32_t i, struct gw_upstream *ou
 	out->hc_timeout_ms = gw_get_u32le(r + GW_BLOB_UP_HC_TIMEOUT_MS);
 	out->hc_healthy = gw_get_u16le(r + GW_BLOB_UP_HC_HEALTHY);
 	out->hc_unhealthy = gw_get_u16le(r + GW_BLOB_UP_HC_UNHEALTHY);
+	out->max_websockets = gw_get_u16le(r + GW_BLOB_UP_MAX_WEBSOCKETS);
 	out->cb_failures = gw_get_u32le(r + GW_BLOB_UP_CB_FAILURES);
 	out->cb_cooldown_ms = gw_get_u32le(r + GW_BLOB_UP_CB_COOLDOWN_MS);
 	out->place = place_at(r + GW_BLOB_UP_PLACE);
@@ -569,4 +571,5 @@ void gw_blob_settings(const struct gw_blob *b, struct gw_settings *out)
 	out->max_conns_per_ip = gw_get_u32le(r + GW_BLOB_SET_MAX_CONNS_PER_IP);
 	out->session_secure = r[GW_BLOB_SET_SESSION_SECURE];
 	out->underscore_headers = r[GW_BLOB_SET_UNDERSCORE_HEADERS];
+	out->websocket_idle_s = gw_get_u16le(r + GW_BLOB_SET_WS_IDLE_S);
 }

@@ -737,7 +737,6 @@ static int verify_upstreams(struct vctx *v)
 			       GW_LB_ROUND_ROBIN, GW_LB_HASH));
 		TRY(check_enum(v, GW_BLOB_UPSTREAMS, i, "hash_key", r[GW_BLOB_UP_HASH_KEY],
 			       GW_HK_NONE, GW_HK_HEADER));
-		TRY(check_reserved(v, GW_BLOB_UPSTREAMS, i, r + GW_BLOB_UP_RESERVED, 2));
 		TRY(check_str(v, GW_BLOB_UPSTREAMS, i, "hash_header", r + GW_BLOB_UP_HASH_HEADER, 1));
 		TRY(check_str(v, GW_BLOB_UPSTREAMS, i, "health check path", r + GW_BLOB_UP_HC_PATH, 1));
 		TRY(check_place(v, GW_BLOB_UPSTREAMS, i, r + GW_BLOB_UP_PLACE));
@@ -814,7 +813,12 @@ static int verify_rattrs(struct vctx *v)
 		TRY(check_range(v, GW_BLOB_RATTRS, i, "policy refs",
 				gw_get_u32le(r + GW_BLOB_RATTR_POL_FIRST),
 				gw_get_u16le(r + GW_BLOB_RATTR_POL_COUNT), GW_BLOB_POLREFS));
-		TRY(check_reserved(v, GW_BLOB_RATTRS, i, r + GW_BLOB_RATTR_RESERVED, 2));
+		TRY(check_reserved(v, GW_BLOB_RATTRS, i, r + GW_BLOB_RATTR_RESERVED, 1));
+		/* [V11] the WebSocket switch: a GET-only proxy route's */
+		TRY(check_enum(v, GW_BLOB_RATTRS, i, "websocket", r[GW_BLOB_RATTR_WEBSOCKET], 0, 1));
+		if (r[GW_BLOB_RATTR_WEBSOCKET] && (handler != GW_H_PROXY || methods != GW_M_GET))
+			return bad(v, GW_ECORRUPT, "RATTRS[%u]: websocket on a route that is not "
+				   "a GET-only proxy", i);
 		if (handler == GW_H_RESPOND) {
 			const uint8_t *h;
 
@@ -888,8 +892,6 @@ static int verify_settings(struct vctx *v)
 	if (r[GW_BLOB_SET_UNDERSCORE_HEADERS] > GW_US_ALLOW)
 		return bad(v, GW_ECORRUPT, "SETTINGS[0]: underscore headers %u out of range",
 			   r[GW_BLOB_SET_UNDERSCORE_HEADERS]);
-	if (gw_get_u16le(r + GW_BLOB_SET_RESERVED) != 0)
-		return bad(v, GW_ECORRUPT, "SETTINGS[0]: reserved bytes not zero");
 	return 0;
 }
 

@@ -536,6 +536,7 @@ static void emit_upstreams_settings(struct w *w)
 		r[GW_BLOB_UP_HASH_KEY] = u->hash_key;
 		gw_put_u16le(r + GW_BLOB_UP_HC_HEALTHY, u->hc_healthy);
 		gw_put_u16le(r + GW_BLOB_UP_HC_UNHEALTHY, u->hc_unhealthy);
+		gw_put_u16le(r + GW_BLOB_UP_MAX_WEBSOCKETS, u->max_websockets);
 		put_str(w, r + GW_BLOB_UP_HASH_HEADER, &u->hash_header);
 		gw_put_u32le(r + GW_BLOB_UP_CONNECT_TIMEOUT_MS, u->connect_timeout_ms);
 		gw_put_u32le(r + GW_BLOB_UP_TIMEOUT_MS, u->timeout_ms);
@@ -562,6 +563,7 @@ static void emit_upstreams_settings(struct w *w)
 	gw_put_u32le(r + GW_BLOB_SET_MAX_CONNS_PER_IP, s->max_conns_per_ip);
 	r[GW_BLOB_SET_SESSION_SECURE] = s->session_secure;
 	r[GW_BLOB_SET_UNDERSCORE_HEADERS] = s->underscore_headers;
+	gw_put_u16le(r + GW_BLOB_SET_WS_IDLE_S, s->websocket_idle_s);
 }
 
 /* Routes in trie order.  The order must be a permutation of the conf's
@@ -614,6 +616,7 @@ static void emit_routes(struct w *w)
 		gw_put_u16le(a + GW_BLOB_RATTR_METHODS, s->methods);
 		a[GW_BLOB_RATTR_HANDLER] = s->handler;
 		a[GW_BLOB_RATTR_NPARAMS] = s->nparams;
+		a[GW_BLOB_RATTR_WEBSOCKET] = s->websocket;
 		if (!(r = add(w, GW_BLOB_ROUTES)))
 			break;
 		put_str(w, r + GW_BLOB_ROUTE_NAME, &s->name);

@@ -173,6 +173,7 @@ struct gw_route {
 	uint16_t methods;      /* enum gw_method mask, never 0 */
 	uint8_t handler;       /* enum gw_handler_kind */
 	uint8_t nparams;       /* number of {param} segments */
+	uint8_t websocket;     /* PROXY: 1 when the route accepts WebSocket handshakes */
 	uint32_t handler_index;/* RESPOND: conf.responds, PROXY: conf.proxies, else 0 */
 	uint32_t pol_first;    /* into conf.polrefs, applied in that order */
 	uint16_t pol_count;
@@ -314,6 +315,7 @@ struct gw_upstream {
 	uint16_t hc_healthy, hc_unhealthy;
 	uint32_t cb_failures;          /* passive: consecutive failures to eject; 0: off */
 	uint32_t cb_cooldown_ms;
+	uint16_t max_websockets;       /* open WebSockets at once; 0: gwd's default */
 	struct gw_place place;
 };
 
@@ -328,6 +330,8 @@ struct gw_settings {
 	uint32_t max_conns, max_conns_per_ip;
 	uint8_t session_secure;      /* enum gw_secure: the session cookie's Secure */
 	uint8_t underscore_headers;  /* enum gw_underscore: client fields with '_' */
+	uint16_t websocket_idle_s;   /* a WebSocket with no byte either way is closed
+	                                after this; 0: gwd's default */
 };
 
 /* settings.sessions.secure: when the session cookie carries Secure. */
