@@ -529,6 +529,8 @@ static int hs_run(struct ws *ws)
 		return rc;
 	deadline = gwd_clock_ms() + ws->u->cfg.timeout_ms;
 	rc = hs_send(ws, deadline);
+	free(ws->req); /* sent: its 64 KiB are not kept for the WebSocket's life */
+	ws->req = NULL;
 	if (!rc)
 		rc = hs_head(ws, deadline);
 	if (rc)
@@ -713,6 +715,8 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
 		memcpy(ws->u2c.b, ws->rbuf + ws->head_len, n);
 		ws->u2c.len = n;
 	}
+	free(ws->rbuf); /* the 101's fields were copied into the response */
+	ws->rbuf = NULL;
 	relay_add(ws);
 }
 

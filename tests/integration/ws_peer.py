@@ -61,6 +61,8 @@ async def raw_conn(reader, writer):
         head += d
     lines = head.split(b"\r\n")
     path = lines[0].split(b" ")[1].decode()
+    print("conn", path, flush=True)
+    after = len(head) - head.index(b"\r\n\r\n") - 4
     key = b""
     for ln in lines[1:]:
         if ln.lower().startswith(b"sec-websocket-key:"):
@@ -82,10 +84,14 @@ async def raw_conn(reader, writer):
     await writer.drain()
     # whatever the client sends now must never arrive here: count it
     try:
-        while await reader.read(4096):
-            pass
+        while True:
+            d = await reader.read(4096)
+            if not d:
+                break
+            after += len(d)
     except ConnectionError:
         pass
+    print("after", path, after, flush=True)
     writer.close()
 
 
@@ -260,6 +266,22 @@ async def bench(url, n, seconds):
     return 0
 
 
+def send(port, path):
+    """The bytes of file PATH as one write; prints the answer's status line
+    (or "closed" when the connection closes without one)."""
+    s = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+    s.sendall(open(path, "rb").read())
+    buf = b""
+    while b"\r\n" not in buf:
+        d = s.recv(4096)
+        if not d:
+            break
+        buf += d
+    s.close()
+    print(buf.split(b"\r\n")[0].decode() if b"\r\n" in buf else "closed")
+    return 0
+
+
 def early(port, path):
     """A handshake and a masked text frame in one write (the frame reaches
     gwd with the head): the echo must come back after the 101."""
@@ -314,6 +336,8 @@ def main():
         asyncio.run(raw(int(args[0])))
     elif cmd == "early":
         sys.exit(early(*args))
+    elif cmd == "send":
+        sys.exit(send(*args))
     else:
         fn = {"echo": echo, "big": big, "mixed": mixed, "close-client": close_client,
               "close-server": close_server, "until-closed": until_closed, "hold": hold,
