@@ -87,6 +87,7 @@ asan_suites=(
 	proxy_security
 	service
 	jwt
+	websocket
 )
 for n in "${asan_suites[@]}"; do
 	t=tests/integration/$n.sh
