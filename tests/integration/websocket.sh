@@ -58,7 +58,7 @@ check "websocket: the auth policy's user header is the gateway's; the API key st
 peer until-closed "$W/doomed/echo" >"$T_TMP/doomed" &
 cpid=$!
 for _ in $(seq 100); do grep -q open "$T_TMP/doomed" && break; sleep 0.1; done
-kill -KILL "$KPID"
+kill -KILL "$KPID"; wait "$KPID" 2>/dev/null
 wait "$cpid"
 check "websocket: an upstream killed mid-session: the client sees the close (1006)" \
 	grep -qE '^closed [0-9.]+ 1006$' "$T_TMP/doomed"
