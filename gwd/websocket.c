@@ -241,18 +241,20 @@ int gwd_ws_check(struct gwd_req *r)
 {
 	const char *up, *v;
 	size_t ul, vl;
-	int n;
+	int n, nc;
 
 	up = req_field(r, "Upgrade", &ul, &n);
 	if (!up)
 		return 0;
+	v = req_field(r, "Connection", &vl, &nc);
+	/* an upgrade is asked for only with the "upgrade" connection option
+	 * (RFC 9110 7.8); without it Upgrade is a stray hop-by-hop field */
 	if (!r->route->r.websocket)
-		return gwd_ws_has_token(up, ul, "websocket")
+		return v && gwd_ws_has_token(v, vl, "upgrade") && gwd_ws_has_token(up, ul, "websocket")
 			       ? refuse(r, GWD_PB_NO_WEBSOCKET, "this route does not accept WebSocket")
 			       : 0;
 	if (n != 1 || ul != 9 || strncasecmp(up, "websocket", 9) != 0)
 		return refuse(r, GWD_PB_BAD_WEBSOCKET, "Upgrade must be websocket alone");
-	v = req_field(r, "Connection", &vl, &n);
 	if (!v || !gwd_ws_has_token(v, vl, "upgrade"))
 		return refuse(r, GWD_PB_BAD_WEBSOCKET, "Connection must name upgrade");
 	if (r->method != GW_M_GET || !r->http11)

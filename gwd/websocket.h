@@ -40,9 +40,9 @@ struct MHD_Response;
 /* After the route's policies: an `Upgrade` request.  On a route with
  * `websocket: true`, a handshake that is not valid is answered 400 (426 for
  * a version other than 13) and a valid one sets <r->websocket>; on another
- * route an `Upgrade: websocket` is answered 400, any other upgrade ignored
- * (served as HTTP/1.1, as RFC 9110 7.8 allows).  Returns 0 to go on, 1 when
- * answered. */
+ * route an upgrade to websocket (with `Connection: upgrade`) is answered
+ * 400, any other upgrade ignored (served as HTTP/1.1, as RFC 9110 7.8
+ * allows).  Returns 0 to go on, 1 when answered. */
 int gwd_ws_check(struct gwd_req *r);
 
 /* The proxy handler of a handshake: target <path> and header lines
