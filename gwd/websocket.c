@@ -1,5 +1,7 @@
-/* WebSocket routes: handshake, upstream upgrade, relay (websocket.h). */
+/* WebSocket routes: the handshake checked, forwarded and answered
+ * (websocket.h); the relay is websocket_relay.c's. */
 #include "gwd/websocket.h"
+#include "gwd/websocket_int.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -29,97 +31,6 @@
 #define WS_BODY_MAX (1024u * 1024u) /* a non-101 answer relayed */
 #define WS_CAP_SLOTS 256            /* upstream names counted for max_websockets */
 #define WS_REQ_MAX 65536            /* the upgrade request written upstream */
-
-enum ws_outcome {
-	WS_PENDING = 0,
-	WS_UPGRADED,   /* 101 with a valid accept */
-	WS_ANSWERED,   /* another answer, relayed as it came */
-	WS_BAD,        /* refused, broken, malformed: 502 */
-	WS_TIMEOUT,    /* 504 */
-	WS_STOPPING,   /* gwd is stopping: 503 */
-};
-
-enum ws_reason { WR_CLIENT, WR_UPSTREAM, WR_IDLE, WR_ERROR, WR_SHUTDOWN, WR_COUNT };
-static const char *const reason_name[WR_COUNT] = {
-	"client", "upstream", "idle", "error", "shutdown",
-};
-
-struct ws;
-
-/* One side of a relayed WebSocket, the epoll cookie. */
-struct ws_end {
-	struct ws *ws;
-	int side; /* 0 client, 1 upstream */
-};
-
-/* A relay direction: bytes read from one side, waiting for the other. */
-struct ws_pipe {
-	char *b;
-	size_t cap, off, len;
-};
-
-struct ws {
-	struct ws *next, *prev;          /* the relay's list */
-	struct gwd_req *r;
-	struct gwd_upstream_state *u;
-	int target, cap_slot;
-	CURL *easy;
-	int ufd, cfd;
-	struct MHD_UpgradeResponseHandle *urh;
-	char key[GWD_WS_KEY_LEN + 1];
-	char *req;                       /* the upgrade request */
-	size_t req_len;
-	_Atomic int outcome;             /* enum ws_outcome */
-	char *rbuf;                      /* the answer: head, then body */
-	size_t rlen, head_len, body_len;
-	struct gwd_wshead head;
-	const char *detail;              /* for a 502 */
-	struct ws_pipe c2u, u2c;
-	struct ws_end end[2];
-	uint32_t ev[2];                  /* epoll interest now, per side */
-	uint8_t eof[2], shut[2];
-	int first_eof;                   /* the side that closed first, or -1 */
-	uint64_t bytes[2];               /* relayed from client (0) and upstream (1) */
-	uint64_t last_io_ms, idle_ms;
-	struct ws *dead_next;            /* ended in this loop turn */
-	uint8_t dead;
-};
-
-/* ---- counters (/metrics) ---- */
-
-static _Atomic uint64_t m_open, m_opened, m_bytes[2], m_closes[WR_COUNT];
-
-static void render_metrics(struct gwd_buf *b, void *ctx)
-{
-	char line[160];
-
-	(void)ctx;
-	snprintf(line, sizeof line,
-		 "# HELP gateway_websockets_open WebSockets relayed now.\n"
-		 "# TYPE gateway_websockets_open gauge\ngateway_websockets_open %llu\n",
-		 (unsigned long long)atomic_load(&m_open));
-	gwd_buf_puts(b, line);
-	snprintf(line, sizeof line,
-		 "# HELP gateway_websockets_opened_total WebSockets upgraded.\n"
-		 "# TYPE gateway_websockets_opened_total counter\n"
-		 "gateway_websockets_opened_total %llu\n",
-		 (unsigned long long)atomic_load(&m_opened));
-	gwd_buf_puts(b, line);
-	gwd_buf_puts(b, "# HELP gateway_websocket_bytes_total Bytes relayed, by the side that "
-		     "sent them.\n# TYPE gateway_websocket_bytes_total counter\n");
-	for (int s = 0; s < 2; s++) {
-		snprintf(line, sizeof line, "gateway_websocket_bytes_total{from=\"%s\"} %llu\n",
-			 s ? "upstream" : "client", (unsigned long long)atomic_load(&m_bytes[s]));
-		gwd_buf_puts(b, line);
-	}
-	gwd_buf_puts(b, "# HELP gateway_websocket_closes_total WebSockets ended, by reason.\n"
-		     "# TYPE gateway_websocket_closes_total counter\n");
-	for (int i = 0; i < WR_COUNT; i++) {
-		snprintf(line, sizeof line, "gateway_websocket_closes_total{reason=\"%s\"} %llu\n",
-			 reason_name[i], (unsigned long long)atomic_load(&m_closes[i]));
-		gwd_buf_puts(b, line);
-	}
-}
 
 /* ---- the cap: open WebSockets per upstream name, across generations ---- */
 
@@ -160,7 +71,7 @@ static int cap_take(const struct gwd_upstream_state *u)
 	return slot;
 }
 
-static void cap_give(int slot)
+void gwd_ws_cap_give(int slot)
 {
 	if (slot < 0)
 		return;
@@ -278,11 +189,11 @@ int gwd_ws_check(struct gwd_req *r)
 
 /* ---- the session's memory ---- */
 
-static void ws_free(struct ws *ws)
+static void ws_free(struct gwd_ws *ws)
 {
 	if (ws->easy)
 		curl_easy_cleanup(ws->easy);
-	cap_give(ws->cap_slot);
+	gwd_ws_cap_give(ws->cap_slot);
 	free(ws->req);
 	free(ws->rbuf);
 	free(ws->c2u.b);
@@ -300,7 +211,7 @@ static void req_free(struct gwd_req *r)
 
 /* The upgrade request: request line, Host, the upgrade fields, <headers>.
  * 0, or -1 when it does not fit. */
-static int build_request(struct ws *ws, const char *path, const struct curl_slist *headers)
+static int build_request(struct gwd_ws *ws, const char *path, const struct curl_slist *headers)
 {
 	struct gwd_buf b;
 
@@ -353,7 +264,7 @@ static int wait_fd(int fd, short events, uint64_t deadline_ms)
 
 /* Connect to the target (libcurl: name resolution, the connect timeout;
  * an HTTPS upstream would add its TLS options here).  0, or an outcome. */
-static int hs_connect(struct ws *ws)
+static int hs_connect(struct gwd_ws *ws)
 {
 	char url[GWD_HOSTPORT_MAX + 16];
 	curl_socket_t fd = CURL_SOCKET_BAD;
@@ -361,26 +272,29 @@ static int hs_connect(struct ws *ws)
 
 	ws->easy = curl_easy_init();
 	if (!ws->easy)
-		return WS_BAD;
+		return GWD_WS_BAD;
 	snprintf(url, sizeof url, "http://%s/", ws->u->t[ws->target].hostport);
 	curl_easy_setopt(ws->easy, CURLOPT_URL, url);
 	curl_easy_setopt(ws->easy, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(ws->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(ws->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)ws->u->cfg.connect_timeout_ms);
+	/* curl_easy_recv reads into the relay's buffer: libcurl's own receive
+	 * buffer (16 KiB by default, for the WebSocket's whole life) is unused */
+	curl_easy_setopt(ws->easy, CURLOPT_BUFFERSIZE, 1024L);
 	rc = curl_easy_perform(ws->easy);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return WS_TIMEOUT;
+		return GWD_WS_TIMEOUT;
 	if (rc != CURLE_OK || curl_easy_getinfo(ws->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
 	    fd == CURL_SOCKET_BAD) {
 		ws->detail = "cannot connect to the upstream";
-		return WS_BAD;
+		return GWD_WS_BAD;
 	}
 	ws->ufd = fd;
 	return 0;
 }
 
 /* Write the upgrade request.  0, or an outcome. */
-static int hs_send(struct ws *ws, uint64_t deadline)
+static int hs_send(struct gwd_ws *ws, uint64_t deadline)
 {
 	size_t off = 0;
 
@@ -394,17 +308,17 @@ static int hs_send(struct ws *ws, uint64_t deadline)
 			continue;
 		}
 		if (rc != CURLE_AGAIN)
-			return WS_BAD;
+			return GWD_WS_BAD;
 		w = wait_fd(ws->ufd, POLLOUT, deadline);
 		if (w <= 0)
-			return w < 0 ? (atomic_load(&stopping) ? WS_STOPPING : WS_BAD) : WS_TIMEOUT;
+			return w < 0 ? (atomic_load(&stopping) ? GWD_WS_STOPPING : GWD_WS_BAD) : GWD_WS_TIMEOUT;
 	}
 	return 0;
 }
 
 /* Read more of the answer into <ws->rbuf> (up to <want> bytes in all).
  * 1 read some, 0 EOF, or a negative outcome. */
-static int hs_recv(struct ws *ws, size_t want, uint64_t deadline)
+static int hs_recv(struct gwd_ws *ws, size_t want, uint64_t deadline)
 {
 	for (;;) {
 		size_t n = 0;
@@ -416,21 +330,21 @@ static int hs_recv(struct ws *ws, size_t want, uint64_t deadline)
 			return n ? 1 : 0;
 		}
 		if (rc != CURLE_AGAIN)
-			return -WS_BAD;
+			return -GWD_WS_BAD;
 		w = wait_fd(ws->ufd, POLLIN, deadline);
 		if (w <= 0)
-			return w < 0 ? -(atomic_load(&stopping) ? WS_STOPPING : WS_BAD) : -WS_TIMEOUT;
+			return w < 0 ? -(atomic_load(&stopping) ? GWD_WS_STOPPING : GWD_WS_BAD) : -GWD_WS_TIMEOUT;
 	}
 }
 
 /* Read the answer's head.  0 with <ws->head> parsed, or an outcome. */
-static int hs_head(struct ws *ws, uint64_t deadline)
+static int hs_head(struct gwd_ws *ws, uint64_t deadline)
 {
 	long hl;
 
 	ws->rbuf = malloc(GWD_WSHEAD_MAX);
 	if (!ws->rbuf)
-		return WS_BAD;
+		return GWD_WS_BAD;
 	for (;;) {
 		int rc = hs_recv(ws, GWD_WSHEAD_MAX, deadline);
 
@@ -441,7 +355,7 @@ static int hs_head(struct ws *ws, uint64_t deadline)
 			break;
 		if (hl < 0 || rc == 0) {
 			ws->detail = "the upstream's answer is not a valid HTTP/1.1 response head";
-			return WS_BAD;
+			return GWD_WS_BAD;
 		}
 	}
 	ws->head_len = (size_t)hl;
@@ -450,7 +364,7 @@ static int hs_head(struct ws *ws, uint64_t deadline)
 
 /* A 101: the upstream's accept must be the key's (RFC 6455 4.1, the
  * client's step 4); what it sent past the head is the first of the relay. */
-static int hs_upgraded(struct ws *ws)
+static int hs_upgraded(struct gwd_ws *ws)
 {
 	char want[GWD_WS_ACCEPT_LEN + 1];
 	const char *v;
@@ -460,21 +374,21 @@ static int hs_upgraded(struct ws *ws)
 	v = gwd_wshead_get(&ws->head, "Upgrade", &vl, NULL);
 	if (!v || !gwd_ws_has_token(v, vl, "websocket")) {
 		ws->detail = "the upstream's 101 does not upgrade to websocket";
-		return WS_BAD;
+		return GWD_WS_BAD;
 	}
 	v = gwd_wshead_get(&ws->head, "Sec-WebSocket-Accept", &vl, &n);
 	if (gwd_ws_accept(ws->key, strlen(ws->key), want) < 0 || n != 1 ||
 	    vl != GWD_WS_ACCEPT_LEN || memcmp(v, want, vl) != 0) {
 		ws->detail = "the upstream's Sec-WebSocket-Accept does not match the key";
-		return WS_BAD;
+		return GWD_WS_BAD;
 	}
-	return WS_UPGRADED;
+	return GWD_WS_UPGRADED;
 }
 
 /* Another answer: its body, by Content-Length or up to the close, at most
  * WS_BODY_MAX (a chunked one is refused: an answer to an upgrade is small,
  * and this is not the general proxy). */
-static int hs_answer(struct ws *ws, uint64_t deadline)
+static int hs_answer(struct gwd_ws *ws, uint64_t deadline)
 {
 	const char *v;
 	size_t vl = 0, want = WS_BODY_MAX;
@@ -483,7 +397,7 @@ static int hs_answer(struct ws *ws, uint64_t deadline)
 
 	if (gwd_wshead_get(&ws->head, "Transfer-Encoding", &vl, NULL)) {
 		ws->detail = "a chunked answer to a WebSocket handshake";
-		return WS_BAD;
+		return GWD_WS_BAD;
 	}
 	v = gwd_wshead_get(&ws->head, "Content-Length", &vl, &n);
 	if (v) {
@@ -492,17 +406,17 @@ static int hs_answer(struct ws *ws, uint64_t deadline)
 		unsigned long long cl;
 
 		if (n != 1 || vl == 0 || vl >= sizeof num || strspn(v, "0123456789") < vl)
-			return WS_BAD;
+			return GWD_WS_BAD;
 		memcpy(num, v, vl);
 		num[vl] = '\0';
 		cl = strtoull(num, &end, 10);
 		if (cl > WS_BODY_MAX)
-			return WS_BAD;
+			return GWD_WS_BAD;
 		want = (size_t)cl;
 	}
 	nb = realloc(ws->rbuf, ws->head_len + want + 1);
 	if (!nb)
-		return WS_BAD;
+		return GWD_WS_BAD;
 	ws->rbuf = nb;
 	/* re-parse: the fields point into the buffer that moved */
 	gwd_wshead_parse(ws->rbuf, ws->head_len, &ws->head);
@@ -513,16 +427,16 @@ static int hs_answer(struct ws *ws, uint64_t deadline)
 			return -rc;
 		if (rc == 0) {
 			if (v)
-				return WS_BAD; /* cut short */
+				return GWD_WS_BAD; /* cut short */
 			break;
 		}
 	}
 	ws->body_len = ws->rlen - ws->head_len;
-	return WS_ANSWERED;
+	return GWD_WS_ANSWERED;
 }
 
 /* Connect, write, read; the outcome. */
-static int hs_run(struct ws *ws)
+static int hs_run(struct gwd_ws *ws)
 {
 	uint64_t deadline;
 	int rc = hs_connect(ws);
@@ -541,17 +455,17 @@ static int hs_run(struct ws *ws)
 		return hs_upgraded(ws);
 	if (ws->head.status < 200) {
 		ws->detail = "an interim answer to a WebSocket handshake";
-		return WS_BAD;
+		return GWD_WS_BAD;
 	}
 	return hs_answer(ws, deadline);
 }
 
 static void *hs_thread(void *arg)
 {
-	struct ws *ws = arg;
+	struct gwd_ws *ws = arg;
 	int out = hs_run(ws);
 
-	gwd_upstream_done(ws->u, (uint32_t)ws->target, out == WS_UPGRADED || out == WS_ANSWERED,
+	gwd_upstream_done(ws->u, (uint32_t)ws->target, out == GWD_WS_UPGRADED || out == GWD_WS_ANSWERED,
 			  gwd_clock_ns());
 	atomic_store(&ws->outcome, out);
 	MHD_resume_connection(ws->r->mhd);
@@ -564,7 +478,7 @@ static void *hs_thread(void *arg)
 int gwd_ws_start(struct gwd_req *r, struct gwd_upstream_state *u, const char *path,
 		 const struct curl_slist *headers)
 {
-	struct ws *ws;
+	struct gwd_ws *ws;
 	const char *key;
 	size_t kl;
 	int n, t;
@@ -616,7 +530,7 @@ int gwd_ws_start(struct gwd_req *r, struct gwd_upstream_state *u, const char *pa
 }
 
 /* Copy field <name> of the upstream's 101 into the response, if present. */
-static void pass_field(struct gwd_req *r, struct ws *ws, const char *name)
+static void pass_field(struct gwd_req *r, struct gwd_ws *ws, const char *name)
 {
 	size_t vl = 0;
 	const char *v = gwd_wshead_get(&ws->head, name, &vl, NULL);
@@ -627,7 +541,7 @@ static void pass_field(struct gwd_req *r, struct ws *ws, const char *name)
 }
 
 /* The upstream's other answer, as it came but for hop-by-hop fields. */
-static void pass_answer(struct gwd_req *r, struct ws *ws)
+static void pass_answer(struct gwd_req *r, struct gwd_ws *ws)
 {
 	r->resp.upstream = 1;
 	r->resp.status = (uint16_t)ws->head.status;
@@ -654,12 +568,12 @@ static void pass_answer(struct gwd_req *r, struct ws *ws)
 
 void gwd_ws_result(struct gwd_req *r)
 {
-	struct ws *ws = r->hctx;
+	struct gwd_ws *ws = r->hctx;
 
 	if (!ws || r->resp.status)
 		return;
 	switch (atomic_load(&ws->outcome)) {
-	case WS_UPGRADED:
+	case GWD_WS_UPGRADED:
 		r->resp.status = 101;
 		r->resp.upgrade = 1;
 		r->resp.upstream = 1;
@@ -667,13 +581,13 @@ void gwd_ws_result(struct gwd_req *r)
 		pass_field(r, ws, "Sec-WebSocket-Protocol");
 		pass_field(r, ws, "Sec-WebSocket-Extensions");
 		break;
-	case WS_ANSWERED:
+	case GWD_WS_ANSWERED:
 		pass_answer(r, ws);
 		break;
-	case WS_TIMEOUT:
+	case GWD_WS_TIMEOUT:
 		gwd_problem(r, GWD_PB_UPSTREAM_TIMEOUT, NULL);
 		break;
-	case WS_STOPPING:
+	case GWD_WS_STOPPING:
 		gwd_problem(r, GWD_PB_SHUTTING_DOWN, NULL);
 		break;
 	default:
@@ -682,14 +596,12 @@ void gwd_ws_result(struct gwd_req *r)
 	}
 }
 
-static void relay_add(struct ws *ws);
-
 /* libmicrohttpd sent the 101: the socket is the relay's now.  Bytes the
  * client sent after its head (<extra>) go upstream first. */
 static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
 			size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
-	struct ws *ws = cls;
+	struct gwd_ws *ws = cls;
 	size_t cap = extra_len > GWD_WS_BUF ? extra_len : GWD_WS_BUF;
 
 	(void)c;
@@ -719,7 +631,7 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
 	}
 	free(ws->rbuf); /* the 101's fields were copied into the response */
 	ws->rbuf = NULL;
-	relay_add(ws);
+	gwd_ws_relay_add(ws);
 }
 
 struct MHD_Response *gwd_ws_response(struct gwd_req *r)
@@ -733,309 +645,7 @@ struct MHD_Response *gwd_ws_response(struct gwd_req *r)
 	return resp;
 }
 
-/* ---- the relay thread ---- */
-
-static pthread_t relay_th;
-static int relay_running, epfd = -1, wakefd = -1;
-static pthread_mutex_t relay_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ws *incoming;          /* handed over, not yet in the loop */
-static struct ws *open_list;         /* the relay thread's own */
-static struct ws *dead_list;         /* ended, to give back after the turn */
-static _Atomic int close_all_req, close_all_done;
-
-/* Wake the relay thread. */
-static void relay_add_wake(void)
-{
-	uint64_t one = 1;
-
-	if (write(wakefd, &one, sizeof one) < 0) {
-		/* the counter is full only when the relay is gone: it reads it every wake */
-	}
-}
-
-static void relay_add(struct ws *ws)
-{
-	atomic_fetch_add(&m_open, 1);
-	atomic_fetch_add(&m_opened, 1);
-	pthread_mutex_lock(&relay_lock);
-	ws->next = incoming;
-	incoming = ws;
-	pthread_mutex_unlock(&relay_lock);
-	relay_add_wake();
-}
-
-/* End <ws>: out of the loop, the upstream closed, the client's connection
- * given back to libmicrohttpd to close (which completes the request, on its
- * thread: <ws> is freed there).  Nothing touches <ws> after. */
-static void relay_end(struct ws *ws, int reason)
-{
-	struct gwd_req *r = ws->r;
-
-	if (ws->ev[0])
-		epoll_ctl(epfd, EPOLL_CTL_DEL, ws->cfd, NULL);
-	if (ws->ev[1])
-		epoll_ctl(epfd, EPOLL_CTL_DEL, ws->ufd, NULL);
-	if (ws->prev)
-		ws->prev->next = ws->next;
-	else
-		open_list = ws->next;
-	if (ws->next)
-		ws->next->prev = ws->prev;
-	curl_easy_cleanup(ws->easy);
-	ws->easy = NULL;
-	cap_give(ws->cap_slot);
-	ws->cap_slot = -1;
-	atomic_fetch_sub(&m_open, 1);
-	atomic_fetch_add(&m_closes[reason], 1);
-	r->bytes_sent = ws->bytes[1];
-	ws->dead = 1;
-	ws->dead_next = dead_list;
-	dead_list = ws;
-}
-
-/* Give the sessions ended in this turn back to libmicrohttpd: after this
- * their memory may go at any time (events of the same turn that name them
- * were skipped already). */
-static void bury(void)
-{
-	while (dead_list) {
-		struct ws *ws = dead_list;
-
-		dead_list = ws->dead_next;
-		MHD_upgrade_action(ws->urh, MHD_UPGRADE_ACTION_CLOSE);
-	}
-}
-
-/* Read from side <s> into <p>.  1 progress, 0 nothing now, -1 failed. */
-static int side_read(struct ws *ws, int s, struct ws_pipe *p)
-{
-	size_t room, n = 0;
-
-	if (p->off && p->off + p->len == p->cap) {
-		memmove(p->b, p->b + p->off, p->len);
-		p->off = 0;
-	}
-	room = p->cap - p->off - p->len;
-	if (ws->eof[s] || room == 0)
-		return 0;
-	if (s == 0) {
-		ssize_t k = recv(ws->cfd, p->b + p->off + p->len, room, 0);
-
-		if (k < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-		n = (size_t)k;
-	} else {
-		/* TLS may hold decrypted bytes the socket no longer signals: the
-		 * pump reads until CURLE_AGAIN */
-		CURLcode rc = curl_easy_recv(ws->easy, p->b + p->off + p->len, room, &n);
-
-		if (rc == CURLE_AGAIN)
-			return 0;
-		if (rc != CURLE_OK)
-			return -1;
-	}
-	if (n == 0) {
-		ws->eof[s] = 1;
-		if (ws->first_eof < 0)
-			ws->first_eof = s;
-		return 1;
-	}
-	p->len += n;
-	ws->bytes[s] += n;
-	atomic_fetch_add_explicit(&m_bytes[s], n, memory_order_relaxed);
-	return 1;
-}
-
-/* Write <p> to side <s>.  1 progress, 0 nothing now, -1 failed. */
-static int side_write(struct ws *ws, int s, struct ws_pipe *p)
-{
-	size_t n = 0;
-
-	if (!p->len)
-		return 0;
-	if (s == 0) {
-		ssize_t k = send(ws->cfd, p->b + p->off, p->len, MSG_NOSIGNAL);
-
-		if (k < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-		n = (size_t)k;
-	} else {
-		CURLcode rc = curl_easy_send(ws->easy, p->b + p->off, p->len, &n);
-
-		if (rc == CURLE_AGAIN)
-			return 0;
-		if (rc != CURLE_OK)
-			return -1;
-	}
-	p->off += n;
-	p->len -= n;
-	if (!p->len)
-		p->off = 0;
-	return n > 0;
-}
-
-/* Pass an EOF on once its direction is flushed: the peer's write side is
- * shut down, so each side sees the other's close. */
-static void pass_eof(struct ws *ws)
-{
-	if (ws->eof[0] && !ws->c2u.len && !ws->shut[1]) {
-		shutdown(ws->ufd, SHUT_WR);
-		ws->shut[1] = 1;
-	}
-	if (ws->eof[1] && !ws->u2c.len && !ws->shut[0]) {
-		shutdown(ws->cfd, SHUT_WR);
-		ws->shut[0] = 1;
-	}
-}
-
-/* Set the epoll interest of side <s> to <ev>. */
-static int watch(struct ws *ws, int s, uint32_t ev)
-{
-	struct epoll_event e = { .events = ev, .data.ptr = &ws->end[s] };
-	int fd = s ? ws->ufd : ws->cfd;
-
-	if (ev == ws->ev[s])
-		return 0;
-	if (epoll_ctl(epfd, !ws->ev[s] ? EPOLL_CTL_ADD : ev ? EPOLL_CTL_MOD : EPOLL_CTL_DEL, fd,
-		      ev ? &e : NULL) < 0)
-		return -1;
-	ws->ev[s] = ev;
-	return 0;
-}
-
-/* Move what can move, both ways, then watch for what is blocked: a side is
- * read only while its peer's buffer has room (backpressure).  Ends <ws>
- * when both sides closed, or on an error. */
-static void pump(struct ws *ws)
-{
-	int progress, rc;
-	uint32_t ev[2];
-
-	do {
-		progress = 0;
-		if ((rc = side_read(ws, 0, &ws->c2u)) < 0 || (progress |= rc, 0) ||
-		    (rc = side_write(ws, 1, &ws->c2u)) < 0 || (progress |= rc, 0) ||
-		    (rc = side_read(ws, 1, &ws->u2c)) < 0 || (progress |= rc, 0) ||
-		    (rc = side_write(ws, 0, &ws->u2c)) < 0 || (progress |= rc, 0)) {
-			relay_end(ws, WR_ERROR);
-			return;
-		}
-		if (progress)
-			ws->last_io_ms = gwd_clock_ms();
-		pass_eof(ws);
-	} while (progress);
-	if (ws->eof[0] && ws->eof[1] && !ws->c2u.len && !ws->u2c.len) {
-		relay_end(ws, ws->first_eof == 1 ? WR_UPSTREAM : WR_CLIENT);
-		return;
-	}
-	for (int s = 0; s < 2; s++) {
-		struct ws_pipe *in = s ? &ws->u2c : &ws->c2u, *out = s ? &ws->c2u : &ws->u2c;
-
-		ev[s] = (!ws->eof[s] && in->off + in->len < in->cap ? EPOLLIN : 0) |
-			(out->len ? EPOLLOUT : 0);
-	}
-	if (watch(ws, 0, ev[0]) < 0 || watch(ws, 1, ev[1]) < 0)
-		relay_end(ws, WR_ERROR);
-}
-
-/* Take the sessions handed over into the loop. */
-static void take_incoming(void)
-{
-	struct ws *in;
-	uint64_t v;
-
-	if (read(wakefd, &v, sizeof v) < 0) {
-		/* nothing to read: a spurious wake */
-	}
-	pthread_mutex_lock(&relay_lock);
-	in = incoming;
-	incoming = NULL;
-	pthread_mutex_unlock(&relay_lock);
-	while (in) {
-		struct ws *ws = in;
-
-		in = in->next;
-		ws->end[0] = (struct ws_end){ ws, 0 };
-		ws->end[1] = (struct ws_end){ ws, 1 };
-		ws->prev = NULL;
-		ws->next = open_list;
-		if (open_list)
-			open_list->prev = ws;
-		open_list = ws;
-		ws->last_io_ms = gwd_clock_ms();
-		ws->idle_ms = (uint64_t)(ws->r->gen->settings.websocket_idle_s
-						 ? ws->r->gen->settings.websocket_idle_s
-						 : GWD_WS_DEFAULT_IDLE_S) * 1000u;
-		if (ws->first_eof == -2)
-			relay_end(ws, WR_ERROR);
-		else
-			pump(ws);
-	}
-}
-
-/* End every session idle past its timeout, or all of them (<all>). */
-static void sweep(int all)
-{
-	uint64_t now = gwd_clock_ms();
-	struct ws *ws = open_list, *next;
-
-	for (; ws; ws = next) {
-		next = ws->next;
-		if (all)
-			relay_end(ws, WR_SHUTDOWN);
-		else if (now - ws->last_io_ms >= ws->idle_ms)
-			relay_end(ws, WR_IDLE);
-	}
-}
-
-static void *relay_main(void *arg)
-{
-	struct epoll_event ev[64];
-	uint64_t next_sweep = gwd_clock_ms() + 1000;
-
-	(void)arg;
-	while (__atomic_load_n(&relay_running, __ATOMIC_ACQUIRE)) {
-		int n = epoll_wait(epfd, ev, 64, 250);
-
-		for (int i = 0; i < n; i++) {
-			struct ws_end *e = ev[i].data.ptr;
-
-			if (!e)
-				take_incoming();
-			else if (!e->ws->dead)
-				pump(e->ws);
-		}
-		if (atomic_load(&close_all_req)) {
-			take_incoming();
-			sweep(1);
-			bury();
-			atomic_store(&close_all_done, 1);
-		} else if (gwd_clock_ms() >= next_sweep) {
-			sweep(0);
-			next_sweep = gwd_clock_ms() + 1000;
-		}
-		bury();
-	}
-	return NULL;
-}
-
-/* ---- start and stop ---- */
-
-int gwd_ws_service_start(void)
-{
-	struct epoll_event e = { .events = EPOLLIN, .data.ptr = NULL };
-
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (epfd < 0 || wakefd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &e) < 0)
-		return -1;
-	__atomic_store_n(&relay_running, 1, __ATOMIC_RELEASE);
-	if (pthread_create(&relay_th, NULL, relay_main, NULL) != 0) {
-		relay_running = 0;
-		return -1;
-	}
-	return gwd_metrics_add_family(render_metrics, NULL);
-}
+/* ---- stop ---- */
 
 void gwd_ws_close_all(void)
 {
@@ -1046,22 +656,5 @@ void gwd_ws_close_all(void)
 	 * connection (503) */
 	while (atomic_load(&handshakes) > 0)
 		nanosleep(&ts, NULL);
-	if (!__atomic_load_n(&relay_running, __ATOMIC_ACQUIRE))
-		return;
-	atomic_store(&close_all_req, 1);
-	relay_add_wake();
-	while (!atomic_load(&close_all_done))
-		nanosleep(&ts, NULL);
-}
-
-void gwd_ws_service_stop(void)
-{
-	if (!__atomic_load_n(&relay_running, __ATOMIC_ACQUIRE))
-		return;
-	__atomic_store_n(&relay_running, 0, __ATOMIC_RELEASE);
-	relay_add_wake();
-	pthread_join(relay_th, NULL);
-	close(epfd);
-	close(wakefd);
-	epfd = wakefd = -1;
+	gwd_ws_relay_close_all();
 }

@@ -195,23 +195,23 @@ async def hold(url, n, flag):
     then how many were closed by the other end while waiting."""
     n = int(n)
     socks = []
-    for i in range(n):
-        ws = await connect(url)
-        socks.append(ws)
-    for ws in socks:
+    while len(socks) < n:  # 50 handshakes at a time
+        socks += await asyncio.gather(*(connect(url) for _ in range(min(50, n - len(socks)))))
+
+    async def once(ws):
         await ws.send("a")
         await ws.recv()
+    await asyncio.gather(*(once(ws) for ws in socks))
     print("open", len(socks), flush=True)
     while not os.path.exists(flag):
         await asyncio.sleep(0.1)
-    ok = 0
-    for ws in socks:
+    async def again(ws):
         try:
             await ws.send("b")
-            if await asyncio.wait_for(ws.recv(), 10) == "b":
-                ok += 1
+            return await asyncio.wait_for(ws.recv(), 30) == "b"
         except (websockets.ConnectionClosed, asyncio.TimeoutError):
-            pass
+            return False
+    ok = sum(await asyncio.gather(*(again(ws) for ws in socks)))
     print("echoed", ok, flush=True)
     await asyncio.gather(*(ws.close() for ws in socks), return_exceptions=True)
     return 0
@@ -261,8 +261,9 @@ async def bench(url, n, seconds):
             await ws.send("y" * 64)
         for _ in range(inflight):
             await ws.recv()
-    print("p50_ms %.3f p99_ms %.3f msgs_per_s %.0f" % (
-        statistics.median(lat), lat[int(len(lat) * 0.99) - 1], done / float(seconds)))
+    print("p50_ms %.3f p99_ms %.3f msgs_per_s %.0f msgs %d" % (
+        statistics.median(lat), lat[int(len(lat) * 0.99) - 1], done / float(seconds),
+        n + done + inflight))
     return 0
 
 
