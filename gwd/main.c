@@ -463,6 +463,7 @@ static void drain(void)
 		 (unsigned long long)gwd_worker_inflight());
 	gwd_service_stopping(status);
 	gwd_pipeline_drain();
+	gwd_ws_drain();
 	gwd_server_quiesce();
 	while (gwd_worker_inflight() > 0 && waited < DRAIN_DEADLINE_MS) {
 		nanosleep(&ts, NULL);

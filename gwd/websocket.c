@@ -238,6 +238,7 @@ static int build_request(struct gwd_ws *ws, const char *path, const struct curl_
 /* ---- the handshake thread ---- */
 
 static _Atomic int stopping;          /* gwd_ws_close_all ran */
+static _Atomic int draining;          /* gwd_ws_drain ran */
 static _Atomic unsigned handshakes;    /* handshake threads running */
 
 /* Wait until the upstream socket is ready for <events> or <deadline_ms>
@@ -273,6 +274,9 @@ static int hs_connect(struct gwd_ws *ws)
 	ws->easy = curl_easy_init();
 	if (!ws->easy)
 		return GWD_WS_BAD;
+	/* An HTTPS upstream: "https://" here and its tls settings applied to
+	 * this handle (the same options the proxy engine sets); the relay then
+	 * reads and writes through libcurl's TLS, as it already does. */
 	snprintf(url, sizeof url, "http://%s/", ws->u->t[ws->target].hostport);
 	curl_easy_setopt(ws->easy, CURLOPT_URL, url);
 	curl_easy_setopt(ws->easy, CURLOPT_CONNECT_ONLY, 1L);
@@ -485,7 +489,8 @@ int gwd_ws_start(struct gwd_req *r, struct gwd_upstream_state *u, const char *pa
 	pthread_t th;
 	pthread_attr_t at;
 
-	if (atomic_load(&stopping))
+	/* draining: no new WebSocket (the open ones close at the deadline) */
+	if (atomic_load(&stopping) || atomic_load(&draining))
 		return gwd_problem(r, GWD_PB_SHUTTING_DOWN, NULL);
 	ws = calloc(1, sizeof *ws);
 	if (!ws)
@@ -603,11 +608,14 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
 {
 	struct gwd_ws *ws = cls;
 	size_t cap = extra_len > GWD_WS_BUF ? extra_len : GWD_WS_BUF;
+	int dom = 0;
+	socklen_t dl = sizeof dom;
 
 	(void)c;
 	(void)con_cls;
 	ws->cfd = sock;
 	ws->urh = urh;
+	ws->cpair = getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &dom, &dl) == 0 && dom == AF_UNIX;
 	ws->c2u.b = malloc(cap);
 	ws->u2c.b = malloc(GWD_WS_BUF);
 	if (!ws->c2u.b || !ws->u2c.b) {
@@ -646,6 +654,11 @@ struct MHD_Response *gwd_ws_response(struct gwd_req *r)
 }
 
 /* ---- stop ---- */
+
+void gwd_ws_drain(void)
+{
+	atomic_store(&draining, 1);
+}
 
 void gwd_ws_close_all(void)
 {

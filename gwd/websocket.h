@@ -58,6 +58,9 @@ void gwd_ws_result(struct gwd_req *r);
 /* The 101 response of <r> (<r->resp.upgrade> set), or NULL. */
 struct MHD_Response *gwd_ws_response(struct gwd_req *r);
 
+/* gwd is draining: new handshakes are answered 503 (shutting-down). */
+void gwd_ws_drain(void);
+
 /* Start and stop the relay thread; close every WebSocket (at the drain
  * deadline: both sides see the TCP close) and wait for running handshakes
  * to give up.  Returns 0 or -1. */

@@ -80,6 +80,8 @@ struct gwd_ws {
 	struct gwd_ws_end end[2];
 	uint32_t ev[2];                  /* epoll interest now, per side */
 	uint8_t eof[2], shut[2];
+	uint8_t cpair;                   /* <cfd> is a socket pair (gwd serves TLS) */
+	uint8_t pair_wait;               /* ended but for the pair's last bytes */
 	int first_eof;                   /* the side that closed first, or -1 */
 	uint64_t bytes[2];               /* relayed from client (0) and upstream (1) */
 	uint64_t last_io_ms, idle_ms;

@@ -13,9 +13,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/sockios.h>
 
 #include "gwd/buf.h"
 #include "gwd/clock.h"
@@ -233,6 +235,21 @@ static int watch(struct gwd_ws *ws, int s, uint32_t ev)
 	return 0;
 }
 
+/* Whether libmicrohttpd has read everything the relay wrote into the socket
+ * pair of <ws> (it forwards it to the client's TLS session): until then
+ * ending the WebSocket could lose the last bytes, so the sweep looks again.
+ * 1 or 0. */
+static int pair_drained(struct gwd_ws *ws)
+{
+	int q = 0;
+
+	if (ioctl(ws->cfd, SIOCOUTQ, &q) == 0 && q > 0) {
+		ws->pair_wait = 1;
+		return 0;
+	}
+	return 1;
+}
+
 /* Move what can move, both ways, then watch for what is blocked: a side is
  * read only while its peer's buffer has room (backpressure).  Ends <ws>
  * when both sides closed, or on an error. */
@@ -254,7 +271,12 @@ static void pump(struct gwd_ws *ws)
 			ws->last_io_ms = gwd_clock_ms();
 		pass_eof(ws);
 	} while (progress);
-	if (ws->eof[0] && ws->eof[1] && !ws->c2u.len && !ws->u2c.len) {
+	/* Over TLS the client's socket is libmicrohttpd's socket pair, and
+	 * libmicrohttpd passes no half-close on to the client: once the
+	 * upstream closed and its bytes are handed over, end the WebSocket
+	 * (libmicrohttpd sends what it holds, then closes the TLS session). */
+	if ((ws->eof[0] && ws->eof[1] && !ws->c2u.len && !ws->u2c.len) ||
+	    (ws->cpair && ws->eof[1] && !ws->u2c.len && pair_drained(ws))) {
 		relay_end(ws, ws->first_eof == 1 ? GWD_WR_UPSTREAM : GWD_WR_CLIENT);
 		return;
 	}
@@ -315,13 +337,15 @@ static void sweep(int all)
 			relay_end(ws, GWD_WR_SHUTDOWN);
 		else if (now - ws->last_io_ms >= ws->idle_ms)
 			relay_end(ws, GWD_WR_IDLE);
+		else if (ws->pair_wait)
+			pump(ws); /* the socket pair may be drained now */
 	}
 }
 
 static void *relay_main(void *arg)
 {
 	struct epoll_event ev[64];
-	uint64_t next_sweep = gwd_clock_ms() + 1000;
+	uint64_t next_sweep = gwd_clock_ms() + 250;
 
 	(void)arg;
 	while (__atomic_load_n(&relay_running, __ATOMIC_ACQUIRE)) {
@@ -342,7 +366,7 @@ static void *relay_main(void *arg)
 			atomic_store(&close_all_done, 1);
 		} else if (gwd_clock_ms() >= next_sweep) {
 			sweep(0);
-			next_sweep = gwd_clock_ms() + 1000;
+			next_sweep = gwd_clock_ms() + 250;
 		}
 		bury();
 	}

@@ -178,6 +178,29 @@ check "websocket: bytes relayed each way are counted" test "$(metric 'gateway_we
 check "websocket: one access log line per WebSocket, at its end, with duration and bytes" \
 	grep -qE '"path":"/ws/echo","route":"/ws/\*","status":101,"bytes":[1-9][0-9]*,"duration_us":[0-9]+' "$T_TMP/access.log"
 
+# -- a client over TLS: gwd serving HTTPS hands the upgraded TLS stream over too
+if command -v certtool >/dev/null; then
+	printf 'cn = "127.0.0.1"\nip_address = "127.0.0.1"\nexpiration_days = 2\nca\nsigning_key\ntls_www_server\n' \
+		>"$T_TMP/cert.cfg"
+	certtool --generate-privkey --key-type=ecdsa --outfile "$T_TMP/key.pem" >/dev/null 2>&1
+	certtool --generate-self-signed --load-privkey "$T_TMP/key.pem" --template "$T_TMP/cert.cfg" \
+		--outfile "$T_TMP/cert.pem" >/dev/null 2>&1
+	TPORT=$(free_port)
+	"$GWD" --blob "$T_TMP/ws.gwb" --listen "127.0.0.1:$TPORT" --db "$T_TMP/tls.db" --threads 2 \
+		--tls-cert "$T_TMP/cert.pem" --tls-key "$T_TMP/key.pem" 2>>"$T_TMP/gwd.err" &
+	T_PIDS+=($!)
+	for _ in $(seq 100); do curl -sk -o /dev/null "https://127.0.0.1:$TPORT/health" && break; sleep 0.1; done
+	expect_eq "websocket: over TLS (wss://): 1,000 messages echoed in order" "echoed 1000" \
+		"$(WS_CAFILE=$T_TMP/cert.pem peer echo "wss://127.0.0.1:$TPORT/ws/echo" 1000)"
+	expect_eq "websocket: over TLS: a 1 MB message echoed whole" "big 1048576 same" \
+		"$(WS_CAFILE=$T_TMP/cert.pem peer big "wss://127.0.0.1:$TPORT/ws/echo" 1048576)"
+	expect_eq "websocket: over TLS: the client's close handshake comes back" \
+		"close 4001 client done rcvd 4001" \
+		"$(WS_CAFILE=$T_TMP/cert.pem peer close-client "wss://127.0.0.1:$TPORT/ws/echo")"
+else
+	not_ok "websocket: certtool (gnutls-bin) is there for the TLS client checks"
+fi
+
 # -- SIGTERM with WebSockets open: closed at the drain deadline (10 s)
 peer hold-until-closed "$W/ws/echo" 3 >"$T_TMP/term" &
 hpid=$!

@@ -12,7 +12,8 @@ on python3-websockets (Debian).
         /noaccept   101 without Sec-WebSocket-Accept
         /deny       403 with a small body
   ws_peer.py CLIENT-COMMAND URL ...  (see the functions below: each prints one
-        result line, and exits 0 when the exchange went as the peer expects)
+        result line, and exits 0 when the exchange went as the peer expects;
+        a wss:// URL is verified against the certificates of $WS_CAFILE)
 """
 import asyncio
 import base64
@@ -20,6 +21,7 @@ import hashlib
 import json
 import os
 import socket
+import ssl
 import statistics
 import sys
 import time
@@ -102,6 +104,8 @@ async def raw(port):
 
 
 def connect(url, **kw):
+    if url.startswith("wss://") and os.environ.get("WS_CAFILE"):
+        kw["ssl"] = ssl.create_default_context(cafile=os.environ["WS_CAFILE"])
     return websockets.connect(url, max_size=None, ping_interval=None, compression=None,
                               open_timeout=10, close_timeout=10, max_queue=None, **kw)
 
