@@ -10,6 +10,8 @@
  * On the engine thread (done): status, headers and body become <r->resp>
  * (the pool thread does not touch <r> while suspended), and the connection is
  * resumed; the pipeline queues the response.
+ * A WebSocket handshake (gwd_ws_check passed it) gets the same target and
+ * header lines, and goes to websocket.h instead of the engine.
  */
 #include "gwd/proxy_handler.h"
 
