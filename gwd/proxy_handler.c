@@ -620,22 +620,28 @@ static int upstream_headers(struct gwd_req *r, const struct gwd_services *svc,
 	return w->oom ? -1 : 0;
 }
 
-/* The hash mode's key of <c> for <r>: user, header or client address. */
-static void hash_key(struct gwd_proxy_call *c, struct gwd_req *r)
+/* The hash mode's key of <r> for upstream <u>: user, header or client
+ * address.  Returns it (request memory, or NULL) and sets <*len> (0 when
+ * none, or when <u> does not balance by hash). */
+static const char *hash_key(struct gwd_req *r, const struct gwd_upstream_state *u, size_t *len)
 {
-	if (c->u->cfg.balance != GW_LB_HASH)
-		return;
-	if (c->u->cfg.hash_key == GW_HK_USER) {
-		c->hash_key = r->user;
-		c->hash_keylen = r->user_len;
-	} else if (c->u->cfg.hash_key == GW_HK_HEADER) {
-		c->hash_key = gwd_req_header(r, c->u->cfg.hash_header.p, &c->hash_keylen);
-		if (!c->hash_key)
-			c->hash_keylen = 0;
+	const char *k = NULL;
+
+	*len = 0;
+	if (u->cfg.balance != GW_LB_HASH)
+		return NULL;
+	if (u->cfg.hash_key == GW_HK_USER) {
+		k = r->user;
+		*len = r->user_len;
+	} else if (u->cfg.hash_key == GW_HK_HEADER) {
+		k = gwd_req_header(r, u->cfg.hash_header.p, len);
+		if (!k)
+			*len = 0;
 	} else {
-		c->hash_key = gwd_req_peer_ip(r);
-		c->hash_keylen = strlen(c->hash_key);
+		k = gwd_req_peer_ip(r);
+		*len = strlen(k);
 	}
+	return k;
 }
 
 /* Fill call <c> of <r>: target, headers, method, body, limits. */
@@ -659,7 +665,7 @@ static void call_fill(struct gwd_proxy_call *c, struct gwd_req *r, char *path,
 		c->idempotent = 0;
 	}
 	c->max_resp_body = r->body_limit != UINT64_MAX ? r->body_limit : PROXY_DEFAULT_BODY_MAX;
-	hash_key(c, r);
+	c->hash_key = hash_key(r, c->u, &c->hash_keylen);
 	ci = MHD_get_connection_info(r->mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
 	c->client_fd = ci ? ci->connect_fd : -1;
 	c->on_data = stream_data;
@@ -716,8 +722,13 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 		return gwd_problem(r, GWD_PB_URI_TOO_LONG, NULL);
 	/* a WebSocket handshake (gwd_ws_check passed it): the upgrade is the
 	 * relay's, not the engine's */
-	if (r->websocket)
-		return gwd_ws_start(r, &r->gen->ups.u[px.upstream], path, w.head);
+	if (r->websocket) {
+		struct gwd_upstream_state *u = &r->gen->ups.u[px.upstream];
+		size_t kl;
+		const char *k = hash_key(r, u, &kl);
+
+		return gwd_ws_start(r, u, path, w.head, k, kl);
+	}
 	c = gwd_proxy_call_new();
 	if (!c)
 		return -1;

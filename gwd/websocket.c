@@ -480,7 +480,7 @@ static void *hs_thread(void *arg)
 /* ---- on the pool thread: start, result, response ---- */
 
 int gwd_ws_start(struct gwd_req *r, struct gwd_upstream_state *u, const char *path,
-		 const struct curl_slist *headers)
+		 const struct curl_slist *headers, const char *hkey, size_t hkeylen)
 {
 	struct gwd_ws *ws;
 	const char *key;
@@ -509,7 +509,7 @@ int gwd_ws_start(struct gwd_req *r, struct gwd_upstream_state *u, const char *pa
 		gwd_req_add_resp_header_ref(r, "Retry-After", 11, "1", 1);
 		return gwd_problem(r, GWD_PB_WEBSOCKET_LIMIT, "the upstream's max_websockets are open");
 	}
-	t = gwd_upstream_pick(u, NULL, 0, NULL, 0, gwd_clock_ns());
+	t = gwd_upstream_pick(u, hkey, hkeylen, NULL, 0, gwd_clock_ns());
 	if (t < 0) {
 		gwd_req_add_resp_header_ref(r, "Retry-After", 11, "1", 1);
 		return gwd_problem(r, GWD_PB_UPSTREAM_UNAVAILABLE, NULL);

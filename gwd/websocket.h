@@ -46,11 +46,12 @@ struct MHD_Response;
 int gwd_ws_check(struct gwd_req *r);
 
 /* The proxy handler of a handshake: target <path> and header lines
- * <headers> (request memory) for upstream <u>.  Returns 0 with <r>
- * answered (503 past the cap, no target) or suspended (GWD_ST_ASYNC: resumed
- * when the handshake is done), -1 when memory runs out. */
+ * <headers> (request memory) for upstream <u>, whose hash mode (if any)
+ * hashes <key> (<keylen> bytes; may be NULL).  Returns 0 with <r> answered
+ * (503 past the cap, no target) or suspended (GWD_ST_ASYNC: resumed when the
+ * handshake is done), -1 when memory runs out. */
 int gwd_ws_start(struct gwd_req *r, struct gwd_upstream_state *u, const char *path,
-		 const struct curl_slist *headers);
+		 const struct curl_slist *headers, const char *key, size_t keylen);
 
 /* Pool thread, once resumed: the handshake's outcome becomes <r->resp>. */
 void gwd_ws_result(struct gwd_req *r);
