@@ -22,6 +22,11 @@ blob() { # IDLE OUT
 	"$GWC" compile "$T_TMP/routes.yaml" -o "$2.tmp" && mv "$2.tmp" "$2"
 }
 blob 60s "$T_TMP/ws.gwb" || { not_ok "websocket: compile"; t_exit; }
+"$GWC" inspect "$T_TMP/ws.gwb" >"$T_TMP/inspect"
+check "websocket: gwc inspect shows the route's websocket, the cap and the idle timeout" \
+	bash -c "grep -qE '^ +websocket +true' '$T_TMP/inspect' && grep -qE '^ +max_websockets +2$' '$T_TMP/inspect' && grep -qE '^ +websocket_idle_timeout +1m$' '$T_TMP/inspect'"
+check "websocket: a route without it shows none" \
+	bash -c "grep -A5 'GET /plain/' '$T_TMP/inspect' | grep -q 'source' && ! grep -A5 'GET /plain/' '$T_TMP/inspect' | grep -q websocket"
 KEY=$("$GWD" keys add ci --db "$T_TMP/gwd.db" 2>/dev/null)
 for p in $E $K $R; do
 	for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.1; done
@@ -160,7 +165,10 @@ echo "# gwd RSS: $rss0 kB before, $rss1 kB with $HOLD_N WebSockets open: $(( (rs
 
 # -- reload with them open: they stay on their generation and keep working;
 #    the new generation's idle timeout (2 s) applies to new WebSockets only
+cp "$T_TMP/ws.gwb" "$T_TMP/ws-60s.gwb"
 blob 2s "$T_TMP/ws.gwb" || not_ok "websocket: compile the reloaded blob"
+expect_eq "websocket: gwc diff names the changed idle timeout" "    websocket_idle_timeout: 1m -> 2s" \
+	"$("$GWC" diff "$T_TMP/ws-60s.gwb" "$T_TMP/ws.gwb" | grep websocket_idle_timeout)"
 kill -HUP "$GWD_PID"
 for _ in $(seq 100); do grep -q "reload" "$T_TMP/gwd.err" && break; sleep 0.1; done
 sleep 3
