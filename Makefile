@@ -132,6 +132,7 @@ $(BIN)/unit: $(B)/tests/runner.o $(TEST_OBJ) $(B)/gwc-mod.a $(B)/gwd-mod.a $(B)/
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libyaml-dev \
              libsqlite3-dev libjansson-dev libcunit1-dev libcurl4-gnutls-dev
 DEB_TEST  := curl gnutls-bin wrk python3 python3-locust python3-yaml python3-jsonschema valgrind sqlite3 procps
+DEB_TEST  += python3-websockets
 # Each feature appends what it needs, one line each.
 DEB_BUILD += libsystemd-dev
 DEB_TEST  += clang libclang-rt-14-dev

@@ -340,6 +340,8 @@ int gwc_describe_route(const struct gw_blob *b, uint32_t i, struct gwc_desc *d)
 			if (p.strip_prefix.len)
 				gwc_desc_add(d, "strip_prefix", "%s", p.strip_prefix.p);
 		}
+		if (r.websocket)
+			gwc_desc_add(d, "websocket", "true");
 	}
 	ADD_WITH(d, "policies", put_policies(f, b, &r));
 	add_place(d, b, r.place);
@@ -557,6 +559,8 @@ int gwc_describe_upstream(const struct gw_blob *b, uint32_t i, struct gwc_desc *
 	gwc_desc_add(d, "timeout", "%s", t1);
 	gwc_desc_add(d, "max_connections", "%u", u.max_conns);
 	gwc_desc_add(d, "retries", "%u", u.retries);
+	if (u.max_websockets) /* else gwd's default, not shown */
+		gwc_desc_add(d, "max_websockets", "%u", u.max_websockets);
 	if (u.hc_path.len) {
 		gwc_fmt_ms(t1, sizeof t1, u.hc_interval_ms);
 		gwc_fmt_ms(t2, sizeof t2, u.hc_timeout_ms);
@@ -613,6 +617,10 @@ int gwc_describe_settings(const struct gw_blob *b, struct gwc_desc *d)
 	gwc_desc_add(d, "idle_timeout", "%s", t);
 	gwc_desc_add(d, "max_connections", "%u", s.max_conns);
 	gwc_desc_add(d, "max_connections_per_ip", "%u", s.max_conns_per_ip);
+	if (s.websocket_idle_s) { /* else gwd's default, not shown */
+		gwc_fmt_ms(t, sizeof t, (uint32_t)s.websocket_idle_s * 1000u);
+		gwc_desc_add(d, "websocket_idle_timeout", "%s", t);
+	}
 	gwc_desc_add(d, "session secure", "%s",
 		     s.session_secure == GW_SECURE_ALWAYS  ? "always"
 		     : s.session_secure == GW_SECURE_NEVER ? "never"

@@ -489,13 +489,27 @@ oom:
 	return -1;
 }
 
-/* proxy into conf.proxies (and its upstream name into st->upnames, resolved
- * at the end); <*index> gets its index.  <path> is the route's pattern node
- * (NULL when unusable).  0, or -1 OOM. */
-static int proxy(struct gwc_file *f, const struct ynode *n, const struct pat *pt,
-		 const struct ynode *path, uint32_t *index)
+/* The proxy's `websocket` switch <v> (may be NULL) into <r->websocket>: a
+ * WebSocket handshake is a GET (RFC 6455 4.1), so the route serves GET only.
+ * Reported when bad. */
+static void proxy_websocket(struct gwc_file *f, const struct ynode *v, struct gw_route *r)
 {
-	static const char *const keys[] = { "upstream", "rewrite", "strip_prefix", NULL };
+	if (!v || gwc_bool(f, v, "'websocket'", &r->websocket) != 0 || !r->websocket)
+		return;
+	if (r->methods && r->methods != GW_M_GET)
+		gwc_err(f, v, "'websocket: true' needs methods: [GET] (a WebSocket handshake "
+			"is a GET request)");
+}
+
+/* proxy into conf.proxies (and its upstream name into st->upnames, resolved
+ * at the end); <r->handler_index> gets its index, <r->websocket> the
+ * switch.  <path> is the route's pattern node (NULL when unusable).  0, or
+ * -1 OOM. */
+static int proxy(struct gwc_file *f, const struct ynode *n, const struct pat *pt,
+		 const struct ynode *path, struct gw_route *route)
+{
+	static const char *const keys[] = { "upstream", "rewrite", "strip_prefix", "websocket",
+					    NULL };
 	struct gw_proxy p = { .upstream = GW_NONE, .strip_prefix = { "", 0 } }, *e;
 	struct gwc_ref ref = { .slot = f->conf->proxies.n }, *r;
 	const struct ynode *v, *rw, *sp;
@@ -558,8 +572,9 @@ static int proxy(struct gwc_file *f, const struct ynode *n, const struct pat *pt
 				return -1;
 			}
 		}
+		proxy_websocket(f, gwc_get(n, "websocket"), route);
 	}
-	*index = f->conf->proxies.n;
+	route->handler_index = f->conf->proxies.n;
 	e = GW_VEC_PUSH(f->conf->proxies);
 	if (!e)
 		return -1;
@@ -738,7 +753,7 @@ static int route(struct gwc_file *f, const struct ynode *n)
 		if (respond(f, hv, &pt, &r.handler_index))
 			return -1;
 	} else if (r.handler == GW_H_PROXY) {
-		if (proxy(f, hv, &pt, path, &r.handler_index))
+		if (proxy(f, hv, &pt, path, &r))
 			return -1;
 	} else {
 		no_fields(f, hk, hv);

@@ -68,11 +68,12 @@ static int limits(struct gwc_file *f, const struct ynode *n)
 {
 	static const char *const keys[] = {
 		"max_header_bytes", "header_timeout", "idle_timeout", "max_connections",
-		"max_connections_per_ip", NULL,
+		"max_connections_per_ip", "websocket_idle_timeout", NULL,
 	};
 	struct gw_settings *s = &f->conf->settings;
 	const struct ynode *v;
 	uint64_t size;
+	uint32_t ws_idle;
 
 	if (gwc_is_null(n) || gwc_want_map(f, n, "'limits'"))
 		return 0;
@@ -84,6 +85,14 @@ static int limits(struct gwc_file *f, const struct ynode *n)
 	gwc_get_dur_ms(f, n, "idle_timeout", 1, &s->idle_timeout_ms);
 	gwc_get_u32(f, n, "max_connections", 1, UINT32_MAX, &s->max_conns);
 	gwc_get_u32(f, n, "max_connections_per_ip", 1, UINT32_MAX, &s->max_conns_per_ip);
+	/* whole seconds in the blob: at least 1 s, at most 65535 s */
+	v = gwc_get(n, "websocket_idle_timeout");
+	if (v && gwc_dur_ms(f, v, "'websocket_idle_timeout'", 1000, &ws_idle) == 0) {
+		if (ws_idle > 65535000u)
+			gwc_err(f, v, "'websocket_idle_timeout' is at most 65535s (about 18 hours)");
+		else
+			s->websocket_idle_s = (uint16_t)((ws_idle + 999) / 1000);
+	}
 	return 0;
 }
 
@@ -411,7 +420,7 @@ static int upstream(struct gwc_file *f, const struct ynode *name, const struct y
 	static const char *const keys[] = {
 		"targets", "balance", "hash_key", "hash_header", "connect_timeout", "timeout",
 		"max_connections", "retries", "health_check", "circuit_breaker", "tls", "buffer",
-		NULL,
+		"max_websockets", NULL,
 	};
 	struct gw_upstream u = {
 		.connect_timeout_ms = 1000, .timeout_ms = 30000, .max_conns = 64, .retries = 1,
@@ -420,6 +429,7 @@ static int upstream(struct gwc_file *f, const struct ynode *name, const struct y
 	}, *e;
 	const struct ynode *t;
 	char ctx[96], b[80];
+	uint32_t ws_max;
 
 	u.place = gwc_place(f, name);
 	if (gwc_copy(f, name, &u.name))
@@ -445,6 +455,8 @@ static int upstream(struct gwc_file *f, const struct ynode *name, const struct y
 		gwc_get_dur_ms(f, n, "timeout", 1, &u.timeout_ms);
 		gwc_get_u32(f, n, "max_connections", 1, UINT32_MAX, &u.max_conns);
 		gwc_get_u32(f, n, "retries", 0, UINT32_MAX, &u.retries);
+		if (gwc_get_u32(f, n, "max_websockets", 1, UINT16_MAX, &ws_max) == 1)
+			u.max_websockets = ws_max;
 		t = gwc_get(n, "health_check");
 		if (t && health_check(f, t, &u))
 			return -1;

@@ -37,6 +37,7 @@
 #include "gwd/jobs.h"
 #include "gwd/pipeline.h"
 #include "gwd/proxy_service.h"
+#include "gwd/websocket.h"
 #include "gwd/ratelimit.h"
 #include "gwd/reload.h"
 #include "gwd/reqid.h"
@@ -367,7 +368,7 @@ static int start_serving(struct app *a)
 		return -1;
 	}
 	if (gwd_jobs_start(2) != 0 || gwd_conn_reaper_start() != 0 ||
-	    gwd_proxy_service_start(a->o.threads) != 0) {
+	    gwd_proxy_service_start(a->o.threads) != 0 || gwd_ws_service_start() != 0) {
 		fputs("gwd: cannot start threads\n", stderr);
 		return -1;
 	}
@@ -462,6 +463,7 @@ static void drain(void)
 		 (unsigned long long)gwd_worker_inflight());
 	gwd_service_stopping(status);
 	gwd_pipeline_drain();
+	gwd_ws_drain();
 	gwd_server_quiesce();
 	while (gwd_worker_inflight() > 0 && waited < DRAIN_DEADLINE_MS) {
 		nanosleep(&ts, NULL);
@@ -477,10 +479,13 @@ static void stop(struct app *a)
 {
 	fputs("gwd: shutting down\n", stderr);
 	drain();
+	/* WebSockets end at the drain deadline: both sides see the close */
+	gwd_ws_close_all();
 	/* jobs first: a job resumes its connection, which must still exist */
 	gwd_jobs_stop();
 	gwd_proxy_service_stop();
 	gwd_server_stop();
+	gwd_ws_service_stop();
 	gwd_conn_reaper_stop();
 	gwd_accesslog_close();
 	gwd_session_stop(a->ss);

@@ -37,6 +37,7 @@
 #include "gwd/reqid.h"
 #include "gwd/respond.h"
 #include "gwd/status.h"
+#include "gwd/websocket.h"
 #include "gwd/worker.h"
 #include "lib/path.h"
 
@@ -391,7 +392,7 @@ static int head(struct gwd_req *r, const char *method, const char *version)
 	identify(r, &fs, method, version);
 	return check_connection(r) || check_head(r, &fs, method, &facts) ||
 	       read_target(r, &facts) || preflight(r, &fs) || match_route(r) ||
-	       run_policies(r, fs.origin, fs.origin_len) || prepare_handler(r);
+	       run_policies(r, fs.origin, fs.origin_len) || gwd_ws_check(r) || prepare_handler(r);
 }
 
 /* ==== step 3: the body ======================================================== */
@@ -484,7 +485,9 @@ static enum MHD_Result send_response(struct gwd_req *r)
 		gwd_hdrpol_response(r, r->gen, &r->gen->hdrpols[r->hdrpols[i]]);
 	/* persistent: the bytes outlive the response (see the file comment);
 	 * a streamed body is pulled by libmicrohttpd as the client reads */
-	if (r->resp.stream)
+	if (r->resp.upgrade) /* 101: the socket goes to the relay (websocket.h) */
+		resp = gwd_ws_response(r);
+	else if (r->resp.stream)
 		resp = MHD_create_response_from_callback(r->resp.stream_size, 16384,
 							 r->resp.stream_read,
 							 r->resp.stream, r->resp.stream_free);
@@ -507,13 +510,13 @@ static enum MHD_Result send_response(struct gwd_req *r)
 	MHD_add_response_header(resp, "X-Request-ID", r->reqid);
 	for (struct gwd_hdr *h = r->resp_hdrs; h; h = h->next)
 		MHD_add_response_header(resp, h->name, h->value);
-	if (r->resp.close || __atomic_load_n(&draining, __ATOMIC_RELAXED))
+	if ((r->resp.close || __atomic_load_n(&draining, __ATOMIC_RELAXED)) && !r->resp.upgrade)
 		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(r->mhd, r->resp.status, resp);
 	MHD_destroy_response(resp);
 	r->stage = GWD_ST_QUEUED;
 	r->status_sent = r->resp.status;
-	if (!r->resp.stream)
+	if (!r->resp.stream && !r->resp.upgrade)
 		r->bytes_sent = r->is_head ? 0 : r->resp.len;
 	return ret;
 }

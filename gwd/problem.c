@@ -40,6 +40,10 @@ static const struct gwd_problem_info table[GWD_PB_COUNT] = {
 	[GWD_PB_UPSTREAM_TIMEOUT] = { 504, "upstream-timeout", "Upstream timed out" },
 	[GWD_PB_URI_TOO_LONG] = { 414, "uri-too-long", "URI Too Long" },
 	[GWD_PB_UNSUPPORTED_MEDIA] = { 415, "unsupported-media-type", "Unsupported Media Type" },
+	[GWD_PB_BAD_WEBSOCKET] = { 400, "bad-websocket-handshake", "Malformed WebSocket handshake" },
+	[GWD_PB_WEBSOCKET_VERSION] = { 426, "websocket-version", "Unsupported WebSocket version" },
+	[GWD_PB_NO_WEBSOCKET] = { 400, "websocket-not-accepted", "Route does not accept WebSocket" },
+	[GWD_PB_WEBSOCKET_LIMIT] = { 503, "websocket-limit", "Too many WebSockets" },
 };
 
 const struct gwd_problem_info *gwd_problem_info(enum gwd_problem p)

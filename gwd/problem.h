@@ -53,6 +53,10 @@ enum gwd_problem {
 	GWD_PB_UPSTREAM_TIMEOUT,   /* 504: connect or response timeout */
 	GWD_PB_URI_TOO_LONG,       /* 414: the upstream target does not fit */
 	GWD_PB_UNSUPPORTED_MEDIA,  /* 415: a login body that is not application/json */
+	GWD_PB_BAD_WEBSOCKET,      /* 400: a malformed WebSocket handshake */
+	GWD_PB_WEBSOCKET_VERSION,  /* 426: Sec-WebSocket-Version other than 13 */
+	GWD_PB_NO_WEBSOCKET,       /* 400: a WebSocket handshake on a route without websocket */
+	GWD_PB_WEBSOCKET_LIMIT,    /* 503: the upstream's max_websockets are open */
 	GWD_PB_COUNT
 };
 

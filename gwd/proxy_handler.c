@@ -10,6 +10,8 @@
  * On the engine thread (done): status, headers and body become <r->resp>
  * (the pool thread does not touch <r> while suspended), and the connection is
  * resumed; the pipeline queues the response.
+ * A WebSocket handshake (gwd_ws_check passed it) gets the same target and
+ * header lines, and goes to websocket.h instead of the engine.
  */
 #include "gwd/proxy_handler.h"
 
@@ -30,6 +32,7 @@
 #include "gwd/reqctx.h"
 #include "gwd/respond.h"
 #include "gwd/services.h"
+#include "gwd/websocket.h"
 #include "lib/path.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -410,6 +413,10 @@ void gwd_proxy_result(struct gwd_req *r)
 	size_t pos = 0;
 	char ra[16];
 
+	if (r->websocket) {
+		gwd_ws_result(r);
+		return;
+	}
 	if (!c || r->resp.status)
 		return;
 	switch (c->error) {
@@ -538,88 +545,113 @@ int gwd_proxy_body_end(struct gwd_req *r)
 	return 0;
 }
 
-int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
+/* The auth policies' user headers are the gateway's to set (the policy put
+ * the user's in r->req_add, sent after the client's fields); a client copy
+ * never passes, nor an API key, nor (behind a session policy) the bearer
+ * token.  Fills <w>'s drop list in <drop> (8 names at most). */
+static void gateway_credentials(struct gwd_req *r, struct hdr_walk *w, struct gw_str *drop)
 {
-	struct gw_proxy px;
-	struct gwd_proxy_call *c;
-	struct hdr_walk w = { .r = r };
-	struct gw_str drop[8];
-	const union MHD_ConnectionInfo *ci;
-	char xffbuf[1024];
-	int bad = GW_PATH_OK;
-
-	if (gw_blob_proxy(r->gen->blob, r->route->r.handler_index, &px) != 0 ||
-	    px.upstream >= r->gen->ups.n)
-		return gwd_problem(r, GWD_PB_INTERNAL, NULL);
-	c = gwd_proxy_call_new();
-	if (!c)
-		return -1;
-	r->hctx = c;
-	r->hctx_free = proxy_free;
-	c->u = &r->gen->ups.u[px.upstream];
-
-	/* headers: the auth policies' user headers are the gateway's to set (the
-	 * policy put the user's in r->req_add, sent below); a client copy never
-	 * passes */
-	for (uint16_t i = 0; i < r->route->npols && w.ndrop < 8; i++) {
+	for (uint16_t i = 0; i < r->route->npols && w->ndrop < 8; i++) {
 		const struct gw_policy *p = &r->gen->policies[r->route->pols[i]];
 		struct gw_auth a;
 
 		if (p->kind != GW_P_AUTH || gw_blob_auth(r->gen->blob, p->index, &a) != 0)
 			continue;
 		if (a.user_header.len)
-			drop[w.ndrop++] = a.user_header;
-		if (a.type == GW_AUTH_API_KEY && a.header.len && w.ndrop < 8)
-			drop[w.ndrop++] = a.header; /* the key itself */
+			drop[w->ndrop++] = a.user_header;
+		if (a.type == GW_AUTH_API_KEY && a.header.len && w->ndrop < 8)
+			drop[w->ndrop++] = a.header; /* the key itself */
 		if (a.type == GW_AUTH_SESSION)
-			w.session_auth = 1;
+			w->session_auth = 1;
 	}
-	w.cookie = r->gen->settings.session_cookie;
-	w.underscores = r->gen->settings.underscore_headers;
-	w.drop = drop;
-	w.tail = &w.head;
-	w.conn = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Connection");
-	MHD_get_connection_values_n(r->mhd, MHD_HEADER_KIND, copy_header, &w);
-	for (struct gwd_hdr *h = r->req_add; h && !w.oom; h = h->next)
-		append(&w, h->name, h->nlen, h->value, h->vlen);
-	{
-		/* X-Forwarded-For: the client's chain is kept only when the peer is
-		 * a trusted proxy (otherwise it could be forged); the peer is
-		 * appended, as every proxy in a chain does */
-		const char *peer = gwd_req_peer_ip(r);
-		int n = w.xff && w.xff_len < sizeof xffbuf && gwd_req_peer_trusted(r)
-				? snprintf(xffbuf, sizeof xffbuf, "%.*s, %s", (int)w.xff_len, w.xff, peer)
-				: snprintf(xffbuf, sizeof xffbuf, "%s", peer);
+	w->drop = drop;
+}
 
-		if (n < 0 || (size_t)n >= sizeof xffbuf)
-			n = snprintf(xffbuf, sizeof xffbuf, "%s", peer);
-		append(&w, "X-Forwarded-For", 15, xffbuf, (size_t)n);
-	}
+/* The X-Forwarded-* fields and X-Request-ID of <r>, appended to <w>. */
+static void forwarded_fields(struct gwd_req *r, const struct gwd_services *svc,
+			     struct hdr_walk *w)
+{
+	char xffbuf[1024];
+	/* X-Forwarded-For: the client's chain is kept only when the peer is a
+	 * trusted proxy (otherwise it could be forged); the peer is appended,
+	 * as every proxy in a chain does */
+	const char *peer = gwd_req_peer_ip(r);
+	int n = w->xff && w->xff_len < sizeof xffbuf && gwd_req_peer_trusted(r)
+			? snprintf(xffbuf, sizeof xffbuf, "%.*s, %s", (int)w->xff_len, w->xff, peer)
+			: snprintf(xffbuf, sizeof xffbuf, "%s", peer);
+
+	if (n < 0 || (size_t)n >= sizeof xffbuf)
+		n = snprintf(xffbuf, sizeof xffbuf, "%s", peer);
+	/* copied: <xffbuf> is this frame's */
+	append(w, "X-Forwarded-For", 15, xffbuf, (size_t)n);
 	/* the scheme the client used: gwd's own, or what a trusted proxy in
 	 * front says (the session cookie's Secure follows the same rule) */
 	if (gwd_req_https(r, svc->tls))
-		append(&w, "X-Forwarded-Proto", 17, "https", 5);
+		append(w, "X-Forwarded-Proto", 17, "https", 5);
 	else
-		append(&w, "X-Forwarded-Proto", 17, "http", 4);
+		append(w, "X-Forwarded-Proto", 17, "http", 4);
 	/* the authority that chose the route: an absolute-form target's, else
 	 * Host (a Host that disagrees with the target's authority is ignored,
 	 * RFC 9112 3.2.2) */
 	if (r->host && r->host_len)
-		append(&w, "X-Forwarded-Host", 16, r->host, r->host_len);
-	append(&w, "X-Request-ID", 12, r->reqid, r->reqid_len);
-	/* libcurl adds this unless told not to (the engine suppresses its
-	 * Expect and Content-Type): the upstream sees what the client sent */
-	if (!w.saw_accept)
-		append(&w, "Accept", 6, "", 0);
-	if (w.oom)
-		return -1;
+		append(w, "X-Forwarded-Host", 16, r->host, r->host_len);
+	append(w, "X-Request-ID", 12, r->reqid, r->reqid_len);
+}
 
-	c->path = upstream_target(r, &px, &bad);
-	if (!c->path && bad != GW_PATH_OK)
-		return gwd_problem(r, gwd_edge_path_problem(bad), gw_path_strerror(bad));
-	if (!c->path)
-		return gwd_problem(r, GWD_PB_URI_TOO_LONG, NULL);
-	c->headers = w.head;
+/* The upstream request's header lines for <r> into <w> (request memory).
+ * Returns 0, or -1 when memory runs out. */
+static int upstream_headers(struct gwd_req *r, const struct gwd_services *svc,
+			    struct hdr_walk *w, struct gw_str *drop)
+{
+	gateway_credentials(r, w, drop);
+	w->cookie = r->gen->settings.session_cookie;
+	w->underscores = r->gen->settings.underscore_headers;
+	w->tail = &w->head;
+	w->conn = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Connection");
+	MHD_get_connection_values_n(r->mhd, MHD_HEADER_KIND, copy_header, w);
+	for (struct gwd_hdr *h = r->req_add; h && !w->oom; h = h->next)
+		append(w, h->name, h->nlen, h->value, h->vlen);
+	forwarded_fields(r, svc, w);
+	/* libcurl adds this unless told not to (the engine suppresses its
+	 * Expect and Content-Type): the upstream sees what the client sent.
+	 * (A WebSocket's request is written as is: no libcurl default.) */
+	if (!w->saw_accept && !r->websocket)
+		append(w, "Accept", 6, "", 0);
+	return w->oom ? -1 : 0;
+}
+
+/* The hash mode's key of <r> for upstream <u>: user, header or client
+ * address.  Returns it (request memory, or NULL) and sets <*len> (0 when
+ * none, or when <u> does not balance by hash). */
+static const char *hash_key(struct gwd_req *r, const struct gwd_upstream_state *u, size_t *len)
+{
+	const char *k = NULL;
+
+	*len = 0;
+	if (u->cfg.balance != GW_LB_HASH)
+		return NULL;
+	if (u->cfg.hash_key == GW_HK_USER) {
+		k = r->user;
+		*len = r->user_len;
+	} else if (u->cfg.hash_key == GW_HK_HEADER) {
+		k = gwd_req_header(r, u->cfg.hash_header.p, len);
+		if (!k)
+			*len = 0;
+	} else {
+		k = gwd_req_peer_ip(r);
+		*len = strlen(k);
+	}
+	return k;
+}
+
+/* Fill call <c> of <r>: target, headers, method, body, limits. */
+static void call_fill(struct gwd_proxy_call *c, struct gwd_req *r, char *path,
+		      struct curl_slist *headers)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	c->path = path;
+	c->headers = headers;
 	c->method = r->method_name;
 	c->head = r->is_head;
 	c->idempotent = (r->method & (GW_M_GET | GW_M_HEAD | GW_M_PUT | GW_M_DELETE | GW_M_OPTIONS)) != 0;
@@ -633,19 +665,7 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 		c->idempotent = 0;
 	}
 	c->max_resp_body = r->body_limit != UINT64_MAX ? r->body_limit : PROXY_DEFAULT_BODY_MAX;
-	if (c->u->cfg.balance == GW_LB_HASH) {
-		if (c->u->cfg.hash_key == GW_HK_USER) {
-			c->hash_key = r->user;
-			c->hash_keylen = r->user_len;
-		} else if (c->u->cfg.hash_key == GW_HK_HEADER) {
-			c->hash_key = gwd_req_header(r, c->u->cfg.hash_header.p, &c->hash_keylen);
-			if (!c->hash_key)
-				c->hash_keylen = 0;
-		} else {
-			c->hash_key = gwd_req_peer_ip(r);
-			c->hash_keylen = strlen(c->hash_key);
-		}
-	}
+	c->hash_key = hash_key(r, c->u, &c->hash_keylen);
 	ci = MHD_get_connection_info(r->mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
 	c->client_fd = ci ? ci->connect_fd : -1;
 	c->on_data = stream_data;
@@ -658,6 +678,12 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 	c->on_free = gen_drop;
 	c->free_ctx = r->gen;
 	c->free_ctx2 = r->w;
+}
+
+/* Hand call <c> of <r> to the engine: suspended until its result, or (a
+ * streaming body) reading on.  Returns 0. */
+static int submit(struct gwd_req *r, struct gwd_proxy_call *c)
+{
 	if (r->body_stream) {
 		/* the connection goes on reading the body */
 		if (gwd_proxy_submit(c) < 0)
@@ -673,4 +699,42 @@ int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
 		return gwd_problem(r, GWD_PB_UNAVAILABLE, "proxy engine not running");
 	}
 	return 0;
+}
+
+int gwd_proxy_handle(struct gwd_req *r, const struct gwd_services *svc)
+{
+	struct gw_proxy px;
+	struct gwd_proxy_call *c;
+	struct hdr_walk w = { .r = r };
+	struct gw_str drop[8];
+	int bad = GW_PATH_OK;
+	char *path;
+
+	if (gw_blob_proxy(r->gen->blob, r->route->r.handler_index, &px) != 0 ||
+	    px.upstream >= r->gen->ups.n)
+		return gwd_problem(r, GWD_PB_INTERNAL, NULL);
+	if (upstream_headers(r, svc, &w, drop) < 0)
+		return -1;
+	path = upstream_target(r, &px, &bad);
+	if (!path && bad != GW_PATH_OK)
+		return gwd_problem(r, gwd_edge_path_problem(bad), gw_path_strerror(bad));
+	if (!path)
+		return gwd_problem(r, GWD_PB_URI_TOO_LONG, NULL);
+	/* a WebSocket handshake (gwd_ws_check passed it): the upgrade is the
+	 * relay's, not the engine's */
+	if (r->websocket) {
+		struct gwd_upstream_state *u = &r->gen->ups.u[px.upstream];
+		size_t kl;
+		const char *k = hash_key(r, u, &kl);
+
+		return gwd_ws_start(r, u, path, w.head, k, kl);
+	}
+	c = gwd_proxy_call_new();
+	if (!c)
+		return -1;
+	r->hctx = c;
+	r->hctx_free = proxy_free;
+	c->u = &r->gen->ups.u[px.upstream];
+	call_fill(c, r, path, w.head);
+	return submit(r, c);
 }

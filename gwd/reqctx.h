@@ -62,6 +62,7 @@ struct gwd_resp {
 	uint8_t close;        /* add Connection: close */
 	uint8_t problem;      /* body is problem+json (set by problem.c) */
 	uint8_t upstream;     /* status, fields and body are an upstream's */
+	uint8_t upgrade;      /* 101: the connection becomes a WebSocket (websocket.h) */
 	const char *ctype;    /* Content-Type, or NULL */
 	const char *body;
 	size_t len;
@@ -99,6 +100,7 @@ struct gwd_req {
 	uint8_t is_head;               /* HEAD request */
 	uint8_t http11;                /* HTTP/1.1 (Host required) */
 	uint8_t body_stream;           /* the body streams to the handler (proxy) */
+	uint8_t websocket;             /* a valid WebSocket handshake (websocket.h) */
 	struct gwd_clientip cip;              /* client address (clientip.h), once computed */
 
 	/* request */

@@ -146,8 +146,9 @@ static rlim_t raise_nofile(void)
 int gwd_server_start(const struct gwd_server_opts *o, char *why, size_t whylen)
 {
 	struct sockaddr_storage ss;
+	/* upgrade: WebSocket routes (websocket.h) take the socket after a 101 */
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG;
+			 MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
 	rlim_t nofile = raise_nofile();
 	/* the head, plus libmicrohttpd's field records (about 48 bytes each, at
 	 * most 100 fields reach gwd) and the response head it builds: no more,

@@ -104,7 +104,8 @@ enum gw_blob_table {
 	GW_BLOB_JWTS = 25,
 	GW_BLOB_JWKEYS = 26,
 	GW_BLOB_UPTLS = 27,
-	GW_BLOB_NTABLES = 28
+	GW_BLOB_UPWS = 28,
+	GW_BLOB_NTABLES = 29
 };
 
 /* Sections a blob may lack (written by a gwc that did not know them): the
@@ -178,7 +179,8 @@ enum gw_blob_table {
 #define GW_BLOB_RATTR_METHODS 14       /* u16 */
 #define GW_BLOB_RATTR_HANDLER 16       /* u8 */
 #define GW_BLOB_RATTR_NPARAMS 17       /* u8 */
-#define GW_BLOB_RATTR_RESERVED 18      /* u16 */
+#define GW_BLOB_RATTR_WEBSOCKET 18     /* u8: 0, or 1 on a GET-only proxy route */
+#define GW_BLOB_RATTR_RESERVED 19      /* u8 */
 #define GW_BLOB_RATTR_SIZE 20
 
 /* EHASH: u32 slots, an edge index or GW_NONE; a power of two of them, or
@@ -365,6 +367,12 @@ enum gw_blob_table {
 #define GW_BLOB_UPTLS_PLACE 40
 #define GW_BLOB_UPTLS_SIZE 48
 
+/* UPWS: one per upstream that sets max_websockets, in UPSTREAMS order;
+ * an upstream without one takes gwd's default. */
+#define GW_BLOB_UPWS_UPSTREAM 0      /* u32 UPSTREAMS index, increasing */
+#define GW_BLOB_UPWS_MAX 4           /* u32 max_websockets, 1..65535 */
+#define GW_BLOB_UPWS_SIZE 8
+
 /* TARGETS (struct gw_target). */
 #define GW_BLOB_TGT_HOST 0
 #define GW_BLOB_TGT_PORT 8      /* u16 */
@@ -385,7 +393,7 @@ enum gw_blob_table {
 #define GW_BLOB_SET_MAX_CONNS_PER_IP 40
 #define GW_BLOB_SET_SESSION_SECURE 44     /* u8 enum gw_secure */
 #define GW_BLOB_SET_UNDERSCORE_HEADERS 45 /* u8 enum gw_underscore */
-#define GW_BLOB_SET_RESERVED 46           /* u16, zero */
+#define GW_BLOB_SET_WS_IDLE_S 46          /* u16 seconds; 0: the default (gwd) */
 #define GW_BLOB_SET_SIZE 48
 
 /* Record size of section <t>, or 0 for an id this reader does not know. */
@@ -420,6 +428,7 @@ static inline unsigned gw_blob_record_size(unsigned t)
 		[GW_BLOB_JWTS] = GW_BLOB_JWT_SIZE,
 		[GW_BLOB_JWKEYS] = GW_BLOB_JWK_SIZE,
 		[GW_BLOB_UPTLS] = GW_BLOB_UPTLS_SIZE,
+		[GW_BLOB_UPWS] = GW_BLOB_UPWS_SIZE,
 	};
 	return t < GW_BLOB_NTABLES ? sizes[t] : 0;
 }
@@ -447,7 +456,7 @@ static inline const char *gw_blob_table_name(unsigned t)
 		"PROXIES", "TPLS", "HEADERS", "STRLIST", "POLREFS", "POLICIES",
 		"RATELIMITS", "AUTHS", "BODYLIMITS", "CORS", "HDRPOLS", "IPFILTERS",
 		"CIDRS", "UPSTREAMS", "TARGETS", "SETTINGS", "RATTRS", "EHASH",
-		"JWTS", "JWKEYS", "UPTLS",
+		"JWTS", "JWKEYS", "UPTLS", "UPWS",
 	};
 	return t < GW_BLOB_NTABLES ? names[t] : "?";
 }

@@ -255,6 +255,7 @@ int gw_blob_route(const struct gw_blob *b, uint32_t i, struct gw_route *out)
 	out->methods = gw_get_u16le(a + GW_BLOB_RATTR_METHODS);
 	out->handler = a[GW_BLOB_RATTR_HANDLER];
 	out->nparams = a[GW_BLOB_RATTR_NPARAMS];
+	out->websocket = a[GW_BLOB_RATTR_WEBSOCKET];
 	out->handler_index = gw_get_u32le(a + GW_BLOB_RATTR_HANDLER_INDEX);
 	out->pol_first = gw_get_u32le(a + GW_BLOB_RATTR_POL_FIRST);
 	out->pol_count = gw_get_u16le(a + GW_BLOB_RATTR_POL_COUNT);
@@ -514,9 +515,31 @@ int gw_blob_cidr(const struct gw_blob *b, uint32_t i, struct gw_cidr *out)
 	return 0;
 }
 
+/* The record of sparse table <t> (UPTLS, UPWS: in UPSTREAMS order, at most
+ * one per upstream, the u32 upstream index at <off>) for upstream <up>, or
+ * GW_NONE.  A binary search: the verifier saw the indexes increase. */
+static uint32_t by_upstream(const struct gw_blob *b, unsigned t, size_t off, uint32_t up)
+{
+	uint32_t lo = 0, hi = b->t[t].n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		uint32_t u = gw_get_u32le(rec(b, t, mid) + off);
+
+		if (u == up)
+			return mid;
+		if (u < up)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return GW_NONE;
+}
+
 int gw_blob_upstream(const struct gw_blob *b, uint32_t i, struct gw_upstream *out)
 {
 	const uint8_t *r = get(b, GW_BLOB_UPSTREAMS, i);
+	uint32_t ws;
 
 	if (!r)
 		return -1;
@@ -540,25 +563,11 @@ int gw_blob_upstream(const struct gw_blob *b, uint32_t i, struct gw_upstream *ou
 	out->buffer = r[GW_BLOB_UP_BUFFER_SHIFT] ? 1u << r[GW_BLOB_UP_BUFFER_SHIFT] : 0;
 	out->place = place_at(r + GW_BLOB_UP_PLACE);
 	out->tls = GW_NONE;
-	if (r[GW_BLOB_UP_FLAGS] & GW_BLOB_UPF_TLS) {
-		/* UPTLS is in UPSTREAMS order, one per tls upstream (verify_uptls) */
-		uint32_t lo = 0, hi = b->t[GW_BLOB_UPTLS].n;
-
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-			const uint8_t *x = rec(b, GW_BLOB_UPTLS, mid);
-			uint32_t u = gw_get_u32le(x + GW_BLOB_UPTLS_UPSTREAM);
-
-			if (u == i) {
-				out->tls = mid;
-				break;
-			}
-			if (u < i)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-	}
+	if (r[GW_BLOB_UP_FLAGS] & GW_BLOB_UPF_TLS)
+		out->tls = by_upstream(b, GW_BLOB_UPTLS, GW_BLOB_UPTLS_UPSTREAM, i);
+	ws = by_upstream(b, GW_BLOB_UPWS, GW_BLOB_UPWS_UPSTREAM, i);
+	out->max_websockets = ws == GW_NONE ? 0 : gw_get_u32le(rec(b, GW_BLOB_UPWS, ws) +
+								      GW_BLOB_UPWS_MAX);
 	return 0;
 }
 
@@ -606,4 +615,5 @@ void gw_blob_settings(const struct gw_blob *b, struct gw_settings *out)
 	out->max_conns_per_ip = gw_get_u32le(r + GW_BLOB_SET_MAX_CONNS_PER_IP);
 	out->session_secure = r[GW_BLOB_SET_SESSION_SECURE];
 	out->underscore_headers = r[GW_BLOB_SET_UNDERSCORE_HEADERS];
+	out->websocket_idle_s = gw_get_u16le(r + GW_BLOB_SET_WS_IDLE_S);
 }

@@ -32,7 +32,7 @@ static const char *const table_noun[GW_BLOB_NTABLES] = {
 	"policies", "rate limits", "auths", "body limits", "cors records",
 	"header policies", "ip filters", "cidrs", "upstreams", "targets", "settings",
 	"route attributes", "hash slots", "jwt policies", "jwks keys",
-	"upstream tls",
+	"upstream tls", "upstream websocket caps",
 };
 
 /* Every check reads `return bad(v, GW_ECORRUPT, ...)`. */
@@ -820,6 +820,28 @@ static int verify_uptls(struct vctx *v)
 	return 0;
 }
 
+/* [V13] WebSocket caps: in UPSTREAMS order, at most one per upstream, each
+ * cap 1..65535. */
+static int verify_upws(struct vctx *v)
+{
+	const struct gw_blob *b = v->b;
+
+	for (uint32_t i = 0; i < b->t[GW_BLOB_UPWS].n; i++) {
+		const uint8_t *r = rec(b, GW_BLOB_UPWS, i);
+		uint32_t up = gw_get_u32le(r + GW_BLOB_UPWS_UPSTREAM);
+		uint32_t max = gw_get_u32le(r + GW_BLOB_UPWS_MAX);
+
+		TRY(check_index(v, GW_BLOB_UPWS, i, "upstream", up, GW_BLOB_UPSTREAMS, 0));
+		if (i && up <= gw_get_u32le(rec(b, GW_BLOB_UPWS, i - 1) + GW_BLOB_UPWS_UPSTREAM))
+			return bad(v, GW_ECORRUPT, "UPWS[%u]: upstream %u not after the previous "
+				   "record's", i, up);
+		if (max < 1 || max > UINT16_MAX)
+			return bad(v, GW_ECORRUPT, "UPWS[%u]: max_websockets %u not in 1..65535",
+				   i, max);
+	}
+	return 0;
+}
+
 /* [V7][V8] Responds: an HTTP status, header and body ranges. */
 static int verify_responds(struct vctx *v)
 {
@@ -912,7 +934,12 @@ static int verify_rattrs(struct vctx *v)
 		TRY(check_range(v, GW_BLOB_RATTRS, i, "policy refs",
 				gw_get_u32le(r + GW_BLOB_RATTR_POL_FIRST),
 				gw_get_u16le(r + GW_BLOB_RATTR_POL_COUNT), GW_BLOB_POLREFS));
-		TRY(check_reserved(v, GW_BLOB_RATTRS, i, r + GW_BLOB_RATTR_RESERVED, 2));
+		TRY(check_reserved(v, GW_BLOB_RATTRS, i, r + GW_BLOB_RATTR_RESERVED, 1));
+		/* [V12] the WebSocket switch: a GET-only proxy route's */
+		TRY(check_enum(v, GW_BLOB_RATTRS, i, "websocket", r[GW_BLOB_RATTR_WEBSOCKET], 0, 1));
+		if (r[GW_BLOB_RATTR_WEBSOCKET] && (handler != GW_H_PROXY || methods != GW_M_GET))
+			return bad(v, GW_ECORRUPT, "RATTRS[%u]: websocket on a route that is not "
+				   "a GET-only proxy", i);
 		TRY(check_body_none(v, i, handler, gw_get_u32le(r + GW_BLOB_RATTR_POL_FIRST),
 				    gw_get_u16le(r + GW_BLOB_RATTR_POL_COUNT)));
 		if (handler == GW_H_RESPOND) {
@@ -988,8 +1015,6 @@ static int verify_settings(struct vctx *v)
 	if (r[GW_BLOB_SET_UNDERSCORE_HEADERS] > GW_US_ALLOW)
 		return bad(v, GW_ECORRUPT, "SETTINGS[0]: underscore headers %u out of range",
 			   r[GW_BLOB_SET_UNDERSCORE_HEADERS]);
-	if (gw_get_u16le(r + GW_BLOB_SET_RESERVED) != 0)
-		return bad(v, GW_ECORRUPT, "SETTINGS[0]: reserved bytes not zero");
 	return 0;
 }
 
@@ -1123,7 +1148,7 @@ int gw_blob_verify(struct gw_blob *b, const uint8_t *p, size_t len, char *why, s
 		verify_cidrs, verify_targets, verify_polrefs, verify_ratelimits, verify_auths,
 		verify_jwkeys, verify_jwts,
 		verify_cors, verify_hdrpols, verify_ipfilters, verify_policies,
-		verify_upstreams, verify_uptls, verify_responds, verify_proxies, verify_rattrs,
+		verify_upstreams, verify_uptls, verify_upws, verify_responds, verify_proxies, verify_rattrs,
 		verify_routes, verify_edges, verify_ehash, verify_nodes, verify_settings,
 	};
 	struct vctx v = { b, why, whylen };

@@ -579,6 +579,14 @@ static void emit_upstreams_settings(struct w *w)
 			put_str(w, x + GW_BLOB_UPTLS_KEY, &t->key);
 			put_place(x + GW_BLOB_UPTLS_PLACE, &t->place);
 		}
+		if (u->max_websockets) {
+			uint8_t *x = add(w, GW_BLOB_UPWS);
+
+			if (!x)
+				return;
+			gw_put_u32le(x + GW_BLOB_UPWS_UPSTREAM, i);
+			gw_put_u32le(x + GW_BLOB_UPWS_MAX, u->max_websockets);
+		}
 		put_str(w, r + GW_BLOB_UP_NAME, &u->name);
 		RANGE(w, r + GW_BLOB_UP_TGT_FIRST, GW_BLOB_TARGETS, targets, u->tgt_first,
 		      u->tgt_count, enc_target);
@@ -612,6 +620,7 @@ static void emit_upstreams_settings(struct w *w)
 	gw_put_u32le(r + GW_BLOB_SET_MAX_CONNS_PER_IP, s->max_conns_per_ip);
 	r[GW_BLOB_SET_SESSION_SECURE] = s->session_secure;
 	r[GW_BLOB_SET_UNDERSCORE_HEADERS] = s->underscore_headers;
+	gw_put_u16le(r + GW_BLOB_SET_WS_IDLE_S, s->websocket_idle_s);
 }
 
 /* Routes in trie order.  The order must be a permutation of the conf's
@@ -664,6 +673,7 @@ static void emit_routes(struct w *w)
 		gw_put_u16le(a + GW_BLOB_RATTR_METHODS, s->methods);
 		a[GW_BLOB_RATTR_HANDLER] = s->handler;
 		a[GW_BLOB_RATTR_NPARAMS] = s->nparams;
+		a[GW_BLOB_RATTR_WEBSOCKET] = s->websocket;
 		if (!(r = add(w, GW_BLOB_ROUTES)))
 			break;
 		put_str(w, r + GW_BLOB_ROUTE_NAME, &s->name);

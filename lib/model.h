@@ -178,6 +178,7 @@ struct gw_route {
 	uint16_t methods;      /* enum gw_method mask, never 0 */
 	uint8_t handler;       /* enum gw_handler_kind */
 	uint8_t nparams;       /* number of {param} segments */
+	uint8_t websocket;     /* PROXY: 1 when the route accepts WebSocket handshakes */
 	uint32_t handler_index;/* RESPOND: conf.responds, PROXY: conf.proxies, else 0 */
 	uint32_t pol_first;    /* into conf.polrefs, applied in that order */
 	uint16_t pol_count;
@@ -323,6 +324,7 @@ struct gw_upstream {
 	                                  power of two; 0: GW_DEFAULT_UPSTREAM_BUFFER */
 	uint32_t tls;                  /* into conf.uptls (the blob: UPTLS), or
 	                                  GW_NONE: plain HTTP */
+	uint32_t max_websockets;       /* open WebSockets at once, ≤ 65535; 0: gwd's default */
 	struct gw_place place;
 };
 
@@ -349,6 +351,8 @@ struct gw_settings {
 	uint32_t max_conns, max_conns_per_ip;
 	uint8_t session_secure;      /* enum gw_secure: the session cookie's Secure */
 	uint8_t underscore_headers;  /* enum gw_underscore: client fields with '_' */
+	uint16_t websocket_idle_s;   /* a WebSocket with no byte either way is closed
+	                                after this; 0: gwd's default */
 };
 
 /* settings.sessions.secure: when the session cookie carries Secure. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark of gw, one after the other.  Figures are
 # printed; docs/performance.md records them with the machine they ran on.
-#   perf/bench.sh [routing|ratelimit|http|policies|jwt|proxy|all]
+#   perf/bench.sh [routing|ratelimit|http|policies|jwt|proxy|ws|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -13,4 +13,5 @@ run() { echo; echo "=== $1"; shift; "$@"; }
 [[ $what == all || $what == jwt ]] && run "jwt: plain vs jwt policy (cached)" perf/bench-http.sh jwt
 [[ $what == all || $what == jwt ]] && make --no-print-directory bin/bench_jwt && run "jwt: uncached verification per algorithm" bin/bench_jwt
 [[ $what == all || $what == proxy ]] && run "proxy: gwd vs nginx proxy_pass" perf/bench-http.sh proxy
+[[ $what == all || $what == ws ]] && run "websocket: gwd vs nginx proxy_pass vs direct" perf/bench-ws.sh
 exit 0

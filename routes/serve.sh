@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `make run` runs once the binaries are built: compile the default route
 # set, start the demo upstream the proxied routes need (a second gwd serving
-# examples/upstream.yaml on 127.0.0.1:8081), then serve routes/gateway.yaml on
+# examples/upstream.yaml on 127.0.0.1:8081) and a WebSocket echo service on
+# 127.0.0.1:8082 (examples/websocket.yaml), then serve routes/gateway.yaml on
 # http://127.0.0.1:8080 with the SQLite database under var/.
 # Ctrl-C (or SIGTERM) stops everything this script started, and nothing else.
 set -uo pipefail
@@ -18,6 +19,12 @@ source routes/lib.sh
 "$GWC" compile routes/gateway.yaml -o var/gateway.gwb || exit 1
 
 start_demo_upstream var "$UPSTREAM_LISTEN" || exit 1
+
+# a WebSocket echo service for examples/websocket.yaml (docs/websocket.md)
+if /usr/bin/python3 -c 'import websockets' 2>/dev/null; then
+	/usr/bin/python3 tests/integration/ws_peer.py server 8082 &
+	pids+=($!)
+fi
 
 echo "serve: http://$LISTEN (Ctrl-C stops; kill -HUP the gwd pid to reload var/gateway.gwb)" >&2
 "$GWD" --blob var/gateway.gwb --listen "$LISTEN" --db var/gwd.db --access-log - &

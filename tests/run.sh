@@ -91,6 +91,7 @@ asan_suites=(
 	service
 	jwt
 	upstream_tls
+	websocket
 )
 for n in "${asan_suites[@]}"; do
 	t=tests/integration/$n.sh

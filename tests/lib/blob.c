@@ -807,11 +807,9 @@ static void c_tplparam(uint8_t *p, size_t *l) { (void)l; A8(p, 8, GW_BLOB_RATTR_
 static void c_attrs(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_ATTRS, 50); }
 static void c_pattern(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_PATTERN, 0); P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_PATTERN + 4, 0); }
 static void c_bodynone(uint8_t *p, size_t *l)
-{
-	(void)l; /* the echo route's body-1m: none */
-	gw_put_u64le(recp(p, GW_BLOB_BODYLIMITS, 0) + GW_BLOB_BODYLIMIT_BYTES, GW_BODY_LIMIT_NONE);
-}
-static void c_reserved(uint8_t *p, size_t *l) { (void)l; A8(p, 0, GW_BLOB_RATTR_RESERVED + 1, 1); }
+static void c_reserved(uint8_t *p, size_t *l) { (void)l; A8(p, 0, GW_BLOB_RATTR_RESERVED, 1); }
+static void c_ws_enum(uint8_t *p, size_t *l) { (void)l; A8(p, 0, GW_BLOB_RATTR_WEBSOCKET, 2); }
+static void c_ws_route(uint8_t *p, size_t *l) { (void)l; A8(p, 0, GW_BLOB_RATTR_WEBSOCKET, 1); }
 static void c_place(uint8_t *p, size_t *l) { (void)l; P16(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_PLACE + GW_BLOB_PLACE_FILE, 5); }
 static void c_cycle(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_EDGES, 0, GW_BLOB_EDGE_CHILD, 0); }
 static void c_backedge(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_EDGES, 4, GW_BLOB_EDGE_CHILD, 1); }
@@ -1085,7 +1083,10 @@ static const struct corruption cases[] = {
 	{ "template parameter", fx_default, c_tplparam, GW_ECORRUPT, "RATTRS[8]: template part", NULL, 0 },
 	{ "body limit none off a proxy", fx_default, c_bodynone, GW_ECORRUPT,
 	  ": body limit none (policy ", NULL, 0 },
-	{ "reserved", fx_default, c_reserved, GW_ECORRUPT, "RATTRS[0]: reserved byte 1 is not zero", NULL, 0 },
+	{ "reserved", fx_default, c_reserved, GW_ECORRUPT, "RATTRS[0]: reserved byte 0 is not zero", NULL, 0 },
+	{ "websocket value", fx_default, c_ws_enum, GW_ECORRUPT, "RATTRS[0]: websocket 2 not in 0..1", NULL, 0 },
+	{ "websocket off a proxy", fx_default, c_ws_route, GW_ECORRUPT,
+	  "RATTRS[0]: websocket on a route that is not a GET-only proxy", NULL, 0 },
 	{ "place file", fx_default, c_place, GW_ECORRUPT, "ROUTES[0]: place file 5 out of range (1 files)", NULL, 0 },
 	{ "edge to root", fx_default, c_cycle, GW_ECORRUPT, "NODES[0]: edge 0 child 0 not after its parent", "edge-cycle.blob", 0 },
 	{ "edge back", fx_default, c_backedge, GW_ECORRUPT, "NODES[1]: edge 4 child 1 not after its parent", NULL, 0 },
