@@ -254,8 +254,8 @@ const char *gwd_proxy_strip_prefix(const char *path, size_t len, const char *pre
 	return path;
 }
 
-int gwd_proxy_render(const struct gw_tpl *t, uint32_t n, const struct gwd_respond_tpl_ctx *c, char *out,
-		     size_t cap, size_t *outlen)
+int gwd_proxy_render(const struct gw_tpl *t, uint32_t n, const struct gwd_respond_tpl_ctx *c,
+		     char *out, size_t cap, size_t *outlen)
 {
 	/* Templates render values JSON-escaped for bodies; for a path each
 	 * value is percent-encoded here instead, literal parts (and the

@@ -174,6 +174,66 @@ static int build_route(struct gwd_gen *g, uint32_t i, struct gwd_route *rt, size
 	return 0;
 }
 
+/* The jwt policies of <g>: their file keys imported, their JWKS URLs'
+ * sources taken (shared across generations: a reload keeps the fetched
+ * keys).  0, or -1 with the reason in <why>. */
+static int jwts_init(struct gwd_gen *g, struct gw_blob *b, char *why, size_t whylen)
+{
+	g->njwts = gw_blob_count(b, GW_BLOB_JWTS);
+	g->jwts = calloc(g->njwts ? g->njwts : 1, sizeof *g->jwts);
+	if (!g->jwts) {
+		g->njwts = 0;
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < g->njwts; i++)
+		if (gwd_jwt_pol_init(&g->jwts[i], b, i, g->strlist, g->headers, why, whylen)) {
+			g->njwts = i + 1;
+			return -1;
+		}
+	return 0;
+}
+
+/* The rate-limit tables of <g>, shared across generations by policy
+ * identity, so that a reload keeps every client's bucket.  0, or -1 with
+ * the reason in <why>. */
+static int rl_tables_init(struct gwd_gen *g, char *why, size_t whylen)
+{
+	g->rl_tables = calloc(g->nratelimits ? g->nratelimits : 1, sizeof *g->rl_tables);
+	if (!g->rl_tables) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; rl_registry && i < g->npolicies; i++) {
+		const struct gw_policy *p = &g->policies[i];
+
+		if (p->kind != GW_P_RATE_LIMIT)
+			continue;
+		if ((uint64_t)p->index + p->count > g->nratelimits) {
+			snprintf(why, whylen, "a record refers outside its table");
+			return -1;
+		}
+		for (uint32_t k = 0; k < p->count; k++) {
+			/* a cluster budget lives in the store: without one there
+			 * is nothing to share it through */
+			if (g->ratelimits[p->index + k].scope == GW_RLS_CLUSTER &&
+			    !gwd_cluster_configured()) {
+				snprintf(why, whylen, "policy '%.*s' has a cluster-scope rate limit: "
+					 "gwd needs --store redis://... to serve it",
+					 (int)p->name.len, p->name.p);
+				return -1;
+			}
+			g->rl_tables[p->index + k] = gwd_ratelimit_registry_acquire(
+				rl_registry, p->ident, k, &g->ratelimits[p->index + k]);
+			if (!g->rl_tables[p->index + k]) {
+				snprintf(why, whylen, "out of memory");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int gwd_reload_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t whylen)
 {
 	struct gwd_gen *g = calloc(1, sizeof *g);
@@ -206,46 +266,8 @@ int gwd_reload_build(struct gw_blob *b, struct gwd_gen **out, char *why, size_t 
 	DECODE(b, GW_BLOB_BODYLIMITS, g->body_limits, g->nbody_limits, gw_blob_body_limit);
 	DECODE(b, GW_BLOB_RATELIMITS, g->ratelimits, g->nratelimits, gw_blob_ratelimit);
 	DECODE(b, GW_BLOB_AUTHS, g->auths, g->nauths, gw_blob_auth);
-	/* jwt policies: their file keys imported, their JWKS URLs' sources
-	 * taken (shared across generations: a reload keeps the fetched keys) */
-	g->njwts = gw_blob_count(b, GW_BLOB_JWTS);
-	g->jwts = calloc(g->njwts ? g->njwts : 1, sizeof *g->jwts);
-	if (!g->jwts)
-		goto fail_nomem;
-	for (uint32_t i = 0; i < g->njwts; i++)
-		if (gwd_jwt_pol_init(&g->jwts[i], b, i, g->strlist, g->headers, why, whylen)) {
-			g->njwts = i + 1;
-			gwd_reload_free(g);
-			return -1;
-		}
-	g->rl_tables = calloc(g->nratelimits ? g->nratelimits : 1, sizeof *g->rl_tables);
-	if (!g->rl_tables)
-		goto fail_nomem;
-	/* rate-limit tables are shared across generations by policy identity, so
-	 * a reload keeps every client's bucket */
-	for (uint32_t i = 0; rl_registry && i < g->npolicies; i++) {
-		const struct gw_policy *p = &g->policies[i];
-
-		if (p->kind != GW_P_RATE_LIMIT)
-			continue;
-		if ((uint64_t)p->index + p->count > g->nratelimits)
-			goto fail_corrupt;
-		for (uint32_t k = 0; k < p->count; k++) {
-			/* a cluster budget lives in the store: without one there
-			 * is nothing to share it through */
-			if (g->ratelimits[p->index + k].scope == GW_RLS_CLUSTER &&
-			    !gwd_cluster_configured()) {
-				snprintf(why, whylen, "policy '%.*s' has a cluster-scope rate limit: "
-					 "gwd needs --store redis://... to serve it",
-					 (int)p->name.len, p->name.p);
-				goto fail;
-			}
-			g->rl_tables[p->index + k] = gwd_ratelimit_registry_acquire(
-				rl_registry, p->ident, k, &g->ratelimits[p->index + k]);
-			if (!g->rl_tables[p->index + k])
-				goto fail_nomem;
-		}
-	}
+	if (jwts_init(g, b, why, whylen) != 0 || rl_tables_init(g, why, whylen) != 0)
+		goto fail;
 	if (gwd_upstreams_init(&g->ups, b) != 0)
 		goto fail_nomem;
 	/* an HTTPS upstream's files are read now: one that cannot be used

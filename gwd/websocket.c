@@ -26,6 +26,7 @@
 #include "gwd/reload.h"
 #include "gwd/reqctx.h"
 #include "gwd/upstream.h"
+#include "gwd/upstream_tls.h"
 #include "gwd/websocket_head.h"
 
 #define WS_BODY_MAX (1024u * 1024u) /* a non-101 answer relayed */
@@ -268,29 +269,43 @@ static int wait_fd(int fd, short events, uint64_t deadline_ms)
 static int hs_connect(struct gwd_ws *ws)
 {
 	char url[GWD_HOSTPORT_MAX + 16];
+	char errbuf[CURL_ERROR_SIZE] = "";
 	curl_socket_t fd = CURL_SOCKET_BAD;
 	CURLcode rc;
 
 	ws->easy = curl_easy_init();
 	if (!ws->easy)
 		return GWD_WS_BAD;
-	/* An HTTPS upstream: "https://" here and its tls settings applied to
-	 * this handle (the same options the proxy engine sets); the relay then
-	 * reads and writes through libcurl's TLS, as it already does. */
-	snprintf(url, sizeof url, "http://%s/", ws->u->t[ws->target].hostport);
-	curl_easy_setopt(ws->easy, CURLOPT_URL, url);
+	/* An HTTPS upstream: its tls settings on this handle, the same the
+	 * proxy engine applies (URL, SNI, verification, client certificate);
+	 * the relay then reads and writes through libcurl's TLS. */
+	if (ws->u->tls) {
+		if (gwd_upstream_tls_apply(ws->easy, ws->u->tls, (uint32_t)ws->target, NULL))
+			return GWD_WS_BAD;
+	} else {
+		snprintf(url, sizeof url, "http://%s/", ws->u->t[ws->target].hostport);
+		curl_easy_setopt(ws->easy, CURLOPT_URL, url);
+	}
 	curl_easy_setopt(ws->easy, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(ws->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(ws->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)ws->u->cfg.connect_timeout_ms);
+	curl_easy_setopt(ws->easy, CURLOPT_ERRORBUFFER, errbuf);
 	/* curl_easy_recv reads into the relay's buffer: libcurl's own receive
 	 * buffer (16 KiB by default, for the WebSocket's whole life) is unused */
 	curl_easy_setopt(ws->easy, CURLOPT_BUFFERSIZE, 1024L);
 	rc = curl_easy_perform(ws->easy);
+	curl_easy_setopt(ws->easy, CURLOPT_ERRORBUFFER, NULL); /* errbuf ends here */
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return GWD_WS_TIMEOUT;
 	if (rc != CURLE_OK || curl_easy_getinfo(ws->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
 	    fd == CURL_SOCKET_BAD) {
-		ws->detail = "cannot connect to the upstream";
+		ws->detail = ws->u->tls ? gwd_upstream_tls_failure(ws->easy, rc, errbuf) : NULL;
+		if (ws->detail)
+			fprintf(stderr, "gwd: upstream %s target %s: TLS: %s (%s)\n",
+				ws->u->cfg.name.p, ws->u->t[ws->target].hostport, ws->detail,
+				errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		else
+			ws->detail = "cannot connect to the upstream";
 		return GWD_WS_BAD;
 	}
 	ws->ufd = fd;

@@ -807,6 +807,10 @@ static void c_tplparam(uint8_t *p, size_t *l) { (void)l; A8(p, 8, GW_BLOB_RATTR_
 static void c_attrs(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_ATTRS, 50); }
 static void c_pattern(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_PATTERN, 0); P32(p, GW_BLOB_ROUTES, 0, GW_BLOB_ROUTE_PATTERN + 4, 0); }
 static void c_bodynone(uint8_t *p, size_t *l)
+{
+	(void)l; /* the echo route's body-1m: none */
+	gw_put_u64le(recp(p, GW_BLOB_BODYLIMITS, 0) + GW_BLOB_BODYLIMIT_BYTES, GW_BODY_LIMIT_NONE);
+}
 static void c_reserved(uint8_t *p, size_t *l) { (void)l; A8(p, 0, GW_BLOB_RATTR_RESERVED, 1); }
 static void c_ws_enum(uint8_t *p, size_t *l) { (void)l; A8(p, 0, GW_BLOB_RATTR_WEBSOCKET, 2); }
 static void c_ws_route(uint8_t *p, size_t *l) { (void)l; A8(p, 0, GW_BLOB_RATTR_WEBSOCKET, 1); }
@@ -896,6 +900,10 @@ static void c_cidr_prefix(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS,
 static void c_cidr_bits(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CIDRS, 0, GW_BLOB_CIDR_ADDR + 1, 1); }
 static void c_cors_cred(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_CORS, 0, GW_BLOB_CORS_CREDENTIALS, 2); }
 static void c_auth_type(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_AUTHS, 0, GW_BLOB_AUTH_TYPE, 4); }
+static void c_ws_max0(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_UPWS, 0, GW_BLOB_UPWS_MAX, 0); }
+static void c_ws_max_big(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_UPWS, 1, GW_BLOB_UPWS_MAX, 65536); }
+static void c_ws_up(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_UPWS, 0, GW_BLOB_UPWS_UPSTREAM, 9); }
+static void c_ws_order(uint8_t *p, size_t *l) { (void)l; P32(p, GW_BLOB_UPWS, 1, GW_BLOB_UPWS_UPSTREAM, 0); }
 static void c_tls_verify(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_UPTLS, 0, GW_BLOB_UPTLS_VERIFY, 2); }
 static void c_tls_flag(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_UPSTREAMS, 0, GW_BLOB_UP_FLAGS, GW_BLOB_UPF_TLS); }
 static void c_tls_noflag(uint8_t *p, size_t *l) { (void)l; P8(p, GW_BLOB_UPSTREAMS, 1, GW_BLOB_UP_FLAGS, 0); }
@@ -923,6 +931,41 @@ static void c_tls_name(uint8_t *p, size_t *l)
 	/* server_name pointing at the CA path: '/' is no DNS name byte */
 	memcpy(recp(p, GW_BLOB_UPTLS, 0) + GW_BLOB_UPTLS_SERVER_NAME,
 	       recp(p, GW_BLOB_UPTLS, 0) + GW_BLOB_UPTLS_CA_FILE, 8);
+}
+
+/* Upstreams' WebSocket caps through the writer and the decoders; a blob
+ * without one has no UPWS section (fx_full in test_roundtrip_tls). */
+static void test_roundtrip_ws(void)
+{
+	struct gw_blob *b = NULL;
+	struct gw_upstream u;
+	struct fx f;
+	uint8_t *p;
+	size_t len;
+
+	fx_ws(&f);
+	p = write_fx(&f, &len);
+	CU_ASSERT_FATAL(p && gw_blob_open_mem(p, len, &b, NULL, 0) == GW_OK);
+	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_UPWS), 2);
+	CU_ASSERT_FATAL(gw_blob_upstream(b, 0, &u) == 0);
+	CU_ASSERT_EQUAL(u.max_websockets, 7);
+	CU_ASSERT_FATAL(gw_blob_upstream(b, 1, &u) == 0);
+	CU_ASSERT_EQUAL(u.max_websockets, 65535);
+	gw_blob_close(b);
+	free(p);
+	fx_free(&f);
+	fx_full(&f);
+	f.c.upstreams.v[1].max_websockets = 3;
+	p = write_fx(&f, &len);
+	CU_ASSERT_FATAL(p && gw_blob_open_mem(p, len, &b, NULL, 0) == GW_OK);
+	CU_ASSERT_EQUAL(gw_blob_count(b, GW_BLOB_UPWS), 1);
+	CU_ASSERT_FATAL(gw_blob_upstream(b, 0, &u) == 0);
+	CU_ASSERT_EQUAL(u.max_websockets, 0);
+	CU_ASSERT_FATAL(gw_blob_upstream(b, 1, &u) == 0);
+	CU_ASSERT_EQUAL(u.max_websockets, 3);
+	gw_blob_close(b);
+	free(p);
+	fx_free(&f);
 }
 
 /* An upstream's tls and buffer through the writer and the decoders; a blob
@@ -1134,6 +1177,10 @@ static const struct corruption cases[] = {
 	{ "cidr host bits", fx_full, c_cidr_bits, GW_ECORRUPT, "CIDRS[0]: host bits set past /8", NULL, 0 },
 	{ "cors credentials", fx_full, c_cors_cred, GW_ECORRUPT, "CORS[0]: credentials 2 not in 0..1", NULL, 0 },
 	{ "auth type", fx_full, c_auth_type, GW_ECORRUPT, "AUTHS[0]: type 4 not in 1..3", NULL, 0 },
+	{ "websocket cap 0", fx_ws, c_ws_max0, GW_ECORRUPT, "UPWS[0]: max_websockets 0 not in 1..65535", NULL, 0 },
+	{ "websocket cap too big", fx_ws, c_ws_max_big, GW_ECORRUPT, "UPWS[1]: max_websockets 65536 not in 1..65535", NULL, 0 },
+	{ "websocket cap upstream out of range", fx_ws, c_ws_up, GW_ECORRUPT, "UPWS[0]: upstream 9 out of range", NULL, 0 },
+	{ "websocket caps out of order", fx_ws, c_ws_order, GW_ECORRUPT, "UPWS[1]: upstream 0 not after the previous", NULL, 0 },
 	{ "tls verify", fx_tls, c_tls_verify, GW_ECORRUPT, "UPTLS[0]: verify 2 not in 0..1", NULL, 0 },
 	{ "tls flag without a record", fx_tls, c_tls_flag, GW_ECORRUPT, "UPTLS: 1 records for 2 tls upstreams", NULL, 0 },
 	{ "tls record without its flag", fx_tls, c_tls_noflag, GW_ECORRUPT, "UPTLS: 1 records for 0 tls upstreams", NULL, 0 },
@@ -1505,6 +1552,7 @@ int gw_suite_lib_blob(void)
 	if (!CU_add_test(s, "round trip: default routes", test_roundtrip_default) ||
 	    !CU_add_test(s, "round trip: every table", test_roundtrip_full) ||
 	    !CU_add_test(s, "round trip: upstream tls and buffer", test_roundtrip_tls) ||
+	    !CU_add_test(s, "round trip: upstream websocket caps", test_roundtrip_ws) ||
 	    !CU_add_test(s, "round trip: empty conf", test_roundtrip_empty) ||
 	    !CU_add_test(s, "round trip: a node of 40 edges", test_roundtrip_wide) ||
 	    !CU_add_test(s, "default layout", test_default_layout) ||

@@ -722,4 +722,12 @@ static FX_UNUSED void fx_tls(struct fx *f)
 	t->place = fx_at(1, 5, 5);
 }
 
+/* fx_full with a WebSocket cap on both its upstreams. */
+static FX_UNUSED void fx_ws(struct fx *f)
+{
+	fx_full(f);
+	f->c.upstreams.v[0].max_websockets = 7;
+	f->c.upstreams.v[1].max_websockets = 65535;
+}
+
 #endif

@@ -7,26 +7,10 @@
 # tests/integration/lib.sh, so tests/run.sh counts them), each offending place
 # listed above it as FILE:LINE.  Exit status 0 when both hold.
 #
-# ALLOWED names files that are being split elsewhere at the time of writing;
-# their places are still listed, marked "allowed", but do not fail the check.
-# An allowed file that already keeps both rules is said so, so that its entry
-# can go.  Empty the list rather than grow it.
-#
 #   tests/style/check.sh            (also `make lint`, and part of `make test`)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 MAX=100
-ALLOWED=(
-	gwd/proxy.c
-	gwd/proxy_handler.c
-)
-
-allowed() {
-	local a
-	for a in "${ALLOWED[@]}"; do [[ $1 == "$a" ]] && return 0; done
-	return 1
-}
-
 # FILE:LINE: WHAT, one a line, for every function body over MAX lines.  A
 # signature starts at column 0 with a letter or '_' and does not end in ';'.
 long_functions() {
@@ -53,18 +37,12 @@ files=()
 for f in gwc/*.[ch] gwd/*.[ch] lib/*.[ch]; do files+=("$f"); done
 status=0
 
-# check NAME LISTER: run LISTER over the files, report, fail on a place outside
-# ALLOWED.
+# check NAME LISTER: run LISTER over the files, report, fail on any place.
 check() {
-	local name=$1 lister=$2 line f bad=0
+	local name=$1 lister=$2 line bad=0
 	while IFS= read -r line; do
-		f=${line%%:*}
-		if allowed "$f"; then
-			echo "#   $line (allowed)"
-		else
-			echo "#   $line"
-			bad=$((bad + 1))
-		fi
+		echo "#   $line"
+		bad=$((bad + 1))
 	done < <("$lister" "${files[@]}")
 	if [[ $bad -eq 0 ]]; then
 		echo "ok - style: $name"
@@ -76,10 +54,4 @@ check() {
 
 check "no function body over $MAX lines" long_functions
 check "no line over $MAX characters" long_lines
-
-for f in "${ALLOWED[@]}"; do
-	if [[ -z $(long_functions "$f"; long_lines "$f") ]]; then
-		echo "# $f keeps both rules: its entry in ALLOWED can go"
-	fi
-done
 exit $status
