@@ -205,6 +205,46 @@ if command -v certtool >/dev/null; then
 	expect_eq "websocket: over TLS: the client's close handshake comes back" \
 		"close 4001 client done rcvd 4001" \
 		"$(WS_CAFILE=$T_TMP/cert.pem peer close-client "wss://127.0.0.1:$TPORT/ws/echo")"
+
+	# an HTTPS upstream: the handshake and the relay over its tls settings,
+	# its certificate verified against ca_file (and refused without it)
+	S=$(free_port); UPORT=$(free_port)
+	WS_SERVER_CERT=$T_TMP/cert.pem WS_SERVER_KEY=$T_TMP/key.pem $PY "$PEER" server "$S" &
+	T_PIDS+=($!)
+	cat >"$T_TMP/tlsup.yaml" <<-EOF
+	version: 1
+	upstreams:
+	  secure:
+	    targets: [{address: 127.0.0.1:$S}]
+	    tls: {ca_file: $T_TMP/cert.pem}
+	  untrusted:
+	    targets: [{address: 127.0.0.1:$S}]
+	    tls: {}
+	routes:
+	  - {path: /health, methods: [GET], health: {}}
+	  - {path: /ws/*, methods: [GET],
+	     proxy: {upstream: secure, rewrite: "/\${path.*}", websocket: true}}
+	  - {path: /bad/*, methods: [GET],
+	     proxy: {upstream: untrusted, rewrite: "/\${path.*}", websocket: true}}
+	EOF
+	"$GWC" compile "$T_TMP/tlsup.yaml" -o "$T_TMP/tlsup.gwb" >/dev/null 2>&1
+	"$GWD" --blob "$T_TMP/tlsup.gwb" --listen "127.0.0.1:$UPORT" --db "$T_TMP/tlsup.db" \
+		--threads 2 2>"$T_TMP/tlsup.err" &
+	T_PIDS+=($!)
+	for _ in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$UPORT/health" &&
+			(exec 3<>/dev/tcp/127.0.0.1/$S) 2>/dev/null && break
+		sleep 0.1
+	done
+	expect_eq "websocket: to an HTTPS upstream (ca_file): 1,000 messages echoed in order" \
+		"echoed 1000" "$(peer echo "ws://127.0.0.1:$UPORT/ws/echo" 1000)"
+	expect_eq "websocket: to an HTTPS upstream: a 1 MB message echoed whole" \
+		"big 1048576 same" "$(peer big "ws://127.0.0.1:$UPORT/ws/echo" 1048576)"
+	code=$(curl -s -o "$T_TMP/tlsbad" -w '%{http_code}' --max-time 10 \
+		-H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+		-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "http://127.0.0.1:$UPORT/bad/echo")
+	check "websocket: an HTTPS upstream whose certificate is not trusted: 502, detail says so" \
+		bash -c "[ '$code' = 502 ] && grep -q 'certificate not trusted' '$T_TMP/tlsbad'"
 else
 	not_ok "websocket: certtool (gnutls-bin) is there for the TLS client checks"
 fi

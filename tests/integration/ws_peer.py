@@ -2,7 +2,8 @@
 """A real WebSocket peer for tests/integration/websocket.sh and perf/bench-ws.sh,
 on python3-websockets (Debian).
 
-  ws_peer.py server PORT        echo server on 127.0.0.1:PORT:
+  ws_peer.py server PORT        echo server on 127.0.0.1:PORT (over TLS when
+        $WS_SERVER_CERT and $WS_SERVER_KEY name a PEM certificate and key):
         /headers  first sends the handshake's request fields as JSON, then echoes
         /close    echoes one message, then closes (1000, "bye")
         /proto    picks the client's first subprotocol
@@ -47,7 +48,12 @@ async def handler(ws, path):
 
 
 async def serve(port):
-    async with websockets.serve(handler, "127.0.0.1", port, max_size=None,
+    kw = {}
+    if os.environ.get("WS_SERVER_CERT"):
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(os.environ["WS_SERVER_CERT"], os.environ["WS_SERVER_KEY"])
+        kw["ssl"] = ctx
+    async with websockets.serve(handler, "127.0.0.1", port, max_size=None, **kw,
                                 ping_interval=None, subprotocols=["chat", "superchat"],
                                 compression=None, max_queue=None):
         await asyncio.Future()
