@@ -404,21 +404,71 @@ static int hs_upgraded(struct gwd_ws *ws)
 	return GWD_WS_UPGRADED;
 }
 
-/* Another answer: its body, by Content-Length or up to the close, at most
- * WS_BODY_MAX (a chunked one is refused: an answer to an upgrade is small,
- * and this is not the general proxy). */
+/* The body of an answer of <want> bytes (<sized>: Content-Length said so;
+ * otherwise up to the close, at most WS_BODY_MAX).  An outcome. */
+static int hs_answer_sized(struct gwd_ws *ws, size_t want, int sized, uint64_t deadline)
+{
+	while (ws->rlen < ws->head_len + want) {
+		int rc = hs_recv(ws, ws->head_len + want, deadline);
+
+		if (rc < 0)
+			return -rc;
+		if (rc == 0) {
+			if (sized)
+				return GWD_WS_BAD; /* cut short */
+			break;
+		}
+	}
+	ws->body_len = ws->rlen - ws->head_len;
+	return GWD_WS_ANSWERED;
+}
+
+/* The body of a chunked answer, decoded in place, at most WS_BODY_MAX bytes
+ * as sent.  An outcome. */
+static int hs_answer_chunked(struct gwd_ws *ws, uint64_t deadline)
+{
+	char *body = ws->rbuf + ws->head_len;
+	long done;
+
+	while ((done = gwd_wshead_chunked(body, ws->rlen - ws->head_len, NULL, NULL)) == 0) {
+		int rc = ws->rlen < ws->head_len + WS_BODY_MAX ?
+			hs_recv(ws, ws->head_len + WS_BODY_MAX, deadline) : 0;
+
+		if (rc < 0)
+			return -rc;
+		if (rc == 0) {
+			ws->detail = "a chunked answer cut short or over 1 MiB";
+			return GWD_WS_BAD;
+		}
+	}
+	if (done < 0) {
+		ws->detail = "a malformed chunked answer to a WebSocket handshake";
+		return GWD_WS_BAD;
+	}
+	gwd_wshead_chunked(body, ws->rlen - ws->head_len, body, &ws->body_len);
+	return GWD_WS_ANSWERED;
+}
+
+/* Another answer: its body, by Content-Length, chunked, or up to the
+ * close, at most WS_BODY_MAX (an answer to an upgrade is small, and this is
+ * not the streaming proxy).  An outcome. */
 static int hs_answer(struct gwd_ws *ws, uint64_t deadline)
 {
-	const char *v;
-	size_t vl = 0, want = WS_BODY_MAX;
+	const char *v, *te;
+	size_t vl = 0, tel = 0, want = WS_BODY_MAX;
 	unsigned n;
 	char *nb;
 
-	if (gwd_wshead_get(&ws->head, "Transfer-Encoding", &vl, NULL)) {
-		ws->detail = "a chunked answer to a WebSocket handshake";
+	te = gwd_wshead_get(&ws->head, "Transfer-Encoding", &tel, &n);
+	if (te && (n != 1 || tel != 7 || strncasecmp(te, "chunked", 7) != 0)) {
+		ws->detail = "an answer to a WebSocket handshake coded other than chunked";
 		return GWD_WS_BAD;
 	}
 	v = gwd_wshead_get(&ws->head, "Content-Length", &vl, &n);
+	if (v && te) {
+		ws->detail = "an answer with both Content-Length and Transfer-Encoding";
+		return GWD_WS_BAD;
+	}
 	if (v) {
 		char num[24];
 		char *end;
@@ -439,19 +489,7 @@ static int hs_answer(struct gwd_ws *ws, uint64_t deadline)
 	ws->rbuf = nb;
 	/* re-parse: the fields point into the buffer that moved */
 	gwd_wshead_parse(ws->rbuf, ws->head_len, &ws->head);
-	while (ws->rlen < ws->head_len + want) {
-		int rc = hs_recv(ws, ws->head_len + want, deadline);
-
-		if (rc < 0)
-			return -rc;
-		if (rc == 0) {
-			if (v)
-				return GWD_WS_BAD; /* cut short */
-			break;
-		}
-	}
-	ws->body_len = ws->rlen - ws->head_len;
-	return GWD_WS_ANSWERED;
+	return te ? hs_answer_chunked(ws, deadline) : hs_answer_sized(ws, want, v != NULL, deadline);
 }
 
 /* Connect, write, read; the outcome. */

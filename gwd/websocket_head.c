@@ -4,8 +4,11 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
+
+#include "lib/http.h"
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -176,4 +179,79 @@ int gwd_ws_has_token(const char *v, size_t len, const char *tok)
 			return 1;
 	}
 	return 0;
+}
+
+/* The trailer section at <p> (<len> bytes) after a last chunk: field lines
+ * up to an empty line, each ended by CRLF.  Its length, 0 when incomplete,
+ * -1 when malformed. */
+static long trailer(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	for (;;) {
+		const char *nl = memchr(p + i, '\n', len - i);
+		size_t ll;
+
+		if (!nl)
+			return 0;
+		ll = (size_t)(nl - (p + i));
+		if (ll == 0 || p[i + ll - 1] != '\r')
+			return -1; /* a bare LF */
+		for (size_t k = i; k < i + ll - 1; k++)
+			if ((unsigned char)p[k] < 0x20 && p[k] != '\t')
+				return -1;
+		i += ll + 1;
+		if (ll == 1)
+			return (long)i;
+	}
+}
+
+long gwd_wshead_chunked(const char *p, size_t len, char *out, size_t *outlen)
+{
+	size_t i = 0, o = 0;
+
+	for (;;) {
+		size_t size = 0, digits = 0;
+		long t;
+		int d;
+
+		while (i < len && (d = gw_http_hex((unsigned char)p[i])) >= 0) {
+			if (size > (SIZE_MAX >> 4))
+				return -1;
+			size = size << 4 | (size_t)d;
+			i++;
+			digits++;
+		}
+		if (i == len)
+			return 0;
+		if (!digits)
+			return -1;
+		/* chunk extensions: visible bytes, spaces and tabs up to the CRLF */
+		while (i < len && p[i] != '\r') {
+			if ((unsigned char)p[i] < 0x20 && p[i] != '\t')
+				return -1;
+			i++;
+		}
+		if (len - i < 2)
+			return 0;
+		if (p[i + 1] != '\n')
+			return -1;
+		i += 2;
+		if (size == 0) {
+			t = trailer(p + i, len - i);
+			if (t <= 0)
+				return t;
+			if (out)
+				*outlen = o;
+			return (long)(i + (size_t)t);
+		}
+		if (size > len - i || len - i - size < 2)
+			return 0;
+		if (p[i + size] != '\r' || p[i + size + 1] != '\n')
+			return -1;
+		if (out)
+			memmove(out + o, p + i, size);
+		o += size;
+		i += size + 2;
+	}
 }

@@ -48,6 +48,14 @@ long gwd_wshead_parse(const char *buf, size_t len, struct gwd_wshead *h);
 const char *gwd_wshead_get(const struct gwd_wshead *h, const char *name, size_t *vlen,
 			   unsigned *count);
 
+/* The chunked body (RFC 9112 7.1) at <p> (<len> bytes): -1 when the bytes
+ * cannot be one, 0 when more are needed, else the bytes it spans, its last
+ * chunk and trailer section included.  When complete and <out> is not
+ * NULL, the chunks' data goes to <out> (which may be <p>: the writing never
+ * runs ahead of the reading) and its length to <*outlen>.  Chunk extensions
+ * and trailer fields are skipped. */
+long gwd_wshead_chunked(const char *p, size_t len, char *out, size_t *outlen);
+
 /* Whether <key> (<len> bytes) is a Sec-WebSocket-Key: the base64 of 16
  * bytes, canonical (RFC 6455 4.2.1 item 5).  1 or 0. */
 int gwd_ws_key_valid(const char *key, size_t len);

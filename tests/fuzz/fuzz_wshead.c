@@ -11,7 +11,11 @@
  *   - the status is three digits, 100 to 599;
  *   - the first 24 bytes, taken as a Sec-WebSocket-Key, are valid only when
  *     they are canonical base64 of 16 bytes (checked against a decoder
- *     written differently).
+ *     written differently);
+ *   - the input taken as a chunked body: complete only with its whole
+ *     length or less; the data decoded in place is what a copy decodes,
+ *     never longer than the input, and a complete body one byte shorter is
+ *     incomplete (never malformed, never complete).
  *
  * Seeds: tests/fuzz/corpus/fuzz_wshead/.
  */
@@ -65,6 +69,28 @@ static void check_fields(const struct gwd_wshead *h, const char *in, size_t size
 	}
 }
 
+static void check_chunked(char *in, size_t size)
+{
+	char *copy = malloc(size ? size : 1);
+	size_t olen = 0, ilen = 0;
+	long n = gwd_wshead_chunked(in, size, NULL, NULL);
+
+	if (!copy)
+		return;
+	if (n < -1 || n > (long)size)
+		abort();
+	if (n > 0) {
+		if (gwd_wshead_chunked(in, size, copy, &olen) != n || olen > size)
+			abort();
+		if (gwd_wshead_chunked(in, (size_t)n - 1, NULL, NULL) != 0)
+			abort();
+		if (gwd_wshead_chunked(in, size, in, &ilen) != n || ilen != olen ||
+		    memcmp(in, copy, olen) != 0)
+			abort();
+	}
+	free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *in = malloc(size ? size : 1);
@@ -89,6 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size >= 24 && gwd_ws_key_valid(in, 24) != key_ref(in, 24))
 		abort();
+	check_chunked(in, size);
 	free(in);
 	return 0;
 }

@@ -14,6 +14,41 @@ static long parse(const char *s, struct gwd_wshead *h)
 	return gwd_wshead_parse(s, strlen(s), h);
 }
 
+/* <in> as a chunked body: <want> (its span, 0, -1) and, when complete, the
+ * data <data>, decoded both into a copy and in place. */
+static void chunked_is(const char *in, long want, const char *data)
+{
+	char buf[256], out[256];
+	size_t len = strlen(in), olen = 0;
+
+	memcpy(buf, in, len);
+	CU_ASSERT_EQUAL(gwd_wshead_chunked(buf, len, NULL, NULL), want);
+	if (want <= 0)
+		return;
+	CU_ASSERT_EQUAL(gwd_wshead_chunked(buf, len, out, &olen), want);
+	CU_ASSERT(olen == strlen(data) && memcmp(out, data, olen) == 0);
+	CU_ASSERT_EQUAL(gwd_wshead_chunked(buf, len, buf, &olen), want);
+	CU_ASSERT(olen == strlen(data) && memcmp(buf, data, olen) == 0);
+	for (size_t k = 0; k < (size_t)want; k++) /* every prefix: incomplete */
+		CU_ASSERT_EQUAL(gwd_wshead_chunked(in, k, NULL, NULL), 0);
+}
+
+static void test_chunked(void)
+{
+	chunked_is("0\r\n\r\n", 5, "");
+	chunked_is("5\r\nhello\r\n0\r\n\r\n", 15, "hello");
+	chunked_is("3;x=y\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n", 40,
+		   "abc0123456789");
+	chunked_is("5\r\nhello\r\n0\r\n\r\nextra", 15, "hello");
+	chunked_is("5\r\nhello", 0, NULL);
+	chunked_is("\r\n", -1, NULL);                   /* no size */
+	chunked_is("5\nhello\r\n0\r\n\r\n", -1, NULL); /* bare LF */
+	chunked_is("5\r\nhelloXX0\r\n\r\n", -1, NULL); /* data longer than said */
+	chunked_is("0\r\nX-T: 1\n\r\n", -1, NULL);       /* bare LF in the trailer */
+	chunked_is("g\r\n", -1, NULL);
+	chunked_is("fffffffffffffffff\r\n", -1, NULL);  /* over 64 bits */
+}
+
 static void test_complete(void)
 {
 	static const char ok[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
@@ -144,6 +179,7 @@ int gw_suite_gwd_websocket_head(void)
 	CU_pSuite s = CU_add_suite("gwd/websocket_head", NULL, NULL);
 
 	if (!s || !CU_add_test(s, "complete heads", test_complete) ||
+	    !CU_add_test(s, "chunked bodies", test_chunked) ||
 	    !CU_add_test(s, "incomplete heads", test_incomplete) ||
 	    !CU_add_test(s, "malformed heads", test_malformed) ||
 	    !CU_add_test(s, "bounds", test_limits) ||

@@ -120,11 +120,18 @@ expect_eq "websocket: a frame behind a handshake the upstream botches: 502" \
 expect_eq "websocket: an upstream's refusal is relayed as it came" 403 \
 	"$(hs /raw/deny "${UP[@]}" -H "Sec-WebSocket-Key: $K16")"
 check "websocket: (with its body and fields)" bash -c "grep -qx 'not for you' '$T_TMP/body' && grep -qi '^x-peer: raw' '$T_TMP/head'"
+expect_eq "websocket: a chunked refusal is relayed too" 403 \
+	"$(hs /raw/denychunked "${UP[@]}" -H "Sec-WebSocket-Key: $K16")"
+check "websocket: (its chunks decoded, no Transfer-Encoding passed on)" \
+	bash -c "grep -qx 'not for you' '$T_TMP/body' && grep -qi '^x-peer: raw' '$T_TMP/head' && ! grep -qi '^transfer-encoding' '$T_TMP/head'"
+expect_eq "websocket: a refusal with broken chunking: 502" 502 \
+	"$(hs /raw/badchunked "${UP[@]}" -H "Sec-WebSocket-Key: $K16")"
+check "websocket: (the problem says why)" grep -q 'malformed chunked answer' "$T_TMP/body"
 expect_eq "websocket: an upstream that refuses the connection: 502" 502 \
 	"$(hs /dead/x "${UP[@]}" -H "Sec-WebSocket-Key: $K16")"
 sleep 0.5
 check "websocket: nothing the client sent after a failed handshake reached the upstream" \
-	bash -c "! grep -E '^after /(badaccept|noaccept|deny) [1-9]' '$T_TMP/raw.log'"
+	bash -c "! grep -E '^after /(badaccept|noaccept|deny|denychunked|badchunked) [1-9]' '$T_TMP/raw.log'"
 expect_eq "websocket: no WebSocket opened by any of these" "$opened" \
 	"$(metric gateway_websockets_opened_total)"
 

@@ -12,6 +12,8 @@ on python3-websockets (Debian).
         /badaccept  101 with a wrong Sec-WebSocket-Accept
         /noaccept   101 without Sec-WebSocket-Accept
         /deny       403 with a small body
+        /denychunked  the same body chunked, with an extension and a trailer
+        /badchunked   403 whose chunk is longer than its size says
   ws_peer.py CLIENT-COMMAND URL ...  (see the functions below: each prints one
         result line, and exits 0 when the exchange went as the peer expects;
         a wss:// URL is verified against the certificates of $WS_CAFILE)
@@ -86,6 +88,13 @@ async def raw_conn(reader, writer):
     elif path.endswith("/deny"):
         writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n"
                      b"Content-Length: 12\r\nX-Peer: raw\r\n\r\nnot for you\n")
+    elif path.endswith("/denychunked"):
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n"
+                     b"Transfer-Encoding: chunked\r\nX-Peer: raw\r\n\r\n"
+                     b"4;ext=1\r\nnot \r\n8\r\nfor you\n\r\n0\r\nX-Trailer: t\r\n\r\n")
+    elif path.endswith("/badchunked"):
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"4\r\nnot for you\r\n0\r\n\r\n")
     else:
         writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                      b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + good + b"\r\n\r\n")
