@@ -24,28 +24,33 @@ static void add(struct gw_diag *d, const struct gw_place *at, char *text, int wa
 	d->nwarn += warning != 0;
 }
 
+/* The message <fmt>, <ap> at <at>, an error or a <warning>. */
+static void vadd(struct gw_diag *d, const struct gw_place *at, int warning, const char *fmt,
+		 va_list ap)
+{
+	char *text = NULL;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	add(d, at, text, warning);
+}
+
 void gw_diag_error(struct gw_diag *d, const struct gw_place *at, const char *fmt, ...)
 {
 	va_list ap;
-	char *text = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	vadd(d, at, 0, fmt, ap);
 	va_end(ap);
-	add(d, at, text, 0);
 }
 
 void gw_diag_warning(struct gw_diag *d, const struct gw_place *at, const char *fmt, ...)
 {
 	va_list ap;
-	char *text = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	vadd(d, at, 1, fmt, ap);
 	va_end(ap);
-	add(d, at, text, 1);
 }
 
 static int cmp_place(const void *a, const void *b)
