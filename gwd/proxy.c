@@ -378,6 +378,34 @@ int gwd_proxy_call_header(const struct gwd_proxy_call *c, size_t *pos, const cha
 
 /* ---- libcurl callbacks (engine thread) ---- */
 
+/* libcurl asks for the body of a call that must not be sent twice (POST,
+ * PATCH): the submitter's bytes, read once. */
+static size_t on_read_once(char *out, size_t size, size_t n, void *arg)
+{
+	struct gwd_proxy_call *c = arg;
+	size_t got = c->body_len - c->body_sent;
+
+	if (got > size * n)
+		got = size * n;
+	if (!got)
+		return 0; /* also for no body at all (<body> NULL) */
+	memcpy(out, c->body + c->body_sent, got);
+	c->body_sent += got;
+	return got;
+}
+
+/* libcurl wants to send a body again: on a kept connection found closed it
+ * resends the request by itself.  Refused for a body that must not be sent
+ * twice (and for a streamed one): libcurl then ends the transfer with
+ * CURLE_SEND_FAIL_REWIND, a 502, rather than deliver it a second time. */
+static int on_seek_refuse(void *arg, curl_off_t offset, int origin)
+{
+	(void)arg;
+	(void)offset;
+	(void)origin;
+	return CURL_SEEKFUNC_CANTSEEK;
+}
+
 /* libcurl asks for request body bytes of an upload-streaming call: what the
  * pool thread fed, the end once the client's body is all in, or a pause
  * until more comes (gwd_proxy_call_feed kicks the engine).  Room made for a
@@ -840,10 +868,6 @@ static int set_transport(struct engine *g, CURL *e, struct gwd_proxy_call *c, in
 	curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, c->path);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	/* A request that must not be sent twice (POST, PATCH, a streamed body)
-	 * goes on a new connection: on a kept one that turns out closed, libcurl
-	 * would send it again by itself. */
-	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, c->idempotent ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
@@ -891,14 +915,25 @@ static void set_request(CURL *e, struct gwd_proxy_call *c)
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(e, CURLOPT_READDATA, c);
+		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek_refuse);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->up_len);
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
 	} else {
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, &c->pre[0]);
 		/* A body, even empty, for every other method: Content-Length is then
-		 * always sent by libcurl, never copied from the client. */
+		 * always sent by libcurl, never copied from the client.  One that
+		 * must not be sent twice is read once (on_read_once): libcurl
+		 * cannot resend it on a kept connection that turns out closed. */
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body ? c->body : "");
+		if (c->idempotent) {
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body ? c->body : "");
+		} else {
+			c->body_sent = 0;
+			curl_easy_setopt(e, CURLOPT_POST, 1L);
+			curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read_once);
+			curl_easy_setopt(e, CURLOPT_READDATA, c);
+			curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek_refuse);
+		}
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
 	}
 }

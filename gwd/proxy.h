@@ -131,6 +131,7 @@ struct gwd_proxy_call {
 	uint8_t in_hready;
 	uint8_t head_done;           /* the final head is complete */
 	uint64_t last_ns;            /* last progress (idle timeout) */
+	size_t body_sent;            /* bytes of <body> handed to libcurl (on_read_once) */
 	/* the ring: bytes [rd, w) of the body are in <resp_body> at
 	 * offset % resp_cap; under <mu> once streaming */
 	pthread_mutex_t mu;
