@@ -25,6 +25,7 @@ static void add(struct gw_diag *d, const struct gw_place *at, char *text, int wa
 }
 
 /* The message <fmt>, <ap> at <at>, an error or a <warning>. */
+__attribute__((format(printf, 4, 0)))
 static void vadd(struct gw_diag *d, const struct gw_place *at, int warning, const char *fmt,
 		 va_list ap)
 {
