@@ -92,14 +92,16 @@ struct gwd_req *gwd_pipeline_begin(struct MHD_Connection *mhd, struct gwd_conn *
 struct fields {
 	size_t n;
 	int overflow;
+	int upgrade;                         /* an Upgrade field is there */
 	const char *reqid, *origin, *acrm;
 	size_t reqid_len, origin_len, acrm_len;
 	struct gwd_edge_field f[MAX_FIELDS]; /* last: not cleared */
 };
 
 /* Record one header field in <cls> (struct fields); stops the walk past
- * MAX_FIELDS.  Notes X-Request-ID, Origin and Access-Control-Request-Method
- * on the way (one walk of the list, not one lookup each). */
+ * MAX_FIELDS.  Notes X-Request-ID, Origin, Access-Control-Request-Method
+ * and whether Upgrade is there on the way (one walk of the list, not one
+ * lookup each). */
 static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
 				     size_t klen, const char *val, size_t vlen)
 {
@@ -120,6 +122,8 @@ static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const c
 	} else if (klen == 29 && strncasecmp(key, "access-control-request-method", 29) == 0) {
 		fs->acrm = val;
 		fs->acrm_len = vlen;
+	} else if (klen == 7 && strncasecmp(key, "upgrade", 7) == 0) {
+		fs->upgrade = 1;
 	}
 	return MHD_YES;
 }
@@ -392,7 +396,8 @@ static int head(struct gwd_req *r, const char *method, const char *version)
 	identify(r, &fs, method, version);
 	return check_connection(r) || check_head(r, &fs, method, &facts) ||
 	       read_target(r, &facts) || preflight(r, &fs) || match_route(r) ||
-	       run_policies(r, fs.origin, fs.origin_len) || gwd_ws_check(r) || prepare_handler(r);
+	       run_policies(r, fs.origin, fs.origin_len) || (fs.upgrade && gwd_ws_check(r)) ||
+	       prepare_handler(r);
 }
 
 /* ==== step 3: the body ======================================================== */

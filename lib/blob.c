@@ -368,6 +368,28 @@ int gw_blob_ratelimit(const struct gw_blob *b, uint32_t i, struct gw_ratelimit *
 	return 0;
 }
 
+/* The record of sparse table <t> for record <owner> of the table it hangs
+ * from, or GW_NONE: JWTS (of AUTHS), UPTLS and UPWS (of UPSTREAMS) hold at
+ * most one record per owner, in the owners' order, the u32 owner index at
+ * <off>.  A binary search: the verifier saw the indexes increase. */
+static uint32_t by_owner(const struct gw_blob *b, unsigned t, size_t off, uint32_t owner)
+{
+	uint32_t lo = 0, hi = b->t[t].n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		uint32_t u = gw_get_u32le(rec(b, t, mid) + off);
+
+		if (u == owner)
+			return mid;
+		if (u < owner)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return GW_NONE;
+}
+
 int gw_blob_auth(const struct gw_blob *b, uint32_t i, struct gw_auth *out)
 {
 	const uint8_t *r = get(b, GW_BLOB_AUTHS, i);
@@ -378,24 +400,8 @@ int gw_blob_auth(const struct gw_blob *b, uint32_t i, struct gw_auth *out)
 	out->header = str_at(b, r + GW_BLOB_AUTH_HEADER);
 	out->user_header = str_at(b, r + GW_BLOB_AUTH_USER_HEADER);
 	out->jwt = GW_NONE;
-	if (out->type == GW_AUTH_JWT) {
-		/* JWTS is in AUTHS order, one per jwt auth (verify_jwts) */
-		uint32_t lo = 0, hi = b->t[GW_BLOB_JWTS].n;
-
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-			uint32_t a = gw_get_u32le(rec(b, GW_BLOB_JWTS, mid) + GW_BLOB_JWT_AUTH);
-
-			if (a == i) {
-				out->jwt = mid;
-				break;
-			}
-			if (a < i)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-	}
+	if (out->type == GW_AUTH_JWT)
+		out->jwt = by_owner(b, GW_BLOB_JWTS, GW_BLOB_JWT_AUTH, i);
 	return 0;
 }
 
@@ -515,27 +521,6 @@ int gw_blob_cidr(const struct gw_blob *b, uint32_t i, struct gw_cidr *out)
 	return 0;
 }
 
-/* The record of sparse table <t> (UPTLS, UPWS: in UPSTREAMS order, at most
- * one per upstream, the u32 upstream index at <off>) for upstream <up>, or
- * GW_NONE.  A binary search: the verifier saw the indexes increase. */
-static uint32_t by_upstream(const struct gw_blob *b, unsigned t, size_t off, uint32_t up)
-{
-	uint32_t lo = 0, hi = b->t[t].n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		uint32_t u = gw_get_u32le(rec(b, t, mid) + off);
-
-		if (u == up)
-			return mid;
-		if (u < up)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return GW_NONE;
-}
-
 int gw_blob_upstream(const struct gw_blob *b, uint32_t i, struct gw_upstream *out)
 {
 	const uint8_t *r = get(b, GW_BLOB_UPSTREAMS, i);
@@ -564,8 +549,8 @@ int gw_blob_upstream(const struct gw_blob *b, uint32_t i, struct gw_upstream *ou
 	out->place = place_at(r + GW_BLOB_UP_PLACE);
 	out->tls = GW_NONE;
 	if (r[GW_BLOB_UP_FLAGS] & GW_BLOB_UPF_TLS)
-		out->tls = by_upstream(b, GW_BLOB_UPTLS, GW_BLOB_UPTLS_UPSTREAM, i);
-	ws = by_upstream(b, GW_BLOB_UPWS, GW_BLOB_UPWS_UPSTREAM, i);
+		out->tls = by_owner(b, GW_BLOB_UPTLS, GW_BLOB_UPTLS_UPSTREAM, i);
+	ws = by_owner(b, GW_BLOB_UPWS, GW_BLOB_UPWS_UPSTREAM, i);
 	out->max_websockets = ws == GW_NONE ? 0 : gw_get_u32le(rec(b, GW_BLOB_UPWS, ws) +
 								      GW_BLOB_UPWS_MAX);
 	return 0;
